@@ -1,0 +1,37 @@
+# Front door: every target installs missing dependencies first (scripts/deps.sh),
+# then drives CMake. Build trees: build/ (default), build-asan/, build-clang/.
+BUILD      ?= build
+CMAKE_ARGS ?=
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps configure test demo bench asan clang valgrind clean
+
+all: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@bash scripts/deps.sh
+
+configure: deps
+	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+
+test: all
+	@cd $(BUILD) && ctest -LE valgrind --output-on-failure -j $(JOBS)
+
+demo: all
+	@./$(BUILD)/synack demo
+
+bench: all
+	@bash bench/run.sh $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory test BUILD=build-asan CMAKE_ARGS="-DSYNACK_SANITIZE=ON -DCMAKE_C_COMPILER=clang"
+
+clang:
+	@$(MAKE) --no-print-directory all BUILD=build-clang CMAKE_ARGS="-DCMAKE_C_COMPILER=clang"
+
+valgrind: all
+	@cd $(BUILD) && ctest -L valgrind --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf build build-asan build-clang

@@ -1,0 +1,286 @@
+/* synack: a TCP/IP stack in user space.
+ *
+ * The one public header. Everything here starts with synack_ / SYNACK_.
+ *
+ * A stack instance owns its interfaces, sockets and timers. It never reads a
+ * clock of its own: time comes from the clock source given at creation (the
+ * wall clock, or a virtual clock in tests and simulation), and randomness
+ * (ISNs, ephemeral ports) comes from the seed, so a run can be replayed.
+ * Nothing in a stack is global: any number of stacks can live in one process.
+ *
+ * Sockets are small integer handles owned by one stack. Every call is
+ * non-blocking; readiness is reported through synack_events() and an optional
+ * callback, and synack_poll() runs timers and returns the next deadline.
+ * Errors are negative errno values (-EAGAIN, -ECONNREFUSED, ...), readable
+ * with synack_strerror().
+ */
+#ifndef SYNACK_H
+#define SYNACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- time ------------------------------------------------------------ */
+
+/* Microseconds on a monotonic clock. */
+typedef uint64_t synack_time;
+#define SYNACK_TIME_NEVER UINT64_MAX
+#define SYNACK_MS(ms) ((synack_time)(ms) * 1000u)
+#define SYNACK_SEC(s) ((synack_time)(s) * 1000000u)
+
+typedef synack_time (*synack_clock_fn)(void *ctx);
+
+/* A virtual clock: it moves only when told to. */
+typedef struct synack_vclock {
+    synack_time now;
+} synack_vclock;
+synack_time synack_vclock_read(void *vclock);
+
+/* CLOCK_MONOTONIC, for stacks on real links. */
+synack_time synack_monotonic_now(void *unused);
+
+/* ---- addresses ------------------------------------------------------- */
+
+typedef struct synack_addr {
+    uint8_t family; /* SYNACK_AF_INET (IPv6 later) */
+    uint8_t bytes[16];
+} synack_addr;
+#define SYNACK_AF_INET 4
+
+typedef struct synack_endpoint {
+    synack_addr addr;
+    uint16_t port;
+} synack_endpoint;
+
+/* Host-order IPv4 address (a<<24|b<<16|c<<8|d) to synack_addr. */
+synack_addr synack_ipv4(uint32_t host_order);
+uint32_t synack_addr_ipv4(const synack_addr *a);
+/* Parses dotted-quad text; returns 0 or -EINVAL. */
+int synack_addr_parse(const char *text, synack_addr *out);
+/* Formats into buf (at least 46 bytes); returns buf. */
+char *synack_addr_format(const synack_addr *a, char *buf, size_t len);
+
+/* ---- stack ----------------------------------------------------------- */
+
+typedef struct synack_stack synack_stack;
+
+/* Connection states of RFC 9293 §3.3.2. */
+typedef enum synack_state {
+    SYNACK_CLOSED,
+    SYNACK_LISTEN,
+    SYNACK_SYN_SENT,
+    SYNACK_SYN_RECEIVED,
+    SYNACK_ESTABLISHED,
+    SYNACK_FIN_WAIT_1,
+    SYNACK_FIN_WAIT_2,
+    SYNACK_CLOSE_WAIT,
+    SYNACK_CLOSING,
+    SYNACK_LAST_ACK,
+    SYNACK_TIME_WAIT,
+} synack_state;
+const char *synack_state_name(synack_state s);
+
+/* Called on every state change of every connection in the stack, with the
+ * connection's 4-tuple and a short reason ("rcv SYN,ACK", "close()", ...). */
+typedef void (*synack_state_fn)(void *ctx, const synack_endpoint *local, const synack_endpoint *remote,
+                                synack_state from, synack_state to, const char *why, synack_time now);
+
+typedef struct synack_config {
+    uint64_t seed;               /* ISN key, ephemeral ports; same seed, same run */
+    synack_clock_fn clock;       /* required */
+    void *clock_ctx;
+    synack_time time_wait;       /* 2*MSL; 0 means Linux's 60 s */
+    synack_time fin_wait2_timeout; /* orphaned FIN_WAIT_2; 0 means Linux's 60 s */
+    uint32_t challenge_ack_limit; /* RFC 5961 §7 challenge ACKs per second; 0: 1000 */
+    uint8_t syn_retries;         /* 0: Linux's 6 */
+    uint8_t synack_retries;      /* 0: Linux's 5 */
+    uint8_t data_retries;        /* 0: Linux's 15 (tcp_retries2) */
+    uint32_t sndbuf, rcvbuf;     /* default socket buffer sizes; 0: 16 KiB / 128 KiB */
+    synack_state_fn on_state;    /* optional */
+    void *on_state_ctx;
+} synack_config;
+
+/* Returns NULL on bad configuration or out of memory. */
+synack_stack *synack_stack_new(const synack_config *cfg);
+void synack_stack_free(synack_stack *s);
+
+/* Runs what is due at the clock's current time: timers, retransmissions,
+ * queued ACKs. Returns the time of the next deadline (SYNACK_TIME_NEVER when
+ * nothing is pending). Call it after feeding input and whenever the deadline
+ * passes. */
+synack_time synack_poll(synack_stack *s);
+
+/* ---- links and interfaces --------------------------------------------- */
+
+/* A link driver delivers frames to the stack with synack_input() and takes
+ * the stack's frames through transmit(). For an IP link (TUN, in-memory) a
+ * frame is one IP datagram. transmit returns 0, or a negative errno when the
+ * frame was dropped (the stack counts it). */
+typedef struct synack_link_ops {
+    int (*transmit)(void *ctx, const uint8_t *frame, size_t len);
+} synack_link_ops;
+
+typedef struct synack_iface_config {
+    synack_link_ops ops;
+    void *ctx;
+    synack_addr addr;   /* this interface's address */
+    uint8_t prefix_len; /* on-link prefix */
+    uint32_t mtu;       /* 0: 1500 */
+} synack_iface_config;
+
+/* Returns the interface index (>= 0) or a negative errno. */
+int synack_iface_add(synack_stack *s, const synack_iface_config *cfg);
+
+/* One frame received on interface ifindex. The stack does not keep the
+ * buffer. Replies are sent at the next synack_poll(), so that a burst of
+ * segments draws one cumulative ACK. */
+void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len);
+
+/* ---- sockets --------------------------------------------------------- */
+
+typedef int synack_sock;
+
+#define SYNACK_SHUT_RD 0
+#define SYNACK_SHUT_WR 1
+#define SYNACK_SHUT_RDWR 2
+
+/* Readiness, as in poll(2). */
+#define SYNACK_EV_IN 0x001u  /* data, EOF, or a connection to accept */
+#define SYNACK_EV_OUT 0x004u /* room in the send buffer; connected */
+#define SYNACK_EV_ERR 0x008u /* an error is pending (SO_ERROR) */
+#define SYNACK_EV_HUP 0x010u /* both directions closed */
+#define SYNACK_EV_RDHUP 0x2000u /* the peer closed its sending side */
+
+typedef void (*synack_event_fn)(void *ctx, synack_sock sock, unsigned events);
+/* Called when a socket's readiness may have changed. */
+void synack_set_event_handler(synack_stack *s, synack_event_fn fn, void *ctx);
+
+synack_sock synack_socket(synack_stack *s);
+int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local);
+int synack_listen(synack_stack *s, synack_sock h, int backlog);
+/* Returns a new socket, or -EAGAIN when no connection is waiting. */
+synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remote);
+/* Starts an active open; returns -EINPROGRESS, then EV_OUT (connected) or
+ * EV_ERR (see synack_sock_error). */
+int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote);
+/* Bytes queued, or -EAGAIN (buffer full), -EPIPE (write side shut), ... */
+long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len);
+/* Bytes read, 0 at end of stream, or -EAGAIN, -ECONNRESET, ... */
+long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len);
+int synack_shutdown(synack_stack *s, synack_sock h, int how);
+/* Releases the handle. Unread data or SO_LINGER 0 abort with RST; otherwise
+ * the connection closes gracefully in the background. */
+int synack_close(synack_stack *s, synack_sock h);
+
+unsigned synack_events(synack_stack *s, synack_sock h);
+/* Returns and clears the pending error (0 if none), as SO_ERROR. */
+int synack_sock_error(synack_stack *s, synack_sock h);
+/* SO_LINGER: on with 0 seconds makes close() abort with RST. */
+int synack_set_linger(synack_stack *s, synack_sock h, bool on, int seconds);
+int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t rcvbuf);
+int synack_local(synack_stack *s, synack_sock h, synack_endpoint *out);
+int synack_remote(synack_stack *s, synack_sock h, synack_endpoint *out);
+
+typedef struct synack_tcp_info {
+    synack_state state;
+    uint32_t iss, irs;           /* initial sequence numbers, ours and the peer's */
+    uint32_t snd_una, snd_nxt, snd_wnd;
+    uint32_t rcv_nxt, rcv_wnd;
+    uint16_t mss;                /* effective send MSS */
+    uint8_t snd_wscale, rcv_wscale;
+    bool ts_ok, sack_ok;
+    uint32_t rto_us, srtt_us;
+    uint32_t unread, unsent;     /* bytes in the receive / send buffer */
+} synack_tcp_info;
+int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
+
+/* ---- counters -------------------------------------------------------- */
+
+/* Like `netstat -s`: every dropped segment increments one named counter. */
+#define SYNACK_COUNTERS(X)                                                      \
+    X(ip_in, "IP datagrams received")                                          \
+    X(ip_drop_hdr, "IP datagrams dropped: bad header")                         \
+    X(ip_drop_csum, "IP datagrams dropped: bad header checksum")               \
+    X(ip_drop_addr, "IP datagrams dropped: not for us")                        \
+    X(ip_drop_frag, "IP datagrams dropped: fragments (not reassembled)")       \
+    X(ip_drop_proto, "IP datagrams dropped: unknown protocol")                 \
+    X(ip_out, "IP datagrams sent")                                             \
+    X(ip_out_drop, "IP datagrams the link refused")                            \
+    X(ip_out_noroute, "IP datagrams with no route")                            \
+    X(tcp_in, "TCP segments received")                                         \
+    X(tcp_out, "TCP segments sent")                                            \
+    X(tcp_retrans, "TCP segments retransmitted")                               \
+    X(tcp_drop_hdr, "TCP segments dropped: bad header or data offset")         \
+    X(tcp_drop_opts, "TCP segments dropped: bad option length")                \
+    X(tcp_drop_csum, "TCP segments dropped: bad checksum")                     \
+    X(tcp_drop_noport, "TCP segments to a closed port (RST sent)")             \
+    X(tcp_drop_listen, "TCP segments dropped in LISTEN")                       \
+    X(tcp_drop_backlog, "SYNs dropped: listen queue full")                     \
+    X(tcp_drop_syn_sent, "TCP segments dropped in SYN-SENT")                   \
+    X(tcp_drop_unacceptable, "TCP segments outside the window (ACK sent)")     \
+    X(tcp_drop_noack, "TCP segments dropped: no ACK flag")                     \
+    X(tcp_drop_badack, "TCP segments dropped: ACK outside the valid range")    \
+    X(tcp_drop_ooo, "TCP segments dropped: out of order")                      \
+    X(tcp_drop_after_close, "TCP data after close (RST sent)")                 \
+    X(tcp_challenge_ack, "RFC 5961 challenge ACKs sent")                       \
+    X(tcp_challenge_ack_limited, "RFC 5961 challenge ACKs suppressed by rate") \
+    X(tcp_rst_in, "RSTs that reset a connection")                              \
+    X(tcp_rst_out, "RSTs sent")                                                \
+    X(tcp_active_opens, "active opens")                                        \
+    X(tcp_passive_opens, "passive opens")                                      \
+    X(tcp_attempt_fails, "failed connection attempts")                         \
+    X(tcp_estab_resets, "resets of established connections")                   \
+    X(tcp_timeouts, "connections dropped by retransmission timeout")           \
+    X(tcp_abort_on_close, "connections aborted by close() with unread data")   \
+    X(tcp_abort_on_linger, "connections aborted by SO_LINGER 0")               \
+    X(tcp_tw_recycled, "TIME_WAIT connections reopened by a new SYN")
+
+typedef struct synack_counters {
+#define SYNACK_COUNTER_FIELD(name, text) uint64_t name;
+    SYNACK_COUNTERS(SYNACK_COUNTER_FIELD)
+#undef SYNACK_COUNTER_FIELD
+} synack_counters;
+
+void synack_counters_get(const synack_stack *s, synack_counters *out);
+/* Writes "name value  # text" lines for every non-zero counter (all with
+ * all=true) into the stream given as a FILE * (void * to keep stdio out). */
+void synack_counters_print(const synack_counters *c, void *file, bool all);
+
+/* ---- in-memory link -------------------------------------------------- */
+
+/* Two interfaces joined back to back: a queue each way, an optional one-way
+ * delay, and a pcap tee. Frames handed over at time t arrive at t + delay. */
+typedef struct synack_memlink synack_memlink;
+
+synack_memlink *synack_memlink_new(synack_time delay);
+void synack_memlink_free(synack_memlink *l);
+/* Ops and ctx for end 0 or 1, to put in a synack_iface_config. */
+synack_link_ops synack_memlink_ops(void);
+void *synack_memlink_end(synack_memlink *l, int end);
+/* Binds an end to the stack and interface that receive what the other end
+ * sends. */
+void synack_memlink_attach(synack_memlink *l, int end, synack_stack *s, int ifindex);
+/* Delivers every frame due at or before now; returns how many. */
+size_t synack_memlink_deliver(synack_memlink *l, synack_time now);
+/* Time the next queued frame is due, or SYNACK_TIME_NEVER. */
+synack_time synack_memlink_next(const synack_memlink *l);
+/* Writes every frame that enters the link to a pcap file (LINKTYPE_RAW),
+ * stamped with the virtual time it was sent. Returns 0 or -errno. */
+int synack_memlink_pcap(synack_memlink *l, const char *path, synack_clock_fn clock, void *clock_ctx);
+/* Drops the next n frames sent from end `end` (for loss tests). */
+void synack_memlink_drop_next(synack_memlink *l, int end, unsigned n);
+
+/* ---- errors ---------------------------------------------------------- */
+
+const char *synack_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,101 @@
+/* TCP header and option codec (RFC 9293 §3.1, RFC 7323, RFC 2018). */
+#ifndef SYNACK_WIRE_TCP_H
+#define SYNACK_WIRE_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+#define WIRE_TCP_HDR_MIN 20
+#define WIRE_TCP_HDR_MAX 60
+#define WIRE_TCP_OPT_MAX 40
+
+/* Flag bits as they sit in the low 12 bits of header bytes 12-13. */
+#define WIRE_TCP_FIN 0x001u
+#define WIRE_TCP_SYN 0x002u
+#define WIRE_TCP_RST 0x004u
+#define WIRE_TCP_PSH 0x008u
+#define WIRE_TCP_ACK 0x010u
+#define WIRE_TCP_URG 0x020u
+#define WIRE_TCP_ECE 0x040u
+#define WIRE_TCP_CWR 0x080u
+#define WIRE_TCP_AE 0x100u  /* RFC 9768 Accurate ECN, formerly NS */
+#define WIRE_TCP_RES 0xe00u /* reserved bits */
+
+#define WIRE_TCPOPT_EOL 0
+#define WIRE_TCPOPT_NOP 1
+#define WIRE_TCPOPT_MSS 2
+#define WIRE_TCPOPT_WSCALE 3
+#define WIRE_TCPOPT_SACK_PERM 4
+#define WIRE_TCPOPT_SACK 5
+#define WIRE_TCPOPT_TS 8
+
+#define WIRE_TCP_SACK_MAX 4
+
+struct wire_tcp_sack_block {
+    uint32_t left, right;
+};
+
+struct wire_tcp_opts {
+    bool has_mss, has_wscale, sack_perm, has_ts;
+    uint16_t mss;
+    uint8_t wscale; /* as sent; RFC 7323 §2.3 clamps use to 14 */
+    uint32_t ts_val, ts_ecr;
+    uint8_t sack_count;
+    struct wire_tcp_sack_block sack[WIRE_TCP_SACK_MAX];
+    uint8_t unknown; /* options skipped by their length */
+    uint8_t bad_len; /* known kinds with the wrong fixed length, ignored */
+    uint8_t nkinds;  /* kinds in the order they appeared, NOP and EOL included */
+    uint8_t kinds[WIRE_TCP_OPT_MAX];
+};
+
+struct wire_tcp {
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t hdr_len; /* data offset in bytes, 20..60 */
+    uint16_t flags;  /* WIRE_TCP_* */
+    uint16_t wnd;    /* unscaled, as on the wire */
+    uint16_t csum;
+    uint16_t urg;
+    const uint8_t *opts_raw;
+    size_t opts_len;
+    struct wire_tcp_opts opt;
+    const uint8_t *payload;
+    size_t payload_len;
+};
+
+/* Parses a header and its options. A segment whose data offset is below 20
+ * or past the buffer, or whose options are malformed, is rejected. */
+int wire_tcp_parse(const uint8_t *seg, size_t len, struct wire_tcp *out);
+
+/* Parses an option block (the bytes between the fixed header and the data).
+ * EOL ends it; unknown kinds are skipped by their length; a length of 0 or 1,
+ * or one running past the block, rejects it (WIRE_EOPTLEN). */
+int wire_tcp_parse_opts(const uint8_t *p, size_t len, struct wire_tcp_opts *out);
+
+/* Writes options in the layout Linux uses (tcp_options_write): MSS; SACK-
+ * permitted and timestamps together, or each behind two NOPs; NOP+wscale;
+ * two NOPs and SACK blocks. Returns bytes written (a multiple of 4). */
+int wire_tcp_opts_emit(uint8_t *buf, size_t cap, const struct wire_tcp_opts *o);
+
+/* Bytes wire_tcp_opts_emit would write, so a sender can size its segments. */
+size_t wire_tcp_opts_len(const struct wire_tcp_opts *o);
+
+/* Writes the fixed header followed by h->opts_raw (h->opts_len bytes, a
+ * multiple of 4). The checksum field is written as h->csum; fill it in with
+ * wire_tcp_csum_* once the payload is in place. Returns the header length. */
+int wire_tcp_emit(uint8_t *buf, size_t cap, const struct wire_tcp *h);
+
+/* Checksum of a whole segment (header with csum field as is, plus payload). */
+uint16_t wire_tcp_csum_ipv4(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst);
+uint16_t wire_tcp_csum_ipv6(const uint8_t *seg, size_t len, const uint8_t src[16], const uint8_t dst[16]);
+
+/* Stores the checksum into a finished segment. */
+void wire_tcp_set_csum_ipv4(uint8_t *seg, size_t len, uint32_t src, uint32_t dst);
+
+/* True when the stored checksum verifies. */
+bool wire_tcp_csum_ok_ipv4(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst);
+
+#endif
