@@ -275,6 +275,43 @@ int synack_memlink_pcap(synack_memlink *l, const char *path, synack_clock_fn clo
 /* Drops the next n frames sent from end `end` (for loss tests). */
 void synack_memlink_drop_next(synack_memlink *l, int end, unsigned n);
 
+/* ---- TUN link and event loop ----------------------------------------- */
+
+/* A Linux TUN device (IFF_TUN | IFF_NO_PI): one IP datagram per read/write. */
+typedef struct synack_tun synack_tun;
+
+/* Opens (creating if needed) the TUN device `name` (NULL: the kernel picks
+ * tunN) with the given MTU (0: 1500; up to 65535). Returns 0 or -errno. The
+ * device is left down; configure it with ip(8) or from a test script. */
+int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out);
+void synack_tun_close(synack_tun *t);
+int synack_tun_fd(const synack_tun *t);
+const char *synack_tun_name(const synack_tun *t);
+uint32_t synack_tun_mtu(const synack_tun *t);
+/* Ops and ctx (the synack_tun itself) for a synack_iface_config. */
+synack_link_ops synack_tun_ops(void);
+/* Frames read from the device go to this stack and interface. */
+void synack_tun_attach(synack_tun *t, synack_stack *s, int ifindex);
+/* Reads every datagram waiting on the (non-blocking) device into the stack;
+ * returns how many, or -errno. */
+long synack_tun_pump(synack_tun *t);
+
+/* An event loop for a stack on real links: epoll over the link descriptors
+ * and any descriptors the application adds, and a timerfd armed for the
+ * deadline synack_poll() returns. */
+typedef struct synack_loop synack_loop;
+typedef void (*synack_fd_fn)(void *ctx, int fd, unsigned epoll_events);
+
+synack_loop *synack_loop_new(synack_stack *s);
+void synack_loop_free(synack_loop *l);
+int synack_loop_add_tun(synack_loop *l, synack_tun *t);
+int synack_loop_add_fd(synack_loop *l, int fd, unsigned epoll_events, synack_fd_fn fn, void *ctx);
+int synack_loop_del_fd(synack_loop *l, int fd);
+/* Runs until done(ctx) returns true (checked after every wake-up) or until
+ * timeout (microseconds of the stack's clock; SYNACK_TIME_NEVER for none).
+ * Returns 0 when done, -ETIMEDOUT on timeout, -errno on failure. */
+int synack_loop_run(synack_loop *l, bool (*done)(void *ctx), void *ctx, synack_time timeout);
+
 /* ---- errors ---------------------------------------------------------- */
 
 const char *synack_strerror(int err);
