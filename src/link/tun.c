@@ -1,0 +1,156 @@
+/* The Linux TUN link: one IP datagram per read(2) and per write(2).
+ *
+ * IFF_NO_PI keeps the 4-byte packet-information header off the wire, so a
+ * frame is exactly the datagram the stack parses or emits. The descriptor is
+ * non-blocking: the event loop decides when to read, and a transmit never
+ * stalls the stack (the kernel drops instead, and the stack counts it). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "synack.h"
+
+#define TUN_MAX_MTU 65535u
+
+struct synack_tun {
+    int fd;
+    uint32_t mtu;
+    char name[IFNAMSIZ];
+    synack_stack *stack;
+    int ifindex;
+    /* One datagram at a time goes to the stack, which does not keep it, so a
+     * single buffer of the largest possible datagram serves every read. */
+    uint8_t buf[TUN_MAX_MTU];
+};
+
+/* The MTU belongs to the netdevice, not to the TUN descriptor, so it is set
+ * through an ordinary socket in the same namespace. */
+static int tun_set_mtu(const char *name, uint32_t mtu)
+{
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0)
+        return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+    ifr.ifr_mtu = (int)mtu;
+    int rc = ioctl(sock, SIOCSIFMTU, &ifr) < 0 ? -errno : 0;
+    close(sock);
+    return rc;
+}
+
+int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out)
+{
+    *out = NULL;
+    if (mtu == 0)
+        mtu = 1500;
+    if (mtu > TUN_MAX_MTU || (name && strlen(name) >= IFNAMSIZ))
+        return -EINVAL;
+    synack_tun *t = calloc(1, sizeof *t);
+    if (!t)
+        return -ENOMEM;
+    t->ifindex = -1;
+    t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (t->fd < 0) {
+        int err = -errno;
+        free(t);
+        return err;
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    if (name)
+        memcpy(ifr.ifr_name, name, strlen(name));
+    int rc = ioctl(t->fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
+    if (rc == 0) {
+        /* The kernel names the device when we did not (tun0, tun1, ...). */
+        memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
+        t->name[IFNAMSIZ - 1] = '\0';
+        rc = tun_set_mtu(t->name, mtu);
+    }
+    if (rc < 0) {
+        close(t->fd);
+        free(t);
+        return rc;
+    }
+    t->mtu = mtu;
+    *out = t;
+    return 0;
+}
+
+void synack_tun_close(synack_tun *t)
+{
+    if (!t)
+        return;
+    close(t->fd);
+    free(t);
+}
+
+int synack_tun_fd(const synack_tun *t)
+{
+    return t->fd;
+}
+
+const char *synack_tun_name(const synack_tun *t)
+{
+    return t->name;
+}
+
+uint32_t synack_tun_mtu(const synack_tun *t)
+{
+    return t->mtu;
+}
+
+static int tun_transmit(void *ctx, const uint8_t *frame, size_t len)
+{
+    synack_tun *t = ctx;
+    for (;;) {
+        ssize_t n = write(t->fd, frame, len);
+        if (n >= 0)
+            return (size_t)n == len ? 0 : -EIO;
+        if (errno != EINTR)
+            return -errno;
+    }
+}
+
+synack_link_ops synack_tun_ops(void)
+{
+    return (synack_link_ops){.transmit = tun_transmit};
+}
+
+void synack_tun_attach(synack_tun *t, synack_stack *s, int ifindex)
+{
+    t->stack = s;
+    t->ifindex = ifindex;
+}
+
+long synack_tun_pump(synack_tun *t)
+{
+    /* Without a stack the datagrams would be read and lost; leaving them
+     * queued lets the caller attach first and lose nothing. */
+    if (!t->stack)
+        return -ENOTCONN;
+    long count = 0;
+    for (;;) {
+        ssize_t n = read(t->fd, t->buf, sizeof t->buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return count;
+            /* Report the error only when it is all there is to report; the
+             * datagrams already handed over still count. */
+            return count ? count : -errno;
+        }
+        if (n == 0)
+            return count;
+        synack_input(t->stack, t->ifindex, t->buf, (size_t)n);
+        count++;
+    }
+}
