@@ -6,6 +6,14 @@
 #include "checksum.h"
 #include "ipv4.h"
 
+/* The counters are bytes, and wire_tcp_parse_opts accepts blocks longer than
+ * a TCP header; stopping at the maximum keeps "many" from wrapping to "few". */
+static void count(uint8_t *c)
+{
+    if (*c < UINT8_MAX)
+        (*c)++;
+}
+
 /* Known kinds with a fixed length; a mismatch means the option is ignored
  * (as Linux's tcp_parse_options does), not that the segment is bad. */
 static void opt_known(struct wire_tcp_opts *o, uint8_t kind, const uint8_t *v, size_t vlen)
@@ -45,11 +53,11 @@ static void opt_known(struct wire_tcp_opts *o, uint8_t kind, const uint8_t *v, s
         }
         return;
     default:
-        o->unknown++;
+        count(&o->unknown);
         return;
     }
 bad:
-    o->bad_len++;
+    count(&o->bad_len);
 }
 
 int wire_tcp_parse_opts(const uint8_t *p, size_t len, struct wire_tcp_opts *o)

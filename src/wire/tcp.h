@@ -45,8 +45,8 @@ struct wire_tcp_opts {
     uint32_t ts_val, ts_ecr;
     uint8_t sack_count;
     struct wire_tcp_sack_block sack[WIRE_TCP_SACK_MAX];
-    uint8_t unknown; /* options skipped by their length */
-    uint8_t bad_len; /* known kinds with the wrong fixed length, ignored */
+    uint8_t unknown; /* options skipped by their length (saturates at 255) */
+    uint8_t bad_len; /* known kinds with the wrong fixed length, ignored (saturates) */
     uint8_t nkinds;  /* kinds in the order they appeared, NOP and EOL included */
     uint8_t kinds[WIRE_TCP_OPT_MAX];
 };
