@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "synack.h"
@@ -29,16 +30,41 @@ struct synack_tun {
     uint8_t buf[TUN_MAX_MTU];
 };
 
+static void ifreq_named(struct ifreq *ifr, const char *name)
+{
+    memset(ifr, 0, sizeof *ifr);
+    memcpy(ifr->ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+}
+
+/* Attaching to a device that is already up turns its carrier on, but the
+ * kernel activates the device's queue a moment later, from its link-watch
+ * work; until then whatever the kernel sends (the SYN-ACK to our first SYN)
+ * is dropped. So when the device is up, wait (briefly) until the kernel
+ * reports it running. A device still down is activated synchronously when
+ * it is brought up, and needs no wait. */
+static void tun_await_running(int sock, const char *name)
+{
+    const struct timespec tick = {.tv_nsec = 1000000};
+    for (int ms = 0; ms < 1000; ms++) {
+        struct ifreq ifr;
+        ifreq_named(&ifr, name);
+        if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0 || !(ifr.ifr_flags & IFF_UP) ||
+            (ifr.ifr_flags & IFF_RUNNING))
+            return;
+        nanosleep(&tick, NULL);
+    }
+}
+
 /* The MTU belongs to the netdevice, not to the TUN descriptor, so it is set
  * through an ordinary socket in the same namespace. */
-static int tun_set_mtu(const char *name, uint32_t mtu)
+static int tun_configure(const char *name, uint32_t mtu)
 {
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (sock < 0)
         return -errno;
+    tun_await_running(sock, name);
     struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    memcpy(ifr.ifr_name, name, strnlen(name, IFNAMSIZ - 1));
+    ifreq_named(&ifr, name);
     ifr.ifr_mtu = (int)mtu;
     int rc = ioctl(sock, SIOCSIFMTU, &ifr) < 0 ? -errno : 0;
     close(sock);
@@ -72,7 +98,7 @@ int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out)
         /* The kernel names the device when we did not (tun0, tun1, ...). */
         memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
         t->name[IFNAMSIZ - 1] = '\0';
-        rc = tun_set_mtu(t->name, mtu);
+        rc = tun_configure(t->name, mtu);
     }
     if (rc < 0) {
         close(t->fd);
