@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # Network namespaces for synack's tests, demo and benchmarks. Source this
 # file; it defines functions and sets nothing else in motion.
 #
@@ -52,15 +52,17 @@ netns_cleanup() {
 # netns_create VAR: creates a namespace with a name unique to this process,
 # brings its loopback up, and stores the name in VAR.
 netns_create() {
-    local ns="synack-$$-${#NETNS_CREATED[@]}"
+    # Locals carry a prefix so that printf -v cannot land on one of them
+    # instead of the caller's variable.
+    local _netns_name="synack-$$-${#NETNS_CREATED[@]}"
     if [ ${#NETNS_CREATED[@]} -eq 0 ]; then
         trap netns_cleanup EXIT
         trap 'exit 130' INT TERM
     fi
-    ip netns add "$ns" || return 1
-    NETNS_CREATED+=("$ns")
-    ip -n "$ns" link set lo up || return 1
-    printf -v "$1" '%s' "$ns"
+    ip netns add "$_netns_name" || return 1
+    NETNS_CREATED+=("$_netns_name")
+    ip -n "$_netns_name" link set lo up || return 1
+    printf -v "$1" '%s' "$_netns_name"
 }
 
 # netns_tun_create NS DEV [MTU]: creates a persistent TUN device in NS with
@@ -111,11 +113,11 @@ netns_veth() {
 # netns_spawn VAR NS CMD...: runs CMD in NS in the background; the PID goes
 # into VAR and into the list netns_cleanup kills.
 netns_spawn() {
-    local var=$1 ns=$2
+    local _netns_var=$1 _netns_ns=$2
     shift 2
-    ip netns exec "$ns" "$@" &
+    ip netns exec "$_netns_ns" "$@" &
     NETNS_PIDS+=("$!")
-    printf -v "$var" '%s' "$!"
+    printf -v "$_netns_var" '%s' "$!"
 }
 
 # netns_wait PID: waits for a process started by netns_spawn and returns its
