@@ -219,3 +219,14 @@ bool wire_tcp_csum_ok_ipv4(const uint8_t *seg, size_t len, uint32_t src, uint32_
 {
     return wire_tcp_csum_ipv4(seg, len, src, dst) == 0;
 }
+
+void wire_tcp_set_csum_ipv6(uint8_t *seg, size_t len, const uint8_t src[16], const uint8_t dst[16])
+{
+    wire_put16(seg + 16, 0);
+    wire_put16(seg + 16, wire_tcp_csum_ipv6(seg, len, src, dst));
+}
+
+bool wire_tcp_csum_ok_ipv6(const uint8_t *seg, size_t len, const uint8_t src[16], const uint8_t dst[16])
+{
+    return wire_tcp_csum_ipv6(seg, len, src, dst) == 0;
+}

@@ -98,4 +98,8 @@ void wire_tcp_set_csum_ipv4(uint8_t *seg, size_t len, uint32_t src, uint32_t dst
 /* True when the stored checksum verifies. */
 bool wire_tcp_csum_ok_ipv4(const uint8_t *seg, size_t len, uint32_t src, uint32_t dst);
 
+/* The same two for a segment carried over IPv6 (RFC 8200 §8.1 pseudo-header). */
+void wire_tcp_set_csum_ipv6(uint8_t *seg, size_t len, const uint8_t src[16], const uint8_t dst[16]);
+bool wire_tcp_csum_ok_ipv6(const uint8_t *seg, size_t len, const uint8_t src[16], const uint8_t dst[16]);
+
 #endif
