@@ -347,12 +347,19 @@ static void test_checksum_ipv6_pseudo_header_real_packets(void **state)
             continue;
         assert_true(segment_of(pk, &s));
         assert_int_equal(wire_tcp_csum_ipv6(s.p, s.len, s.src6, s.dst6), 0);
+        assert_true(wire_tcp_csum_ok_ipv6(s.p, s.len, s.src6, s.dst6));
+        uint8_t *c6 = exact_copy(s.p, s.len);
+        wire_put16(c6 + 16, 0xdead);
+        wire_tcp_set_csum_ipv6(c6, s.len, s.src6, s.dst6);
+        assert_int_equal(wire_get16(c6 + 16), wire_get16(s.p + 16));
+        free(c6);
         /* The IPv4 pseudo-header over the same bytes does not verify. */
         assert_false(wire_tcp_csum_ok_ipv4(s.p, s.len, wire_get32(s.src6 + 12), wire_get32(s.dst6 + 12)));
         uint8_t other[16];
         memcpy(other, s.dst6, 16);
         other[0] ^= 0x80;
         assert_int_not_equal(wire_tcp_csum_ipv6(s.p, s.len, s.src6, other), 0);
+        assert_false(wire_tcp_csum_ok_ipv6(s.p, s.len, s.src6, other));
         n++;
     }
     assert_int_equal(n, 2);
