@@ -201,55 +201,17 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
 
 /* ---- counters -------------------------------------------------------- */
 
-/* Like `netstat -s`: every dropped segment increments one named counter. */
-#define SYNACK_COUNTERS(X)                                                      \
-    X(ip_in, "IP datagrams received")                                          \
-    X(ip_drop_hdr, "IP datagrams dropped: bad header")                         \
-    X(ip_drop_csum, "IP datagrams dropped: bad header checksum")               \
-    X(ip_drop_addr, "IP datagrams dropped: not for us")                        \
-    X(ip_drop_frag, "IP datagrams dropped: fragments (not reassembled)")       \
-    X(ip_drop_proto, "IP datagrams dropped: unknown protocol")                 \
-    X(ip_out, "IP datagrams sent")                                             \
-    X(ip_out_drop, "IP datagrams the link refused")                            \
-    X(ip_out_noroute, "IP datagrams with no route")                            \
-    X(tcp_in, "TCP segments received")                                         \
-    X(tcp_out, "TCP segments sent")                                            \
-    X(tcp_retrans, "TCP segments retransmitted")                               \
-    X(tcp_drop_hdr, "TCP segments dropped: bad header or data offset")         \
-    X(tcp_drop_opts, "TCP segments dropped: bad option length")                \
-    X(tcp_drop_csum, "TCP segments dropped: bad checksum")                     \
-    X(tcp_drop_noport, "TCP segments to a closed port (RST sent)")             \
-    X(tcp_drop_listen, "TCP segments dropped in LISTEN")                       \
-    X(tcp_drop_backlog, "SYNs dropped: listen queue full")                     \
-    X(tcp_drop_syn_sent, "TCP segments dropped in SYN-SENT")                   \
-    X(tcp_drop_unacceptable, "TCP segments outside the window (ACK sent)")     \
-    X(tcp_drop_noack, "TCP segments dropped: no ACK flag")                     \
-    X(tcp_drop_badack, "TCP segments dropped: ACK outside the valid range")    \
-    X(tcp_drop_ooo, "TCP segments dropped: out of order")                      \
-    X(tcp_drop_after_close, "TCP data after close (RST sent)")                 \
-    X(tcp_challenge_ack, "RFC 5961 challenge ACKs sent")                       \
-    X(tcp_challenge_ack_limited, "RFC 5961 challenge ACKs suppressed by rate") \
-    X(tcp_rst_in, "RSTs that reset a connection")                              \
-    X(tcp_rst_out, "RSTs sent")                                                \
-    X(tcp_active_opens, "active opens")                                        \
-    X(tcp_passive_opens, "passive opens")                                      \
-    X(tcp_attempt_fails, "failed connection attempts")                         \
-    X(tcp_estab_resets, "resets of established connections")                   \
-    X(tcp_timeouts, "connections dropped by retransmission timeout")           \
-    X(tcp_abort_on_close, "connections aborted by close() with unread data")   \
-    X(tcp_abort_on_linger, "connections aborted by SO_LINGER 0")               \
-    X(tcp_tw_recycled, "TIME_WAIT connections reopened by a new SYN")
-
-typedef struct synack_counters {
-#define SYNACK_COUNTER_FIELD(name, text) uint64_t name;
-    SYNACK_COUNTERS(SYNACK_COUNTER_FIELD)
-#undef SYNACK_COUNTER_FIELD
-} synack_counters;
-
-void synack_counters_get(const synack_stack *s, synack_counters *out);
-/* Writes "name value  # text" lines for every non-zero counter (all with
- * all=true) into the stream given as a FILE * (void * to keep stdio out). */
-void synack_counters_print(const synack_counters *c, void *file, bool all);
+/* Like `netstat -s`: every dropped segment increments one named counter.
+ * Counters are numbered 0..synack_counter_count()-1. */
+size_t synack_counter_count(void);
+const char *synack_counter_name(size_t i);
+const char *synack_counter_help(size_t i);
+uint64_t synack_counter_value(const synack_stack *s, size_t i);
+/* By name; UINT64_MAX when there is no such counter. */
+uint64_t synack_counter(const synack_stack *s, const char *name);
+/* Writes "name value  # help" lines to a FILE * (void * keeps stdio out of
+ * this header): every counter with all=true, else the non-zero ones. */
+void synack_counters_print(const synack_stack *s, void *file, bool all);
 
 /* ---- in-memory link -------------------------------------------------- */
 
@@ -257,21 +219,23 @@ void synack_counters_print(const synack_counters *c, void *file, bool all);
  * delay, and a pcap tee. Frames handed over at time t arrive at t + delay. */
 typedef struct synack_memlink synack_memlink;
 
-synack_memlink *synack_memlink_new(synack_time delay);
+/* The link reads the clock to stamp frames (the stacks' clock). */
+synack_memlink *synack_memlink_new(synack_time delay, synack_clock_fn clock, void *clock_ctx);
 void synack_memlink_free(synack_memlink *l);
 /* Ops and ctx for end 0 or 1, to put in a synack_iface_config. */
 synack_link_ops synack_memlink_ops(void);
 void *synack_memlink_end(synack_memlink *l, int end);
-/* Binds an end to the stack and interface that receive what the other end
- * sends. */
+/* Binds an end to the stack and interface behind it: that stack transmits
+ * through this end (ctx synack_memlink_end(l, end)) and receives what the
+ * other end sends. */
 void synack_memlink_attach(synack_memlink *l, int end, synack_stack *s, int ifindex);
 /* Delivers every frame due at or before now; returns how many. */
 size_t synack_memlink_deliver(synack_memlink *l, synack_time now);
 /* Time the next queued frame is due, or SYNACK_TIME_NEVER. */
 synack_time synack_memlink_next(const synack_memlink *l);
 /* Writes every frame that enters the link to a pcap file (LINKTYPE_RAW),
- * stamped with the virtual time it was sent. Returns 0 or -errno. */
-int synack_memlink_pcap(synack_memlink *l, const char *path, synack_clock_fn clock, void *clock_ctx);
+ * stamped with the time it was sent. Returns 0 or -errno. */
+int synack_memlink_pcap(synack_memlink *l, const char *path);
 /* Drops the next n frames sent from end `end` (for loss tests). */
 void synack_memlink_drop_next(synack_memlink *l, int end, unsigned n);
 

@@ -1,4 +1,7 @@
-#include "tcb.h"
+/* TCB set-up and the single place where a connection changes state. */
+#include <string.h>
+
+#include "internal.h"
 
 const char *tcp_state_name(enum tcp_state s)
 {
@@ -11,4 +14,51 @@ const char *tcp_state_name(enum tcp_state s)
         [TCP_TIME_WAIT] = "TIME_WAIT",
     };
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local, uint8_t *sndbuf,
+                  uint32_t sndcap, uint8_t *rcvbuf, uint32_t rcvcap)
+{
+    memset(tcb, 0, sizeof *tcb);
+    tcb->state = TCP_CLOSED;
+    tcb->t = *t;
+    tcb->mss_local = mss_local;
+    tcb->mss_peer = TCP_MSS_DEFAULT;
+    tcb->snd = (struct ring){.buf = sndbuf, .cap = sndcap};
+    tcb->rcv = (struct ring){.buf = rcvbuf, .cap = rcvcap};
+    tcb->t_rtx = tcb->t_wait = TCP_TIME_NEVER;
+}
+
+void tcp_set_state(struct tcp_ctx *ctx, struct tcb *tcb, enum tcp_state to, const char *why)
+{
+    enum tcp_state from = tcb->state;
+    if (from == to)
+        return;
+    tcb->state = to;
+    if (to == TCP_ESTABLISHED)
+        tcb->flags &= ~TCB_NEW;
+    if (ctx->state_change)
+        ctx->state_change(ctx->cb, tcb, from, to, why);
+}
+
+void tcp_enter_closed(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char *why)
+{
+    if (err)
+        tcb->err = err;
+    tcb->t_rtx = tcb->t_wait = TCP_TIME_NEVER;
+    tcb->flags &= ~(TCB_PERSIST | TCB_ACK_PENDING | TCB_RTT_TIMING);
+    /* Data the peer will never acknowledge is gone; received data stays
+     * readable only after a graceful end, so a reset discards it too. */
+    ring_consume(&tcb->snd, tcb->snd.len);
+    if (err)
+        ring_consume(&tcb->rcv, tcb->rcv.len);
+    tcp_set_state(ctx, tcb, TCP_CLOSED, why);
+}
+
+void tcp_enter_time_wait(struct tcp_ctx *ctx, struct tcb *tcb, const char *why)
+{
+    tcb->t_rtx = TCP_TIME_NEVER;
+    tcb->flags &= ~(TCB_PERSIST | TCB_RTT_TIMING);
+    tcb->t_wait = ctx->now + ctx->p.msl2;
+    tcp_set_state(ctx, tcb, TCP_TIME_WAIT, why);
 }

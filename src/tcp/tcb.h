@@ -1,8 +1,201 @@
+/* The TCP connection machine of RFC 9293: one transmission control block
+ * (TCB) per connection, and the functions that move it.
+ *
+ * Sans-I/O: the core never reads a clock (ctx->now is set by the caller),
+ * never does I/O (segments leave through ctx->output), and never allocates
+ * (buffers belong to the caller). */
 #ifndef SYNACK_TCP_TCB_H
 #define SYNACK_TCP_TCB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ring.h"
+#include "stats.h"
+#include "wire/tcp.h"
+
+#define TCP_TIME_NEVER UINT64_MAX
+
 enum tcp_state {
-    TCP_CLOSED, TCP_LISTEN, TCP_SYN_SENT, TCP_SYN_RECEIVED, TCP_ESTABLISHED, TCP_FIN_WAIT_1,
-    TCP_FIN_WAIT_2, TCP_CLOSE_WAIT, TCP_CLOSING, TCP_LAST_ACK, TCP_TIME_WAIT,
+    TCP_CLOSED,
+    TCP_LISTEN,
+    TCP_SYN_SENT,
+    TCP_SYN_RECEIVED,
+    TCP_ESTABLISHED,
+    TCP_FIN_WAIT_1,
+    TCP_FIN_WAIT_2,
+    TCP_CLOSE_WAIT,
+    TCP_CLOSING,
+    TCP_LAST_ACK,
+    TCP_TIME_WAIT,
 };
 const char *tcp_state_name(enum tcp_state s);
+
+/* Address family-neutral 4-tuple; IPv4 uses the first four bytes. */
+struct tcp_tuple {
+    uint8_t family; /* 4 or 6 */
+    uint8_t laddr[16], raddr[16];
+    uint16_t lport, rport;
+};
+
+/* Defaults chosen as Linux does (see ARCHITECTURE.md). */
+struct tcp_params {
+    uint64_t msl2;             /* TIME_WAIT length (2*MSL) */
+    uint64_t fin_wait2;        /* orphaned FIN_WAIT_2 timeout */
+    uint64_t rto_initial;      /* RFC 6298 §2.1, Linux: 1 s */
+    uint64_t rto_min;          /* Linux: 200 ms */
+    uint64_t rto_max;          /* Linux: 120 s */
+    uint32_t challenge_limit;  /* RFC 5961 §7: challenge ACKs per second */
+    uint8_t syn_retries;       /* Linux tcp_syn_retries: 6 */
+    uint8_t synack_retries;    /* Linux tcp_synack_retries: 5 */
+    uint8_t data_retries;      /* Linux tcp_retries2: 15 */
+    bool use_ts, use_sack, use_wscale;
+};
+
+struct tcb;
+
+/* Per-stack state the core works in. The stack fills it and sets now before
+ * every call into the core. */
+struct tcp_ctx {
+    uint64_t now; /* microseconds */
+    struct tcp_params p;
+    struct core_stats *st;
+    uint8_t isn_key[16]; /* RFC 6528 secret, from the stack's seed */
+    /* RFC 5961 §7 rate limit of challenge ACKs, stack-wide as in Linux */
+    uint64_t challenge_window;
+    uint32_t challenge_count;
+    void *cb; /* first argument of the callbacks */
+    /* Sends one segment. hdr->opts_raw holds the options; the payload is in
+     * up to two pieces (a ring wraps). tcb is NULL for a RST to no one. */
+    void (*output)(void *cb, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
+                   size_t n1, const uint8_t *p2, size_t n2);
+    /* Every state change, with a short reason. */
+    void (*state_change)(void *cb, struct tcb *tcb, enum tcp_state from, enum tcp_state to,
+                         const char *why);
+};
+
+/* Flags of a TCB. */
+#define TCB_PASSIVE 0x0001u   /* opened from a listener */
+#define TCB_FIN_QUEUED 0x0002u /* the user shut the write side: send FIN after the data */
+#define TCB_FIN_SENT 0x0004u
+#define TCB_FIN_ACKED 0x0008u
+#define TCB_FIN_RCVD 0x0010u   /* the peer's FIN is in (RCV.NXT counts it) */
+#define TCB_RD_SHUT 0x0020u    /* the user shut the read side: received data is discarded */
+#define TCB_ORPHAN 0x0040u     /* closed by the user; the stack still owns it */
+#define TCB_ACK_PENDING 0x0080u /* an ACK is owed; it goes out at the next flush */
+#define TCB_TS_OK 0x0100u      /* RFC 7323 timestamps negotiated */
+#define TCB_SACK_OK 0x0200u
+#define TCB_WSCALE_OK 0x0400u
+#define TCB_RTT_TIMING 0x0800u /* a segment is being timed (Karn: never a retransmission) */
+#define TCB_PERSIST 0x1000u    /* the retransmission timer runs as the persist timer */
+#define TCB_NEW 0x2000u        /* never reached ESTABLISHED */
+
+struct tcb {
+    enum tcp_state state;
+    uint32_t flags;
+    struct tcp_tuple t;
+
+    /* Send sequence space (RFC 9293 §3.3.1) */
+    uint32_t iss;
+    uint32_t snd_una, snd_nxt, snd_max; /* snd_max: highest sequence sent */
+    uint32_t snd_wnd, max_snd_wnd;
+    uint32_t snd_wl1, snd_wl2;
+    uint32_t snd_data; /* sequence number of the first byte in the send ring */
+    /* Receive sequence space */
+    uint32_t irs;
+    uint32_t rcv_nxt;
+    uint32_t rcv_adv; /* right edge of the last window advertised: never shrink it */
+
+    uint16_t mss_peer;   /* the peer's MSS option (536 without one: RFC 9293 §3.7.1) */
+    uint16_t mss_local;  /* what we advertise: interface MTU - 40 */
+    uint8_t snd_wscale, rcv_wscale;
+
+    /* RFC 7323 timestamps */
+    uint32_t ts_recent;
+    uint32_t ts_offset;
+
+    /* RFC 6298 */
+    uint32_t srtt, rttvar; /* microseconds; srtt 0 = no sample yet */
+    uint64_t rto;
+    uint32_t rtt_seq;
+    uint64_t rtt_start;
+    uint8_t backoff; /* consecutive timeouts */
+
+    /* Timers: absolute times, TCP_TIME_NEVER when off */
+    uint64_t t_rtx;  /* retransmission or persist */
+    uint64_t t_wait; /* TIME_WAIT, or the orphaned FIN_WAIT_2 timeout */
+    uint64_t t_start; /* when the connection attempt started (connect timeout) */
+
+    int err; /* pending error for the user: negative errno, 0 if none */
+
+    struct ring snd, rcv;
+    void *owner; /* the stack's object */
+};
+
+/* Verdicts of tcp_input */
+enum tcp_verdict {
+    TCP_KEEP,      /* the TCB lives on */
+    TCP_FREE,      /* the TCB reached CLOSED: the stack releases it */
+    TCP_TW_REOPEN, /* a new SYN hit TIME_WAIT: release it and hand the SYN to a listener */
+};
+
+/* Verdicts of tcp_listen_input */
+enum tcp_listen_verdict {
+    TCP_LISTEN_DROP,  /* counted, nothing to do */
+    TCP_LISTEN_SYN,   /* a valid SYN: make a child and call tcp_accept_syn */
+};
+
+/* Sets up a TCB in CLOSED with the given tuple, MSS and buffers. */
+void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local, uint8_t *sndbuf,
+                  uint32_t sndcap, uint8_t *rcvbuf, uint32_t rcvcap);
+
+/* The one function that changes state, so every change is recorded. */
+void tcp_set_state(struct tcp_ctx *ctx, struct tcb *tcb, enum tcp_state to, const char *why);
+
+/* RFC 6528 initial sequence number for a 4-tuple at ctx->now. */
+uint32_t tcp_isn(const struct tcp_ctx *ctx, const struct tcp_tuple *t);
+
+/* Active open: CLOSED -> SYN_SENT, SYN out. */
+void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb);
+
+/* LISTEN (RFC 9293 §3.10.7.2) for a segment that matched no connection. */
+enum tcp_listen_verdict tcp_listen_input(struct tcp_ctx *ctx, const struct tcp_tuple *t,
+                                         const struct wire_tcp *seg);
+
+/* Passive open of a fresh child for a SYN: LISTEN -> SYN_RECEIVED, SYN-ACK
+ * out. The child was set up with tcp_tcb_init. iss_hint, when non-zero,
+ * replaces the ISN (a SYN that reopens TIME_WAIT must start above it). */
+void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tcp *seg, uint32_t iss_hint);
+
+/* A segment for this connection (RFC 9293 §3.10.7.3 and §3.10.7.4). */
+enum tcp_verdict tcp_input(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg);
+
+/* A segment that matched nothing: RFC 9293 §3.10.7.1 reset generation. */
+void tcp_reset_closed(struct tcp_ctx *ctx, const struct tcp_tuple *t, const struct wire_tcp *seg);
+
+/* Sends what the windows allow, and any ACK owed. */
+void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb);
+
+/* Fires due timers. Returns TCP_FREE when the TCB reached CLOSED. */
+enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb);
+uint64_t tcp_next_deadline(const struct tcb *tcb);
+
+/* User calls (RFC 9293 §3.10.1-§3.10.6). Negative errno on failure. */
+long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len);
+long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t len);
+int tcp_user_shutdown(struct tcp_ctx *ctx, struct tcb *tcb, bool rd, bool wr);
+/* close(): abort when unread data or linger 0, else a graceful FIN. Returns
+ * TCP_FREE when the TCB can be released at once. */
+enum tcp_verdict tcp_user_close(struct tcp_ctx *ctx, struct tcb *tcb, bool linger_zero);
+/* ABORT: RST to the peer when synchronized, then CLOSED. */
+void tcp_abort(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char *why);
+
+/* Effective send MSS: RFC 9293 §3.7.1 and RFC 6691, less the timestamp option. */
+uint16_t tcp_eff_mss(const struct tcb *tcb);
+/* Window we would advertise now, unscaled. */
+uint32_t tcp_rcv_window(const struct tcb *tcb);
+/* Bytes of the send ring not yet sent. */
+uint32_t tcp_unsent(const struct tcb *tcb);
+
 #endif

@@ -1,0 +1,156 @@
+/* Finding the connection a segment belongs to: a chained hash table on the
+ * 4-tuple, keyed with a per-stack secret so peers cannot aim collisions,
+ * and a short list of listeners. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack.h"
+
+static size_t tuple_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n)
+{
+    uint8_t msg[36];
+    memcpy(msg, t->laddr, 16);
+    memcpy(msg + 16, t->raddr, 16);
+    msg[32] = (uint8_t)(t->lport >> 8);
+    msg[33] = (uint8_t)t->lport;
+    msg[34] = (uint8_t)(t->rport >> 8);
+    msg[35] = (uint8_t)t->rport;
+    uint8_t out[8];
+    crypto_shorthash_siphash24(out, msg, sizeof msg, s->hash_key);
+    uint64_t h;
+    memcpy(&h, out, 8);
+    return (size_t)(h & (n - 1));
+}
+
+static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
+{
+    return a->lport == b->lport && a->rport == b->rport && a->family == b->family &&
+           !memcmp(a->laddr, b->laddr, 16) && !memcmp(a->raddr, b->raddr, 16);
+}
+
+static int grow(synack_stack *s)
+{
+    size_t n = s->n_buckets ? s->n_buckets * 2 : 64;
+    struct sock **b = calloc(n, sizeof *b);
+    if (!b)
+        return -ENOMEM;
+    for (size_t i = 0; i < s->n_buckets; i++) {
+        struct sock *k = s->buckets[i];
+        while (k) {
+            struct sock *next = k->hnext;
+            size_t j = tuple_bucket(s, &k->tcb.t, n);
+            k->hnext = b[j];
+            b[j] = k;
+            k = next;
+        }
+    }
+    free(s->buckets);
+    s->buckets = b;
+    s->n_buckets = n;
+    return 0;
+}
+
+int demux_insert(synack_stack *s, struct sock *k)
+{
+    if (s->n_hashed >= s->n_buckets && grow(s) < 0)
+        return -ENOMEM;
+    if (demux_lookup(s, &k->tcb.t))
+        return -EADDRINUSE;
+    size_t i = tuple_bucket(s, &k->tcb.t, s->n_buckets);
+    k->hnext = s->buckets[i];
+    s->buckets[i] = k;
+    k->hashed = true;
+    s->n_hashed++;
+    return 0;
+}
+
+void demux_remove(synack_stack *s, struct sock *k)
+{
+    if (!k->hashed)
+        return;
+    struct sock **pp = &s->buckets[tuple_bucket(s, &k->tcb.t, s->n_buckets)];
+    while (*pp && *pp != k)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = k->hnext;
+    k->hashed = false;
+    k->hnext = NULL;
+    s->n_hashed--;
+}
+
+struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t)
+{
+    if (!s->n_buckets)
+        return NULL;
+    for (struct sock *k = s->buckets[tuple_bucket(s, t, s->n_buckets)]; k; k = k->hnext)
+        if (tuple_eq(&k->tcb.t, t))
+            return k;
+    return NULL;
+}
+
+struct sock *demux_listener(synack_stack *s, const struct tcp_tuple *t)
+{
+    struct sock *wild = NULL;
+    for (int i = 0; i < s->n_listeners; i++) {
+        struct sock *k = s->listeners[i];
+        if (k->local.port != t->lport)
+            continue;
+        if (!memcmp(k->local.addr.bytes, t->laddr, 16))
+            return k;
+        static const uint8_t any[16];
+        if (!memcmp(k->local.addr.bytes, any, 16))
+            wild = k;
+    }
+    return wild;
+}
+
+int demux_add_listener(synack_stack *s, struct sock *k)
+{
+    if (s->n_listeners == s->cap_listeners) {
+        int cap = s->cap_listeners ? 2 * s->cap_listeners : 8;
+        struct sock **n = realloc(s->listeners, (size_t)cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        s->listeners = n;
+        s->cap_listeners = cap;
+    }
+    s->listeners[s->n_listeners++] = k;
+    return 0;
+}
+
+void demux_remove_listener(synack_stack *s, struct sock *k)
+{
+    for (int i = 0; i < s->n_listeners; i++)
+        if (s->listeners[i] == k) {
+            s->listeners[i] = s->listeners[--s->n_listeners];
+            return;
+        }
+}
+
+void list_add(synack_stack *s, struct sock *k)
+{
+    if (k->listed)
+        return;
+    k->prev = NULL;
+    k->next = s->all;
+    if (s->all)
+        s->all->prev = k;
+    s->all = k;
+    k->listed = true;
+}
+
+void list_remove(synack_stack *s, struct sock *k)
+{
+    if (!k->listed)
+        return;
+    if (k->prev)
+        k->prev->next = k->next;
+    else
+        s->all = k->next;
+    if (k->next)
+        k->next->prev = k->prev;
+    k->prev = k->next = NULL;
+    k->listed = false;
+}

@@ -1,0 +1,136 @@
+/* IPv4 for the stack's interfaces: receive checks, routing to an interface,
+ * and framing TCP segments for the link. Fragments are not reassembled. */
+#include <errno.h>
+#include <string.h>
+
+#include "stack.h"
+#include "wire/bytes.h"
+#include "wire/ipv4.h"
+
+#define IP_TTL 64 /* Linux's default */
+
+int synack_iface_add(synack_stack *s, const synack_iface_config *cfg)
+{
+    if (!cfg || !cfg->ops.transmit || cfg->addr.family != SYNACK_AF_INET || cfg->prefix_len > 32)
+        return -EINVAL;
+    if (s->n_ifaces == STACK_MAX_IFACES)
+        return -ENOSPC;
+    if (cfg->mtu && (cfg->mtu < 68 || cfg->mtu > 65535))
+        return -EINVAL;
+    struct iface *f = &s->ifaces[s->n_ifaces];
+    f->cfg = *cfg;
+    if (!f->cfg.mtu)
+        f->cfg.mtu = 1500;
+    f->addr = synack_addr_ipv4(&cfg->addr);
+    f->mask = cfg->prefix_len ? ~0u << (32 - cfg->prefix_len) : 0;
+    return s->n_ifaces++;
+}
+
+struct iface *ip_route(synack_stack *s, uint32_t dst)
+{
+    for (int i = 0; i < s->n_ifaces; i++)
+        if ((dst & s->ifaces[i].mask) == (s->ifaces[i].addr & s->ifaces[i].mask))
+            return &s->ifaces[i];
+    /* No on-link match: the first interface is the default route. */
+    return s->n_ifaces ? &s->ifaces[0] : NULL;
+}
+
+static bool is_local(const synack_stack *s, uint32_t dst)
+{
+    for (int i = 0; i < s->n_ifaces; i++)
+        if (s->ifaces[i].addr == dst)
+            return true;
+    return false;
+}
+
+void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len)
+{
+    stack_now(s);
+    s->st.ip_in++;
+    if (ifindex < 0 || ifindex >= s->n_ifaces || !frame) {
+        s->st.ip_drop_hdr++;
+        return;
+    }
+    struct wire_ipv4 ip;
+    int r = wire_ipv4_parse(frame, len, WIRE_IPV4_VERIFY_CSUM, &ip);
+    if (r == WIRE_ECSUM) {
+        s->st.ip_drop_csum++;
+        return;
+    }
+    if (r != WIRE_OK) {
+        s->st.ip_drop_hdr++;
+        return;
+    }
+    if (!is_local(s, ip.dst)) {
+        s->st.ip_drop_addr++;
+        return;
+    }
+    if (ip.mf || ip.frag_off) {
+        s->st.ip_drop_frag++;
+        return;
+    }
+    if (ip.proto != WIRE_IPPROTO_TCP) {
+        s->st.ip_drop_proto++;
+        return;
+    }
+    s->st.tcp_in++;
+    /* RFC 9293 §3.1: the checksum covers the pseudo-header; check it before
+     * believing any field, options included. */
+    if (ip.payload_len < WIRE_TCP_HDR_MIN) {
+        s->st.tcp_drop_hdr++;
+        return;
+    }
+    if (!wire_tcp_csum_ok_ipv4(ip.payload, ip.payload_len, ip.src, ip.dst)) {
+        s->st.tcp_drop_csum++;
+        return;
+    }
+    struct wire_tcp seg;
+    r = wire_tcp_parse(ip.payload, ip.payload_len, &seg);
+    if (r == WIRE_EOPTLEN) {
+        s->st.tcp_drop_opts++;
+        return;
+    }
+    if (r != WIRE_OK) {
+        s->st.tcp_drop_hdr++;
+        return;
+    }
+    struct tcp_tuple t;
+    memset(&t, 0, sizeof t);
+    t.family = SYNACK_AF_INET;
+    wire_put32(t.laddr, ip.dst);
+    wire_put32(t.raddr, ip.src);
+    t.lport = seg.dport;
+    t.rport = seg.sport;
+    tcp_segment_in(s, &t, &seg);
+}
+
+void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
+                   size_t n1, const uint8_t *p2, size_t n2)
+{
+    synack_stack *s = stack;
+    uint32_t src = wire_get32(t->laddr), dst = wire_get32(t->raddr);
+    struct iface *f = ip_route(s, dst);
+    if (!f) {
+        s->st.ip_out_noroute++;
+        return;
+    }
+    uint8_t *tcp = s->tx + WIRE_IPV4_HDR_MIN;
+    int hl = wire_tcp_emit(tcp, sizeof s->tx - WIRE_IPV4_HDR_MIN, hdr);
+    size_t seglen = (size_t)hl + n1 + n2;
+    if (hl < 0 || WIRE_IPV4_HDR_MIN + seglen > sizeof s->tx) {
+        s->st.ip_out_drop++;
+        return;
+    }
+    if (n1)
+        memcpy(tcp + hl, p1, n1);
+    if (n2)
+        memcpy(tcp + hl + n1, p2, n2);
+    wire_tcp_set_csum_ipv4(tcp, seglen, src, dst);
+    struct wire_ipv4 ip = {
+        .id = s->ip_id++, .df = true, .ttl = IP_TTL, .proto = WIRE_IPPROTO_TCP, .src = src, .dst = dst};
+    wire_ipv4_emit(s->tx, sizeof s->tx, &ip, seglen);
+    if (f->cfg.ops.transmit(f->cfg.ctx, s->tx, WIRE_IPV4_HDR_MIN + seglen) < 0)
+        s->st.ip_out_drop++;
+    else
+        s->st.ip_out++;
+}

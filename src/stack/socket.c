@@ -1,0 +1,575 @@
+/* Socket objects and the socket calls of the public API, and the hand-off
+ * of arriving segments to connections and listeners. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack.h"
+#include "wire/bytes.h"
+
+#define EPHEMERAL_LO 32768 /* Linux ip_local_port_range */
+#define EPHEMERAL_HI 60999
+
+struct sock *sock_new(synack_stack *s)
+{
+    struct sock *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    k->handle = -1;
+    k->sndcap = s->cfg.sndbuf;
+    k->rcvcap = s->cfg.rcvbuf;
+    k->tcb.state = TCP_CLOSED;
+    k->tcb.t_rtx = k->tcb.t_wait = TCP_TIME_NEVER;
+    k->tcb.owner = k;
+    return k;
+}
+
+int sock_alloc_bufs(struct sock *k)
+{
+    if (!k->bufs) {
+        k->bufs = malloc((size_t)k->sndcap + k->rcvcap);
+        if (!k->bufs)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static void unlink_child(struct sock *child)
+{
+    struct sock *p = child->parent;
+    if (!p)
+        return;
+    if (child->queued) {
+        struct sock **pp = &p->acc_head;
+        while (*pp && *pp != child)
+            pp = &(*pp)->acc_next;
+        if (*pp)
+            *pp = child->acc_next;
+        p->acc_tail = NULL;
+        for (struct sock *c = p->acc_head; c; c = c->acc_next)
+            p->acc_tail = c;
+        p->acc_count--;
+    } else {
+        p->syn_count--;
+    }
+    child->parent = NULL;
+    child->queued = false;
+    child->acc_next = NULL;
+}
+
+void sock_free(synack_stack *s, struct sock *k)
+{
+    if (k->listener) {
+        demux_remove_listener(s, k);
+        /* Connections nobody accepted are reset, as Linux does on close of
+         * a listener (inet_csk_listen_stop). */
+        while (k->acc_head) {
+            struct sock *c = k->acc_head;
+            unlink_child(c);
+            if (c->tcb.state != TCP_CLOSED)
+                tcp_abort(&s->tcp, &c->tcb, 0, "listener closed");
+            sock_free(s, c);
+        }
+    }
+    unlink_child(k);
+    demux_remove(s, k);
+    list_remove(s, k);
+    if (k->dirty) { /* rare: unlink from the flush list */
+        struct sock **pp = &s->dirty;
+        while (*pp && *pp != k)
+            pp = &(*pp)->dirty_next;
+        if (*pp)
+            *pp = k->dirty_next;
+    }
+    if (k->handle >= 0 && k->handle < s->n_handles)
+        s->handles[k->handle] = NULL;
+    /* children of a listener still in their SYN queue point at it */
+    for (struct sock *c = s->all; c; c = c->next)
+        if (c->parent == k)
+            c->parent = NULL;
+    free(k->bufs);
+    free(k);
+}
+
+void sock_closed(synack_stack *s, struct sock *k)
+{
+    demux_remove(s, k);
+    list_remove(s, k);
+    if (k->handle >= 0 || k->queued)
+        return; /* the user, or an accept queue, still holds it */
+    sock_free(s, k);
+}
+
+static struct sock *get(synack_stack *s, synack_sock h)
+{
+    if (!s || h < 0 || h >= s->n_handles)
+        return NULL;
+    return s->handles[h];
+}
+
+static synack_sock assign_handle(synack_stack *s, struct sock *k)
+{
+    /* lowest free number, as file descriptors are */
+    for (int i = 0; i < s->n_handles; i++)
+        if (!s->handles[i]) {
+            s->handles[i] = k;
+            return k->handle = i;
+        }
+    int n = s->n_handles ? 2 * s->n_handles : 16;
+    struct sock **h = realloc(s->handles, (size_t)n * sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    memset(h + s->n_handles, 0, (size_t)(n - s->n_handles) * sizeof *h);
+    s->handles = h;
+    int i = s->n_handles;
+    s->n_handles = n;
+    s->handles[i] = k;
+    return k->handle = i;
+}
+
+synack_sock synack_socket(synack_stack *s)
+{
+    if (!s)
+        return -EINVAL;
+    struct sock *k = sock_new(s);
+    if (!k)
+        return -ENOMEM;
+    synack_sock h = assign_handle(s, k);
+    if (h < 0)
+        free(k);
+    return h;
+}
+
+static uint16_t mss_for(synack_stack *s, uint32_t dst)
+{
+    struct iface *f = ip_route(s, dst);
+    uint32_t mtu = f ? f->cfg.mtu : 1500;
+    uint32_t mss = mtu - 40;
+    return (uint16_t)(mss > 0xffff ? 0xffff : mss);
+}
+
+static bool port_in_use(synack_stack *s, const synack_endpoint *e, const struct sock *self)
+{
+    for (int i = 0; i < s->n_handles; i++) {
+        struct sock *k = s->handles[i];
+        if (!k || k == self || !k->bound || k->local.port != e->port)
+            continue;
+        return true;
+    }
+    return false;
+}
+
+int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (!local || local->addr.family != SYNACK_AF_INET)
+        return -EINVAL;
+    if (k->bound || k->tcb.state != TCP_CLOSED)
+        return -EINVAL;
+    static const uint8_t any[16];
+    if (memcmp(local->addr.bytes, any, 16)) {
+        uint32_t a = synack_addr_ipv4(&local->addr);
+        bool ours = false;
+        for (int i = 0; i < s->n_ifaces; i++)
+            ours |= s->ifaces[i].addr == a;
+        if (!ours)
+            return -EADDRNOTAVAIL;
+    }
+    if (local->port && port_in_use(s, local, k))
+        return -EADDRINUSE;
+    k->local = *local;
+    k->bound = true;
+    return 0;
+}
+
+int synack_listen(synack_stack *s, synack_sock h, int backlog)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (k->tcb.state == TCP_LISTEN) {
+        k->backlog = backlog > 0 ? backlog : 1;
+        return 0;
+    }
+    if (k->tcb.state != TCP_CLOSED || !k->bound || !k->local.port)
+        return -EINVAL;
+    int r = demux_add_listener(s, k);
+    if (r < 0)
+        return r;
+    k->backlog = backlog > 0 ? backlog : 1;
+    k->listener = true;
+    memset(&k->tcb.t, 0, sizeof k->tcb.t);
+    k->tcb.t.family = SYNACK_AF_INET;
+    memcpy(k->tcb.t.laddr, k->local.addr.bytes, 16);
+    k->tcb.t.lport = k->local.port;
+    stack_now(s);
+    tcp_set_state(&s->tcp, &k->tcb, TCP_LISTEN, "listen()");
+    return 0;
+}
+
+synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remote)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (k->tcb.state != TCP_LISTEN)
+        return -EINVAL;
+    struct sock *c = k->acc_head;
+    if (!c)
+        return -EAGAIN;
+    synack_sock nh = assign_handle(s, c);
+    if (nh < 0)
+        return nh;
+    unlink_child(c);
+    if (remote)
+        synack_remote(s, nh, remote);
+    if (c->tcb.state == TCP_CLOSED) /* reset while queued: Linux still hands it out */
+        demux_remove(s, c);
+    return nh;
+}
+
+static void init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
+{
+    uint8_t *b = k->bufs;
+    tcp_tcb_init(&k->tcb, t, mss_for(s, wire_get32(t->raddr)), b, k->sndcap, b + k->sndcap, k->rcvcap);
+    k->tcb.owner = k;
+}
+
+int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (!remote || remote->addr.family != SYNACK_AF_INET || !remote->port)
+        return -EINVAL;
+    switch (k->tcb.state) {
+    case TCP_CLOSED:
+        if (k->hashed || k->tcb.iss) /* a connection already ran on this socket */
+            return k->tcb.err ? -ECONNABORTED : -EISCONN;
+        break;
+    case TCP_SYN_SENT:
+    case TCP_SYN_RECEIVED:
+        return -EALREADY;
+    case TCP_LISTEN:
+        return -EINVAL;
+    default:
+        return -EISCONN;
+    }
+    uint32_t dst = synack_addr_ipv4(&remote->addr);
+    struct iface *f = ip_route(s, dst);
+    if (!f)
+        return -ENETUNREACH;
+    struct tcp_tuple t;
+    memset(&t, 0, sizeof t);
+    t.family = SYNACK_AF_INET;
+    static const uint8_t any[16];
+    if (k->bound && memcmp(k->local.addr.bytes, any, 16))
+        memcpy(t.laddr, k->local.addr.bytes, 16);
+    else
+        wire_put32(t.laddr, f->addr);
+    memcpy(t.raddr, remote->addr.bytes, 16);
+    t.rport = remote->port;
+    int r = sock_alloc_bufs(k);
+    if (r < 0)
+        return r;
+    stack_now(s);
+    if (k->bound && k->local.port) {
+        t.lport = k->local.port;
+        if (demux_lookup(s, &t))
+            return -EADDRNOTAVAIL;
+    } else {
+        /* RFC 6056: a random ephemeral port, then the next free one */
+        uint32_t span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+        uint32_t start = (uint32_t)(stack_random(s) % span);
+        uint32_t i;
+        for (i = 0; i < span; i++) {
+            t.lport = (uint16_t)(EPHEMERAL_LO + (start + i) % span);
+            synack_endpoint e = {.port = t.lport};
+            if (!demux_lookup(s, &t) && !port_in_use(s, &e, k))
+                break;
+        }
+        if (i == span)
+            return -EADDRNOTAVAIL;
+    }
+    init_tcb(s, k, &t);
+    r = demux_insert(s, k);
+    if (r < 0)
+        return r;
+    list_add(s, k);
+    k->local.addr.family = SYNACK_AF_INET;
+    memcpy(k->local.addr.bytes, t.laddr, 16);
+    k->local.port = t.lport;
+    tcp_connect(&s->tcp, &k->tcb);
+    return -EINPROGRESS;
+}
+
+long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (!buf && len)
+        return -EINVAL;
+    stack_now(s);
+    return tcp_user_send(&s->tcp, &k->tcb, buf, len);
+}
+
+long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (!buf && len)
+        return -EINVAL;
+    stack_now(s);
+    return tcp_user_recv(&s->tcp, &k->tcb, buf, len);
+}
+
+int synack_shutdown(synack_stack *s, synack_sock h, int how)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (how < SYNACK_SHUT_RD || how > SYNACK_SHUT_RDWR)
+        return -EINVAL;
+    stack_now(s);
+    return tcp_user_shutdown(&s->tcp, &k->tcb, how != SYNACK_SHUT_WR, how != SYNACK_SHUT_RD);
+}
+
+int synack_close(synack_stack *s, synack_sock h)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    stack_now(s);
+    s->handles[h] = NULL;
+    k->handle = -1;
+    if (k->listener) {
+        tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "close()");
+        sock_free(s, k);
+        return 0;
+    }
+    if (k->tcb.state == TCP_CLOSED) {
+        sock_free(s, k);
+        return 0;
+    }
+    enum tcp_verdict v = tcp_user_close(&s->tcp, &k->tcb, k->linger_on && k->linger_sec == 0);
+    if (v == TCP_FREE)
+        sock_closed(s, k);
+    return 0;
+}
+
+unsigned synack_events(synack_stack *s, synack_sock h)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return SYNACK_EV_ERR;
+    const struct tcb *b = &k->tcb;
+    unsigned ev = 0;
+    if (b->state == TCP_LISTEN)
+        return k->acc_head ? SYNACK_EV_IN : 0;
+    if (b->rcv.len || (b->flags & TCB_FIN_RCVD))
+        ev |= SYNACK_EV_IN;
+    if (b->flags & TCB_FIN_RCVD)
+        ev |= SYNACK_EV_RDHUP;
+    if ((b->state == TCP_ESTABLISHED || b->state == TCP_CLOSE_WAIT) && !(b->flags & TCB_FIN_QUEUED) &&
+        ring_free(&b->snd))
+        ev |= SYNACK_EV_OUT;
+    if (b->err)
+        ev |= SYNACK_EV_ERR;
+    if (b->state == TCP_CLOSED && (b->iss || b->err))
+        ev |= SYNACK_EV_HUP | SYNACK_EV_IN;
+    return ev;
+}
+
+int synack_sock_error(synack_stack *s, synack_sock h)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    int e = k->tcb.err;
+    k->tcb.err = 0;
+    return e;
+}
+
+int synack_set_linger(synack_stack *s, synack_sock h, bool on, int seconds)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (seconds < 0)
+        return -EINVAL;
+    k->linger_on = on;
+    k->linger_sec = seconds;
+    return 0;
+}
+
+int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t rcvbuf)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (k->bufs)
+        return -EISCONN; /* buffers are fixed once a connection has them */
+    if ((sndbuf && sndbuf < 1024) || (rcvbuf && rcvbuf < 1024))
+        return -EINVAL;
+    if (sndbuf)
+        k->sndcap = sndbuf;
+    if (rcvbuf)
+        k->rcvcap = rcvbuf;
+    return 0;
+}
+
+static void tuple_endpoint(const struct tcp_tuple *t, bool local, synack_endpoint *out)
+{
+    memset(out, 0, sizeof *out);
+    out->addr.family = t->family;
+    memcpy(out->addr.bytes, local ? t->laddr : t->raddr, 16);
+    out->port = local ? t->lport : t->rport;
+}
+
+int synack_local(synack_stack *s, synack_sock h, synack_endpoint *out)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (k->tcb.iss || k->tcb.state != TCP_CLOSED)
+        tuple_endpoint(&k->tcb.t, true, out);
+    else
+        *out = k->local;
+    return 0;
+}
+
+int synack_remote(synack_stack *s, synack_sock h, synack_endpoint *out)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (k->tcb.state == TCP_LISTEN || (k->tcb.state == TCP_CLOSED && !k->tcb.iss))
+        return -ENOTCONN;
+    tuple_endpoint(&k->tcb.t, false, out);
+    return 0;
+}
+
+int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
+{
+    struct sock *k = get(s, h);
+    if (!k || !out)
+        return -EBADF;
+    const struct tcb *b = &k->tcb;
+    memset(out, 0, sizeof *out);
+    out->state = (synack_state)b->state;
+    out->iss = b->iss;
+    out->irs = b->irs;
+    out->snd_una = b->snd_una;
+    out->snd_nxt = b->snd_nxt;
+    out->snd_wnd = b->snd_wnd;
+    out->rcv_nxt = b->rcv_nxt;
+    out->rcv_wnd = tcp_rcv_window(b);
+    out->mss = tcp_eff_mss(b);
+    out->snd_wscale = b->snd_wscale;
+    out->rcv_wscale = b->rcv_wscale;
+    out->ts_ok = (b->flags & TCB_TS_OK) != 0;
+    out->sack_ok = (b->flags & TCB_SACK_OK) != 0;
+    out->rto_us = (uint32_t)(b->rto ? b->rto : s->tcp.p.rto_initial);
+    out->srtt_us = b->srtt;
+    out->unread = b->rcv.len;
+    out->unsent = tcp_unsent(b);
+    return 0;
+}
+
+/* ---- arriving segments ---------------------------------------------- */
+
+static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t, const struct wire_tcp *seg,
+                      uint32_t iss_hint)
+{
+    /* A SYN queue and an accept queue, each bounded by the backlog. */
+    if (l->syn_count >= l->backlog || l->acc_count >= l->backlog) {
+        s->st.tcp_drop_backlog++;
+        return;
+    }
+    struct sock *c = sock_new(s);
+    if (!c) {
+        s->st.tcp_drop_backlog++;
+        return;
+    }
+    c->sndcap = l->sndcap;
+    c->rcvcap = l->rcvcap;
+    if (sock_alloc_bufs(c) < 0) {
+        free(c);
+        s->st.tcp_drop_backlog++;
+        return;
+    }
+    init_tcb(s, c, t);
+    if (demux_insert(s, c) < 0) {
+        sock_free(s, c);
+        s->st.tcp_drop_backlog++;
+        return;
+    }
+    list_add(s, c);
+    c->parent = l;
+    l->syn_count++;
+    tcp_accept_syn(&s->tcp, &c->tcb, seg, iss_hint);
+}
+
+static void to_listener(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg, uint32_t iss_hint)
+{
+    struct sock *l = demux_listener(s, t);
+    if (!l) {
+        s->st.tcp_drop_noport++;
+        tcp_reset_closed(&s->tcp, t, seg);
+        return;
+    }
+    if (tcp_listen_input(&s->tcp, t, seg) == TCP_LISTEN_SYN)
+        new_child(s, l, t, seg, iss_hint);
+}
+
+void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg)
+{
+    struct sock *k = demux_lookup(s, t);
+    if (!k) {
+        to_listener(s, t, seg, 0);
+        return;
+    }
+    struct sock *parent = k->parent;
+    if (parent && !k->queued && k->tcb.state == TCP_SYN_RECEIVED && (seg->flags & WIRE_TCP_ACK) &&
+        !(seg->flags & (WIRE_TCP_RST | WIRE_TCP_SYN)) && parent->acc_count >= parent->backlog) {
+        /* Accept queue full: Linux drops the handshake's ACK and lets the
+         * SYN-ACK be retransmitted, so the connection completes later. */
+        s->st.tcp_drop_backlog++;
+        return;
+    }
+    uint32_t tw_next = k->tcb.snd_nxt;
+    enum tcp_verdict v = tcp_input(&s->tcp, &k->tcb, seg);
+    if (v == TCP_TW_REOPEN) {
+        sock_closed(s, k);
+        /* Linux starts the new ISN beyond the old connection's space */
+        to_listener(s, t, seg, tw_next + 65535 + 2);
+        return;
+    }
+    if (parent && k->parent && !k->queued && k->tcb.state != TCP_SYN_RECEIVED &&
+        k->tcb.state != TCP_CLOSED) {
+        parent->syn_count--;
+        k->queued = true;
+        k->acc_next = NULL;
+        if (parent->acc_tail)
+            parent->acc_tail->acc_next = k;
+        else
+            parent->acc_head = k;
+        parent->acc_tail = k;
+        parent->acc_count++;
+    }
+    if (v == TCP_FREE) {
+        bool held = k->handle >= 0 || k->queued;
+        sock_closed(s, k); /* frees k unless held */
+        if (held)
+            stack_notify(s, k);
+        else if (parent)
+            stack_notify(s, parent);
+        return;
+    }
+    stack_mark_dirty(s, k);
+    stack_notify(s, k);
+}

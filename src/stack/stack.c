@@ -1,0 +1,244 @@
+/* A stack instance: configuration, randomness from the seed, the poll loop
+ * that flushes output and runs timers, events and counters. */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stack.h"
+#include "wire/bytes.h"
+
+/* splitmix64: a small, well-known generator; every random choice of the
+ * stack flows from the seed through it, so runs replay exactly. */
+uint64_t stack_random(synack_stack *s)
+{
+    uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void stack_now(synack_stack *s)
+{
+    s->tcp.now = s->cfg.clock(s->cfg.clock_ctx);
+}
+
+static void endpoints(const struct tcp_tuple *t, synack_endpoint *l, synack_endpoint *r)
+{
+    memset(l, 0, sizeof *l);
+    memset(r, 0, sizeof *r);
+    l->addr.family = r->addr.family = t->family;
+    memcpy(l->addr.bytes, t->laddr, 16);
+    memcpy(r->addr.bytes, t->raddr, 16);
+    l->port = t->lport;
+    r->port = t->rport;
+}
+
+static void on_state(void *cb, struct tcb *tcb, enum tcp_state from, enum tcp_state to, const char *why)
+{
+    synack_stack *s = cb;
+    if (!s->cfg.on_state)
+        return;
+    synack_endpoint l, r;
+    endpoints(&tcb->t, &l, &r);
+    s->cfg.on_state(s->cfg.on_state_ctx, &l, &r, (synack_state)from, (synack_state)to, why, s->tcp.now);
+}
+
+synack_stack *synack_stack_new(const synack_config *cfg)
+{
+    if (!cfg || !cfg->clock || sodium_init() < 0)
+        return NULL;
+    synack_stack *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    s->rng = cfg->seed;
+    struct tcp_params *p = &s->tcp.p;
+    p->msl2 = cfg->time_wait ? cfg->time_wait : SYNACK_SEC(60);
+    p->fin_wait2 = cfg->fin_wait2_timeout ? cfg->fin_wait2_timeout : SYNACK_SEC(60);
+    p->rto_initial = SYNACK_SEC(1);
+    p->rto_min = SYNACK_MS(200);
+    p->rto_max = SYNACK_SEC(120);
+    p->challenge_limit = cfg->challenge_ack_limit ? cfg->challenge_ack_limit : 1000;
+    p->syn_retries = cfg->syn_retries ? cfg->syn_retries : 6;
+    p->synack_retries = cfg->synack_retries ? cfg->synack_retries : 5;
+    p->data_retries = cfg->data_retries ? cfg->data_retries : 15;
+    p->use_ts = p->use_sack = p->use_wscale = true;
+    if (!s->cfg.sndbuf)
+        s->cfg.sndbuf = 16 * 1024;
+    if (!s->cfg.rcvbuf)
+        s->cfg.rcvbuf = 128 * 1024;
+    s->tcp.st = &s->st;
+    s->tcp.cb = s;
+    s->tcp.output = ip_output_tcp;
+    s->tcp.state_change = on_state;
+    for (size_t i = 0; i < 16; i += 8) {
+        uint64_t r = stack_random(s);
+        memcpy(s->tcp.isn_key + i, &r, 8);
+        r = stack_random(s);
+        memcpy(s->hash_key + i, &r, 8);
+    }
+    s->ip_id = (uint16_t)stack_random(s);
+    stack_now(s);
+    return s;
+}
+
+void synack_stack_free(synack_stack *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n_handles; i++)
+        if (s->handles[i])
+            sock_free(s, s->handles[i]);
+    while (s->all)
+        sock_free(s, s->all);
+    /* children still in accept queues of listeners freed above are gone
+     * with them (sock_free releases a listener's queue) */
+    free(s->handles);
+    free(s->buckets);
+    free(s->listeners);
+    free(s);
+}
+
+void stack_mark_dirty(synack_stack *s, struct sock *k)
+{
+    if (k->dirty)
+        return;
+    k->dirty = true;
+    k->dirty_next = s->dirty;
+    s->dirty = k;
+}
+
+void stack_notify(synack_stack *s, struct sock *k)
+{
+    if (s->on_event && k->handle >= 0)
+        s->on_event(s->on_event_ctx, k->handle, synack_events(s, k->handle));
+    else if (s->on_event && k->parent && k->parent->handle >= 0)
+        s->on_event(s->on_event_ctx, k->parent->handle, synack_events(s, k->parent->handle));
+}
+
+void synack_set_event_handler(synack_stack *s, synack_event_fn fn, void *ctx)
+{
+    s->on_event = fn;
+    s->on_event_ctx = ctx;
+}
+
+static void flush(synack_stack *s)
+{
+    while (s->dirty) {
+        struct sock *k = s->dirty;
+        s->dirty = k->dirty_next;
+        k->dirty = false;
+        k->dirty_next = NULL;
+        if (k->tcb.state != TCP_CLOSED)
+            tcp_output(&s->tcp, &k->tcb);
+    }
+}
+
+synack_time synack_poll(synack_stack *s)
+{
+    stack_now(s);
+    flush(s);
+    synack_time next = SYNACK_TIME_NEVER;
+    struct sock *k = s->all;
+    while (k) {
+        struct sock *after = k->next;
+        if (tcp_next_deadline(&k->tcb) <= s->tcp.now) {
+            enum tcp_verdict v = tcp_timers(&s->tcp, &k->tcb);
+            if (v == TCP_FREE) {
+                sock_closed(s, k);
+                stack_notify(s, k);
+                k = after;
+                continue;
+            }
+            stack_notify(s, k);
+        }
+        uint64_t d = tcp_next_deadline(&k->tcb);
+        if (d < next)
+            next = d;
+        k = after;
+    }
+    return next;
+}
+
+size_t synack_counter_count(void)
+{
+    return sizeof(struct core_stats) / sizeof(uint64_t);
+}
+
+static const char *const counter_names[] = {
+#define NAME(n, t) #n,
+    CORE_STATS(NAME)
+#undef NAME
+};
+static const char *const counter_help[] = {
+#define HELP(n, t) t,
+    CORE_STATS(HELP)
+#undef HELP
+};
+
+const char *synack_counter_name(size_t i)
+{
+    return i < synack_counter_count() ? counter_names[i] : NULL;
+}
+
+const char *synack_counter_help(size_t i)
+{
+    return i < synack_counter_count() ? counter_help[i] : NULL;
+}
+
+uint64_t synack_counter_value(const synack_stack *s, size_t i)
+{
+    if (i >= synack_counter_count())
+        return UINT64_MAX;
+    const uint64_t *v = (const uint64_t *)&s->st;
+    return v[i];
+}
+
+uint64_t synack_counter(const synack_stack *s, const char *name)
+{
+    for (size_t i = 0; i < synack_counter_count(); i++)
+        if (!strcmp(counter_names[i], name))
+            return synack_counter_value(s, i);
+    return UINT64_MAX;
+}
+
+void synack_counters_print(const synack_stack *s, void *file, bool all)
+{
+    for (size_t i = 0; i < synack_counter_count(); i++) {
+        uint64_t v = synack_counter_value(s, i);
+        if (v || all)
+            fprintf(file, "  %-28s %10llu  # %s\n", counter_names[i], (unsigned long long)v, counter_help[i]);
+    }
+}
+
+const char *synack_state_name(synack_state st)
+{
+    return tcp_state_name((enum tcp_state)st);
+}
+
+const char *synack_strerror(int err)
+{
+    switch (err) {
+    case 0: return "success";
+    case -EAGAIN: return "would block (EAGAIN)";
+    case -EINPROGRESS: return "connection in progress (EINPROGRESS)";
+    case -ECONNREFUSED: return "connection refused (ECONNREFUSED)";
+    case -ECONNRESET: return "connection reset by peer (ECONNRESET)";
+    case -ETIMEDOUT: return "connection timed out (ETIMEDOUT)";
+    case -EPIPE: return "broken pipe: write side closed (EPIPE)";
+    case -ENOTCONN: return "not connected (ENOTCONN)";
+    case -EISCONN: return "already connected (EISCONN)";
+    case -EALREADY: return "connection already in progress (EALREADY)";
+    case -EADDRINUSE: return "address in use (EADDRINUSE)";
+    case -EADDRNOTAVAIL: return "address not available (EADDRNOTAVAIL)";
+    case -EBADF: return "bad socket handle (EBADF)";
+    case -EINVAL: return "invalid argument (EINVAL)";
+    case -ENOMEM: return "out of memory (ENOMEM)";
+    case -ENOSPC: return "no space left (ENOSPC)";
+    case -EOPNOTSUPP: return "operation not supported (EOPNOTSUPP)";
+    case -ENETUNREACH: return "network unreachable (ENETUNREACH)";
+    }
+    return "unknown error";
+}

@@ -1,0 +1,526 @@
+/* Segment arrival, in the order of RFC 9293 §3.10.7, with the RFC 5961
+ * defences against blind RST, SYN and data injection. */
+#include <errno.h>
+
+#include "internal.h"
+
+/* ---- LISTEN (RFC 9293 §3.10.7.2) ------------------------------------- */
+
+enum tcp_listen_verdict tcp_listen_input(struct tcp_ctx *ctx, const struct tcp_tuple *t,
+                                         const struct wire_tcp *seg)
+{
+    /* first: an RST is ignored */
+    if (seg->flags & WIRE_TCP_RST) {
+        ctx->st->tcp_drop_listen++;
+        return TCP_LISTEN_DROP;
+    }
+    /* second: any ACK is bad here: <SEQ=SEG.ACK><CTL=RST> */
+    if (seg->flags & WIRE_TCP_ACK) {
+        ctx->st->tcp_drop_listen++;
+        tcp_send_rst(ctx, t, seg->ack, 0, false);
+        return TCP_LISTEN_DROP;
+    }
+    /* third: a SYN opens; Linux discards SYN+FIN as a scan, not a request */
+    if ((seg->flags & WIRE_TCP_SYN) && !(seg->flags & WIRE_TCP_FIN))
+        return TCP_LISTEN_SYN;
+    /* fourth: anything else is dropped */
+    ctx->st->tcp_drop_listen++;
+    return TCP_LISTEN_DROP;
+}
+
+static uint8_t local_wscale(const struct tcb *tcb)
+{
+    /* The smallest scale that lets the window describe the whole buffer,
+     * and at least what Linux offers so a grown buffer can be offered. */
+    uint8_t s = 0;
+    while (s < TCP_WSCALE_MAX && (tcb->rcv.cap >> s) > 0xffff)
+        s++;
+    return s > TCP_WSCALE_LINUX ? s : TCP_WSCALE_LINUX;
+}
+
+static void take_syn_options(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
+{
+    const struct wire_tcp_opts *o = &seg->opt;
+    tcb->mss_peer = o->has_mss && o->mss ? o->mss : TCP_MSS_DEFAULT;
+    /* RFC 7323 §2.2 and §3.2, RFC 2018 §2: an option is in use only when
+     * both SYNs carry it. */
+    if ((tcb->flags & TCB_WSCALE_OK) && o->has_wscale) {
+        /* §2.3: a shift above 14 is used as 14 */
+        tcb->snd_wscale = o->wscale > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : o->wscale;
+    } else {
+        tcb->flags &= ~TCB_WSCALE_OK;
+        tcb->snd_wscale = tcb->rcv_wscale = 0;
+    }
+    if ((tcb->flags & TCB_TS_OK) && o->has_ts)
+        tcb->ts_recent = o->ts_val;
+    else
+        tcb->flags &= ~TCB_TS_OK;
+    if (!((tcb->flags & TCB_SACK_OK) && o->sack_perm))
+        tcb->flags &= ~TCB_SACK_OK;
+    (void)ctx;
+}
+
+void tcp_offer_options(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    if (ctx->p.use_ts)
+        tcb->flags |= TCB_TS_OK;
+    if (ctx->p.use_sack)
+        tcb->flags |= TCB_SACK_OK;
+    if (ctx->p.use_wscale) {
+        tcb->flags |= TCB_WSCALE_OK;
+        tcb->rcv_wscale = local_wscale(tcb);
+    }
+    tcb->ts_offset = tcp_ts_offset(ctx, &tcb->t);
+}
+
+static void start_send_space(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t iss)
+{
+    tcb->iss = iss;
+    tcb->snd_una = iss;
+    tcb->snd_nxt = iss + 1;
+    tcb->snd_max = iss + 1;
+    tcb->snd_data = iss + 1;
+    tcb->rto = 0;
+    tcb->backoff = 0;
+    tcb->t_start = ctx->now;
+    tcb->flags |= TCB_RTT_TIMING | TCB_NEW;
+    tcb->rtt_seq = iss + 1;
+    tcb->rtt_start = ctx->now;
+    tcp_arm_rtx(ctx, tcb);
+}
+
+void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tcp *seg, uint32_t iss_hint)
+{
+    child->flags |= TCB_PASSIVE;
+    tcp_offer_options(ctx, child);
+    take_syn_options(ctx, child, seg);
+    child->irs = seg->seq;
+    child->rcv_nxt = seg->seq + 1;
+    child->rcv_adv = child->rcv_nxt;
+    /* RFC 7323 §2.2: the window of a SYN is not scaled */
+    child->snd_wnd = child->max_snd_wnd = seg->wnd;
+    child->snd_wl1 = seg->seq;
+    start_send_space(ctx, child, iss_hint ? iss_hint : tcp_isn(ctx, &child->t));
+    child->snd_wl2 = child->iss;
+    child->state = TCP_LISTEN; /* born of the listener: record LISTEN -> SYN_RECEIVED */
+    tcp_set_state(ctx, child, TCP_SYN_RECEIVED, "rcv SYN");
+    ctx->st->tcp_passive_opens++;
+    tcp_emit(ctx, child, WIRE_TCP_SYN | WIRE_TCP_ACK, child->iss, 0, 0);
+}
+
+void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    tcp_offer_options(ctx, tcb);
+    start_send_space(ctx, tcb, tcp_isn(ctx, &tcb->t));
+    tcp_set_state(ctx, tcb, TCP_SYN_SENT, "connect()");
+    ctx->st->tcp_active_opens++;
+    tcp_emit(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, 0);
+}
+
+/* ---- common pieces ---------------------------------------------------- */
+
+/* RFC 9293 §3.10.7.4, first: is any of the segment inside the window? */
+static bool acceptable(const struct tcb *tcb, uint32_t seq, uint32_t len)
+{
+    uint32_t wnd = tcp_rcv_window(tcb);
+    uint32_t nxt = tcb->rcv_nxt;
+    if (len == 0)
+        return wnd == 0 ? seq == nxt : seq_in(seq, nxt, nxt + wnd);
+    if (wnd == 0)
+        return false;
+    return seq_in(seq, nxt, nxt + wnd) || seq_in(seq + len - 1, nxt, nxt + wnd);
+}
+
+/* A new acknowledgment: SND.UNA < SEG.ACK <= SND.MAX. Frees acknowledged
+ * data and takes an RTT sample (RFC 6298, Karn). */
+static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack)
+{
+    if (seq_gt(ack, tcb->snd_data)) {
+        uint32_t data = ack - tcb->snd_data;
+        if (data > tcb->snd.len)
+            data = tcb->snd.len;
+        ring_consume(&tcb->snd, data);
+        tcb->snd_data += data;
+    }
+    if ((tcb->flags & TCB_FIN_SENT) && ack == tcp_fin_seq(tcb) + 1)
+        tcb->flags |= TCB_FIN_ACKED;
+    if ((tcb->flags & TCB_RTT_TIMING) && seq_geq(ack, tcb->rtt_seq)) {
+        tcb->flags &= ~TCB_RTT_TIMING;
+        tcp_rtt_sample(ctx, tcb, ctx->now - tcb->rtt_start);
+    }
+    tcb->snd_una = ack;
+    if (seq_lt(tcb->snd_nxt, ack))
+        tcb->snd_nxt = ack;
+    tcb->backoff = 0;
+    /* RFC 6298 §5.2/§5.3: stop when all is acknowledged, else restart. */
+    tcb->flags &= ~TCB_PERSIST;
+    if (tcb->snd_una == tcb->snd_max)
+        tcb->t_rtx = TCP_TIME_NEVER;
+    else
+        tcp_arm_rtx(ctx, tcb);
+}
+
+static void update_window(struct tcb *tcb, const struct wire_tcp *seg)
+{
+    /* RFC 9293 §3.10.7.4, fifth: only a segment newer than the last one
+     * that set the window may set it. */
+    if (seq_lt(tcb->snd_wl1, seg->seq) ||
+        (tcb->snd_wl1 == seg->seq && seq_leq(tcb->snd_wl2, seg->ack))) {
+        tcb->snd_wnd = (uint32_t)seg->wnd << tcb->snd_wscale;
+        tcb->snd_wl1 = seg->seq;
+        tcb->snd_wl2 = seg->ack;
+        if (tcb->snd_wnd > tcb->max_snd_wnd)
+            tcb->max_snd_wnd = tcb->snd_wnd;
+        if (tcb->snd_wnd && (tcb->flags & TCB_PERSIST)) {
+            tcb->flags &= ~TCB_PERSIST;
+            tcb->t_rtx = TCP_TIME_NEVER;
+            tcb->backoff = 0;
+        }
+    }
+}
+
+static enum tcp_verdict reset_by_peer(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    ctx->st->tcp_rst_in++;
+    switch (tcb->state) {
+    case TCP_SYN_RECEIVED:
+        if (tcb->flags & TCB_PASSIVE) { /* back to LISTEN: the child just goes */
+            ctx->st->tcp_attempt_fails++;
+            tcp_enter_closed(ctx, tcb, -ECONNREFUSED, "rcv RST");
+        } else {
+            ctx->st->tcp_attempt_fails++;
+            tcp_enter_closed(ctx, tcb, -ECONNREFUSED, "rcv RST");
+        }
+        break;
+    case TCP_ESTABLISHED:
+    case TCP_CLOSE_WAIT:
+        ctx->st->tcp_estab_resets++;
+        /* Linux reports EPIPE once the peer had already closed its side */
+        tcp_enter_closed(ctx, tcb, tcb->state == TCP_CLOSE_WAIT ? -EPIPE : -ECONNRESET, "rcv RST");
+        break;
+    case TCP_FIN_WAIT_1:
+    case TCP_FIN_WAIT_2:
+        tcp_enter_closed(ctx, tcb, -ECONNRESET, "rcv RST");
+        break;
+    default: /* CLOSING, LAST_ACK, TIME_WAIT */
+        tcp_enter_closed(ctx, tcb, 0, "rcv RST");
+        break;
+    }
+    return TCP_FREE;
+}
+
+/* ---- SYN-SENT (RFC 9293 §3.10.7.3) ----------------------------------- */
+
+static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
+{
+    uint16_t f = seg->flags;
+    /* first: the ACK must acknowledge our SYN */
+    if (f & WIRE_TCP_ACK) {
+        if (seq_leq(seg->ack, tcb->iss) || seq_gt(seg->ack, tcb->snd_max)) {
+            ctx->st->tcp_drop_syn_sent++;
+            if (!(f & WIRE_TCP_RST))
+                tcp_send_rst(ctx, &tcb->t, seg->ack, 0, false);
+            return TCP_KEEP;
+        }
+    }
+    /* second: a RST counts only with an acceptable ACK (RFC 5961 §3.2) */
+    if (f & WIRE_TCP_RST) {
+        if (!(f & WIRE_TCP_ACK)) {
+            ctx->st->tcp_drop_syn_sent++;
+            return TCP_KEEP;
+        }
+        ctx->st->tcp_rst_in++;
+        ctx->st->tcp_attempt_fails++;
+        tcp_enter_closed(ctx, tcb, -ECONNREFUSED, "rcv RST");
+        return TCP_FREE;
+    }
+    /* fourth: the SYN */
+    if (!(f & WIRE_TCP_SYN)) {
+        ctx->st->tcp_drop_syn_sent++;
+        return TCP_KEEP;
+    }
+    take_syn_options(ctx, tcb, seg);
+    tcb->irs = seg->seq;
+    tcb->rcv_nxt = seg->seq + 1;
+    tcb->rcv_adv = tcb->rcv_nxt;
+    tcb->snd_wnd = tcb->max_snd_wnd = seg->wnd; /* a SYN's window is never scaled */
+    tcb->snd_wl1 = seg->seq;
+    tcb->snd_wl2 = seg->ack;
+    if (!(f & WIRE_TCP_ACK)) {
+        /* Simultaneous open: both SYNs crossed (RFC 9293 Figure 7). */
+        tcp_set_state(ctx, tcb, TCP_SYN_RECEIVED, "rcv SYN (simultaneous open)");
+        tcb->backoff = 0;
+        tcb->flags &= ~TCB_RTT_TIMING;
+        tcp_emit(ctx, tcb, WIRE_TCP_SYN | WIRE_TCP_ACK, tcb->iss, 0, 0);
+        tcp_arm_rtx(ctx, tcb);
+        return TCP_KEEP;
+    }
+    tcb->snd_una = seg->ack;
+    if ((tcb->flags & TCB_RTT_TIMING) && tcb->backoff == 0)
+        tcp_rtt_sample(ctx, tcb, ctx->now - tcb->rtt_start);
+    tcb->flags &= ~TCB_RTT_TIMING;
+    tcb->backoff = 0;
+    tcb->t_rtx = TCP_TIME_NEVER;
+    tcp_set_state(ctx, tcb, TCP_ESTABLISHED, "rcv SYN,ACK");
+    /* Data queued before the handshake went out may ride on this ACK. */
+    tcb->flags |= TCB_ACK_PENDING;
+    if (seg->payload_len || (f & WIRE_TCP_FIN))
+        return TCP_KEEP; /* the caller continues with text and FIN: see tcp_input */
+    tcp_output(ctx, tcb);
+    if (tcb->flags & TCB_ACK_PENDING)
+        tcp_send_ack(ctx, tcb);
+    return TCP_KEEP;
+}
+
+/* ---- text and FIN (sixth to eighth) ---------------------------------- */
+
+static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg,
+                                     uint32_t seq, const uint8_t *data, uint32_t len, bool fin)
+{
+    if (len) {
+        switch (tcb->state) {
+        case TCP_ESTABLISHED:
+        case TCP_FIN_WAIT_1:
+        case TCP_FIN_WAIT_2:
+            break;
+        default: /* the peer's FIN came already: ignore */
+            len = 0;
+            fin = false;
+            break;
+        }
+    }
+    if (len && (tcb->flags & TCB_ORPHAN) &&
+        (tcb->state == TCP_FIN_WAIT_1 || tcb->state == TCP_FIN_WAIT_2)) {
+        /* Nobody will read it: Linux resets rather than ACK data into the
+         * void (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). */
+        ctx->st->tcp_abort_on_data++;
+        tcp_send_rst(ctx, &tcb->t, tcb->snd_nxt, tcb->rcv_nxt, true);
+        tcp_enter_closed(ctx, tcb, -ECONNRESET, "rcv data after close()");
+        return TCP_FREE;
+    }
+    if (len || fin) {
+        if (seq != tcb->rcv_nxt) {
+            /* Out of order: no queue yet, so drop it and tell the sender at
+             * once what we do expect (a duplicate ACK). */
+            ctx->st->tcp_drop_ooo++;
+            tcp_send_ack(ctx, tcb);
+            return TCP_KEEP;
+        }
+        if (len) {
+            uint32_t took = ring_write(&tcb->rcv, data, len);
+            tcb->rcv_nxt += took;
+            tcb->flags |= TCB_ACK_PENDING;
+            if (took < len)
+                fin = false; /* the FIN lies beyond what we kept */
+        }
+    }
+    if (!fin)
+        return TCP_KEEP;
+
+    /* eighth: the FIN */
+    tcb->rcv_nxt += 1;
+    tcb->flags |= TCB_FIN_RCVD | TCB_ACK_PENDING;
+    switch (tcb->state) {
+    case TCP_SYN_RECEIVED:
+    case TCP_ESTABLISHED:
+        tcp_set_state(ctx, tcb, TCP_CLOSE_WAIT, "rcv FIN");
+        break;
+    case TCP_FIN_WAIT_1:
+        if (tcb->flags & TCB_FIN_ACKED)
+            tcp_enter_time_wait(ctx, tcb, "rcv FIN");
+        else
+            tcp_set_state(ctx, tcb, TCP_CLOSING, "rcv FIN (simultaneous close)");
+        break;
+    case TCP_FIN_WAIT_2:
+        tcb->t_wait = TCP_TIME_NEVER;
+        tcp_enter_time_wait(ctx, tcb, "rcv FIN");
+        break;
+    default:
+        break;
+    }
+    (void)seg;
+    return TCP_KEEP;
+}
+
+/* ---- synchronized states (RFC 9293 §3.10.7.4) ------------------------ */
+
+static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
+{
+    uint16_t f = seg->flags;
+    uint32_t seq = seg->seq;
+    uint32_t len = tcp_seg_len(seg);
+
+    /* A retransmitted SYN while our SYN-ACK is out: answer it again (Linux
+     * tcp_check_req); any other SYN kills the embryonic connection. */
+    if (tcb->state == TCP_SYN_RECEIVED && (tcb->flags & TCB_PASSIVE) && (f & WIRE_TCP_SYN) &&
+        !(f & WIRE_TCP_RST)) {
+        if (seq == tcb->irs && !(f & WIRE_TCP_ACK)) {
+            ctx->st->tcp_retrans++;
+            tcp_emit(ctx, tcb, WIRE_TCP_SYN | WIRE_TCP_ACK, tcb->iss, 0, 0);
+            return TCP_KEEP;
+        }
+        if (acceptable(tcb, seq, len)) {
+            ctx->st->tcp_attempt_fails++;
+            tcp_reset_closed(ctx, &tcb->t, seg);
+            tcp_enter_closed(ctx, tcb, -ECONNREFUSED, "rcv SYN in SYN_RECEIVED");
+            return TCP_FREE;
+        }
+    }
+
+    /* RFC 6191 / Linux: a new SYN above the old sequence space may reuse a
+     * 4-tuple in TIME_WAIT. */
+    if (tcb->state == TCP_TIME_WAIT && (f & (WIRE_TCP_SYN | WIRE_TCP_ACK | WIRE_TCP_RST)) == WIRE_TCP_SYN) {
+        bool newer = seq_gt(seq, tcb->rcv_nxt) ||
+                     ((tcb->flags & TCB_TS_OK) && seg->opt.has_ts && seq_gt(seg->opt.ts_val, tcb->ts_recent));
+        if (newer) {
+            ctx->st->tcp_tw_reopened++;
+            return TCP_TW_REOPEN;
+        }
+    }
+
+    /* first: sequence number */
+    if (!acceptable(tcb, seq, len)) {
+        ctx->st->tcp_drop_unacceptable++;
+        if (f & WIRE_TCP_RST)
+            return TCP_KEEP;
+        if (f & WIRE_TCP_SYN) { /* RFC 5961 §4 applies whatever the sequence number */
+            ctx->st->tcp_drop_syn_sync++;
+            tcp_send_challenge_ack(ctx, tcb);
+            return TCP_KEEP;
+        }
+        /* A retransmitted FIN in TIME_WAIT restarts the 2MSL wait. */
+        if (tcb->state == TCP_TIME_WAIT && (f & WIRE_TCP_FIN) && seq + len == tcb->rcv_nxt)
+            tcb->t_wait = ctx->now + ctx->p.msl2;
+        tcp_send_ack(ctx, tcb);
+        return TCP_KEEP;
+    }
+
+    /* second: RST (RFC 5961 §3.2) */
+    if (f & WIRE_TCP_RST) {
+        if (seq == tcb->rcv_nxt)
+            return reset_by_peer(ctx, tcb);
+        ctx->st->tcp_drop_rst_window++;
+        tcp_send_challenge_ack(ctx, tcb);
+        return TCP_KEEP;
+    }
+
+    /* fourth: SYN (RFC 5961 §4.2) */
+    if (f & WIRE_TCP_SYN) {
+        ctx->st->tcp_drop_syn_sync++;
+        tcp_send_challenge_ack(ctx, tcb);
+        return TCP_KEEP;
+    }
+
+    /* fifth: ACK */
+    if (!(f & WIRE_TCP_ACK)) {
+        ctx->st->tcp_drop_noack++;
+        return TCP_KEEP;
+    }
+    uint32_t ack = seg->ack;
+    if (tcb->state == TCP_SYN_RECEIVED) {
+        if (!(seq_lt(tcb->snd_una, ack) && seq_leq(ack, tcb->snd_max))) {
+            ctx->st->tcp_drop_badack++;
+            tcp_send_rst(ctx, &tcb->t, ack, 0, false);
+            return TCP_KEEP;
+        }
+        tcb->snd_wnd = (uint32_t)seg->wnd << tcb->snd_wscale;
+        tcb->max_snd_wnd = tcb->snd_wnd;
+        tcb->snd_wl1 = seq;
+        tcb->snd_wl2 = ack;
+        bool was_fin_wait = tcb->flags & TCB_FIN_QUEUED;
+        tcp_set_state(ctx, tcb, was_fin_wait ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED, "rcv ACK of SYN");
+        if ((tcb->flags & TCB_RTT_TIMING) && tcb->backoff == 0)
+            tcp_rtt_sample(ctx, tcb, ctx->now - tcb->rtt_start);
+        tcb->flags &= ~TCB_RTT_TIMING;
+    }
+    /* RFC 5961 §5.2: SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT */
+    if (seq_gt(ack, tcb->snd_max) || seq_lt(ack, tcb->snd_una - tcb->max_snd_wnd)) {
+        ctx->st->tcp_drop_badack++;
+        tcp_send_challenge_ack(ctx, tcb);
+        return TCP_KEEP;
+    }
+    /* RFC 7323 §4.3: TS.Recent follows the segment that holds Last.ACK.sent */
+    if ((tcb->flags & TCB_TS_OK) && seg->opt.has_ts && seq_leq(seq, tcb->rcv_nxt) &&
+        seq_geq(seg->opt.ts_val, tcb->ts_recent))
+        tcb->ts_recent = seg->opt.ts_val;
+    if (seq_gt(ack, tcb->snd_una))
+        ack_advance(ctx, tcb, ack);
+    update_window(tcb, seg);
+
+    switch (tcb->state) {
+    case TCP_FIN_WAIT_1:
+        if (tcb->flags & TCB_FIN_ACKED) {
+            tcp_set_state(ctx, tcb, TCP_FIN_WAIT_2, "rcv ACK of FIN");
+            if (tcb->flags & TCB_ORPHAN) /* Linux tcp_fin_timeout */
+                tcb->t_wait = ctx->now + ctx->p.fin_wait2;
+        }
+        break;
+    case TCP_CLOSING:
+        if (tcb->flags & TCB_FIN_ACKED)
+            tcp_enter_time_wait(ctx, tcb, "rcv ACK of FIN");
+        return TCP_KEEP;
+    case TCP_LAST_ACK:
+        if (tcb->flags & TCB_FIN_ACKED) {
+            tcp_enter_closed(ctx, tcb, 0, "rcv ACK of FIN");
+            return TCP_FREE;
+        }
+        return TCP_KEEP;
+    case TCP_TIME_WAIT:
+        return TCP_KEEP;
+    default:
+        break;
+    }
+
+    /* sixth (URG) is not acted on: urgent data is delivered in line. */
+
+    /* seventh: text, trimmed to the window: what lies before RCV.NXT is
+     * old, what lies beyond the window is dropped (and with it any FIN). */
+    const uint8_t *data = seg->payload;
+    uint32_t dlen = (uint32_t)seg->payload_len;
+    bool fin = (f & WIRE_TCP_FIN) != 0;
+    if (seq_lt(seq, tcb->rcv_nxt)) {
+        uint32_t skip = tcb->rcv_nxt - seq;
+        if (skip >= dlen + (fin ? 1u : 0u)) {
+            /* all old: a duplicate; acknowledge it so the sender moves on */
+            if (dlen || fin)
+                tcp_send_ack(ctx, tcb);
+            return TCP_KEEP;
+        }
+        if (skip > dlen)
+            skip = dlen;
+        data += skip;
+        dlen -= skip;
+        seq += skip;
+    }
+    uint32_t wnd = tcp_rcv_window(tcb);
+    uint32_t room = seq_gt(tcb->rcv_nxt + wnd, seq) ? tcb->rcv_nxt + wnd - seq : 0;
+    if (dlen > room) {
+        dlen = room;
+        fin = false;
+    }
+    return text_and_fin(ctx, tcb, seg, seq, data, dlen, fin);
+}
+
+enum tcp_verdict tcp_input(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
+{
+    switch (tcb->state) {
+    case TCP_CLOSED:
+    case TCP_LISTEN:
+        ctx->st->tcp_drop_closed++;
+        tcp_reset_closed(ctx, &tcb->t, seg);
+        return TCP_KEEP;
+    case TCP_SYN_SENT: {
+        enum tcp_verdict v = syn_sent_input(ctx, tcb, seg);
+        if (v != TCP_KEEP || tcb->state != TCP_ESTABLISHED ||
+            !(seg->payload_len || (seg->flags & WIRE_TCP_FIN)))
+            return v;
+        /* a SYN-ACK that carries data or a FIN */
+        v = text_and_fin(ctx, tcb, seg, seg->seq + 1, seg->payload, (uint32_t)seg->payload_len,
+                         (seg->flags & WIRE_TCP_FIN) != 0);
+        tcp_output(ctx, tcb);
+        return v;
+    }
+    default:
+        return sync_input(ctx, tcb, seg);
+    }
+}

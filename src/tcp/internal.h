@@ -1,0 +1,50 @@
+/* Helpers shared by the files of the TCP core; not for other layers. */
+#ifndef SYNACK_TCP_INTERNAL_H
+#define SYNACK_TCP_INTERNAL_H
+
+#include "seq.h"
+#include "tcb.h"
+
+#define TCP_MSS_DEFAULT 536 /* RFC 9293 §3.7.1: no MSS option means 536 */
+#define TCP_WSCALE_MAX 14   /* RFC 7323 §2.3 */
+#define TCP_WSCALE_LINUX 8  /* what Linux advertises for its default buffers */
+
+/* Sends a segment of this connection: flags, sequence number, and len bytes
+ * of the send ring starting off bytes in. ACK carries rcv_nxt. */
+void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off,
+              uint32_t len);
+/* A bare ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+void tcp_send_ack(struct tcp_ctx *ctx, struct tcb *tcb);
+/* RFC 5961 §7: an ACK in reply to a suspicious segment, rate-limited. */
+void tcp_send_challenge_ack(struct tcp_ctx *ctx, struct tcb *tcb);
+/* A RST with no connection behind it (RFC 9293 §3.10.7.1 rules). */
+void tcp_send_rst(struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t seq, uint32_t ack, bool with_ack);
+/* Sequence number of our FIN (meaningful once TCB_FIN_QUEUED). */
+static inline uint32_t tcp_fin_seq(const struct tcb *tcb) { return tcb->snd_data + tcb->snd.len; }
+/* Current RTO with exponential backoff applied (RFC 6298 §5.5). */
+uint64_t tcp_rto_backed_off(const struct tcp_ctx *ctx, const struct tcb *tcb);
+/* Starts, or restarts, the retransmission timer. */
+void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb);
+/* RFC 6298 §2: folds an RTT sample (microseconds) into SRTT/RTTVAR/RTO. */
+void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t rtt);
+/* Stops every timer and moves to TIME_WAIT (RFC 9293: 2*MSL). */
+void tcp_enter_time_wait(struct tcp_ctx *ctx, struct tcb *tcb, const char *why);
+/* Moves to CLOSED, stops timers and drops queued data. */
+void tcp_enter_closed(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char *why);
+/* Timestamp clock (RFC 7323 §5.4): milliseconds, offset per connection. */
+static inline uint32_t tcp_ts_now(const struct tcp_ctx *ctx, const struct tcb *tcb)
+{
+    return (uint32_t)(ctx->now / 1000u) + tcb->ts_offset;
+}
+/* RFC 6528 per-connection timestamp offset, keyed like the ISN. */
+uint32_t tcp_ts_offset(const struct tcp_ctx *ctx, const struct tcp_tuple *t);
+/* Marks the options we will offer in our SYN (from ctx->p) and the
+ * per-connection timestamp offset. */
+void tcp_offer_options(struct tcp_ctx *ctx, struct tcb *tcb);
+/* Segment length in sequence space: data plus SYN and FIN. */
+static inline uint32_t tcp_seg_len(const struct wire_tcp *s)
+{
+    return (uint32_t)s->payload_len + !!(s->flags & WIRE_TCP_SYN) + !!(s->flags & WIRE_TCP_FIN);
+}
+
+#endif

@@ -1,0 +1,28 @@
+/* A byte ring for socket buffers: copies in and out in at most two pieces,
+ * no per-byte work. The capacity is any size; storage belongs to the owner. */
+#ifndef SYNACK_TCP_RING_H
+#define SYNACK_TCP_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ring {
+    uint8_t *buf;
+    uint32_t cap;
+    uint32_t head; /* offset of the first byte */
+    uint32_t len;  /* bytes held */
+};
+
+static inline uint32_t ring_free(const struct ring *r) { return r->cap - r->len; }
+
+/* Appends up to n bytes; returns how many fit. */
+uint32_t ring_write(struct ring *r, const uint8_t *src, uint32_t n);
+/* Copies n bytes starting off bytes past the head, without consuming. */
+void ring_peek(const struct ring *r, uint32_t off, uint8_t *dst, uint32_t n);
+/* The (up to) two contiguous pieces of [off, off+n). */
+void ring_span(const struct ring *r, uint32_t off, uint32_t n, const uint8_t **p1, uint32_t *n1,
+               const uint8_t **p2, uint32_t *n2);
+/* Drops n bytes from the head. */
+void ring_consume(struct ring *r, uint32_t n);
+
+#endif

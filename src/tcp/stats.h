@@ -1,0 +1,56 @@
+/* Counters of the protocol core (IP and TCP), like `netstat -s`. Every
+ * dropped segment increments exactly one of them. The list is the single
+ * source of the names the API and tools print. */
+#ifndef SYNACK_TCP_STATS_H
+#define SYNACK_TCP_STATS_H
+
+#include <stdint.h>
+
+#define CORE_STATS(X)                                                          \
+    X(ip_in, "IP datagrams received")                                          \
+    X(ip_drop_hdr, "IP datagrams dropped: bad header")                         \
+    X(ip_drop_csum, "IP datagrams dropped: bad header checksum")               \
+    X(ip_drop_addr, "IP datagrams dropped: not for us")                        \
+    X(ip_drop_frag, "IP datagrams dropped: fragments (not reassembled)")       \
+    X(ip_drop_proto, "IP datagrams dropped: unknown protocol")                 \
+    X(ip_out, "IP datagrams sent")                                             \
+    X(ip_out_drop, "IP datagrams the link refused")                            \
+    X(ip_out_noroute, "IP datagrams with no route")                            \
+    X(tcp_in, "TCP segments received")                                         \
+    X(tcp_out, "TCP segments sent")                                            \
+    X(tcp_retrans, "TCP segments retransmitted")                               \
+    X(tcp_drop_hdr, "TCP segments dropped: bad header or data offset")         \
+    X(tcp_drop_opts, "TCP segments dropped: bad option length")                \
+    X(tcp_drop_csum, "TCP segments dropped: bad checksum")                     \
+    X(tcp_drop_noport, "TCP segments to a closed port")                        \
+    X(tcp_drop_listen, "TCP segments dropped in LISTEN")                       \
+    X(tcp_drop_backlog, "SYNs dropped: listen queue full")                     \
+    X(tcp_drop_syn_sent, "TCP segments dropped in SYN-SENT")                   \
+    X(tcp_drop_unacceptable, "TCP segments outside the window")                \
+    X(tcp_drop_noack, "TCP segments dropped: no ACK flag")                     \
+    X(tcp_drop_badack, "TCP segments dropped: ACK outside the valid range")    \
+    X(tcp_drop_ooo, "TCP segments dropped: out of order")                      \
+    X(tcp_drop_syn_sync, "SYNs in a synchronized state (challenged)")          \
+    X(tcp_drop_rst_window, "RSTs in the window but not at RCV.NXT")            \
+    X(tcp_drop_closed, "TCP segments for a connection already closed")         \
+    X(tcp_abort_on_data, "connections reset by data after close")              \
+    X(tcp_challenge_ack, "RFC 5961 challenge ACKs sent")                       \
+    X(tcp_challenge_ack_limited, "RFC 5961 challenge ACKs suppressed by rate") \
+    X(tcp_rst_in, "RSTs that reset a connection")                              \
+    X(tcp_rst_out, "RSTs sent")                                                \
+    X(tcp_active_opens, "active opens")                                        \
+    X(tcp_passive_opens, "passive opens")                                      \
+    X(tcp_attempt_fails, "failed connection attempts")                         \
+    X(tcp_estab_resets, "resets of established connections")                   \
+    X(tcp_timeouts, "connections dropped by retransmission timeout")           \
+    X(tcp_abort_on_close, "connections aborted by close() with unread data")   \
+    X(tcp_abort_on_linger, "connections aborted by SO_LINGER 0")               \
+    X(tcp_tw_reopened, "TIME_WAIT connections reopened by a new SYN")
+
+struct core_stats {
+#define CORE_STATS_FIELD(name, text) uint64_t name;
+    CORE_STATS(CORE_STATS_FIELD)
+#undef CORE_STATS_FIELD
+};
+
+#endif

@@ -1,0 +1,119 @@
+/* Timers of a connection: retransmission and persist (RFC 6298, RFC 9293
+ * §3.8.6.1), TIME_WAIT (2*MSL), and the orphaned FIN_WAIT_2 timeout. */
+#include <errno.h>
+
+#include "internal.h"
+
+uint64_t tcp_rto_backed_off(const struct tcp_ctx *ctx, const struct tcb *tcb)
+{
+    uint64_t rto = tcb->rto ? tcb->rto : ctx->p.rto_initial;
+    for (unsigned i = 0; i < tcb->backoff && rto < ctx->p.rto_max; i++)
+        rto *= 2;
+    return rto < ctx->p.rto_max ? rto : ctx->p.rto_max;
+}
+
+void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
+}
+
+void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)
+{
+    if (r > UINT32_MAX)
+        r = UINT32_MAX;
+    if (r == 0)
+        r = 1;
+    if (tcb->srtt == 0) { /* RFC 6298 §2.2 */
+        tcb->srtt = (uint32_t)r;
+        tcb->rttvar = (uint32_t)(r / 2);
+    } else { /* §2.3, alpha 1/8, beta 1/4 */
+        uint32_t delta = tcb->srtt > r ? tcb->srtt - (uint32_t)r : (uint32_t)r - tcb->srtt;
+        tcb->rttvar = tcb->rttvar - tcb->rttvar / 4 + delta / 4;
+        tcb->srtt = tcb->srtt - tcb->srtt / 8 + (uint32_t)(r / 8);
+    }
+    /* Linux floors the variance term at the minimum RTO rather than
+     * clamping the sum, so RTO = SRTT + max(4*RTTVAR, 200 ms). */
+    uint64_t var = 4ull * tcb->rttvar;
+    if (var < ctx->p.rto_min)
+        var = ctx->p.rto_min;
+    uint64_t rto = tcb->srtt + var;
+    tcb->rto = rto < ctx->p.rto_max ? rto : ctx->p.rto_max;
+}
+
+uint64_t tcp_next_deadline(const struct tcb *tcb)
+{
+    return tcb->t_rtx < tcb->t_wait ? tcb->t_rtx : tcb->t_wait;
+}
+
+static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    /* Linux's zero-window probe: an ACK at SND.UNA-1, outside the peer's
+     * window, which must answer with an ACK carrying its current window. */
+    tcp_emit(ctx, tcb, WIRE_TCP_ACK, tcb->snd_una - 1, 0, 0);
+    if (tcb->backoff < 31)
+        tcb->backoff++;
+    tcp_arm_rtx(ctx, tcb);
+}
+
+static enum tcp_verdict retransmit(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    uint8_t limit = tcb->state == TCP_SYN_SENT       ? ctx->p.syn_retries
+                    : tcb->state == TCP_SYN_RECEIVED ? ctx->p.synack_retries
+                                                     : ctx->p.data_retries;
+    if (tcb->backoff >= limit) {
+        ctx->st->tcp_timeouts++;
+        if (tcb->flags & TCB_NEW)
+            ctx->st->tcp_attempt_fails++;
+        /* Linux gives up without a RST: the peer is presumed gone. */
+        tcp_enter_closed(ctx, tcb, -ETIMEDOUT, "retransmission timeout");
+        return TCP_FREE;
+    }
+    tcb->backoff++;
+    tcb->flags &= ~TCB_RTT_TIMING; /* Karn */
+    if (tcb->state == TCP_SYN_SENT) {
+        ctx->st->tcp_retrans++;
+        tcp_emit(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, 0);
+    } else if (tcb->state == TCP_SYN_RECEIVED && !(tcb->flags & TCB_FIN_SENT)) {
+        ctx->st->tcp_retrans++;
+        tcp_emit(ctx, tcb, WIRE_TCP_SYN | WIRE_TCP_ACK, tcb->iss, 0, 0);
+    } else {
+        /* Go back to SND.UNA; tcp_output counts each segment it resends. */
+        tcb->snd_nxt = tcb->snd_una;
+        if (seq_lt(tcb->snd_nxt, tcb->snd_data))
+            tcb->snd_nxt = tcb->snd_data;
+        tcb->t_rtx = TCP_TIME_NEVER;
+        tcp_output(ctx, tcb);
+    }
+    tcp_arm_rtx(ctx, tcb);
+    return TCP_KEEP;
+}
+
+enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    if (tcb->t_wait <= ctx->now) {
+        tcb->t_wait = TCP_TIME_NEVER;
+        if (tcb->state == TCP_TIME_WAIT) {
+            tcp_enter_closed(ctx, tcb, 0, "2MSL timeout");
+            return TCP_FREE;
+        }
+        if (tcb->state == TCP_FIN_WAIT_2) {
+            tcp_enter_closed(ctx, tcb, 0, "FIN_WAIT_2 timeout");
+            return TCP_FREE;
+        }
+    }
+    if (tcb->t_rtx <= ctx->now) {
+        tcb->t_rtx = TCP_TIME_NEVER;
+        if (tcb->flags & TCB_PERSIST) {
+            tcb->flags &= ~TCB_PERSIST;
+            if (tcp_unsent(tcb) > 0 || ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT))) {
+                tcb->flags |= TCB_PERSIST;
+                persist_probe(ctx, tcb);
+            }
+            return TCP_KEEP;
+        }
+        if (seq_lt(tcb->snd_una, tcb->snd_max) || tcb->state == TCP_SYN_SENT ||
+            tcb->state == TCP_SYN_RECEIVED)
+            return retransmit(ctx, tcb);
+    }
+    return TCP_KEEP;
+}
