@@ -141,6 +141,25 @@ int synack_iface_add(synack_stack *s, const synack_iface_config *cfg);
  * segments draws one cumulative ACK. */
 void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len);
 
+/* Sees every frame the stack receives (SYNACK_TAP_IN, before any check) or
+ * sends (SYNACK_TAP_OUT), stamped with the stack's clock: for captures. */
+#define SYNACK_TAP_IN 0
+#define SYNACK_TAP_OUT 1
+typedef void (*synack_tap_fn)(void *ctx, int dir, int ifindex, const uint8_t *frame, size_t len,
+                              synack_time now);
+void synack_set_tap(synack_stack *s, synack_tap_fn fn, void *ctx);
+
+/* A capture tee: a pcap file (LINKTYPE_RAW) that a tap writes into. */
+typedef struct synack_pcap synack_pcap;
+/* Returns 0 or -errno. */
+int synack_pcap_open(const char *path, synack_pcap **out);
+/* Flushes and closes; NULL is ignored. */
+void synack_pcap_close(synack_pcap *p);
+/* A synack_tap_fn whose ctx is a synack_pcap. */
+void synack_pcap_tap(void *ctx, int dir, int ifindex, const uint8_t *frame, size_t len, synack_time now);
+/* Writes one raw-IP frame stamped at now. */
+void synack_pcap_write(synack_pcap *p, const uint8_t *frame, size_t len, synack_time now);
+
 /* ---- sockets --------------------------------------------------------- */
 
 typedef int synack_sock;

@@ -2,7 +2,6 @@
  * fixed one-way delay, and an optional pcap tee of everything sent. Frames
  * are copied in (the stack reuses its transmit buffer). */
 #include <errno.h>
-#include <pcap/pcap.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,8 +28,7 @@ struct synack_memlink {
     synack_clock_fn clock;
     void *clock_ctx;
     struct mem_end ends[2];
-    pcap_t *pcap;
-    pcap_dumper_t *dumper;
+    synack_pcap *tee;
 };
 
 synack_memlink *synack_memlink_new(synack_time delay, synack_clock_fn clock, void *clock_ctx)
@@ -61,22 +59,8 @@ void synack_memlink_free(synack_memlink *l)
             l->ends[i].head = f->next;
             free(f);
         }
-    if (l->dumper)
-        pcap_dump_close(l->dumper);
-    if (l->pcap)
-        pcap_close(l->pcap);
+    synack_pcap_close(l->tee);
     free(l);
-}
-
-static void tee(synack_memlink *l, const uint8_t *frame, size_t len, synack_time now)
-{
-    if (!l->dumper)
-        return;
-    struct pcap_pkthdr h;
-    h.ts.tv_sec = (time_t)(now / 1000000u);
-    h.ts.tv_usec = (suseconds_t)(now % 1000000u);
-    h.caplen = h.len = (bpf_u_int32)len;
-    pcap_dump((u_char *)l->dumper, &h, frame);
 }
 
 static int mem_transmit(void *ctx, const uint8_t *frame, size_t len)
@@ -89,7 +73,8 @@ static int mem_transmit(void *ctx, const uint8_t *frame, size_t len)
         e->drop_next--;
         return 0;
     }
-    tee(l, frame, len, now);
+    if (l->tee)
+        synack_pcap_write(l->tee, frame, len, now);
     struct frame *f = malloc(sizeof *f + len);
     if (!f)
         return -ENOMEM;
@@ -162,18 +147,9 @@ int synack_memlink_pcap(synack_memlink *l, const char *path)
 {
     if (!path)
         return -EINVAL;
-    if (l->dumper)
+    if (l->tee)
         return -EALREADY;
-    l->pcap = pcap_open_dead(DLT_RAW, 65535);
-    if (!l->pcap)
-        return -ENOMEM;
-    l->dumper = pcap_dump_open(l->pcap, path);
-    if (!l->dumper) {
-        pcap_close(l->pcap);
-        l->pcap = NULL;
-        return -EIO;
-    }
-    return 0;
+    return synack_pcap_open(path, &l->tee);
 }
 
 void synack_memlink_drop_next(synack_memlink *l, int end, unsigned n)

@@ -46,6 +46,8 @@ static bool is_local(const synack_stack *s, uint32_t dst)
 void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len)
 {
     stack_now(s);
+    if (s->tap && frame)
+        s->tap(s->tap_ctx, SYNACK_TAP_IN, ifindex, frame, len, s->tcp.now);
     s->st.ip_in++;
     if (ifindex < 0 || ifindex >= s->n_ifaces || !frame) {
         s->st.ip_drop_hdr++;
@@ -129,6 +131,8 @@ void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp
     struct wire_ipv4 ip = {
         .id = s->ip_id++, .df = true, .ttl = IP_TTL, .proto = WIRE_IPPROTO_TCP, .src = src, .dst = dst};
     wire_ipv4_emit(s->tx, sizeof s->tx, &ip, seglen);
+    if (s->tap)
+        s->tap(s->tap_ctx, SYNACK_TAP_OUT, (int)(f - s->ifaces), s->tx, WIRE_IPV4_HDR_MIN + seglen, s->tcp.now);
     if (f->cfg.ops.transmit(f->cfg.ctx, s->tx, WIRE_IPV4_HDR_MIN + seglen) < 0)
         s->st.ip_out_drop++;
     else

@@ -118,6 +118,12 @@ void stack_notify(synack_stack *s, struct sock *k)
         s->on_event(s->on_event_ctx, k->parent->handle, synack_events(s, k->parent->handle));
 }
 
+void synack_set_tap(synack_stack *s, synack_tap_fn fn, void *ctx)
+{
+    s->tap = fn;
+    s->tap_ctx = ctx;
+}
+
 void synack_set_event_handler(synack_stack *s, synack_event_fn fn, void *ctx)
 {
     s->on_event = fn;

@@ -58,6 +58,8 @@ struct synack_stack {
     struct sock **listeners;
     int n_listeners, cap_listeners;
 
+    synack_tap_fn tap;
+    void *tap_ctx;
     synack_event_fn on_event;
     void *on_event_ctx;
 

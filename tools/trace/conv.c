@@ -1,0 +1,168 @@
+#include "conv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int tr_addr_cmp(const struct tr_addr *a, const struct tr_addr *b)
+{
+    if (a->af != b->af)
+        return a->af < b->af ? -1 : 1;
+    return memcmp(a->a, b->a, a->af == 4 ? 4 : 16);
+}
+
+/* Wireshark's flow1 is the side whose address compares greater or equal
+ * (ports break ties); it does not depend on who spoke first. */
+static int sender_index(const struct tr_pkt *p)
+{
+    int c = tr_addr_cmp(&p->src, &p->dst);
+    if (c == 0)
+        c = p->sport > p->dport ? 1 : -1;
+    return c >= 0 ? 0 : 1;
+}
+
+static uint64_t mix(uint64_t h, const void *data, size_t n)
+{
+    const uint8_t *d = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ d[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static size_t tuple_hash(const struct tr_pkt *p, size_t nbucket)
+{
+    /* Order-independent: hash the two endpoints sorted. */
+    int s = sender_index(p);
+    const struct tr_addr *a0 = s == 0 ? &p->src : &p->dst, *a1 = s == 0 ? &p->dst : &p->src;
+    uint16_t p0 = s == 0 ? p->sport : p->dport, p1 = s == 0 ? p->dport : p->sport;
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = mix(h, a0->a, 16);
+    h = mix(h, a1->a, 16);
+    h = mix(h, &p0, 2);
+    h = mix(h, &p1, 2);
+    return (size_t)(h ^ (h >> 29)) & (nbucket - 1);
+}
+
+int tr_table_init(struct tr_table *t)
+{
+    memset(t, 0, sizeof *t);
+    t->nbucket = 1024;
+    t->bucket = calloc(t->nbucket, sizeof *t->bucket);
+    return t->bucket ? 0 : -1;
+}
+
+void tr_flow_free(struct tr_flow *f)
+{
+    free(f->ua);
+    f->ua = NULL;
+    f->ua_len = f->ua_cap = 0;
+}
+
+void tr_table_free(struct tr_table *t)
+{
+    struct tr_conv *c = t->head;
+    while (c) {
+        struct tr_conv *n = c->lnext;
+        tr_flow_free(&c->flow[0]);
+        tr_flow_free(&c->flow[1]);
+        if (c->view && t->view_free)
+            t->view_free(c->view);
+        free(c);
+        c = n;
+    }
+    free(t->bucket);
+    memset(t, 0, sizeof *t);
+}
+
+static bool same_tuple(const struct tr_conv *c, const struct tr_pkt *p, int *dir)
+{
+    for (int d = 0; d < 2; d++) {
+        if (c->port[d] == p->sport && c->port[1 - d] == p->dport && !tr_addr_cmp(&c->addr[d], &p->src) &&
+            !tr_addr_cmp(&c->addr[1 - d], &p->dst)) {
+            *dir = d;
+            return true;
+        }
+    }
+    return false;
+}
+
+struct tr_conv *tr_table_find(struct tr_table *t, const struct tr_pkt *p, int *dir)
+{
+    for (struct tr_conv *c = t->bucket[tuple_hash(p, t->nbucket)]; c; c = c->hnext)
+        if (same_tuple(c, p, dir))
+            return c;
+    return NULL;
+}
+
+static int grow(struct tr_table *t)
+{
+    size_t nb = t->nbucket * 2;
+    struct tr_conv **b = calloc(nb, sizeof *b);
+    if (!b)
+        return -1;
+    for (size_t i = 0; i < t->nbucket; i++) {
+        struct tr_conv *c = t->bucket[i];
+        while (c) {
+            struct tr_conv *n = c->hnext;
+            struct tr_pkt k;
+            k.src = c->addr[0];
+            k.dst = c->addr[1];
+            k.sport = c->port[0];
+            k.dport = c->port[1];
+            size_t h = tuple_hash(&k, nb);
+            c->hnext = b[h];
+            b[h] = c;
+            c = n;
+        }
+    }
+    free(t->bucket);
+    t->bucket = b;
+    t->nbucket = nb;
+    return 0;
+}
+
+static void flow_init(struct tr_flow *f)
+{
+    memset(f, 0, sizeof *f);
+    f->window = -1;
+    f->win_scale = -1;
+    f->is_first_ack = true;
+}
+
+struct tr_conv *tr_table_new(struct tr_table *t, const struct tr_pkt *p, int *dir)
+{
+    if (t->nconv + 1 > t->nbucket && grow(t) < 0)
+        return NULL;
+    struct tr_conv *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    int s = sender_index(p);
+    c->addr[s] = p->src;
+    c->addr[1 - s] = p->dst;
+    c->port[s] = p->sport;
+    c->port[1 - s] = p->dport;
+    *dir = s;
+    flow_init(&c->flow[0]);
+    flow_init(&c->flow[1]);
+    c->stream = t->next_stream++;
+
+    /* Unlink an older conversation with this tuple: lookups now find the
+     * new one, the old one stays in the list for the report. */
+    size_t h = tuple_hash(p, t->nbucket);
+    for (struct tr_conv **pp = &t->bucket[h]; *pp; pp = &(*pp)->hnext) {
+        int d;
+        if (same_tuple(*pp, p, &d)) {
+            *pp = (*pp)->hnext;
+            t->nconv--;
+            break;
+        }
+    }
+    c->hnext = t->bucket[h];
+    t->bucket[h] = c;
+    t->nconv++;
+    if (t->tail)
+        t->tail->lnext = c;
+    else
+        t->head = c;
+    t->tail = c;
+    return c;
+}

@@ -1,0 +1,32 @@
+/* From a captured frame of a given link type to a TCP packet, or a reason
+ * why the frame holds none. */
+#ifndef SYNACK_TRACE_DECODE_H
+#define SYNACK_TRACE_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet.h"
+
+enum tr_skip {
+    TR_DECODED = 0,
+    TR_SKIP_NOT_IP,        /* ARP, LLC without SNAP, other EtherTypes */
+    TR_SKIP_NOT_TCP,       /* UDP, ICMP... */
+    TR_SKIP_FRAGMENT,      /* a real (non-atomic) IP fragment */
+    TR_SKIP_LINK_TRUNC,    /* link header cut short */
+    TR_SKIP_IP_BAD,        /* IP header malformed or truncated */
+    TR_SKIP_TCP_TRUNC,     /* fewer than 4 bytes of TCP header: not even ports */
+    TR_SKIP_LINKTYPE,      /* link type this tool does not decode */
+    TR_SKIP_COUNT
+};
+
+const char *tr_skip_reason(enum tr_skip s);
+
+/* True when the link type (a LINKTYPE_/DLT_ value from libpcap) is one the
+ * decoder knows. */
+int tr_linktype_known(int linktype);
+
+/* Fills p (except num and ts_ns) from the frame. */
+enum tr_skip tr_decode(int linktype, const uint8_t *frame, size_t caplen, struct tr_pkt *p);
+
+#endif
