@@ -346,6 +346,20 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
 
 static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
 {
+    /* RFC 9293 §3.5 Figure 7: in a simultaneous open the peer's SYN-ACK
+     * (<SEQ=IRS><ACK=SND.NXT><CTL=SYN,ACK>) completes the handshake. Its SYN
+     * is the one already received, so it is neither a new SYN for RFC 5961
+     * §4 nor outside the window: process it as the ACK it is (Linux
+     * tcp_validate_incoming does the same). */
+    struct wire_tcp simopen;
+    if (tcb->state == TCP_SYN_RECEIVED && !(tcb->flags & TCB_PASSIVE) &&
+        (seg->flags & (WIRE_TCP_SYN | WIRE_TCP_ACK | WIRE_TCP_RST | WIRE_TCP_FIN)) == (WIRE_TCP_SYN | WIRE_TCP_ACK) &&
+        seg->seq == tcb->irs && seg->ack == tcb->snd_nxt && seg->payload_len == 0) {
+        simopen = *seg;
+        simopen.flags &= (uint16_t)~WIRE_TCP_SYN;
+        simopen.seq = tcb->irs + 1;
+        seg = &simopen;
+    }
     uint16_t f = seg->flags;
     uint32_t seq = seg->seq;
     uint32_t len = tcp_seg_len(seg);
