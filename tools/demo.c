@@ -151,6 +151,13 @@ static int run_memory(const char *pcap_path, uint64_t seed)
         synack_send(m.srv, k.srv, demo_parts[i], strlen(demo_parts[i]));
     if (!run_until(&m, drained, &k) || k.ngot != 57)
         return fail("the 57 bytes did not arrive");
+    /* the cumulative ACK leaves within the delayed-ACK time; then the client,
+     * done sending, half-closes */
+    for (synack_time until = m.clock.now + SYNACK_MS(100); m.clock.now < until;) {
+        synack_time next = step(&m);
+        m.clock.now = next < until ? (next > m.clock.now ? next : m.clock.now + 1) : until;
+    }
+    step(&m);
     synack_shutdown(m.cli, k.cli, SYNACK_SHUT_WR);
     if (!run_until(&m, server_saw_fin, &k))
         return fail("the server did not see the client's FIN");

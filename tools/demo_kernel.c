@@ -27,7 +27,6 @@ struct role {
     char got[256];
     size_t ngot;
     bool eof, closed, failed;
-    synack_time wait_until;
 };
 
 /* The client's side of the seed, one step per wake-up of the loop. */
@@ -49,14 +48,8 @@ static bool client_step(void *ctx)
             r->ngot += (size_t)n;
         if (r->ngot >= 57) {
             r->phase = 2;
-            r->wait_until = synack_monotonic_now(NULL) + SYNACK_MS(100);
+            return true; /* the caller lets our ACK go, then half-closes */
         }
-        return false;
-    case 2: /* half-close: we are done sending, the server is not */
-        if (synack_monotonic_now(NULL) < r->wait_until)
-            return false;
-        synack_shutdown(r->s, r->sock, SYNACK_SHUT_WR);
-        r->phase = 3;
         return false;
     default: /* read what the server sends after our FIN, until its FIN */
         while ((n = synack_recv(r->s, r->sock, r->got + r->ngot, sizeof r->got - r->ngot)) > 0)
@@ -148,6 +141,14 @@ static int inner(const char *role_name, const char *pcap_path, uint64_t seed)
         synack_endpoint ke = {.addr = ka, .port = DEMO_PORT};
         synack_connect(r.s, r.sock, &ke);
         rc = synack_loop_run(loop, client_step, &r, SYNACK_SEC(15));
+        if (rc == 0 && !r.failed) {
+            /* the cumulative ACK leaves within the delayed-ACK time; then,
+             * done sending, synack half-closes */
+            synack_loop_run(loop, NULL, NULL, SYNACK_MS(100));
+            synack_shutdown(r.s, r.sock, SYNACK_SHUT_WR);
+            r.phase = 3;
+            rc = synack_loop_run(loop, client_step, &r, SYNACK_SEC(15));
+        }
         if (rc == 0 && !r.failed)
             synack_loop_run(loop, NULL, NULL, SYNACK_MS(200)); /* our last ACK leaves */
         if (rc == 0 && !r.failed)

@@ -60,6 +60,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     p->rto_initial = SYNACK_SEC(1);
     p->rto_min = SYNACK_MS(200);
     p->rto_max = SYNACK_SEC(120);
+    p->delack = SYNACK_MS(40);
     p->challenge_limit = cfg->challenge_ack_limit ? cfg->challenge_ack_limit : 1000;
     p->syn_retries = cfg->syn_retries ? cfg->syn_retries : 6;
     p->synack_retries = cfg->synack_retries ? cfg->synack_retries : 5;

@@ -319,7 +319,7 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
 
     /* eighth: the FIN */
     tcb->rcv_nxt += 1;
-    tcb->flags |= TCB_FIN_RCVD | TCB_ACK_PENDING;
+    tcb->flags |= TCB_FIN_RCVD | TCB_ACK_PENDING | TCB_ACK_NOW;
     switch (tcb->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:

@@ -92,8 +92,11 @@ void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq
     ctx->st->tcp_out++;
     if (flags & WIRE_TCP_RST)
         ctx->st->tcp_rst_out++;
-    if (flags & WIRE_TCP_ACK)
-        tcb->flags &= ~TCB_ACK_PENDING;
+    if (flags & WIRE_TCP_ACK) {
+        tcb->flags &= ~(TCB_ACK_PENDING | TCB_ACK_NOW);
+        tcb->t_delack = TCP_TIME_NEVER;
+        tcb->rcv_acked = tcb->rcv_nxt;
+    }
     ctx->output(ctx->cb, &tcb->t, &h, p1, n1, p2, n2);
 }
 
@@ -216,6 +219,16 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
     if (sent)
         return;
 ack_only:
-    if (tcb->flags & TCB_ACK_PENDING)
+    if (!(tcb->flags & TCB_ACK_PENDING))
+        return;
+    /* RFC 1122 §4.2.3.2 / RFC 9293 §3.8.6.3: delay the ACK of in-order data
+     * (40 ms as Linux), but acknowledge at least every second full-sized
+     * segment, and at once when told to (FIN, out of order, a hole filled). */
+    if ((tcb->flags & TCB_ACK_NOW) || tcb->rcv_nxt - tcb->rcv_acked > tcp_eff_mss(tcb) ||
+        (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2)) {
         tcp_send_ack(ctx, tcb);
+        return;
+    }
+    if (tcb->t_delack == TCP_TIME_NEVER)
+        tcb->t_delack = ctx->now + ctx->p.delack;
 }

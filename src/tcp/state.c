@@ -26,7 +26,7 @@ void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local
     tcb->mss_peer = TCP_MSS_DEFAULT;
     tcb->snd = (struct ring){.buf = sndbuf, .cap = sndcap};
     tcb->rcv = (struct ring){.buf = rcvbuf, .cap = rcvcap};
-    tcb->t_rtx = tcb->t_wait = TCP_TIME_NEVER;
+    tcb->t_rtx = tcb->t_wait = tcb->t_delack = TCP_TIME_NEVER;
 }
 
 void tcp_set_state(struct tcp_ctx *ctx, struct tcb *tcb, enum tcp_state to, const char *why)
@@ -45,8 +45,8 @@ void tcp_enter_closed(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char 
 {
     if (err)
         tcb->err = err;
-    tcb->t_rtx = tcb->t_wait = TCP_TIME_NEVER;
-    tcb->flags &= ~(TCB_PERSIST | TCB_ACK_PENDING | TCB_RTT_TIMING);
+    tcb->t_rtx = tcb->t_wait = tcb->t_delack = TCP_TIME_NEVER;
+    tcb->flags &= ~(TCB_PERSIST | TCB_ACK_PENDING | TCB_ACK_NOW | TCB_RTT_TIMING);
     /* Data the peer will never acknowledge is gone; received data stays
      * readable only after a graceful end, so a reset discards it too. */
     ring_consume(&tcb->snd, tcb->snd.len);
@@ -57,7 +57,7 @@ void tcp_enter_closed(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char 
 
 void tcp_enter_time_wait(struct tcp_ctx *ctx, struct tcb *tcb, const char *why)
 {
-    tcb->t_rtx = TCP_TIME_NEVER;
+    tcb->t_rtx = tcb->t_delack = TCP_TIME_NEVER;
     tcb->flags &= ~(TCB_PERSIST | TCB_RTT_TIMING);
     tcb->t_wait = ctx->now + ctx->p.msl2;
     tcp_set_state(ctx, tcb, TCP_TIME_WAIT, why);

@@ -46,6 +46,7 @@ struct tcp_params {
     uint64_t rto_initial;      /* RFC 6298 §2.1, Linux: 1 s */
     uint64_t rto_min;          /* Linux: 200 ms */
     uint64_t rto_max;          /* Linux: 120 s */
+    uint64_t delack;           /* RFC 1122 §4.2.3.2 allows 500 ms; Linux uses 40 ms */
     uint32_t challenge_limit;  /* RFC 5961 §7: challenge ACKs per second */
     uint8_t syn_retries;       /* Linux tcp_syn_retries: 6 */
     uint8_t synack_retries;    /* Linux tcp_synack_retries: 5 */
@@ -90,6 +91,7 @@ struct tcp_ctx {
 #define TCB_RTT_TIMING 0x0800u /* a segment is being timed (Karn: never a retransmission) */
 #define TCB_PERSIST 0x1000u    /* the retransmission timer runs as the persist timer */
 #define TCB_NEW 0x2000u        /* never reached ESTABLISHED */
+#define TCB_ACK_NOW 0x4000u    /* the owed ACK must not be delayed */
 
 struct tcb {
     enum tcp_state state;
@@ -106,6 +108,7 @@ struct tcb {
     uint32_t irs;
     uint32_t rcv_nxt;
     uint32_t rcv_adv; /* right edge of the last window advertised: never shrink it */
+    uint32_t rcv_acked; /* RCV.NXT carried by the last ACK sent */
 
     uint16_t mss_peer;   /* the peer's MSS option (536 without one: RFC 9293 §3.7.1) */
     uint16_t mss_local;  /* what we advertise: interface MTU - 40 */
@@ -125,6 +128,7 @@ struct tcb {
     /* Timers: absolute times, TCP_TIME_NEVER when off */
     uint64_t t_rtx;  /* retransmission or persist */
     uint64_t t_wait; /* TIME_WAIT, or the orphaned FIN_WAIT_2 timeout */
+    uint64_t t_delack; /* delayed ACK */
     uint64_t t_start; /* when the connection attempt started (connect timeout) */
 
     int err; /* pending error for the user: negative errno, 0 if none */

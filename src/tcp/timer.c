@@ -42,7 +42,8 @@ void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)
 
 uint64_t tcp_next_deadline(const struct tcb *tcb)
 {
-    return tcb->t_rtx < tcb->t_wait ? tcb->t_rtx : tcb->t_wait;
+    uint64_t t = tcb->t_rtx < tcb->t_wait ? tcb->t_rtx : tcb->t_wait;
+    return tcb->t_delack < t ? tcb->t_delack : t;
 }
 
 static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
@@ -100,6 +101,11 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb)
             tcp_enter_closed(ctx, tcb, 0, "FIN_WAIT_2 timeout");
             return TCP_FREE;
         }
+    }
+    if (tcb->t_delack <= ctx->now) {
+        tcb->t_delack = TCP_TIME_NEVER;
+        if (tcb->flags & TCB_ACK_PENDING)
+            tcp_send_ack(ctx, tcb);
     }
     if (tcb->t_rtx <= ctx->now) {
         tcb->t_rtx = TCP_TIME_NEVER;

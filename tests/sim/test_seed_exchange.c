@@ -112,12 +112,16 @@ static void run_seed(uint64_t seed, const char *pcap_path, struct run *r)
         assert_int_equal(synack_send(r->sim.b, r->srv, parts[i], strlen(parts[i])), (long)strlen(parts[i]));
     assert_true(sim_run(&r->sim, got57, r, SYNACK_SEC(5)));
     assert_memory_equal(r->got, "HTTP/1.1 200 OK.\r\nContent-Type: text/plain\r\n\r\nhello world", 57);
+    /* as in the article's capture, the client acknowledges (a delayed ACK,
+     * at most 40 ms) before it closes */
+    sim_advance(&r->sim, SYNACK_MS(100));
 
     /* half-close: the client is done sending, the server is not */
     assert_int_equal(synack_shutdown(r->sim.a, r->cli, SYNACK_SHUT_WR), 0);
     assert_true(sim_run(&r->sim, server_eof, r, SYNACK_SEC(5)));
     assert_int_equal(synack_send(r->sim.b, r->srv, "one more...\n", 12), 12);
     assert_true(sim_run(&r->sim, got69, r, SYNACK_SEC(5)));
+    sim_advance(&r->sim, SYNACK_MS(100)); /* the client's delayed ACK of them */
     assert_int_equal(synack_close(r->sim.b, r->srv), 0);
     assert_true(sim_run(&r->sim, cli_eof, r, SYNACK_SEC(5)));
     sim_advance(&r->sim, SYNACK_SEC(1));
