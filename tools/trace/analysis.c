@@ -77,7 +77,9 @@ static void retrans_family(struct tr_conv *c, struct tr_flow *fwd, struct tr_flo
         return;
     }
     int64_t t = p->ts_ns - rev->lastack_time;
-    if (not_adv && rev->dupacknum >= 2 && rev->lastack == seq && t < 20000000) {
+    /* Wireshark keeps dupacknum unsigned, so the -1 left by an ACKed-unseen
+     * segment also counts as "two or more duplicate ACKs". */
+    if (not_adv && (uint32_t)rev->dupacknum >= 2 && rev->lastack == seq && t < 20000000) {
         r->aflags |= TR_A_FAST_RETRANS;
         return;
     }
@@ -193,7 +195,8 @@ finished_fwd:
         fwd->dupacknum = 0;
     }
     if (rev->maxseqtobeacked && gt_seq(ack, rev->maxseqtobeacked) && (fl & F_ACK)) {
-        if (rev->maxseqtobeacked > rev->nextseq) {
+        r->has_ta = true; /* created even when the flag is then suppressed */
+        if (rev->maxseqtobeacked < rev->nextseq) {
             rev->maxseqtobeacked = rev->nextseq;
             r->aflags |= TR_A_ACK_LOST;
         } else {
@@ -252,10 +255,11 @@ static void completeness(struct tr_conv *c, const struct tr_pkt *p, bool created
 {
     uint16_t fl = p->flags;
     bool pure_syn = (fl & (F_SYN | F_ACK)) == F_SYN;
-    if (created && pure_syn) {
-        c->completeness |= C_SYN;
-        if (p->len > 0)
-            c->completeness |= C_DATA; /* TCP Fast Open */
+    if (created) {
+        /* Only a conversation that opens with a SYN starts counting. */
+        if (pure_syn)
+            c->completeness |= C_SYN | (p->len ? C_DATA : 0);
+        return;
     }
     if ((fl & (F_SYN | F_ACK)) == (F_SYN | F_ACK))
         c->completeness |= C_SYNACK;

@@ -126,6 +126,7 @@ static void flow_init(struct tr_flow *f)
     f->window = -1;
     f->win_scale = -1;
     f->is_first_ack = true;
+    f->valid_bif = true;
 }
 
 struct tr_conv *tr_table_new(struct tr_table *t, const struct tr_pkt *p, int *dir)

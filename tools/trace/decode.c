@@ -50,6 +50,22 @@ int tr_linktype_known(int lt)
     return 0;
 }
 
+/* The fixed header of a segment wire_tcp_parse() refused because its
+ * options were cut off by the snaplen or by the IP length: Wireshark still
+ * shows (and, with a full IP length, analyses) such segments. */
+static void fixed_header(const uint8_t *seg, size_t caplen, struct tr_pkt *p)
+{
+    p->seq = wire_get32(seg + 4);
+    p->ack = wire_get32(seg + 8);
+    p->hdr_len = (uint8_t)((seg[12] >> 4) * 4);
+    p->flags = (uint16_t)(((seg[12] & 0x0f) << 8) | seg[13]);
+    p->win = wire_get16(seg + 14);
+    p->urg = wire_get16(seg + 18);
+    size_t have = caplen < p->hdr_len ? caplen : p->hdr_len;
+    p->opts_bad = wire_tcp_parse_opts(seg + WIRE_TCP_HDR_MIN, have - WIRE_TCP_HDR_MIN, &p->opt) != WIRE_OK ||
+                  have < p->hdr_len;
+}
+
 static enum tr_skip decode_tcp(const uint8_t *seg, size_t caplen, size_t stated, struct tr_pkt *p)
 {
     if (caplen < 4)
@@ -59,33 +75,38 @@ static enum tr_skip decode_tcp(const uint8_t *seg, size_t caplen, size_t stated,
     struct wire_tcp t;
     int r = wire_tcp_parse(seg, caplen, &t);
     if (r == WIRE_ETRUNC || r == WIRE_EHDRLEN) {
-        /* Wireshark shows ports and stops; so do we. */
-        p->kind = TR_TCP_PORTS_ONLY;
-        return TR_DECODED;
+        if (caplen < WIRE_TCP_HDR_MIN || (seg[12] >> 4) * 4 < WIRE_TCP_HDR_MIN) {
+            /* Wireshark shows the ports and stops; so do we. */
+            p->kind = TR_TCP_PORTS_ONLY;
+            return TR_DECODED;
+        }
+        fixed_header(seg, caplen, p);
+        p->captured_len = 0;
+    } else {
+        p->seq = t.seq;
+        p->ack = t.ack;
+        p->flags = t.flags;
+        p->win = t.wnd;
+        p->urg = t.urg;
+        p->hdr_len = t.hdr_len;
+        p->opt = t.opt;
+        p->opts_bad = r != WIRE_OK;
+        p->captured_len = (uint32_t)t.payload_len;
     }
-    p->seq = t.seq;
-    p->ack = t.ack;
-    p->flags = t.flags;
-    p->win = t.wnd;
-    p->urg = t.urg;
-    p->hdr_len = t.hdr_len;
-    p->opt = t.opt;
-    p->opts_bad = r != WIRE_OK;
-    p->captured_len = (uint32_t)t.payload_len;
-    if (stated < t.hdr_len) {
+    if (stated < p->hdr_len) {
         p->kind = TR_TCP_SHORT;
         p->len = 0;
         p->captured_len = 0;
         return TR_DECODED;
     }
     p->kind = TR_TCP_OK;
-    p->len = (uint32_t)(stated - t.hdr_len);
+    p->len = (uint32_t)(stated - p->hdr_len);
     if (p->captured_len > p->len)
         p->captured_len = p->len;
     return TR_DECODED;
 }
 
-static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len, struct tr_pkt *p)
+static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len, size_t reported, struct tr_pkt *p)
 {
     if (ethertype == 0 && len > 0)
         ethertype = (buf[0] >> 4) == 6 ? 0x86dd : 0x0800; /* raw IP: the version nibble decides */
@@ -103,9 +124,14 @@ static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len
         wire_put32(p->src.a, ip.src);
         wire_put32(p->dst.a, ip.dst);
         p->ip_len = ip.total_len;
+        /* A frame shorter on the wire than its IP length claims: the
+         * frame's own length bounds the segment (Wireshark does the same). */
         size_t tcplen = (size_t)ip.total_len - ip.hdr_len;
+        if (reported >= ip.hdr_len && reported - ip.hdr_len < tcplen)
+            tcplen = reported - ip.hdr_len;
         enum tr_skip s = decode_tcp(ip.payload, ip.payload_len, tcplen, p);
-        if (s == TR_DECODED && p->kind == TR_TCP_OK && ip.payload_len >= tcplen)
+        if (s == TR_DECODED && p->kind == TR_TCP_OK && ip.payload_len >= tcplen &&
+            tcplen == (size_t)ip.total_len - ip.hdr_len)
             p->csum = wire_tcp_csum_ipv4(ip.payload, tcplen, ip.src, ip.dst) == 0 ? TR_CSUM_OK : TR_CSUM_BAD;
         return s;
     }
@@ -121,15 +147,18 @@ static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len
         memcpy(p->src.a, ip.src, 16);
         memcpy(p->dst.a, ip.dst, 16);
         p->ip_len = (uint32_t)ip.plen + WIRE_IPV6_HDR_LEN;
-        enum tr_skip s = decode_tcp(ip.payload, ip.payload_len, ip.upper_len, p);
-        if (s == TR_DECODED && p->kind == TR_TCP_OK && ip.payload_len >= ip.upper_len)
+        size_t tcplen = ip.upper_len, hdrs = (size_t)(ip.payload - buf);
+        if (reported >= hdrs && reported - hdrs < tcplen)
+            tcplen = reported - hdrs;
+        enum tr_skip s = decode_tcp(ip.payload, ip.payload_len, tcplen, p);
+        if (s == TR_DECODED && p->kind == TR_TCP_OK && ip.payload_len >= ip.upper_len && tcplen == ip.upper_len)
             p->csum = wire_tcp_csum_ipv6(ip.payload, ip.upper_len, ip.src, ip.dst) == 0 ? TR_CSUM_OK : TR_CSUM_BAD;
         return s;
     }
     return TR_SKIP_NOT_IP;
 }
 
-enum tr_skip tr_decode(int lt, const uint8_t *frame, size_t caplen, struct tr_pkt *p)
+enum tr_skip tr_decode(int lt, const uint8_t *frame, size_t caplen, size_t wirelen, struct tr_pkt *p)
 {
     struct wire_link l;
     int r = WIRE_OK;
@@ -187,5 +216,6 @@ enum tr_skip tr_decode(int lt, const uint8_t *frame, size_t caplen, struct tr_pk
         if (r != WIRE_OK)
             return TR_SKIP_LINK_TRUNC;
     }
-    return decode_ip(l.type, l.payload, l.payload_len, p);
+    size_t off = (size_t)(l.payload - frame);
+    return decode_ip(l.type, l.payload, l.payload_len, wirelen > off ? wirelen - off : 0, p);
 }

@@ -26,7 +26,8 @@ const char *tr_skip_reason(enum tr_skip s);
  * decoder knows. */
 int tr_linktype_known(int linktype);
 
-/* Fills p (except num and ts_ns) from the frame. */
-enum tr_skip tr_decode(int linktype, const uint8_t *frame, size_t caplen, struct tr_pkt *p);
+/* Fills p (except num and ts_ns) from the frame; wirelen is its length on
+ * the wire, caplen what was captured. */
+enum tr_skip tr_decode(int linktype, const uint8_t *frame, size_t caplen, size_t wirelen, struct tr_pkt *p);
 
 #endif

@@ -42,7 +42,7 @@ static void one_packet(struct run *r, const struct pcap_pkthdr *h, const uint8_t
         r->t0 = p.ts_ns;
         r->t0_set = true;
     }
-    enum tr_skip s = tr_decode(r->linktype, data, h->caplen, &p);
+    enum tr_skip s = tr_decode(r->linktype, data, h->caplen, h->len, &p);
     if (s != TR_DECODED) {
         r->c->skipped[s]++;
         return;

@@ -39,6 +39,15 @@ static int parse_stream(const char *s, long *out)
     return 0;
 }
 
+static int fopen_check(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    fclose(f);
+    return 0;
+}
+
 static bool is_option_with_arg(const char *a)
 {
     return !strcmp(a, "--stream") || !strcmp(a, "-f") || !strcmp(a, "--filter") || !strcmp(a, "--svg") ||

@@ -130,7 +130,7 @@ void tr_ext_row(FILE *f, const struct tr_pkt *p, const struct tr_result *r, int6
     if (r->has_bif)
         fprintf(f, "%" PRIu32, r->bif);
     fputc('\t', f);
-    if (r->has_ta && p->len && r->push_bytes)
+    if (r->has_bif) /* printed beside bytes in flight only */
         fprintf(f, "%" PRIu32, r->push_bytes);
     fputc('\t', f);
     if ((a & TR_A_RETRANS) && r->rto) {
