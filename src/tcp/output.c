@@ -71,10 +71,14 @@ void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq
     uint32_t wnd = tcp_rcv_window(tcb);
     if (flags & WIRE_TCP_SYN) {
         /* RFC 7323 §2.2: the window of a SYN is never scaled. Linux offers
-         * a whole number of segments. */
+         * a whole number of segments, but only when the window holds more
+         * than one (tcp_select_initial_window): a buffer below one MSS must
+         * not offer a zero window, which would stall the peer until an
+         * update (RFC 9293 §3.8.6.2.1). */
         if (wnd > 0xffff)
             wnd = 0xffff;
-        wnd -= wnd % tcb->mss_local;
+        if (wnd > tcb->mss_local)
+            wnd -= wnd % tcb->mss_local;
         h.wnd = (uint16_t)wnd;
     } else {
         h.wnd = (uint16_t)(wnd >> tcb->rcv_wscale);

@@ -403,6 +403,29 @@ static void test_rfc7323_passive_open_only_options_both_syns_carry(void **state)
     h_free(&h);
 }
 
+/* Linux tcp_select_initial_window, RFC 9293 §3.8.6.2.1: the SYN-ACK's
+ * window is a whole number of segments, except that a buffer smaller than
+ * one segment is offered whole rather than as a zero window. */
+static void test_linux_synack_window_whole_segments_never_zero(void **state)
+{
+    (void)state;
+    static const uint32_t bufs[] = {1024, 4096, 128 * 1024};
+    static const uint16_t want[] = {1024, 2 * 1460, 65535 - 65535 % 1460};
+    for (int i = 0; i < 3; i++) {
+        struct harness h;
+        h_init(&h, NULL);
+        synack_sock l = synack_socket(h.s);
+        synack_endpoint e = {.addr = synack_ipv4(H_LOCAL), .port = H_LPORT};
+        assert_int_equal(synack_set_bufsize(h.s, l, 0, bufs[i]), 0);
+        assert_int_equal(synack_bind(h.s, l, &e), 0);
+        assert_int_equal(synack_listen(h.s, l, 4), 0);
+        h_inject(&h, &(struct h_seg){.flags = S_, .seq = 100});
+        struct wire_tcp t = expect_flags(&h, S_ | A_, 101);
+        assert_int_equal(t.wnd, want[i]);
+        h_free(&h);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_rfc7323_active_open_options_unused_when_peer_omits_them),
         cmocka_unit_test(test_rfc7323_passive_open_all_options_negotiated),
         cmocka_unit_test(test_rfc7323_passive_open_only_options_both_syns_carry),
+        cmocka_unit_test(test_linux_synack_window_whole_segments_never_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
