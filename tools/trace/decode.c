@@ -1,5 +1,6 @@
 #include "decode.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -106,6 +107,13 @@ static enum tr_skip decode_tcp(const uint8_t *seg, size_t caplen, size_t stated,
     return TR_DECODED;
 }
 
+/* Anonymised traces (and some offloading NICs) leave the checksum field
+ * zero; such a segment is not evidence of corruption, so it is not judged. */
+static bool zeroed_csum(const uint8_t *seg)
+{
+    return seg[16] == 0 && seg[17] == 0;
+}
+
 static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len, size_t reported, struct tr_pkt *p)
 {
     if (ethertype == 0 && len > 0)
@@ -131,7 +139,7 @@ static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len
             tcplen = reported - ip.hdr_len;
         enum tr_skip s = decode_tcp(ip.payload, ip.payload_len, tcplen, p);
         if (s == TR_DECODED && p->kind == TR_TCP_OK && ip.payload_len >= tcplen &&
-            tcplen == (size_t)ip.total_len - ip.hdr_len)
+            tcplen == (size_t)ip.total_len - ip.hdr_len && !zeroed_csum(ip.payload))
             p->csum = wire_tcp_csum_ipv4(ip.payload, tcplen, ip.src, ip.dst) == 0 ? TR_CSUM_OK : TR_CSUM_BAD;
         return s;
     }
@@ -151,7 +159,8 @@ static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len
         if (reported >= hdrs && reported - hdrs < tcplen)
             tcplen = reported - hdrs;
         enum tr_skip s = decode_tcp(ip.payload, ip.payload_len, tcplen, p);
-        if (s == TR_DECODED && p->kind == TR_TCP_OK && ip.payload_len >= ip.upper_len && tcplen == ip.upper_len)
+        if (s == TR_DECODED && p->kind == TR_TCP_OK && ip.payload_len >= ip.upper_len && tcplen == ip.upper_len &&
+            !zeroed_csum(ip.payload))
             p->csum = wire_tcp_csum_ipv6(ip.payload, ip.upper_len, ip.src, ip.dst) == 0 ? TR_CSUM_OK : TR_CSUM_BAD;
         return s;
     }

@@ -159,7 +159,7 @@ int tr_report_packet(struct tr_report *r, const struct tr_pkt *p, const struct t
     }
     if (c)
         client = tr_conv_client(c);
-    if (!show)
+    if (!show || r->o->mode == TR_OUT_ZEEK)
         return 0;
     if (r->o->mode == TR_OUT_JSON)
         json_packet(r, p, res, math);
@@ -209,6 +209,15 @@ void tr_report_finish(struct tr_report *r, const struct tr_table *t, const struc
             if (counts->skipped[s])
                 fprintf(f, "%s\"%s\":%" PRIu64, n++ ? "," : "", tr_skip_reason((enum tr_skip)s), counts->skipped[s]);
         fputs("}}\n", f);
+        return;
+    }
+    if (r->o->mode == TR_OUT_ZEEK) {
+        fputs("id.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tduration\torig_bytes\tresp_bytes\tconn_state\thistory\t"
+              "orig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\n",
+              f);
+        for (const struct tr_conv *c = t->head; c; c = c->lnext)
+            if (conv_selected(r, c))
+                tr_summary_zeek(f, c);
         return;
     }
     if (r->o->mode != TR_OUT_TEXT)

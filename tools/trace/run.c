@@ -68,6 +68,7 @@ static void one_packet(struct run *r, const struct pcap_pkthdr *h, const uint8_t
         break;
     case TR_OUT_TEXT:
     case TR_OUT_JSON:
+    case TR_OUT_ZEEK:
         if (tr_report_packet(&r->rep, &p, &res, show) < 0) {
             fprintf(stderr, "synack trace: out of memory at frame %llu\n", (unsigned long long)p.num);
             r->failed = true;

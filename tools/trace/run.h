@@ -10,7 +10,7 @@
 #include "analysis.h"
 #include "decode.h"
 
-enum tr_mode { TR_OUT_TEXT, TR_OUT_TSV, TR_OUT_EXT, TR_OUT_JSON };
+enum tr_mode { TR_OUT_TEXT, TR_OUT_TSV, TR_OUT_EXT, TR_OUT_JSON, TR_OUT_ZEEK };
 
 struct tr_opts {
     enum tr_mode mode;

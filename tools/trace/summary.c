@@ -170,3 +170,20 @@ void tr_summary_json(FILE *f, const struct tr_conv *c)
     fprintf(f, ",\"duration\":%.9f,\"first_frame\":%" PRIu64 ",\"last_frame\":%" PRIu64 "}",
             (double)(s->last_ts - s->first_ts) / 1e9, s->first_frame, s->last_frame);
 }
+
+void tr_summary_zeek(FILE *f, const struct tr_conv *c)
+{
+    const struct tr_zeek *z = &c->st.zk;
+    int o = z->started ? z->orig : c->st.first_dir, r = 1 - o;
+    char a[64], b[64];
+    fprintf(f, "%s\t%u\t%s\t%u\t", tr_addr_str(&c->addr[o], a, sizeof a), c->port[o],
+            tr_addr_str(&c->addr[r], b, sizeof b), c->port[r]);
+    /* Zeek leaves duration and sizes unset for a connection of no duration. */
+    int64_t dur = tr_zeek_duration(z);
+    if (dur > 0)
+        fprintf(f, "%.6f\t%" PRIu64 "\t%" PRIu64, (double)dur / 1e9, tr_zeek_size(z, 1), tr_zeek_size(z, 0));
+    else
+        fputs("-\t-\t-", f);
+    fprintf(f, "\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\n", tr_zeek_conn_state(z), z->hist,
+            z->ep[0].pkts, z->ep[0].ip_bytes, z->ep[1].pkts, z->ep[1].ip_bytes);
+}

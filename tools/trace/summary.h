@@ -19,6 +19,10 @@ const char *tr_close_name(const struct tr_conv *c, int client, char *buf, unsign
 /* The per-connection block of the human output. */
 void tr_summary_print(FILE *f, const struct tr_conv *c, int64_t t0);
 
+/* One conn.log-style line: Zeek's originator first, conn_state, history,
+ * payload bytes, packets and IP bytes each way. */
+void tr_summary_zeek(FILE *f, const struct tr_conv *c);
+
 /* The same facts as a JSON object. */
 void tr_summary_json(FILE *f, const struct tr_conv *c);
 

@@ -17,6 +17,7 @@ static int usage(FILE *f)
           "  --tsv          one row per TCP packet, the columns of tshark -T fields (truth/*.tsv)\n"
           "  --ext          the extended analysis columns (truth/*.ext.tsv)\n"
           "  --json         packets and connections as JSON\n"
+          "  --zeek         one conn.log-style line per connection (conn_state, history, sizes)\n"
           "  --no-header    leave out the TSV header line\n"
           "  --stream N     show only TCP stream N (Wireshark's tcp.stream)\n"
           "  -f EXPR        show only packets matching the BPF expression (analysis still sees all)\n"
@@ -78,6 +79,8 @@ int synack_cmd_trace(int argc, char **argv)
             o.mode = TR_OUT_TSV;
         } else if (!strcmp(a, "--ext")) {
             o.mode = TR_OUT_EXT;
+        } else if (!strcmp(a, "--zeek")) {
+            o.mode = TR_OUT_ZEEK;
         } else if (!strcmp(a, "--json")) {
             o.mode = TR_OUT_JSON;
         } else if (!strcmp(a, "--no-header")) {

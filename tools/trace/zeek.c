@@ -175,6 +175,16 @@ static void state_machine(struct tr_zeek *z, struct tr_zeek_ep *e, struct tr_zee
         e->prev_state = before;
 }
 
+static bool closed(enum tr_zeek_state s)
+{
+    return s == ZK_CLOSED || s == ZK_RESET;
+}
+
+int64_t tr_zeek_duration(const struct tr_zeek *z)
+{
+    return z->last_ts - z->first_ts;
+}
+
 /* TCP_Reassembler::AckReceived: an ACK above what was delivered means
  * content the capture never had. */
 static void ack_received(struct tr_zeek *z, struct tr_zeek_ep *e, bool e_is_orig, uint64_t rel_ack, bool partial)
@@ -209,6 +219,7 @@ void tr_zeek_packet(struct tr_zeek *z, const struct tr_pkt *p, int dir)
             add_history(z, '^', true);
         }
         z->partial = !((fl & WIRE_TCP_SYN) && !(fl & WIRE_TCP_ACK));
+        z->first_ts = z->last_ts = p->ts_ns;
     }
     bool is_orig = dir == z->orig;
     struct tr_zeek_ep *e = &z->ep[is_orig ? 0 : 1], *peer = &z->ep[is_orig ? 1 : 0];
@@ -248,6 +259,8 @@ void tr_zeek_packet(struct tr_zeek *z, const struct tr_pkt *p, int dir)
     else if (len > 0)
         scaled_history(z, &e->rxmit_count, 'T', is_orig);
 
+    if (!closed(z->ep[0].state) || !closed(z->ep[1].state))
+        z->last_ts = p->ts_ns;
     state_machine(z, e, peer, fl, len, is_orig);
 
     if (len > 0 && p->captured_len >= len && !(fl & WIRE_TCP_RST) && rel_seq <= e->delivered &&

@@ -35,12 +35,16 @@ struct tr_zeek {
     int orig;            /* index into tr_conv.flow of the originator */
     bool flipped;
     bool partial;        /* did not start with a SYN */
+    int64_t first_ts, last_ts; /* last_ts stops once both sides closed */
     struct tr_zeek_ep ep[2]; /* [0] originator, [1] responder */
     char hist[TR_ZEEK_HIST_MAX + 1];
     unsigned hlen;
 };
 
 struct tr_pkt;
+
+/* Zeek's duration: 0 for a connection it saw at one instant only. */
+int64_t tr_zeek_duration(const struct tr_zeek *z);
 
 /* Feeds one packet sent from flow index `dir`. */
 void tr_zeek_packet(struct tr_zeek *z, const struct tr_pkt *p, int dir);
