@@ -13,10 +13,12 @@ static int parse_llc_snap(const uint8_t *p, size_t len, struct wire_eth *out)
 {
     /* RFC 1042: DSAP=SSAP=0xAA, control 0x03 (UI), then a 3-byte OUI and
      * the EtherType. Other LLC payloads (STP, NetBIOS...) carry no IP. */
-    if (len < 8)
+    if (len < 3)
         return WIRE_ETRUNC;
     if (p[0] != 0xaa || p[1] != 0xaa || p[2] != 0x03)
         return WIRE_EUNSUPP;
+    if (len < 8)
+        return WIRE_ETRUNC;
     out->llc_snap = 1;
     out->type = wire_get16(p + 6);
     out->payload = p + 8;
