@@ -42,7 +42,7 @@ static void feed(struct fuzz *f, int lt, const uint8_t *frame, size_t caplen, si
     memset(&p, 0, sizeof p);
     p.num = ++f->num;
     p.ts_ns = (int64_t)f->num * 1000;
-    enum tr_skip s = tr_decode(lt, copy, caplen, wirelen, &p);
+    enum tr_skip s = tr_decode(lt, copy, caplen, wirelen, TR_DECODE_CSUM, &p);
     free(copy);
     if (s != TR_DECODED) {
         assert_true(s > TR_DECODED && s < TR_SKIP_COUNT);
@@ -130,7 +130,7 @@ static void test_unknown_linktype_is_skipped(void **state)
     struct tr_pkt p;
     memset(&p, 0, sizeof p);
     assert_false(tr_linktype_known(147));
-    assert_int_equal(tr_decode(147, frame, sizeof frame, sizeof frame, &p), TR_SKIP_LINKTYPE);
+    assert_int_equal(tr_decode(147, frame, sizeof frame, sizeof frame, 0, &p), TR_SKIP_LINKTYPE);
     assert_string_equal(tr_skip_reason(TR_SKIP_LINKTYPE), "unknown link type");
 }
 

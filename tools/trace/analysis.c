@@ -332,6 +332,7 @@ int tr_analyse(struct tr_table *t, const struct tr_pkt *p, struct tr_result *r)
         r->win = (uint32_t)p->win << fwd->win_scale;
     fwd->nsack = p->opt.sack_count;
     memcpy(fwd->sack, p->opt.sack, sizeof fwd->sack);
-    tr_stats_update(c, dir, p, r);
+    if (t->want_stats)
+        tr_stats_update(c, dir, p, r);
     return 0;
 }

@@ -46,6 +46,7 @@ int tr_table_init(struct tr_table *t)
 {
     memset(t, 0, sizeof *t);
     t->nbucket = 1024;
+    t->want_stats = true;
     t->bucket = calloc(t->nbucket, sizeof *t->bucket);
     return t->bucket ? 0 : -1;
 }

@@ -66,6 +66,7 @@ struct tr_table {
     struct tr_conv *head, *tail;
     uint32_t next_stream;
     void (*view_free)(void *view);
+    bool want_stats; /* keep the per-connection report (default true) */
 };
 
 int tr_table_init(struct tr_table *t);

@@ -114,7 +114,8 @@ static bool zeroed_csum(const uint8_t *seg)
     return seg[16] == 0 && seg[17] == 0;
 }
 
-static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len, size_t reported, struct tr_pkt *p)
+static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len, size_t reported, unsigned flags,
+                              struct tr_pkt *p)
 {
     if (ethertype == 0 && len > 0)
         ethertype = (buf[0] >> 4) == 6 ? 0x86dd : 0x0800; /* raw IP: the version nibble decides */
@@ -139,7 +140,7 @@ static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len
             tcplen = reported - ip.hdr_len;
         enum tr_skip s = decode_tcp(ip.payload, ip.payload_len, tcplen, p);
         if (s == TR_DECODED && p->kind == TR_TCP_OK && ip.payload_len >= tcplen &&
-            tcplen == (size_t)ip.total_len - ip.hdr_len && !zeroed_csum(ip.payload))
+            tcplen == (size_t)ip.total_len - ip.hdr_len && (flags & TR_DECODE_CSUM) && !zeroed_csum(ip.payload))
             p->csum = wire_tcp_csum_ipv4(ip.payload, tcplen, ip.src, ip.dst) == 0 ? TR_CSUM_OK : TR_CSUM_BAD;
         return s;
     }
@@ -160,14 +161,14 @@ static enum tr_skip decode_ip(uint16_t ethertype, const uint8_t *buf, size_t len
             tcplen = reported - hdrs;
         enum tr_skip s = decode_tcp(ip.payload, ip.payload_len, tcplen, p);
         if (s == TR_DECODED && p->kind == TR_TCP_OK && ip.payload_len >= ip.upper_len && tcplen == ip.upper_len &&
-            !zeroed_csum(ip.payload))
+            (flags & TR_DECODE_CSUM) && !zeroed_csum(ip.payload))
             p->csum = wire_tcp_csum_ipv6(ip.payload, ip.upper_len, ip.src, ip.dst) == 0 ? TR_CSUM_OK : TR_CSUM_BAD;
         return s;
     }
     return TR_SKIP_NOT_IP;
 }
 
-enum tr_skip tr_decode(int lt, const uint8_t *frame, size_t caplen, size_t wirelen, struct tr_pkt *p)
+enum tr_skip tr_decode(int lt, const uint8_t *frame, size_t caplen, size_t wirelen, unsigned flags, struct tr_pkt *p)
 {
     struct wire_link l;
     int r = WIRE_OK;
@@ -226,5 +227,5 @@ enum tr_skip tr_decode(int lt, const uint8_t *frame, size_t caplen, size_t wirel
             return TR_SKIP_LINK_TRUNC;
     }
     size_t off = (size_t)(l.payload - frame);
-    return decode_ip(l.type, l.payload, l.payload_len, wirelen > off ? wirelen - off : 0, p);
+    return decode_ip(l.type, l.payload, l.payload_len, wirelen > off ? wirelen - off : 0, flags, p);
 }

@@ -26,8 +26,12 @@ const char *tr_skip_reason(enum tr_skip s);
  * decoder knows. */
 int tr_linktype_known(int linktype);
 
+/* tr_decode flags */
+#define TR_DECODE_CSUM 0x1u /* verify the TCP checksum (only Zeek's history needs it) */
+
 /* Fills p (except num and ts_ns) from the frame; wirelen is its length on
  * the wire, caplen what was captured. */
-enum tr_skip tr_decode(int linktype, const uint8_t *frame, size_t caplen, size_t wirelen, struct tr_pkt *p);
+enum tr_skip tr_decode(int linktype, const uint8_t *frame, size_t caplen, size_t wirelen, unsigned flags,
+                       struct tr_pkt *p);
 
 #endif

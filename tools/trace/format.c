@@ -1,5 +1,7 @@
 #include "format.h"
 
+#include "line.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <string.h>
@@ -138,4 +140,29 @@ const char *tr_addr_str(const struct tr_addr *a, char *buf, unsigned size)
         n += (size_t)snprintf(buf + n, size - n, "%s%x", (i == 0 || after_gap) ? "" : ":", g[i]);
     }
     return buf;
+}
+
+void ln_addr(struct tr_line *l, const struct tr_addr *a)
+{
+    if (a->af == 4) {
+        for (int i = 0; i < 4; i++) {
+            if (i)
+                ln_c(l, '.');
+            ln_u64(l, a->a[i]);
+        }
+        return;
+    }
+    char b[64];
+    ln_s(l, tr_addr_str(a, b, sizeof b));
+}
+
+void ln_flags_str(struct tr_line *l, uint16_t flags)
+{
+    static const char names[] = "RRRACEUAPRSF";
+    for (int i = 0; i < 12; i++) {
+        if (flags & (0x800u >> i))
+            ln_c(l, names[i]);
+        else
+            ln_mem(l, "\xc2\xb7", 2);
+    }
 }

@@ -42,7 +42,7 @@ static void one_packet(struct run *r, const struct pcap_pkthdr *h, const uint8_t
         r->t0 = p.ts_ns;
         r->t0_set = true;
     }
-    enum tr_skip s = tr_decode(r->linktype, data, h->caplen, h->len, &p);
+    enum tr_skip s = tr_decode(r->linktype, data, h->caplen, h->len, r->table.want_stats ? TR_DECODE_CSUM : 0, &p);
     if (s != TR_DECODED) {
         r->c->skipped[s]++;
         return;
@@ -91,8 +91,11 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
     r.out = out;
     r.c = counts;
     r.linktype = pcap_datalink(pc);
-    if (tr_table_init(&r.table) == 0)
+    if (tr_table_init(&r.table) == 0) {
         r.table.view_free = tr_view_free;
+        /* The per-packet tables need no connection report or Zeek state. */
+        r.table.want_stats = o->mode != TR_OUT_TSV && o->mode != TR_OUT_EXT;
+    }
     else {
         fprintf(stderr, "synack trace: out of memory\n");
         pcap_close(pc);

@@ -1,8 +1,7 @@
 #include "tsv.h"
 
-#include <inttypes.h>
-
 #include "format.h"
+#include "line.h"
 
 void tr_tsv_header(FILE *f)
 {
@@ -13,47 +12,71 @@ void tr_tsv_header(FILE *f)
           f);
 }
 
-static void flag(FILE *f, bool set)
+static void flag(struct tr_line *l, bool set)
 {
-    fputs(set ? "\t1" : "\t", f);
+    ln_mem(l, "\t1", set ? 2 : 1);
 }
 
-static void addrs(FILE *f, const struct tr_addr *a)
+/* ip.src and ipv6.src are separate columns: one of the two stays empty. */
+static void addr_cols(struct tr_line *l, const struct tr_addr *a)
 {
-    char b[64];
-    tr_addr_str(a, b, sizeof b);
-    fprintf(f, a->af == 4 ? "\t%s\t" : "\t\t%s", b);
+    ln_c(l, '\t');
+    if (a->af == 6)
+        ln_c(l, '\t');
+    ln_addr(l, a);
+    if (a->af == 4)
+        ln_c(l, '\t');
+}
+
+static void tab_u64(struct tr_line *l, uint64_t v)
+{
+    ln_c(l, '\t');
+    ln_u64(l, v);
 }
 
 void tr_tsv_row(FILE *f, const struct tr_pkt *p, const struct tr_result *r)
 {
-    fprintf(f, "%" PRIu64 "\t", p->num);
+    struct tr_line l;
+    l.n = 0;
+    ln_u64(&l, p->num);
+    ln_c(&l, '\t');
     if (r->conv)
-        fprintf(f, "%" PRIu32, r->conv->stream);
-    addrs(f, &p->src);
-    fprintf(f, "\t%u", p->sport);
-    addrs(f, &p->dst);
-    fprintf(f, "\t%u\t", p->dport);
+        ln_u64(&l, r->conv->stream);
+    addr_cols(&l, &p->src);
+    tab_u64(&l, p->sport);
+    addr_cols(&l, &p->dst);
+    tab_u64(&l, p->dport);
+    ln_c(&l, '\t');
     if (p->kind == TR_TCP_PORTS_ONLY) {
-        fputs("\t\t\t\t\t\t\t\t\t\t\t\t\n", f);
+        ln_s(&l, "\t\t\t\t\t\t\t\t\t\t\t\t\n");
+        ln_flush(&l, f);
         return;
     }
-    tr_put_flags_str(f, p->flags);
-    fprintf(f, "\t%" PRIu32 "\t%" PRIu32 "\t%" PRIu32 "\t%" PRIu32 "\t", r->rel_seq, p->seq, r->rel_ack, p->ack);
+    ln_flags_str(&l, p->flags);
+    tab_u64(&l, r->rel_seq);
+    tab_u64(&l, p->seq);
+    tab_u64(&l, r->rel_ack);
+    tab_u64(&l, p->ack);
+    ln_c(&l, '\t');
     if (p->kind == TR_TCP_OK)
-        fprintf(f, "%" PRIu32, p->len);
+        ln_u64(&l, p->len);
     uint32_t a = r->aflags;
     /* Fast and spurious retransmissions also carry the generic field. */
-    flag(f, a & (TR_A_RETRANS | TR_A_FAST_RETRANS | TR_A_SPURIOUS));
-    flag(f, a & TR_A_FAST_RETRANS);
+    flag(&l, a & (TR_A_RETRANS | TR_A_FAST_RETRANS | TR_A_SPURIOUS));
+    flag(&l, a & TR_A_FAST_RETRANS);
     /* The dissector adds the duplicate_ack item twice. */
-    fputs(a & TR_A_DUPACK ? "\t1,1" : "\t", f);
-    flag(f, a & TR_A_OOO);
-    flag(f, a & TR_A_ZEROWIN);
-    fputc('\t', f);
+    if (a & TR_A_DUPACK)
+        ln_s(&l, "\t1,1");
+    else
+        ln_c(&l, '\t');
+    flag(&l, a & TR_A_OOO);
+    flag(&l, a & TR_A_ZEROWIN);
+    ln_c(&l, '\t');
     if (r->acks_frame && r->ack_rtt)
-        tr_put_secs(f, r->ack_rtt);
-    fprintf(f, "\t%u\n", r->completeness);
+        ln_secs(&l, r->ack_rtt);
+    tab_u64(&l, r->completeness);
+    ln_c(&l, '\n');
+    ln_flush(&l, f);
 }
 
 void tr_ext_header(FILE *f)
@@ -70,76 +93,93 @@ void tr_ext_header(FILE *f)
           f);
 }
 
-static void sack_edges(FILE *f, const struct tr_pkt *p, const struct tr_result *r, bool right)
+static void sack_edges(struct tr_line *l, const struct tr_pkt *p, const struct tr_result *r, bool right)
 {
-    fputc('\t', f);
+    ln_c(l, '\t');
     uint32_t base = r->conv ? r->conv->flow[1 - r->dir].base_seq : 0;
     for (unsigned i = 0; i < p->opt.sack_count; i++) {
-        uint32_t v = right ? p->opt.sack[i].right : p->opt.sack[i].left;
-        fprintf(f, "%s%" PRIu32, i ? "," : "", v - base);
+        if (i)
+            ln_c(l, ',');
+        ln_u64(l, (uint32_t)((right ? p->opt.sack[i].right : p->opt.sack[i].left) - base));
     }
 }
 
 void tr_ext_row(FILE *f, const struct tr_pkt *p, const struct tr_result *r, int64_t t0)
 {
-    fprintf(f, "%" PRIu64 "\t", p->num);
-    tr_put_secs(f, p->ts_ns - t0);
-    fputc('\t', f);
+    struct tr_line l;
+    l.n = 0;
+    ln_u64(&l, p->num);
+    ln_c(&l, '\t');
+    ln_secs(&l, p->ts_ns - t0);
+    ln_c(&l, '\t');
     if (r->conv)
-        fprintf(f, "%" PRIu32, r->conv->stream);
-    fputc('\t', f);
+        ln_u64(&l, r->conv->stream);
+    ln_c(&l, '\t');
     if (p->kind == TR_TCP_PORTS_ONLY) {
-        fputs("\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n", f);
+        ln_s(&l, "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n");
+        ln_flush(&l, f);
         return;
     }
-    tr_put_flags_str(f, p->flags);
-    fprintf(f, "\t%" PRIu32 "\t", r->rel_seq);
+    ln_flags_str(&l, p->flags);
+    tab_u64(&l, r->rel_seq);
+    ln_c(&l, '\t');
     if (r->analysed)
-        fprintf(f, "%" PRIu32, r->nxtseq);
-    fprintf(f, "\t%" PRIu32 "\t", r->rel_ack);
+        ln_u64(&l, r->nxtseq);
+    tab_u64(&l, r->rel_ack);
+    ln_c(&l, '\t');
     if (r->analysed)
-        fprintf(f, "%" PRIu32, p->len);
-    fprintf(f, "\t%u\t%" PRIu32 "\t", p->win, r->win);
-    if (!(p->flags & WIRE_TCP_SYN))
-        fprintf(f, "%d", r->win_scale >= 0 ? 1 << r->win_scale : r->win_scale);
-    uint32_t a = r->aflags;
-    flag(f, a & TR_A_SPURIOUS);
-    flag(f, a & TR_A_LOST);
-    flag(f, a & TR_A_ACK_LOST);
-    if (a & TR_A_DUPACK)
-        fprintf(f, "\t%" PRId32 "\t%" PRIu64, r->dupack_num, r->dupack_frame);
-    else
-        fputs("\t\t", f);
-    flag(f, a & TR_A_ZWP);
-    flag(f, a & TR_A_ZWP_ACK);
-    flag(f, a & TR_A_WIN_FULL);
-    flag(f, a & TR_A_WIN_UPDATE);
-    flag(f, a & TR_A_KEEPALIVE);
-    flag(f, a & TR_A_KEEPALIVE_ACK);
-    flag(f, a & TR_A_REUSED);
-    fputc('\t', f);
-    if (r->acks_frame)
-        fprintf(f, "%" PRIu64, r->acks_frame);
-    fputc('\t', f);
-    if (r->acks_frame && r->ack_rtt)
-        tr_put_secs(f, r->ack_rtt);
-    fputc('\t', f);
-    if (r->irtt && r->has_ta)
-        tr_put_secs(f, r->irtt);
-    fputc('\t', f);
-    if (r->has_bif)
-        fprintf(f, "%" PRIu32, r->bif);
-    fputc('\t', f);
-    if (r->has_bif) /* printed beside bytes in flight only */
-        fprintf(f, "%" PRIu32, r->push_bytes);
-    fputc('\t', f);
-    if ((a & TR_A_RETRANS) && r->rto) {
-        tr_put_secs(f, r->rto);
-        fprintf(f, "\t%" PRIu64, r->rto_frame);
-    } else {
-        fputc('\t', f);
+        ln_u64(&l, p->len);
+    tab_u64(&l, p->win);
+    tab_u64(&l, r->win);
+    ln_c(&l, '\t');
+    if (!(p->flags & WIRE_TCP_SYN)) {
+        if (r->win_scale >= 0)
+            ln_u64(&l, 1u << r->win_scale);
+        else
+            ln_s(&l, r->win_scale == -1 ? "-1" : "-2");
     }
-    sack_edges(f, p, r, false);
-    sack_edges(f, p, r, true);
-    fputc('\n', f);
+    uint32_t a = r->aflags;
+    flag(&l, a & TR_A_SPURIOUS);
+    flag(&l, a & TR_A_LOST);
+    flag(&l, a & TR_A_ACK_LOST);
+    if (a & TR_A_DUPACK) {
+        tab_u64(&l, (uint32_t)r->dupack_num);
+        tab_u64(&l, r->dupack_frame);
+    } else {
+        ln_s(&l, "\t\t");
+    }
+    flag(&l, a & TR_A_ZWP);
+    flag(&l, a & TR_A_ZWP_ACK);
+    flag(&l, a & TR_A_WIN_FULL);
+    flag(&l, a & TR_A_WIN_UPDATE);
+    flag(&l, a & TR_A_KEEPALIVE);
+    flag(&l, a & TR_A_KEEPALIVE_ACK);
+    flag(&l, a & TR_A_REUSED);
+    ln_c(&l, '\t');
+    if (r->acks_frame)
+        ln_u64(&l, r->acks_frame);
+    ln_c(&l, '\t');
+    if (r->acks_frame && r->ack_rtt)
+        ln_secs(&l, r->ack_rtt);
+    ln_c(&l, '\t');
+    /* Wireshark prints the iRTT only with its per-frame analysis record. */
+    if (r->irtt && r->has_ta)
+        ln_secs(&l, r->irtt);
+    ln_c(&l, '\t');
+    if (r->has_bif)
+        ln_u64(&l, r->bif);
+    ln_c(&l, '\t');
+    if (r->has_bif) /* printed beside bytes in flight only */
+        ln_u64(&l, r->push_bytes);
+    ln_c(&l, '\t');
+    if ((a & TR_A_RETRANS) && r->rto) {
+        ln_secs(&l, r->rto);
+        tab_u64(&l, r->rto_frame);
+    } else {
+        ln_c(&l, '\t');
+    }
+    sack_edges(&l, p, r, false);
+    sack_edges(&l, p, r, true);
+    ln_c(&l, '\n');
+    ln_flush(&l, f);
 }
