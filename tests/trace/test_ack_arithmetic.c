@@ -130,6 +130,40 @@ static void test_half_close_counts_bytes_after_fin(void **state)
     tr_table_free(&s.t);
 }
 
+static void test_simultaneous_close_and_rst_abort(void **state)
+{
+    (void)state;
+    struct seed s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(tr_table_init(&s.t), 0);
+    const uint16_t A = WIRE_TCP_ACK, S = WIRE_TCP_SYN, F = WIRE_TCP_FIN;
+    send_seg(&s, 0, S, 100, 0, 0);
+    send_seg(&s, 1, S | A, 500, 101, 0);
+    send_seg(&s, 0, A, 101, 501, 0);
+    send_seg(&s, 0, F | A, 101, 501, 0); /* both FINs leave before either arrives */
+    send_seg(&s, 1, F | A, 501, 101, 0);
+    send_seg(&s, 0, A, 102, 502, 0);
+    send_seg(&s, 1, A, 502, 102, 0);
+    const struct tr_conv *c = s.t.head;
+    char buf[256];
+    assert_non_null(strstr(tr_close_name(c, tr_conv_client(c), buf, sizeof buf), "simultaneous close"));
+    assert_string_equal(tr_zeek_conn_state(&c->st.zk), "SF");
+    tr_table_free(&s.t);
+
+    memset(&s, 0, sizeof s);
+    assert_int_equal(tr_table_init(&s.t), 0);
+    send_seg(&s, 0, S, 100, 0, 0);
+    send_seg(&s, 1, S | A, 500, 101, 0);
+    send_seg(&s, 0, A, 101, 501, 0);
+    send_seg(&s, 0, A, 101, 501, 10);
+    send_seg(&s, 1, WIRE_TCP_RST | A, 501, 111, 0);
+    c = s.t.head;
+    assert_non_null(strstr(tr_close_name(c, tr_conv_client(c), buf, sizeof buf), "RST abort by 192.168.1.2:80 (frame 5)"));
+    assert_string_equal(tr_zeek_conn_state(&c->st.zk), "RSTR");
+    assert_string_equal(c->st.zk.hist, "ShADr");
+    tr_table_free(&s.t);
+}
+
 static void test_refused_and_simultaneous_open(void **state)
 {
     (void)state;
@@ -175,6 +209,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed_handshake_data_and_close),
         cmocka_unit_test(test_half_close_counts_bytes_after_fin),
+        cmocka_unit_test(test_simultaneous_close_and_rst_abort),
         cmocka_unit_test(test_refused_and_simultaneous_open),
         cmocka_unit_test(test_port_reuse_starts_new_stream),
     };

@@ -60,6 +60,10 @@ static void take_acks(struct tr_flow *rev, uint32_t ack, int64_t now, struct tr_
         if (rev->ua[k].frame)
             rev->ua[w++] = rev->ua[k];
     rev->ua_len = w;
+    /* Everything acknowledged: give a large list back, so an idle or closed
+     * connection holds no memory for segments it once had in flight. */
+    if (w == 0 && rev->ua_cap > 1024)
+        tr_flow_free(rev);
 }
 
 static void retrans_family(struct tr_conv *c, struct tr_flow *fwd, struct tr_flow *rev, const struct tr_pkt *p,

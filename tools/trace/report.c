@@ -233,8 +233,3 @@ void tr_report_finish(struct tr_report *r, const struct tr_table *t, const struc
         }
     }
 }
-
-void tr_report_free(struct tr_report *r)
-{
-    (void)r;
-}

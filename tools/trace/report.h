@@ -21,7 +21,6 @@ struct tr_report {
 int tr_report_init(struct tr_report *r, const struct tr_opts *o, FILE *out, const char *path);
 int tr_report_packet(struct tr_report *r, const struct tr_pkt *p, const struct tr_result *res, bool show);
 void tr_report_finish(struct tr_report *r, const struct tr_table *t, const struct tr_counts *counts);
-void tr_report_free(struct tr_report *r);
 
 /* Names of the analysis flags set in aflags, comma separated. */
 const char *tr_aflags_str(uint32_t aflags, int32_t dupnum, uint64_t dupframe, char *buf, unsigned size);

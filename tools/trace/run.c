@@ -143,7 +143,6 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
     }
     if (!r.failed)
         tr_report_finish(&r.rep, &r.table, counts);
-    tr_report_free(&r.rep);
     if (r.have_filter)
         pcap_freecode(&r.prog);
     tr_table_free(&r.table);
