@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "report.h"
 
 void tr_view_free(void *v)
 {
@@ -168,6 +169,8 @@ int tr_ladder_add(struct tr_view *v, const struct tr_pkt *p, const struct tr_res
     g->len = p->len;
     g->win = r->win;
     g->aflags = r->aflags;
+    g->dupnum = r->dupack_num;
+    g->dupframe = r->dupack_frame;
     snprintf(g->math, sizeof g->math, "%s", math);
     return 0;
 }
@@ -230,8 +233,10 @@ void tr_ladder_print(FILE *f, const struct tr_conv *c, const struct tr_view *v, 
         else
             line[0] = '<';
         fprintf(f, "  %12.6f |%s| %s", (double)(g->ts - t0) / 1e9, line, g->math);
-        if (g->aflags & (TR_A_RETRANS | TR_A_FAST_RETRANS | TR_A_SPURIOUS))
-            fputs(g->math[0] ? " [retransmission]" : "[retransmission]", f);
+        if (g->aflags) {
+            char an[256];
+            fprintf(f, "%s[%s]", g->math[0] ? " " : "", tr_aflags_str(g->aflags, g->dupnum, g->dupframe, an, sizeof an));
+        }
         fputc('\n', f);
     }
     if (v->dropped)

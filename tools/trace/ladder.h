@@ -25,6 +25,8 @@ struct tr_rung {
     uint16_t flags;
     uint32_t seq, ack, rel_seq, rel_ack, len, win;
     uint32_t aflags;
+    int32_t dupnum;
+    uint64_t dupframe;
     char math[96];
 };
 
