@@ -202,6 +202,32 @@ int synack_sock_error(synack_stack *s, synack_sock h);
 /* SO_LINGER: on with 0 seconds makes close() abort with RST. */
 int synack_set_linger(synack_stack *s, synack_sock h, bool on, int seconds);
 int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t rcvbuf);
+/* Socket options, with Linux's meaning and units (see socket(7), tcp(7)).
+ * A listener's options are inherited by the connections it accepts. */
+typedef enum synack_opt {
+    SYNACK_OPT_NODELAY,      /* TCP_NODELAY: 1 turns Nagle (RFC 896) off */
+    SYNACK_OPT_CORK,         /* TCP_CORK: 1 holds partial segments (200 ms at most) */
+    SYNACK_OPT_MAXSEG,       /* TCP_MAXSEG: bytes, caps the MSS; 0 = no cap */
+    SYNACK_OPT_KEEPALIVE,    /* SO_KEEPALIVE: RFC 1122 §4.2.3.6 */
+    SYNACK_OPT_KEEPIDLE,     /* TCP_KEEPIDLE: seconds (Linux default 7200) */
+    SYNACK_OPT_KEEPINTVL,    /* TCP_KEEPINTVL: seconds (75) */
+    SYNACK_OPT_KEEPCNT,      /* TCP_KEEPCNT: probes (9) */
+    SYNACK_OPT_USER_TIMEOUT, /* TCP_USER_TIMEOUT: milliseconds, RFC 5482; 0 = system default */
+    SYNACK_OPT_CONGESTION,   /* TCP_CONGESTION: a SYNACK_CC_* value */
+    SYNACK_OPT_SNDBUF,       /* SO_SNDBUF: bytes (before the connection has buffers) */
+    SYNACK_OPT_RCVBUF,       /* SO_RCVBUF: bytes */
+    SYNACK_OPT_REUSEADDR,    /* SO_REUSEADDR: bind over TIME_WAIT */
+    SYNACK_OPT_LINGER,       /* SO_LINGER: -1 off, else seconds (0 = close aborts with RST) */
+    SYNACK_OPT_QUICKACK,     /* TCP_QUICKACK: 1 = no delayed ACK for now */
+} synack_opt;
+
+#define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
+#define SYNACK_CC_NEWRENO 1 /* RFC 5681 + RFC 6582 */
+
+/* 0, or -EBADF (no such socket), -ENOPROTOOPT (unknown option), -EINVAL
+ * (value out of range). */
+int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int value);
+int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *value);
 int synack_local(synack_stack *s, synack_sock h, synack_endpoint *out);
 int synack_remote(synack_stack *s, synack_sock h, synack_endpoint *out);
 

@@ -19,6 +19,7 @@ struct sock *sock_new(synack_stack *s)
     k->sndcap = s->cfg.sndbuf;
     k->rcvcap = s->cfg.rcvbuf;
     k->tcb.state = TCP_CLOSED;
+    tcp_opts_default(&k->opt);
     k->tcb.t_rtx = k->tcb.t_wait = TCP_TIME_NEVER;
     k->tcb.owner = k;
     return k;
@@ -234,6 +235,7 @@ static void init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
 {
     uint8_t *b = k->bufs;
     tcp_tcb_init(&k->tcb, t, mss_for(s, wire_get32(t->raddr)), b, k->sndcap, b + k->sndcap, k->rcvcap);
+    k->tcb.o = k->opt;
     k->tcb.owner = k;
 }
 
@@ -422,6 +424,102 @@ int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t
     return 0;
 }
 
+/* A live TCB follows its socket's options at once. */
+static bool tcb_live(const struct sock *k)
+{
+    return k->tcb.state != TCP_CLOSED;
+}
+
+int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    struct tcp_opts *o = &k->opt;
+    switch (opt) {
+    case SYNACK_OPT_NODELAY: o->nodelay = v != 0; break;
+    case SYNACK_OPT_CORK: o->cork = v != 0; break;
+    case SYNACK_OPT_QUICKACK: o->quickack = v != 0; break;
+    case SYNACK_OPT_KEEPALIVE: o->keepalive = v != 0; break;
+    case SYNACK_OPT_MAXSEG:
+        /* Linux: TCP_MAXSEG accepts 0 (no cap) or 88..65535 (tcp_setsockopt). */
+        if (v != 0 && (v < 88 || v > 65535))
+            return -EINVAL;
+        o->maxseg = (uint16_t)v;
+        break;
+    case SYNACK_OPT_KEEPIDLE:
+    case SYNACK_OPT_KEEPINTVL:
+        /* Linux: 1..MAX_TCP_KEEPIDLE (32767 s) */
+        if (v < 1 || v > 32767)
+            return -EINVAL;
+        if (opt == SYNACK_OPT_KEEPIDLE)
+            o->keepidle = (uint64_t)v * 1000000;
+        else
+            o->keepintvl = (uint64_t)v * 1000000;
+        break;
+    case SYNACK_OPT_KEEPCNT:
+        if (v < 1 || v > 127)
+            return -EINVAL;
+        o->keepcnt = (uint8_t)v;
+        break;
+    case SYNACK_OPT_USER_TIMEOUT:
+        if (v < 0)
+            return -EINVAL;
+        o->user_timeout = (uint64_t)v * 1000;
+        break;
+    case SYNACK_OPT_CONGESTION:
+        if (v != SYNACK_CC_CUBIC && v != SYNACK_CC_NEWRENO)
+            return -ENOENT; /* Linux: unknown algorithm name */
+        o->cc = (uint8_t)v;
+        break;
+    case SYNACK_OPT_SNDBUF:
+    case SYNACK_OPT_RCVBUF:
+        if (v < 0)
+            return -EINVAL;
+        return synack_set_bufsize(s, h, opt == SYNACK_OPT_SNDBUF ? (uint32_t)v : 0,
+                                  opt == SYNACK_OPT_RCVBUF ? (uint32_t)v : 0);
+    case SYNACK_OPT_REUSEADDR: k->reuseaddr = v != 0; return 0;
+    case SYNACK_OPT_LINGER: return synack_set_linger(s, h, v >= 0, v >= 0 ? v : 0);
+    default: return -ENOPROTOOPT;
+    }
+    if (tcb_live(k)) {
+        k->tcb.o = *o;
+        stack_mark_dirty(s, k); /* e.g. NODELAY or un-CORK releases held data */
+    }
+    return 0;
+}
+
+int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (!v)
+        return -EINVAL;
+    const struct tcp_opts *o = &k->opt;
+    switch (opt) {
+    case SYNACK_OPT_NODELAY: *v = o->nodelay; break;
+    case SYNACK_OPT_CORK: *v = o->cork; break;
+    case SYNACK_OPT_QUICKACK: *v = o->quickack; break;
+    case SYNACK_OPT_KEEPALIVE: *v = o->keepalive; break;
+    case SYNACK_OPT_MAXSEG:
+        /* Linux reports the current MSS once connected, else the cap or 536 */
+        *v = tcb_live(k) ? tcp_eff_mss(&k->tcb) : (o->maxseg ? o->maxseg : 536);
+        break;
+    case SYNACK_OPT_KEEPIDLE: *v = (int)(o->keepidle / 1000000); break;
+    case SYNACK_OPT_KEEPINTVL: *v = (int)(o->keepintvl / 1000000); break;
+    case SYNACK_OPT_KEEPCNT: *v = o->keepcnt; break;
+    case SYNACK_OPT_USER_TIMEOUT: *v = (int)(o->user_timeout / 1000); break;
+    case SYNACK_OPT_CONGESTION: *v = o->cc; break;
+    case SYNACK_OPT_SNDBUF: *v = (int)k->sndcap; break;
+    case SYNACK_OPT_RCVBUF: *v = (int)k->rcvcap; break;
+    case SYNACK_OPT_REUSEADDR: *v = k->reuseaddr; break;
+    case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
+    default: return -ENOPROTOOPT;
+    }
+    return 0;
+}
+
 static void tuple_endpoint(const struct tcp_tuple *t, bool local, synack_endpoint *out)
 {
     memset(out, 0, sizeof *out);
@@ -497,6 +595,9 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
     }
     c->sndcap = l->sndcap;
     c->rcvcap = l->rcvcap;
+    c->opt = l->opt; /* Linux: an accepted socket inherits the listener's options */
+    c->linger_on = l->linger_on;
+    c->linger_sec = l->linger_sec;
     if (sock_alloc_bufs(c) < 0) {
         free(c);
         s->st.tcp_drop_backlog++;

@@ -32,6 +32,8 @@ struct sock {
     struct sock *acc_next;
     bool queued;
     /* options */
+    struct tcp_opts opt; /* copied into the TCB when it is set up */
+    bool reuseaddr;
     bool linger_on;
     int linger_sec;
     uint32_t sndcap, rcvcap;

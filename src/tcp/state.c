@@ -27,6 +27,18 @@ void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local
     tcb->snd = (struct ring){.buf = sndbuf, .cap = sndcap};
     tcb->rcv = (struct ring){.buf = rcvbuf, .cap = rcvcap};
     tcb->t_rtx = tcb->t_wait = tcb->t_delack = TCP_TIME_NEVER;
+    tcp_opts_default(&tcb->o);
+}
+
+/* Linux's defaults: tcp_keepalive_time 7200 s, _intvl 75 s, _probes 9. */
+void tcp_opts_default(struct tcp_opts *o)
+{
+    *o = (struct tcp_opts){
+        .cc = TCP_CC_CUBIC,
+        .keepcnt = 9,
+        .keepidle = 7200ull * 1000000,
+        .keepintvl = 75ull * 1000000,
+    };
 }
 
 void tcp_set_state(struct tcp_ctx *ctx, struct tcb *tcb, enum tcp_state to, const char *why)

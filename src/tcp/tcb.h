@@ -54,6 +54,23 @@ struct tcp_params {
     bool use_ts, use_sack, use_wscale;
 };
 
+/* Per-connection options the user sets (socket options), Linux's units
+ * converted to microseconds. */
+struct tcp_opts {
+    bool nodelay;   /* TCP_NODELAY: Nagle (RFC 896) off */
+    bool cork;      /* TCP_CORK */
+    bool keepalive; /* SO_KEEPALIVE */
+    bool quickack;  /* TCP_QUICKACK */
+    uint8_t cc;     /* congestion control: TCP_CC_* */
+    uint16_t maxseg; /* TCP_MAXSEG cap, 0 = none */
+    uint8_t keepcnt;
+    uint64_t keepidle, keepintvl; /* microseconds */
+    uint64_t user_timeout; /* RFC 5482, microseconds; 0 = the retry count decides */
+};
+#define TCP_CC_CUBIC 0
+#define TCP_CC_NEWRENO 1
+void tcp_opts_default(struct tcp_opts *o);
+
 struct tcb;
 
 /* Per-stack state the core works in. The stack fills it and sets now before
@@ -130,6 +147,8 @@ struct tcb {
     uint64_t t_wait; /* TIME_WAIT, or the orphaned FIN_WAIT_2 timeout */
     uint64_t t_delack; /* delayed ACK */
     uint64_t t_start; /* when the connection attempt started (connect timeout) */
+
+    struct tcp_opts o;
 
     int err; /* pending error for the user: negative errno, 0 if none */
 
