@@ -147,6 +147,8 @@ static int run_memory(const char *pcap_path, uint64_t seed)
     synack_connect(m.cli, k.cli, &se);
     if (!run_until(&m, connected, &k))
         return fail("the handshake did not complete");
+    /* four writes, four segments, as in the article: no Nagle */
+    synack_setopt(m.srv, k.srv, SYNACK_OPT_NODELAY, 1);
     for (int i = 0; i < 4; i++)
         synack_send(m.srv, k.srv, demo_parts[i], strlen(demo_parts[i]));
     if (!run_until(&m, drained, &k) || k.ngot != 57)

@@ -82,6 +82,7 @@ static bool server_step(void *ctx)
         r->sock = synack_accept(r->s, r->lsn, NULL);
         if (r->sock < 0)
             return false;
+        synack_setopt(r->s, r->sock, SYNACK_OPT_NODELAY, 1); /* four writes, four segments */
         for (int i = 0; i < 4; i++)
             synack_send(r->s, r->sock, demo_parts[i], strlen(demo_parts[i]));
         r->phase = 1;

@@ -20,7 +20,7 @@ struct sock *sock_new(synack_stack *s)
     k->rcvcap = s->cfg.rcvbuf;
     k->tcb.state = TCP_CLOSED;
     tcp_opts_default(&k->opt);
-    k->tcb.t_rtx = k->tcb.t_wait = TCP_TIME_NEVER;
+    k->tcb.t_rtx = k->tcb.t_wait = k->tcb.t_delack = k->tcb.t_keep = TCP_TIME_NEVER;
     k->tcb.owner = k;
     return k;
 }
