@@ -120,6 +120,17 @@ void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb)
 
 /* ---- common pieces ---------------------------------------------------- */
 
+/* RFC 2883 §4: the next ACK reports this duplicate as its first SACK block. */
+static void note_dsack(struct tcb *tcb, uint32_t start, uint32_t end)
+{
+    if (!(tcb->flags & TCB_SACK_OK))
+        return;
+    tcb->flags |= TCB_DSACK;
+    tcb->dsack_start = start;
+    tcb->dsack_end = end;
+}
+
+
 /* RFC 9293 §3.10.7.4, first: is any of the segment inside the window? */
 static bool acceptable(const struct tcb *tcb, uint32_t seq, uint32_t len)
 {
@@ -290,15 +301,6 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
 
 /* ---- text and FIN (sixth to eighth) ---------------------------------- */
 
-/* RFC 2883 §4: the next ACK reports this duplicate as its first SACK block. */
-static void note_dsack(struct tcb *tcb, uint32_t start, uint32_t end)
-{
-    if (!(tcb->flags & TCB_SACK_OK))
-        return;
-    tcb->flags |= TCB_DSACK;
-    tcb->dsack_start = start;
-    tcb->dsack_end = end;
-}
 
 static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg,
                                      uint32_t seq, const uint8_t *data, uint32_t len, bool fin)
@@ -476,6 +478,9 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         /* A retransmitted FIN in TIME_WAIT restarts the 2MSL wait. */
         if (tcb->state == TCP_TIME_WAIT && (f & WIRE_TCP_FIN) && seq + len == tcb->rcv_nxt)
             tcb->t_wait = ctx->now + ctx->p.msl2;
+        /* an old duplicate of data: RFC 2883 D-SACK (Linux tcp_send_dupack) */
+        if (seg->payload_len && seq_leq(seq + (uint32_t)seg->payload_len, tcb->rcv_nxt))
+            note_dsack(tcb, seq, seq + (uint32_t)seg->payload_len);
         tcp_send_ack(ctx, tcb);
         return TCP_KEEP;
     }

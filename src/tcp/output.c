@@ -284,11 +284,16 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
 
     bool sent = false;
     for (int guard = 0; guard < 1 << 16; guard++) {
-        uint32_t pipe = tcp_pipe(tcb);
-        if (pipe >= tcb->cwnd)
-            break;
         uint32_t seq, len;
-        if (next_lost(tcb, &seq, &len)) {
+        bool lost = next_lost(tcb, &seq, &len);
+        /* RFC 5681 §3.2 step 2, RFC 6675 §5 (4.3), RFC 6582 §3.2 (5): the
+         * first unacknowledged segment is resent at once on entering
+         * recovery or on a partial ACK, whatever pipe says. */
+        bool head = lost && seq == tcb->snd_una && tcb->high_rxt == tcb->snd_una &&
+                    tcb->ca_state == TCP_CA_RECOVERY;
+        if (!head && tcp_pipe(tcb) >= tcb->cwnd)
+            break;
+        if (lost) {
             uint32_t data_end = tcb->snd_data + tcb->snd.len;
             bool fin = false;
             if ((tcb->flags & TCB_FIN_SENT) && seq_geq(seq + len, data_end)) {
