@@ -536,7 +536,10 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         tcb->ts_recent_age = tcp_ts_now(ctx, tcb);
     }
     tcb->last_rcv = ctx->now;
-    tcb->keep_probes = 0;
+    if (tcb->keep_probes) { /* answered: idle counts again from now */
+        tcb->keep_probes = 0;
+        tcp_keepalive_arm(ctx, tcb);
+    }
     uint32_t prior_flight = tcb->snd_max - tcb->snd_una;
     uint32_t acked = 0;
     if (seq_gt(ack, tcb->snd_una)) {
