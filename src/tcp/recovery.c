@@ -15,7 +15,7 @@ void tcp_cc_start(struct tcb *tcb)
     tcb->cwnd = 10u * mss;
     tcb->ssthresh = UINT32_MAX / 2; /* RFC 5681 §3.1: arbitrarily high */
     tcb->ca_state = TCP_CA_OPEN;
-    tcb->recover = tcb->snd_una;
+    tcb->recover = tcb->iss; /* RFC 6582 §3.2 (1) */
     tcb->high_rxt = tcb->lost_end = tcb->snd_una;
     tcb->dupacks = 0;
     tcb->reno_sacked = 0;
@@ -160,8 +160,10 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
         if (tcb->dupacks < 255)
             tcb->dupacks++;
         ctx->st->tcp_dupack_in++;
-        if (!(tcb->flags & TCB_SACK_OK)) {
-            /* Linux tcp_add_reno_sack: each stands for one segment that left */
+        if (!(tcb->flags & TCB_SACK_OK) && tcb->ca_state != TCP_CA_LOSS) {
+            /* Linux tcp_add_reno_sack: each stands for one segment that left
+             * the network. Not after a timeout: there they mostly answer
+             * our own go-back-N duplicates (Linux tcp_process_loss). */
             uint32_t room = tcb->snd_max - tcb->snd_una;
             room = room > mss ? room - mss : 0;
             tcb->reno_sacked = tcb->reno_sacked + mss < room ? tcb->reno_sacked + mss : room;
@@ -204,8 +206,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
      * last one began (RFC 6582 §4.1). */
     bool lost_head = (tcb->flags & TCB_SACK_OK) && seq_gt(sack_lost_end(tcb), tcb->snd_una);
     if (outstanding && (tcb->dupacks >= DUPTHRESH || lost_head)) {
-        if ((tcb->flags & TCB_SACK_OK) || seq_gt(tcb->snd_una, tcb->recover) || tcb->recover == tcb->iss ||
-            tcb->snd_una == tcb->recover) {
+        if ((tcb->flags & TCB_SACK_OK) || seq_gt(tcb->snd_una, tcb->recover)) {
             enter_recovery(ctx, tcb);
             return;
         }
