@@ -292,6 +292,7 @@ void synack_memlink_drop_next(synack_memlink *l, int end, unsigned n);
  * serialization at the rate, delay and jitter, reordering, corruption; a
  * duplicate goes through the same steps from the queue on. */
 #define SYNACK_LINK_MAX_CORRUPT_BITS 64
+#define SYNACK_LINK_MAX_RATE 1000000000000000ull /* 1 Pbit/s */
 typedef struct synack_link_faults {
     uint64_t seed;
     double loss; /* each frame lost with this probability */
@@ -308,7 +309,8 @@ typedef struct synack_link_faults {
     uint32_t corrupt_bits;     /* 0: 1; at most SYNACK_LINK_MAX_CORRUPT_BITS */
     synack_time delay;         /* one-way, added to the link's own delay */
     synack_time jitter;        /* uniform 0..jitter more; never reorders */
-    uint64_t rate_bps;         /* serialization rate; 0: infinite */
+    uint64_t rate_bps;         /* serialization rate; 0: infinite; at most
+                                  SYNACK_LINK_MAX_RATE */
     /* Tail drop when the queue is full; 0: unlimited. With a rate the queue
      * is the frames waiting for (or in) serialization; without one, every
      * frame on the link not yet delivered (as netem's limit). */
@@ -330,7 +332,7 @@ typedef struct synack_link_stats {
 /* Sets the faults of frames sent from end `end` (replacing any before and
  * restarting its random generator). Returns 0, or -EINVAL for a probability
  * outside [0, 1], reorder without reorder_delay, a Bad state that loses
- * nothing, or too many corrupt_bits. */
+ * nothing, too many corrupt_bits or too high a rate. */
 int synack_memlink_set_faults(synack_memlink *l, int end, const synack_link_faults *f);
 /* Counters of frames sent from end `end`; zeros for a bad end. */
 void synack_memlink_stats(const synack_memlink *l, int end, synack_link_stats *out);

@@ -63,6 +63,8 @@ int link_fault_set(struct link_fault *f, const synack_link_faults *cfg, int dir)
         return -EINVAL;
     if (cfg->corrupt_bits > SYNACK_LINK_MAX_CORRUPT_BITS)
         return -EINVAL;
+    if (cfg->rate_bps > SYNACK_LINK_MAX_RATE)
+        return -EINVAL; /* keeps mem.c's serialization arithmetic in 64 bits */
     memset(f, 0, sizeof *f);
     f->cfg = *cfg;
     if (!f->cfg.corrupt_bits)

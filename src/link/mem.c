@@ -47,6 +47,7 @@ struct mem_end {
     struct link_fault fault;
     synack_time last_due;    /* jitter never lets a frame pass an earlier one */
     uint64_t free_ns;        /* when the transmitter finishes what it has */
+    uint64_t free_rem;       /* and the fraction of a ns, in 1/rate_bps */
     struct queued *q;        /* ring of frames not yet serialized */
     size_t q_cap, q_head, q_len;
     uint64_t q_bytes;
@@ -241,10 +242,16 @@ static int enqueue(struct mem_end *e, const uint8_t *data, size_t len, synack_ti
 
     synack_time depart = now;
     if (c->rate_bps) {
-        uint64_t start = e->free_ns > now_ns ? e->free_ns : now_ns;
-        /* len is at most 128 KiB, so len * 8e9 stays far inside 64 bits */
-        uint64_t ser = ((uint64_t)len * 8u * 1000000000u + c->rate_bps - 1) / c->rate_bps;
-        e->free_ns = start + ser;
+        if (e->free_ns <= now_ns) {
+            e->free_ns = now_ns;
+            e->free_rem = 0;
+        }
+        /* len * 8e9 + rem: len is at most 128 KiB and rem below the rate,
+         * far inside 64 bits. The remainder carries the fraction of a
+         * nanosecond, so back-to-back frames never drift from the rate. */
+        uint64_t bits_ns = (uint64_t)len * 8u * 1000000000u + e->free_rem;
+        e->free_ns += bits_ns / c->rate_bps;
+        e->free_rem = bits_ns % c->rate_bps;
         if (queue_add(e, e->free_ns, len) < 0) {
             frame_put(l, f);
             return -ENOMEM;

@@ -74,6 +74,10 @@ bool sim_run(struct sim *s, bool (*done)(void *ctx), void *ctx, synack_time max_
         synack_time next = step(s);
         if (done && done(ctx))
             return true;
+        /* done() may have sent or read (a bulk pump does): what that
+         * queued goes out now, and its timers count for the next step */
+        if (done)
+            next = step(s);
         if (next == SYNACK_TIME_NEVER || next > end) {
             s->clock.now = end;
             step(s);
