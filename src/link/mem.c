@@ -3,11 +3,15 @@
  * fault.c (loss, reordering, duplication, corruption, jitter, a serialization
  * rate and a queue limit).
  *
- * Frames in flight of both directions sit in one binary heap ordered by
- * (due time, send order): O(log n) per frame, and frames due at the same
- * time arrive in the order they were sent. Frame buffers are recycled
- * through free lists by size class, so a steady transfer allocates nothing
- * per frame; the heap and the rate queue grow by doubling and stay grown. */
+ * A direction's frames leave in the order they entered (jitter is clamped so
+ * that it never reorders), so each direction keeps a FIFO ring: O(1) per
+ * frame. Only frames that the reorder fault holds back go to a binary heap
+ * ordered by (due time, send order), O(log n). Delivery takes the earliest
+ * of the two ring heads and the heap top, so frames due at the same time
+ * arrive in the order they were sent, both directions interleaved. Frame
+ * buffers are recycled through free lists by size class, so a steady
+ * transfer allocates nothing per frame; rings and heap grow by doubling and
+ * stay grown. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +55,9 @@ struct mem_end {
     struct queued *q;        /* ring of frames not yet serialized */
     size_t q_cap, q_head, q_len;
     uint64_t q_bytes;
-    uint64_t held, held_bytes; /* frames of this direction in the heap */
+    struct slot *fifo;       /* frames in flight in send order */
+    size_t f_cap, f_head, f_len;
+    uint64_t held, held_bytes; /* frames of this direction on the link */
     synack_link_stats st;
 };
 
@@ -61,7 +67,7 @@ struct synack_memlink {
     void *clock_ctx;
     struct mem_end ends[2];
     synack_pcap *tee;
-    struct slot *heap;
+    struct slot *heap; /* held-back (reordered) frames */
     size_t n, cap;
     uint64_t order;
     struct frame *pool[CLASS_COUNT];
@@ -92,6 +98,12 @@ void synack_memlink_free(synack_memlink *l)
         return;
     for (size_t i = 0; i < l->n; i++)
         free(l->heap[i].f);
+    for (int i = 0; i < 2; i++) {
+        struct mem_end *e = &l->ends[i];
+        for (size_t k = 0; k < e->f_len; k++)
+            free(e->fifo[(e->f_head + k) % e->f_cap].f);
+        free(e->fifo);
+    }
     for (int c = 0; c < CLASS_COUNT; c++)
         while (l->pool[c]) {
             struct frame *f = l->pool[c];
@@ -178,6 +190,54 @@ static struct slot heap_pop(synack_memlink *l)
     if (l->n)
         l->heap[i] = last;
     return top;
+}
+
+/* ---- FIFO of frames in send order ---- */
+
+static int fifo_push(struct mem_end *e, struct slot s)
+{
+    if (e->f_len == e->f_cap) {
+        size_t cap = e->f_cap ? e->f_cap * 2 : 256;
+        struct slot *r = malloc(cap * sizeof *r);
+        if (!r)
+            return -ENOMEM;
+        for (size_t i = 0; i < e->f_len; i++)
+            r[i] = e->fifo[(e->f_head + i) % e->f_cap];
+        free(e->fifo);
+        e->fifo = r;
+        e->f_cap = cap;
+        e->f_head = 0;
+    }
+    e->fifo[(e->f_head + e->f_len) % e->f_cap] = s;
+    e->f_len++;
+    return 0;
+}
+
+static const struct slot *fifo_head(const struct mem_end *e) { return e->f_len ? &e->fifo[e->f_head] : NULL; }
+
+static struct slot fifo_pop(struct mem_end *e)
+{
+    struct slot s = e->fifo[e->f_head];
+    e->f_head = e->f_head + 1 == e->f_cap ? 0 : e->f_head + 1;
+    e->f_len--;
+    return s;
+}
+
+/* The earliest frame on the link: 0 or 1 for a ring head, 2 for the heap
+ * top, -1 for none. */
+static int earliest(const synack_memlink *l, const struct slot **out)
+{
+    const struct slot *best = l->n ? &l->heap[0] : NULL;
+    int which = best ? 2 : -1;
+    for (int i = 0; i < 2; i++) {
+        const struct slot *h = fifo_head(&l->ends[i]);
+        if (h && (!best || before(h, best))) {
+            best = h;
+            which = i;
+        }
+    }
+    *out = best;
+    return which;
 }
 
 /* ---- the rate-limited queue ---- */
@@ -268,25 +328,27 @@ static int enqueue(struct mem_end *e, const uint8_t *data, size_t len, synack_ti
     if (qb > e->st.queue_peak_bytes)
         e->st.queue_peak_bytes = (uint32_t)(qb > UINT32_MAX ? UINT32_MAX : qb);
 
-    synack_time due = depart + l->delay + c->delay;
-    if (e->fault.active) {
-        due += link_fault_jitter(&e->fault);
-        if (due < e->last_due)
-            due = e->last_due;
-    }
+    synack_time due = depart + l->delay + c->delay + link_fault_jitter(&e->fault);
+    /* a frame never passes one sent before it, whatever the jitter (or a
+     * delay lowered mid-run): that keeps the ring in due order */
+    if (due < e->last_due)
+        due = e->last_due;
     e->last_due = due;
-    if (link_fault_reorder(&e->fault)) {
-        due += c->reorder_delay;
-        e->st.reordered++;
-    }
     unsigned flipped = link_fault_corrupt(&e->fault, f->data, len);
     if (flipped) {
         e->st.corrupted++;
         e->st.bits_flipped += flipped;
     }
-    if (heap_push(l, (struct slot){due, l->order++, f, e->idx}) < 0) {
+    int r;
+    if (link_fault_reorder(&e->fault)) {
+        e->st.reordered++;
+        r = heap_push(l, (struct slot){due + c->reorder_delay, l->order++, f, e->idx});
+    } else {
+        r = fifo_push(e, (struct slot){due, l->order++, f, e->idx});
+    }
+    if (r < 0) {
         frame_put(l, f);
-        return -ENOMEM;
+        return r;
     }
     e->held++;
     e->held_bytes += len;
@@ -345,14 +407,19 @@ void synack_memlink_attach(synack_memlink *l, int end, synack_stack *s, int ifin
 
 synack_time synack_memlink_next(const synack_memlink *l)
 {
-    return l->n ? l->heap[0].due : SYNACK_TIME_NEVER;
+    const struct slot *s;
+    return earliest(l, &s) < 0 ? SYNACK_TIME_NEVER : s->due;
 }
 
 size_t synack_memlink_deliver(synack_memlink *l, synack_time now)
 {
     size_t n = 0;
-    while (l->n && l->heap[0].due <= now) {
-        struct slot s = heap_pop(l);
+    for (;;) {
+        const struct slot *top;
+        int which = earliest(l, &top);
+        if (which < 0 || top->due > now)
+            break;
+        struct slot s = which == 2 ? heap_pop(l) : fifo_pop(&l->ends[which]);
         struct mem_end *from = &l->ends[s.from], *to = &l->ends[1 - s.from];
         from->held--;
         from->held_bytes -= s.f->len;
