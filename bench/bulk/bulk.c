@@ -13,7 +13,11 @@
  *
  * Each figure is the best of -r runs (3), as the machine may be shared.
  *
- * usage: bench-bulk [-n BYTES] [-b SOCKBUF] [-m 1460|max|both] [-r RUNS] [-s (synack only)] */
+ * With -1 the whole process (synack, and Linux's two threads with the
+ * kernel's work done on their behalf) is pinned to one CPU: the same core
+ * budget for both.
+ *
+ * usage: bench-bulk [-n BYTES] [-b SOCKBUF] [-m 1460|max|both] [-r RUNS] [-1] [-s (synack only)] */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
@@ -275,8 +279,9 @@ int main(int argc, char **argv)
     const char *which = "both";
     bool linux_too = true;
     unsigned runs = 3;
+    bool one_cpu = false;
     int o;
-    while ((o = getopt(argc, argv, "n:b:m:r:s")) != -1) {
+    while ((o = getopt(argc, argv, "n:b:m:r:1s")) != -1) {
         switch (o) {
         case 'n':
             total = strtoull(optarg, NULL, 0);
@@ -290,11 +295,14 @@ int main(int argc, char **argv)
         case 'r':
             runs = (unsigned)strtoul(optarg, NULL, 0);
             break;
+        case '1':
+            one_cpu = true;
+            break;
         case 's':
             linux_too = false;
             break;
         default:
-            fprintf(stderr, "usage: %s [-n BYTES] [-b SOCKBUF] [-m 1460|max|both] [-r RUNS] [-s]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-n BYTES] [-b SOCKBUF] [-m 1460|max|both] [-r RUNS] [-1] [-s]\n", argv[0]);
             return 2;
         }
     }
@@ -302,15 +310,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-bulk: bad arguments\n");
         return 2;
     }
+    if (one_cpu) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &set);
+        if (sched_setaffinity(0, sizeof set, &set) < 0) {
+            fprintf(stderr, "bench-bulk: cannot pin to one CPU: %s\n", strerror(errno));
+            return 1;
+        }
+    }
     if (linux_too && unshare(CLONE_NEWNET) < 0) {
         fprintf(stderr, "bench-bulk: no network namespace of our own (%s): Linux's figure skipped\n",
                 strerror(errno));
         linux_too = false;
     }
     printf("bulk: %llu bytes one way, one connection, socket buffers %u bytes; synack on one core over the "
-           "in-memory link, linux over loopback (sender and receiver threads, buffers autotuned); best of %u "
-           "runs\n",
-           (unsigned long long)total, sockbuf, runs);
+           "in-memory link, linux over loopback (sender and receiver threads%s, buffers autotuned); best of "
+           "%u runs\n",
+           (unsigned long long)total, sockbuf, one_cpu ? ", all pinned to one CPU" : "", runs);
     static const struct {
         const char *name, *label;
         uint32_t synack_mtu, linux_mtu;
