@@ -86,11 +86,9 @@ static double run(const struct params *pp, const struct cc *cc, double loss, uin
     synack_config base = {.sndbuf = buf, .rcvbuf = buf};
     struct sim s;
     sim_init(&s, seed, pp->rtt / 2, &base);
-    for (int end = 0; end < 2; end++) {
-        synack_link_faults f = {.seed = seed * 2 + (uint64_t)end, .loss = loss, .rate_bps = pp->rate_bps,
-                                .queue_bytes = (uint32_t)(bdp > 3000 ? bdp : 3000)};
-        synack_memlink_set_faults(s.link, end, &f);
-    }
+    synack_link_faults f = {.seed = seed, .loss = loss, .rate_bps = pp->rate_bps,
+                            .queue_bytes = (uint32_t)(bdp > 3000 ? bdp : 3000)};
+    sim_set_faults(&s, &f);
     struct pump p = {.sim = &s, .srv = -1};
     p.lsn = synack_socket(s.b);
     synack_endpoint ep = sim_ep(SIM_ADDR_B, 5001);

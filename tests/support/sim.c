@@ -91,3 +91,10 @@ void sim_advance(struct sim *s, synack_time span)
 {
     sim_run(s, NULL, NULL, span);
 }
+
+int sim_set_faults(struct sim *s, const synack_link_faults *f)
+{
+    /* the link mixes the end into each direction's seed */
+    int r = synack_memlink_set_faults(s->link, 0, f);
+    return r ? r : synack_memlink_set_faults(s->link, 1, f);
+}
