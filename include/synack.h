@@ -284,6 +284,59 @@ int synack_memlink_pcap(synack_memlink *l, const char *path);
 /* Drops the next n frames sent from end `end` (for loss tests). */
 void synack_memlink_drop_next(synack_memlink *l, int end, unsigned n);
 
+/* Faults injected on the frames sent from one end (one direction), for
+ * tests, benchmarks and simulation. All zero: a perfect link. Each direction
+ * draws from its own random generator seeded here, so the same seed and the
+ * same traffic give the same faults, frame for frame. Per frame, in order:
+ * loss (Bernoulli, then Gilbert-Elliott), the queue limit (tail drop),
+ * serialization at the rate, delay and jitter, reordering, corruption; a
+ * duplicate goes through the same steps from the queue on. */
+#define SYNACK_LINK_MAX_CORRUPT_BITS 64
+#define SYNACK_LINK_MAX_RATE 1000000000000000ull /* 1 Pbit/s */
+typedef struct synack_link_faults {
+    uint64_t seed;
+    double loss; /* each frame lost with this probability */
+    /* Gilbert-Elliott burst loss: before each frame the channel moves Good
+     * to Bad with burst_enter, Bad to Good with burst_leave; a frame is lost
+     * with burst_loss_good or burst_loss_bad by state (1.0 in Bad is the
+     * classic Gilbert model; 0 there with burst_enter set is an error). */
+    double burst_enter, burst_leave;
+    double burst_loss_good, burst_loss_bad;
+    double reorder;            /* fraction of frames held back ... */
+    synack_time reorder_delay; /* ... by this much more (required if reorder) */
+    double duplicate;          /* a second copy follows the frame */
+    double corrupt;            /* frame gets corrupt_bits distinct bits flipped */
+    uint32_t corrupt_bits;     /* 0: 1; at most SYNACK_LINK_MAX_CORRUPT_BITS */
+    synack_time delay;         /* one-way, added to the link's own delay */
+    synack_time jitter;        /* uniform 0..jitter more; never reorders */
+    uint64_t rate_bps;         /* serialization rate; 0: infinite; at most
+                                  SYNACK_LINK_MAX_RATE */
+    /* Tail drop when the queue is full; 0: unlimited. With a rate the queue
+     * is the frames waiting for (or in) serialization; without one, every
+     * frame on the link not yet delivered (as netem's limit). */
+    uint32_t queue_frames, queue_bytes;
+} synack_link_faults;
+
+/* What the link did to the frames sent from one end. */
+typedef struct synack_link_stats {
+    uint64_t frames, bytes;               /* handed to the link */
+    uint64_t delivered, delivered_bytes;  /* given to the other end */
+    uint64_t lost;                        /* Bernoulli loss */
+    uint64_t burst_lost;                  /* Gilbert-Elliott loss */
+    uint64_t dropped;                     /* synack_memlink_drop_next */
+    uint64_t queue_drops;                 /* tail drops */
+    uint64_t duplicated, reordered, corrupted, bits_flipped;
+    uint32_t queue_peak_frames, queue_peak_bytes;
+} synack_link_stats;
+
+/* Sets the faults of frames sent from end `end` (replacing any before and
+ * restarting its random generator). Returns 0, or -EINVAL for a probability
+ * outside [0, 1], reorder without reorder_delay, a Bad state that loses
+ * nothing, too many corrupt_bits or too high a rate. */
+int synack_memlink_set_faults(synack_memlink *l, int end, const synack_link_faults *f);
+/* Counters of frames sent from end `end`; zeros for a bad end. */
+void synack_memlink_stats(const synack_memlink *l, int end, synack_link_stats *out);
+
 /* ---- TUN link and event loop ----------------------------------------- */
 
 /* A Linux TUN device (IFF_TUN | IFF_NO_PI): one IP datagram per read/write. */
