@@ -236,6 +236,10 @@ static void init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
     uint8_t *b = k->bufs;
     tcp_tcb_init(&k->tcb, t, mss_for(s, wire_get32(t->raddr)), b, k->sndcap, b + k->sndcap, k->rcvcap);
     k->tcb.o = k->opt;
+    /* TCP_MAXSEG set before the handshake caps the MSS we announce (Linux
+     * tcp_connect_init / tcp_openreq_init: user_mss) */
+    if (k->opt.maxseg && k->opt.maxseg < k->tcb.mss_local)
+        k->tcb.mss_local = k->opt.maxseg;
     k->tcb.owner = k;
 }
 
@@ -476,8 +480,13 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     case SYNACK_OPT_RCVBUF:
         if (v < 0)
             return -EINVAL;
-        return synack_set_bufsize(s, h, opt == SYNACK_OPT_SNDBUF ? (uint32_t)v : 0,
-                                  opt == SYNACK_OPT_RCVBUF ? (uint32_t)v : 0);
+        {
+            int r = synack_set_bufsize(s, h, opt == SYNACK_OPT_SNDBUF ? (uint32_t)v : 0,
+                                       opt == SYNACK_OPT_RCVBUF ? (uint32_t)v : 0);
+            if (r == 0 && opt == SYNACK_OPT_RCVBUF)
+                o->rcvbuf_locked = true;
+            return r;
+        }
     case SYNACK_OPT_REUSEADDR: k->reuseaddr = v != 0; return 0;
     case SYNACK_OPT_LINGER: return synack_set_linger(s, h, v >= 0, v >= 0 ? v : 0);
     default: return -ENOPROTOOPT;
@@ -504,7 +513,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_KEEPALIVE: *v = o->keepalive; break;
     case SYNACK_OPT_MAXSEG:
         /* Linux reports the current MSS once connected, else the cap or 536 */
-        *v = tcb_live(k) ? tcp_eff_mss(&k->tcb) : (o->maxseg ? o->maxseg : 536);
+        *v = tcb_live(k) && k->tcb.state != TCP_LISTEN ? tcp_eff_mss(&k->tcb) : (o->maxseg ? o->maxseg : 536);
         break;
     case SYNACK_OPT_KEEPIDLE: *v = (int)(o->keepidle / 1000000); break;
     case SYNACK_OPT_KEEPINTVL: *v = (int)(o->keepintvl / 1000000); break;

@@ -35,6 +35,10 @@ static uint8_t local_wscale(const struct tcb *tcb)
     uint8_t s = 0;
     while (s < TCP_WSCALE_MAX && (tcb->rcv.cap >> s) > 0xffff)
         s++;
+    /* Linux tcp_select_initial_window: a buffer the user fixed with
+     * SO_RCVBUF bounds the window, and with it the scale */
+    if (tcb->o.rcvbuf_locked)
+        return s;
     return s > TCP_WSCALE_LINUX ? s : TCP_WSCALE_LINUX;
 }
 
@@ -119,6 +123,27 @@ void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb)
 }
 
 /* ---- common pieces ---------------------------------------------------- */
+
+/* Linux ACKs the first data of a connection at once, up to 16 segments
+ * or half a window of them (tcp_incr_quickack), so a sender in slow start
+ * is not held back by delayed ACKs; the same after an idle RTO. */
+void tcp_incr_quickack(struct tcb *tcb)
+{
+    uint32_t rmss = tcb->rcv_mss ? tcb->rcv_mss : TCP_MSS_DEFAULT;
+    uint32_t q = tcp_rcv_window(tcb) / (2 * rmss);
+    if (q > 16)
+        q = 16;
+    if (q == 0)
+        q = 2;
+    if (q > tcb->quick)
+        tcb->quick = (uint8_t)q;
+}
+
+void tcp_enter_quickack(struct tcb *tcb)
+{
+    tcp_incr_quickack(tcb);
+    tcb->pingpong = false;
+}
 
 /* RFC 2883 §4: the next ACK reports this duplicate as its first SACK block. */
 static void note_dsack(struct tcb *tcb, uint32_t start, uint32_t end)
@@ -328,6 +353,12 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
     }
     if (len > tcb->rcv_mss)
         tcb->rcv_mss = (uint16_t)(len < 0xffff ? len : 0xffff);
+    if (len) { /* Linux tcp_event_data_recv */
+        if (!(tcb->flags & TCB_DATA_RCVD) || ctx->now - tcb->lrcvtime > tcp_rto_backed_off(ctx, tcb))
+            tcp_incr_quickack(tcb);
+        tcb->flags |= TCB_DATA_RCVD;
+        tcb->lrcvtime = ctx->now;
+    }
     if ((len || fin) && seq != tcb->rcv_nxt) {
         /* Out of order (RFC 9293 §3.10.7.4 seventh, "segments with higher
          * beginning sequence numbers may be held"): the data goes into the
@@ -350,6 +381,7 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
             tcb->fin_seq = seq + len;
         }
         tcb->flags |= TCB_ACK_PENDING | TCB_ACK_NOW;
+        tcp_enter_quickack(tcb);
         return TCP_KEEP;
     }
     if (len) {
@@ -588,6 +620,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
              * moves on, and say it was a duplicate (RFC 2883 D-SACK) */
             if (dlen) {
                 note_dsack(tcb, seq, seq + dlen);
+                tcp_enter_quickack(tcb); /* a retransmission came: ACK at once */
                 tcp_send_ack(ctx, tcb);
             } else if (fin) {
                 tcp_send_ack(ctx, tcb);

@@ -47,6 +47,10 @@ static inline uint32_t tcp_seg_len(const struct wire_tcp *s)
     return (uint32_t)s->payload_len + !!(s->flags & WIRE_TCP_SYN) + !!(s->flags & WIRE_TCP_FIN);
 }
 
+/* input.c: Linux's quick-ACK mode (tcp_incr_quickack, tcp_enter_quickack_mode) */
+void tcp_incr_quickack(struct tcb *tcb);
+void tcp_enter_quickack(struct tcb *tcb);
+
 /* timer.c: (re)arms the keepalive timer from the last segment received. */
 void tcp_keepalive_arm(struct tcp_ctx *ctx, struct tcb *tcb);
 

@@ -129,6 +129,8 @@ void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq
         ctx->st->tcp_rst_out++;
     tcb->last_send = ctx->now;
     if (flags & WIRE_TCP_ACK) {
+        if ((tcb->flags & TCB_ACK_PENDING) && tcb->quick) /* Linux tcp_dec_quickack_mode */
+            tcb->quick--;
         if (tcb->flags & TCB_DSACK)
             ctx->st->tcp_dsack_out++;
         tcb->flags &= ~(TCB_ACK_PENDING | TCB_ACK_NOW | TCB_DSACK);
@@ -204,6 +206,10 @@ static void send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32
     if (len < tcp_eff_mss(tcb))
         tcb->snd_sml = end;
     if (seq_gt(end, tcb->snd_max)) {
+        /* Linux tcp_event_data_sent: a reply within the delayed-ACK time
+         * of the last data received means an interactive exchange */
+        if ((tcb->flags & TCB_DATA_RCVD) && ctx->now - tcb->lrcvtime < ctx->p.delack)
+            tcb->pingpong = true;
         tcb->snd_max = end;
         /* Karn's rule: time only segments sent for the first time. */
         if (!rtx && !(tcb->flags & TCB_RTT_TIMING)) {
@@ -349,7 +355,8 @@ ack_only:
      * (40 ms as Linux), but acknowledge at least every second full-sized
      * segment, and at once when told to (FIN, out of order, a hole filled). */
     uint32_t rmss = tcb->rcv_mss ? tcb->rcv_mss : tcb->mss_local;
-    if ((tcb->flags & TCB_ACK_NOW) || tcb->o.quickack || tcb->rcv_nxt - tcb->rcv_acked > rmss ||
+    if ((tcb->flags & TCB_ACK_NOW) || tcb->o.quickack || (tcb->quick && !tcb->pingpong) ||
+        tcb->rcv_nxt - tcb->rcv_acked > rmss ||
         (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2)) {
         tcp_send_ack(ctx, tcb);
         return;

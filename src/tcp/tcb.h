@@ -62,6 +62,7 @@ struct tcp_opts {
     bool cork;      /* TCP_CORK */
     bool keepalive; /* SO_KEEPALIVE */
     bool quickack;  /* TCP_QUICKACK */
+    bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale fits that buffer (Linux) */
     uint8_t cc;     /* congestion control: TCP_CC_* */
     uint16_t maxseg; /* TCP_MAXSEG cap, 0 = none */
     uint8_t keepcnt;
@@ -112,6 +113,7 @@ struct tcp_ctx {
 #define TCB_ACK_NOW 0x4000u    /* the owed ACK must not be delayed */
 #define TCB_FIN_OOO 0x8000u    /* the peer's FIN arrived out of order, at fin_seq */
 #define TCB_DSACK 0x10000u     /* the next ACK reports dsack_start..end (RFC 2883) */
+#define TCB_DATA_RCVD 0x20000u /* some data has arrived (Linux quick-ACK mode starts then) */
 
 /* Congestion states, named as in Linux (tcp_ca_state). */
 enum tcp_ca_state {
@@ -176,6 +178,11 @@ struct tcb {
     uint32_t fin_seq; /* TCB_FIN_OOO */
     uint32_t dsack_start, dsack_end;
     uint16_t rcv_mss; /* largest segment the peer sent: ACK every second one */
+    /* Linux's ACK modes: quick = ACKs still to send at once (quick-ACK
+     * mode), pingpong = interactive, where ACKs wait to ride on replies */
+    uint8_t quick;
+    bool pingpong;
+    uint64_t lrcvtime; /* when data last arrived */
 
     /* Sending: congestion control (RFC 5681) and loss recovery */
     uint32_t cwnd, ssthresh;

@@ -189,6 +189,7 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb)
         return TCP_FREE;
     if (tcb->t_delack <= ctx->now) {
         tcb->t_delack = TCP_TIME_NEVER;
+        tcb->pingpong = false; /* the reply did not come: Linux leaves pingpong mode */
         if (tcb->flags & TCB_ACK_PENDING)
             tcp_send_ack(ctx, tcb);
     }

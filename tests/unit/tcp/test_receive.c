@@ -200,25 +200,59 @@ static void test_rfc7323_3_2_timestamps_on_every_segment(void **state)
     h_free(&c->h);
 }
 
-/* RFC 5681 §4.2 / RFC 1122 §4.2.3.2: ACK at least every second full-sized
- * segment; a single one waits for the delayed-ACK timer (40 ms, Linux). */
-static void test_rfc5681_4_2_ack_every_second_full_segment(void **state)
+/* Linux's quick-ACK mode: the first data of a connection is acknowledged
+ * at once, segment by segment, for min(16, window / (2 * MSS)) ACKs, so
+ * the sender's slow start is not slowed by delayed ACKs. Then RFC 5681
+ * §4.2 / RFC 1122 §4.2.3.2: an ACK at least every second full-sized
+ * segment, and a single one waits for the delayed-ACK timer (40 ms). */
+static void test_rfc5681_4_2_quickack_then_every_second_segment(void **state)
 {
     (void)state;
     struct xconn x;
     x_open(&x, NULL, &(struct xopen){.mss = 1000, .wscale = -1});
     struct conn *c = &x.c;
     static uint8_t d[1000];
-    x_send(&x, A_, c->peer, c->ours, d, 1000, NULL, 0);
+    uint32_t seq = c->peer;
+    for (int i = 0; i < 16; i++, seq += 1000) {
+        x_send(&x, A_, seq, c->ours, d, 1000, NULL, 0);
+        expect_seg(&c->h, A_, c->ours, seq + 1000);
+    }
+    x_send(&x, A_, seq, c->ours, d, 1000, NULL, 0);
     expect_none(&c->h);
-    x_send(&x, A_, c->peer + 1000, c->ours, d, 1000, NULL, 0);
-    expect_seg(&c->h, A_, c->ours, c->peer + 2000);
-    x_send(&x, A_, c->peer + 2000, c->ours, d, 1000, NULL, 0);
+    seq += 1000;
+    x_send(&x, A_, seq, c->ours, d, 1000, NULL, 0);
+    seq += 1000;
+    expect_seg(&c->h, A_, c->ours, seq);
+    x_send(&x, A_, seq, c->ours, d, 1000, NULL, 0);
+    seq += 1000;
     expect_none(&c->h);
     h_advance(&c->h, SYNACK_MS(39));
     expect_none(&c->h);
     h_advance(&c->h, SYNACK_MS(1));
-    expect_seg(&c->h, A_, c->ours, c->peer + 3000);
+    expect_seg(&c->h, A_, c->ours, seq);
+    h_free(&c->h);
+}
+
+/* Linux's pingpong mode: when the application answers within the
+ * delayed-ACK time, the ACK rides on the answer instead of going alone. */
+static void test_linux_pingpong_ack_rides_on_reply(void **state)
+{
+    (void)state;
+    struct xconn x;
+    x_open(&x, NULL, &(struct xopen){.mss = 1000, .wscale = -1});
+    struct conn *c = &x.c;
+    assert_int_equal(synack_setopt(c->h.s, c->s, SYNACK_OPT_NODELAY, 1), 0);
+    x_send(&x, A_ | WIRE_TCP_PSH, c->peer, c->ours, "ping", 4, NULL, 0);
+    expect_seg(&c->h, A_, c->ours, c->peer + 4); /* quick-ACK mode */
+    assert_int_equal(synack_send(c->h.s, c->s, "pong", 4), 4);
+    expect_seg(&c->h, A_ | WIRE_TCP_PSH, c->ours, c->peer + 4);
+    /* now interactive: the next request's ACK waits for the reply */
+    x_send(&x, A_ | WIRE_TCP_PSH, c->peer + 4, c->ours + 4, "ping", 4, NULL, 0);
+    expect_none(&c->h);
+    h_advance(&c->h, SYNACK_MS(10));
+    assert_int_equal(synack_send(c->h.s, c->s, "pong", 4), 4);
+    expect_seg(&c->h, A_ | WIRE_TCP_PSH, c->ours + 4, c->peer + 8);
+    expect_none(&c->h);
     h_free(&c->h);
 }
 
@@ -268,7 +302,8 @@ int main(void)
         cmocka_unit_test(test_rfc2883_4_dsack_reports_duplicate),
         cmocka_unit_test(test_rfc7323_5_3_paws_drops_old_duplicate),
         cmocka_unit_test(test_rfc7323_3_2_timestamps_on_every_segment),
-        cmocka_unit_test(test_rfc5681_4_2_ack_every_second_full_segment),
+        cmocka_unit_test(test_rfc5681_4_2_quickack_then_every_second_segment),
+        cmocka_unit_test(test_linux_pingpong_ack_rides_on_reply),
         cmocka_unit_test(test_rfc9293_3_8_6_2_2_receiver_sws_avoidance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
