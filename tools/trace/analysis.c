@@ -280,6 +280,7 @@ int tr_analyse(struct tr_table *t, const struct tr_pkt *p, struct tr_result *r)
     memset(r, 0, sizeof *r);
     if (p->kind == TR_TCP_PORTS_ONLY)
         return 0;
+    tr_table_expire(t, p->ts_ns);
     int dir;
     bool created = false;
     bool pure_syn = (p->flags & (F_SYN | F_ACK)) == F_SYN;
@@ -338,5 +339,10 @@ int tr_analyse(struct tr_table *t, const struct tr_pkt *p, struct tr_result *r)
     memcpy(fwd->sack, p->opt.sack, sizeof fwd->sack);
     if (t->want_stats)
         tr_stats_update(c, dir, p, r);
+    if (p->flags & F_FIN)
+        c->fin_mask |= (uint8_t)(1u << dir);
+    if (p->flags & F_RST)
+        c->rst = true;
+    tr_table_touch(t, c, p->ts_ns);
     return 0;
 }

@@ -95,6 +95,14 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
         r.table.view_free = tr_view_free;
         /* The per-packet tables need no connection report or Zeek state. */
         r.table.want_stats = o->mode != TR_OUT_TSV && o->mode != TR_OUT_EXT;
+        if (r.table.want_stats) {
+            r.table.retire = tr_report_conv;
+            r.table.retire_ctx = &r.rep;
+        }
+        if (o->idle_timeout)
+            r.table.idle_timeout = o->idle_timeout < 0 ? 0 : o->idle_timeout;
+        if (o->closed_timeout)
+            r.table.closed_timeout = o->closed_timeout < 0 ? 0 : o->closed_timeout;
     }
     else {
         fprintf(stderr, "synack trace: out of memory\n");
@@ -111,7 +119,7 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
         r.have_filter = true;
     }
     if (tr_report_init(&r.rep, o, out, path) < 0) {
-        fprintf(stderr, "synack trace: out of memory\n");
+        fprintf(stderr, "synack trace: cannot create a temporary file for the JSON connections\n");
         r.failed = true;
     }
     if ((o->mode == TR_OUT_TSV || o->mode == TR_OUT_EXT) && first_file && !o->no_header)
@@ -141,8 +149,15 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
                     (unsigned long long)counts->frames, pcap_geterr(pc));
         }
     }
+    if (!r.failed && tr_table_flush(&r.table) < 0) {
+        fprintf(stderr, "synack trace: out of memory\n");
+        r.failed = true;
+    }
     if (!r.failed)
-        tr_report_finish(&r.rep, &r.table, counts);
+        tr_report_finish(&r.rep, counts);
+    counts->conns = r.table.next_stream;
+    counts->peak_open = r.table.peak_conv;
+    tr_report_free(&r.rep);
     if (r.have_filter)
         pcap_freecode(&r.prog);
     tr_table_free(&r.table);

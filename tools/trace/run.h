@@ -20,12 +20,17 @@ struct tr_opts {
     const char *tsg_path; /* time-sequence graph */
     bool no_header;       /* --tsv without the header line */
     bool quiet;           /* text: connections only, no per-packet lines */
+    bool stats;           /* --stats: connection and memory figures on stderr */
+    int64_t idle_timeout;   /* ns; 0 = default, -1 = never */
+    int64_t closed_timeout; /* ns; 0 = default, -1 = never */
 };
 
 struct tr_counts {
     uint64_t frames, tcp, shown;
     uint64_t skipped[TR_SKIP_COUNT];
     uint64_t bad_records; /* libpcap reported a damaged record */
+    uint64_t conns;       /* TCP conversations (streams) */
+    uint64_t peak_open;   /* most conversations live at once */
 };
 
 struct tr_sink;

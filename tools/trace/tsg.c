@@ -42,19 +42,21 @@ static int add(struct tsg *g, struct tsg_pt p)
     return 0;
 }
 
-/* Finds the stream with the most payload when none was asked for. */
-static long busiest(const struct tr_table *t)
+struct busiest {
+    long stream;
+    uint64_t bytes;
+};
+
+/* Keeps the stream with the most payload (the lowest number on a tie) as
+ * conversations finish, for when none was asked for. */
+static void busiest(void *ctx, struct tr_conv *c)
 {
-    long best = -1;
-    uint64_t most = 0;
-    for (const struct tr_conv *c = t->head; c; c = c->lnext) {
-        uint64_t b = c->st.d[0].bytes + c->st.d[1].bytes;
-        if (best < 0 || b > most) {
-            best = c->stream;
-            most = b;
-        }
+    struct busiest *b = ctx;
+    uint64_t n = c->st.d[0].bytes + c->st.d[1].bytes;
+    if (b->stream < 0 || n > b->bytes || (n == b->bytes && (long)c->stream < b->stream)) {
+        b->stream = c->stream;
+        b->bytes = n;
     }
-    return best;
 }
 
 static int collect(const char *path, long stream, struct tsg *g, long *chosen)
@@ -66,10 +68,13 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
         return -1;
     }
     struct tr_table t;
+    struct busiest best = {-1, 0};
     if (tr_table_init(&t) < 0) {
         pcap_close(pc);
         return -1;
     }
+    t.retire = busiest;
+    t.retire_ctx = &best;
     int lt = pcap_datalink(pc), rc = 0;
     struct pcap_pkthdr *h;
     const u_char *d;
@@ -102,7 +107,9 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
             rc = add(g, (struct tsg_pt){p.ts_ns, p.opt.sack[i].left - base, p.opt.sack[i].right - base, PT_SACK,
                                         (uint8_t)r.dir});
     }
-    *chosen = stream < 0 ? busiest(&t) : stream;
+    if (rc == 0 && tr_table_flush(&t) < 0)
+        rc = -1;
+    *chosen = stream < 0 ? best.stream : stream;
     tr_table_free(&t);
     pcap_close(pc);
     return rc;
