@@ -174,7 +174,7 @@ int tr_report_packet(struct tr_report *r, const struct tr_pkt *p, const struct t
         return 0;
     if (r->o->mode == TR_OUT_JSON)
         json_packet(r, p, res, math);
-    else if (!r->o->quiet)
+    else if (!r->o->quiet && !r->o->ladder_only)
         text_packet(r, p, res, client, math);
     return 0;
 }
@@ -212,6 +212,11 @@ void tr_report_conv(void *report, struct tr_conv *c)
         tr_summary_zeek(r->out, c);
         break;
     case TR_OUT_TEXT:
+        if (r->o->ladder_only) {
+            if (c->view)
+                tr_ladder_print(r->out, c, c->view, tr_conv_client(c), r->t0);
+            break;
+        }
         fputc('\n', r->out);
         tr_summary_print(r->out, c, r->t0);
         if (c->view && !r->o->quiet && ((const struct tr_view *)c->view)->nrung) {

@@ -164,3 +164,13 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
     pcap_close(pc);
     return r.failed ? -1 : 0;
 }
+
+int tr_ladder_file(const char *path, FILE *out)
+{
+    struct tr_opts o = {.mode = TR_OUT_TEXT, .stream = -1, .ladder_only = true};
+    struct tr_counts c;
+    memset(&c, 0, sizeof c);
+    if (tr_run_file(path, &o, out, &c, true) < 0)
+        return -1;
+    return c.tcp > INT32_MAX ? INT32_MAX : (int)c.tcp;
+}

@@ -20,6 +20,7 @@ struct tr_opts {
     const char *tsg_path; /* time-sequence graph */
     bool no_header;       /* --tsv without the header line */
     bool quiet;           /* text: connections only, no per-packet lines */
+    bool ladder_only;     /* text: the ladders alone (tr_ladder_file) */
     bool stats;           /* --stats: connection and memory figures on stderr */
     int64_t idle_timeout;   /* ns; 0 = default, -1 = never */
     int64_t closed_timeout; /* ns; 0 = default, -1 = never */
