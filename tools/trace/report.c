@@ -245,7 +245,16 @@ void tr_report_finish(struct tr_report *r, const struct tr_counts *counts)
     for (int s = 1; s < TR_SKIP_COUNT; s++)
         if (counts->skipped[s])
             fprintf(f, "%s\"%s\":%" PRIu64, k++ ? "," : "", tr_skip_reason((enum tr_skip)s), counts->skipped[s]);
-    fputs("}}\n", f);
+    fputc('}', f);
+    const struct tr_frag_stats *fs = &counts->frags;
+    if (fs->fragments)
+        fprintf(f,
+                ",\"ip_fragments\":{\"fragments\":%" PRIu64 ",\"reassembled\":%" PRIu64 ",\"overlapping\":%" PRIu64
+                ",\"too_big\":%" PRIu64 ",\"timed_out\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"malformed\":%" PRIu64
+                ",\"duplicates\":%" PRIu64 "}",
+                fs->fragments, fs->reassembled, fs->overlaps, fs->too_big, fs->timeouts, fs->evicted, fs->malformed,
+                fs->duplicates);
+    fputs("}\n", f);
 }
 
 void tr_report_free(struct tr_report *r)

@@ -9,6 +9,7 @@
 
 #include "analysis.h"
 #include "decode.h"
+#include "frag.h"
 
 enum tr_mode { TR_OUT_TEXT, TR_OUT_TSV, TR_OUT_EXT, TR_OUT_JSON, TR_OUT_ZEEK };
 
@@ -30,6 +31,7 @@ struct tr_counts {
     uint64_t frames, tcp, shown;
     uint64_t skipped[TR_SKIP_COUNT];
     uint64_t bad_records; /* libpcap reported a damaged record */
+    struct tr_frag_stats frags;
     uint64_t conns;       /* TCP conversations (streams) */
     uint64_t peak_open;   /* most conversations live at once */
 };

@@ -155,6 +155,14 @@ int synack_cmd_trace(int argc, char **argv)
         }
         if (o.tsg_path && tr_tsg_file(files[i], &o) < 0)
             rc = 1;
+        const struct tr_frag_stats *fs = &counts.frags;
+        if (fs->fragments)
+            fprintf(stderr,
+                    "synack trace: %s: %" PRIu64 " IP fragments, %" PRIu64 " datagrams reassembled; dropped: %" PRIu64
+                    " with overlapping fragments, %" PRIu64 " over 65535 bytes, %" PRIu64 " timed out, %" PRIu64
+                    " evicted (memory bound), %" PRIu64 " malformed fragments, %" PRIu64 " duplicates ignored\n",
+                    files[i], fs->fragments, fs->reassembled, fs->overlaps, fs->too_big, fs->timeouts, fs->evicted,
+                    fs->malformed, fs->duplicates);
         if (o.stats) {
             struct rusage ru;
             getrusage(RUSAGE_SELF, &ru);

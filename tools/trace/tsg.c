@@ -74,6 +74,8 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
         return -1;
     }
     t.retire = busiest;
+    struct tr_frags fr;
+    tr_frags_init(&fr);
     t.retire_ctx = &best;
     int lt = pcap_datalink(pc), rc = 0;
     struct pcap_pkthdr *h;
@@ -84,8 +86,12 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
         memset(&p, 0, sizeof p);
         p.num = ++num;
         p.ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
-        if (tr_decode(lt, d, h->caplen, h->len, 0, &p) != TR_DECODED)
+        bool oom = false;
+        if (tr_decode_frags(&fr, p.ts_ns, lt, d, h->caplen, h->len, 0, &p, &oom) != TR_DECODED) {
+            if (oom)
+                rc = -1;
             continue;
+        }
         struct tr_result r;
         if (tr_analyse(&t, &p, &r) < 0) {
             rc = -1;
@@ -110,6 +116,7 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
     if (rc == 0 && tr_table_flush(&t) < 0)
         rc = -1;
     *chosen = stream < 0 ? best.stream : stream;
+    tr_frags_free(&fr);
     tr_table_free(&t);
     pcap_close(pc);
     return rc;
