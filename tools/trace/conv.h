@@ -58,6 +58,8 @@ struct tr_conv {
     void *view;             /* owned by the report (ladder, ack arithmetic) */
     int64_t last_ts;        /* capture time of its latest packet */
     uint8_t fin_mask;       /* bit per flow that sent a FIN */
+    uint8_t closer_mask;    /* flows that started the close (Wireshark's closing initiator) */
+    bool syn_data;          /* a pure SYN carried data (TCP Fast Open) */
     bool rst;               /* an RST was seen */
     uint8_t list;           /* TR_LIVE_OPEN or TR_LIVE_CLOSED */
     struct tr_conv *hnext;  /* hash chain */

@@ -16,7 +16,7 @@ static int usage(FILE *f)
     fputs("usage: synack trace [OPTIONS] FILE... [BPF FILTER]\n"
           "  FILE is a pcap or pcapng capture; '-' reads standard input.\n"
           "  --tsv          one row per TCP packet, the columns of tshark -T fields (truth/*.tsv)\n"
-          "  --ext          the extended analysis columns (truth/*.ext.tsv)\n"
+          "  --ext          the extended analysis columns and expert messages (truth/*.ext.tsv)\n"
           "  --json         packets and connections as JSON\n"
           "  --zeek         one conn.log-style line per connection (conn_state, history, sizes)\n"
           "  --no-header    leave out the TSV header line\n"
