@@ -167,7 +167,8 @@ int tr_table_flush(struct tr_table *t)
     for (int l = 0; l < 2; l++)
         for (struct tr_conv *c = t->live[l].head; c; c = c->next)
             all[n++] = c;
-    qsort(all, n, sizeof *all, by_stream);
+    if (n)
+        qsort(all, n, sizeof *all, by_stream);
     for (size_t i = 0; i < n; i++)
         retire(t, all[i]);
     free(all);
