@@ -91,10 +91,12 @@ void tr_expert_messages(struct tr_line *l, const struct tr_pkt *p, const struct 
         msg(l, &first, "Malformed Packet (Exception occurred)");
         return;
     }
-    if ((fl & WIRE_TCP_SYN) && p->hdr_len > WIRE_TCP_HDR_MIN && !p->opt.has_mss)
-        msg(l, &first, "The SYN packet does not contain a MSS option");
+    /* The cookie is reported while the options are read, the missing MSS
+     * once they all were. */
     if ((fl & (WIRE_TCP_SYN | WIRE_TCP_ACK)) == WIRE_TCP_SYN && p->tfo_len > 2)
         msg(l, &first, "TCP SYN with TFO Cookie");
+    if ((fl & WIRE_TCP_SYN) && p->hdr_len > WIRE_TCP_HDR_MIN && !p->opt.has_mss)
+        msg(l, &first, "The SYN packet does not contain a MSS option");
     analysis(l, &first, r);
 }
 

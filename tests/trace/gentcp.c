@@ -1,12 +1,18 @@
-/* Writes captures of TCP sent in IP fragments, for tests/trace:
- *   genfrag FILE            IPv4 and IPv6 connections whose data segments are
- *                           fragmented (in order, reversed, a tiny first
- *                           fragment, one fragment lost and the segment
- *                           retransmitted), for comparison with tshark;
- *   genfrag --hostile FILE  the same connection with hostile fragments mixed
- *                           in: overlaps, a datagram past 65535 bytes, odd
- *                           sizes, a flood of incomplete datagrams larger
- *                           than the reassembly memory bound. */
+/* Writes captures for tests/trace to compare with tshark:
+ *   gentcp frag FILE     IPv4 and IPv6 connections whose data segments are
+ *                        fragmented (in order, reversed, a tiny first
+ *                        fragment, one fragment lost and the segment
+ *                        retransmitted);
+ *   gentcp hostile FILE  the same with hostile fragments mixed in: overlaps,
+ *                        a datagram past 65535 bytes, odd sizes, a flood of
+ *                        incomplete datagrams larger than the reassembly
+ *                        memory bound;
+ *   gentcp flags FILE    connections that raise every analysis flag and TCP
+ *                        expert message the shared captures do not: out of
+ *                        order, zero-window probe and its ACK, keep-alive
+ *                        ACK, window full, ACKed unseen, TFO data ignored,
+ *                        urgent pointer without URG, a SYN without MSS,
+ *                        reused ports. */
 #include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -22,6 +28,12 @@
 struct gen {
     pcap_dumper_t *d;
     uint64_t t_us;
+    /* The next segment's window (0: 65535), urgent pointer and options;
+     * segment() uses them once. */
+    uint16_t win, urg;
+    bool zero_win;
+    const uint8_t *opts;
+    size_t optlen;
     uint16_t ipid;
     uint32_t frag_id6;
     uint8_t frame[70000];
@@ -47,8 +59,8 @@ static void put(struct gen *g, uint16_t ethertype, const uint8_t *ip, size_t len
 }
 
 /* A TCP segment from side `from` with len bytes of payload, checksummed. */
-static size_t segment(const struct conn *c, int from, uint16_t flags, uint32_t seq, uint32_t ack, uint32_t len,
-                      uint8_t *out)
+static size_t segment(struct gen *g, const struct conn *c, int from, uint16_t flags, uint32_t seq, uint32_t ack,
+                      uint32_t len, uint8_t *out)
 {
     struct wire_tcp t;
     memset(&t, 0, sizeof t);
@@ -57,7 +69,14 @@ static size_t segment(const struct conn *c, int from, uint16_t flags, uint32_t s
     t.seq = seq;
     t.ack = ack;
     t.flags = flags;
-    t.wnd = 65535;
+    t.wnd = g->zero_win ? 0 : g->win ? g->win : 65535;
+    t.urg = g->urg;
+    t.opts_raw = g->opts;
+    t.opts_len = g->optlen;
+    g->win = g->urg = 0;
+    g->zero_win = false;
+    g->opts = NULL;
+    g->optlen = 0;
     int hl = wire_tcp_emit(out, 60, &t);
     for (uint32_t i = 0; i < len; i++)
         out[hl + i] = (uint8_t)('a' + (seq + i) % 26);
@@ -127,7 +146,7 @@ static void send_seg(struct gen *g, const struct conn *c, int from, uint16_t fla
                  uint32_t len, const uint32_t *cut, unsigned ncut, const unsigned *order, int lose)
 {
     uint8_t seg[70000];
-    uint32_t n = (uint32_t)segment(c, from, flags, seq, ack, len, seg);
+    uint32_t n = (uint32_t)segment(g, c, from, flags, seq, ack, len, seg);
     uint32_t id = next_id(g, c);
     if (ncut == 0) {
         ip_packet(g, c, from, id, seg, 0, n, false, true);
@@ -184,7 +203,7 @@ static void hostile(struct gen *g, const struct conn *c)
     /* Overlap: [0,1480) then [1000,2480) then the end: dropped whole. */
     uint32_t id = next_id(g, c);
     uint8_t seg[3000];
-    uint32_t n = (uint32_t)segment(c, 1, WIRE_TCP_ACK, 77, 1101, 2900, seg);
+    uint32_t n = (uint32_t)segment(g, c, 1, WIRE_TCP_ACK, 77, 1101, 2900, seg);
     fragment(g, c, 1, id, seg, 0, 1480, true);
     fragment(g, c, 1, id, seg + 1000, 1000, 2480, true);
     fragment(g, c, 1, id, seg + 2480, 2480, n, false);
@@ -205,20 +224,99 @@ static void hostile(struct gen *g, const struct conn *c)
         fragment(g, c, 1, next_id(g, c), junk, 0, 1480, true);
 }
 
+/* Whole segments with the next one's window, urgent pointer or options. */
+static void plain(struct gen *g, const struct conn *c, int from, uint16_t flags, uint32_t seq, uint32_t ack,
+                  uint32_t len)
+{
+    send_seg(g, c, from, flags, seq, ack, len, NULL, 0, NULL, -1);
+}
+
+static void flags(struct gen *g)
+{
+    const uint16_t S = WIRE_TCP_SYN, A = WIRE_TCP_ACK, F = WIRE_TCP_FIN, R = WIRE_TCP_RST;
+    static const uint8_t mss_ws[] = {2, 4, 5, 180, 1, 3, 3, 2};          /* MSS 1460, wscale 2 */
+    static const uint8_t tfo_no_mss[] = {1, 1, 1, 3, 3, 2, 34, 10, 1, 2, 3, 4, 5, 6, 7, 8}; /* no MSS; TFO cookie */
+    struct conn a = {.af = 4, .port = {40010, 80}}, b = {.af = 4, .port = {40011, 80}}, c = {.af = 4, .port = {40012, 80}};
+    wire_put32(a.a[0], 0x0a080001);
+    wire_put32(a.a[1], 0x0a080002);
+    memcpy(b.a, a.a, sizeof a.a);
+    memcpy(c.a, a.a, sizeof a.a);
+    uint32_t ci = 100, si = 900000;
+
+    g->opts = mss_ws, g->optlen = sizeof mss_ws;
+    plain(g, &a, 0, S, ci, 0, 0);
+    g->opts = mss_ws, g->optlen = sizeof mss_ws;
+    plain(g, &a, 1, S | A, si, ci + 1, 0);
+    uint32_t cs = ci + 1, ss = si + 1;
+    plain(g, &a, 0, A, cs, ss, 0);                /* iRTT 2 ms */
+    plain(g, &a, 1, A, ss, cs, 1000);
+    plain(g, &a, 1, A, ss + 2000, cs, 1000);      /* previous segment not captured */
+    plain(g, &a, 1, A, ss + 1000, cs, 1000);      /* out of order: within the iRTT */
+    plain(g, &a, 0, A, cs, ss + 3000, 0);
+    plain(g, &a, 1, A, ss + 3000, cs, 1000);      /* "lost" after the capture point */
+    for (int i = 0; i < 3; i++)
+        plain(g, &a, 0, A, cs, ss + 3000, 0);     /* duplicate ACKs #1..#3 */
+    plain(g, &a, 1, A, ss + 3000, cs, 1000);      /* fast retransmission */
+    plain(g, &a, 0, A, cs, ss + 4000, 0);
+    plain(g, &a, 1, A, ss + 3000, cs, 1000);      /* spurious retransmission */
+    g->zero_win = true;
+    plain(g, &a, 0, A, cs, ss + 4000, 0);         /* zero window */
+    plain(g, &a, 1, A, ss + 4000, cs, 1);         /* zero-window probe */
+    g->zero_win = true;
+    plain(g, &a, 0, A, cs, ss + 4000, 0);         /* zero-window probe ACK */
+    g->win = 1000;
+    plain(g, &a, 0, A, cs, ss + 4000, 0);         /* window update (1000 << 2) */
+    plain(g, &a, 1, A, ss + 3999, cs, 0);         /* keep-alive */
+    g->win = 1000;
+    plain(g, &a, 0, A, cs, ss + 4000, 0);         /* keep-alive ACK */
+    plain(g, &a, 1, A, ss + 4000, cs, 4000);      /* window full: 4001 + 4000 */
+    g->win = 1000;
+    plain(g, &a, 0, A, cs, ss + 8000, 0);
+    g->urg = 5;
+    plain(g, &a, 1, A, ss + 8000, cs, 10);        /* urgent pointer without URG */
+    g->win = 1000;
+    plain(g, &a, 0, A, cs, ss + 9000, 0);         /* ACKed unseen segment */
+    plain(g, &a, 0, R, cs, 12345, 0);             /* RST, ack field without ACK */
+
+    /* A SYN with options but no MSS, carrying TFO data the server ignores;
+     * the server closes first and retransmits its FIN. */
+    g->opts = tfo_no_mss, g->optlen = sizeof tfo_no_mss;
+    plain(g, &b, 0, S, ci, 0, 20);
+    plain(g, &b, 1, S | A, si, ci + 1, 0);
+    plain(g, &b, 0, A, ci + 1, si + 1, 0);
+    plain(g, &b, 1, F | A, si + 1, ci + 1, 0);
+    plain(g, &b, 1, F | A, si + 1, ci + 1, 0);
+    plain(g, &b, 0, F | A, ci + 1, si + 2, 0);
+    plain(g, &b, 1, A, si + 2, ci + 2, 0);
+
+    /* A connection, then a new one on the same ports. */
+    plain(g, &c, 0, S, ci, 0, 0);
+    plain(g, &c, 1, S | A, si, ci + 1, 0);
+    plain(g, &c, 0, A, ci + 1, si + 1, 0);
+    plain(g, &c, 0, S, ci + 7777, 0, 0);
+    plain(g, &c, 1, S | A, si + 7777, ci + 7778, 0);
+}
+
 int main(int argc, char **argv)
 {
-    bool bad = argc == 3 && !strcmp(argv[1], "--hostile");
-    if (argc != 2 && !bad) {
-        fprintf(stderr, "usage: genfrag [--hostile] FILE\n");
+    if (argc != 3 || (strcmp(argv[1], "frag") && strcmp(argv[1], "hostile") && strcmp(argv[1], "flags"))) {
+        fprintf(stderr, "usage: gentcp frag|hostile|flags FILE\n");
         return 2;
     }
-    const char *path = argv[argc - 1];
+    bool bad = !strcmp(argv[1], "hostile");
+    const char *path = argv[2];
     static struct gen g;
     pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
     g.d = pcap_dump_open(dead, path);
     if (!g.d) {
-        fprintf(stderr, "genfrag: %s: %s\n", path, pcap_geterr(dead));
+        fprintf(stderr, "gentcp: %s: %s\n", path, pcap_geterr(dead));
         return 1;
+    }
+    if (!strcmp(argv[1], "flags")) {
+        flags(&g);
+        pcap_dump_close(g.d);
+        pcap_close(dead);
+        return 0;
     }
     struct conn v4 = {.af = 4, .port = {40000, 80}}, v6 = {.af = 6, .port = {40001, 80}};
     wire_put32(v4.a[0], 0x0a090001);
