@@ -79,12 +79,13 @@ static void test_closed_conversation_waits_two_msl(void **state)
     struct rec s;
     setup(&s);
     short_conn(&s, 0, 40000);
-    seg(&s, 100, 40001, 0, WIRE_TCP_SYN, 7, 0); /* another connection, 100 s later */
+    seg(&s, 100, 40001, 0, WIRE_TCP_ACK, 7, 9); /* another connection, mid-stream, 100 s later */
     assert_int_equal(s.nretired, 0);            /* still inside 2 MSL */
     seg(&s, 200, 40000, 1, WIRE_TCP_FIN | WIRE_TCP_ACK, 501, 102); /* a late FIN joins its stream */
     assert_int_equal(s.r.conv->stream, 0);
     assert_true(s.r.aflags & TR_A_RETRANS);
-    seg(&s, 440.5, 40001, 0, WIRE_TCP_SYN, 7, 0); /* 240.5 s after the late FIN */
+    seg(&s, 440.5, 40001, 0, WIRE_TCP_ACK, 7, 9); /* 240.5 s after the late FIN */
+    assert_int_equal(s.r.conv->stream, 1);        /* open: still live */
     assert_int_equal(s.nretired, 1);
     assert_int_equal(s.retired[0], 0);
     assert_int_equal(s.t.nconv, 1);
@@ -115,9 +116,32 @@ static void test_open_conversation_expires_when_idle(void **state)
     tr_table_free(&s.t);
     setup(&s);
     s.t.idle_timeout = 0;
-    seg(&s, 0, 40000, 0, S, 100, 0);
-    seg(&s, 1e6, 40001, 0, S, 100, 0);
+    seg(&s, 0, 40000, 0, A, 100, 7);
+    seg(&s, 1e6, 40001, 0, A, 100, 7);
     assert_int_equal(s.nretired, 0);
+    tr_table_free(&s.t);
+}
+
+/* A SYN scan, or a SYN nobody answers: forgotten 2 MSL after the last SYN,
+ * not 3 hours; a connection that got past its SYNs is open. */
+static void test_unanswered_syn_waits_two_msl(void **state)
+{
+    (void)state;
+    struct rec s;
+    setup(&s);
+    seg(&s, 0, 40000, 0, WIRE_TCP_SYN, 100, 0);
+    seg(&s, 63, 40000, 0, WIRE_TCP_SYN, 100, 0); /* Linux's last SYN retransmission */
+    assert_int_equal(s.r.conv->stream, 0);
+    seg(&s, 100, 40001, 0, WIRE_TCP_SYN, 7, 0);
+    seg(&s, 101, 40001, 1, WIRE_TCP_SYN | WIRE_TCP_ACK, 70, 8);
+    seg(&s, 102, 40001, 0, WIRE_TCP_ACK, 8, 71);
+    seg(&s, 303.5, 40002, 0, WIRE_TCP_SYN, 9, 0); /* 240.5 s after stream 0's last SYN */
+    assert_int_equal(s.nretired, 1);
+    assert_int_equal(s.retired[0], 0);
+    seg(&s, 1000, 40002, 0, WIRE_TCP_SYN, 9, 0);
+    assert_int_equal(s.nretired, 2); /* stream 2's first SYN was 696.5 s ago */
+    assert_int_equal(s.r.conv->stream, 3);
+    assert_int_equal(s.t.nconv, 2); /* stream 1 is established: still live */
     tr_table_free(&s.t);
 }
 
@@ -176,6 +200,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_closed_conversation_waits_two_msl),
         cmocka_unit_test(test_open_conversation_expires_when_idle),
+        cmocka_unit_test(test_unanswered_syn_waits_two_msl),
         cmocka_unit_test(test_reused_ports_retire_the_old_conversation_at_once),
         cmocka_unit_test(test_flush_reports_in_stream_order),
         cmocka_unit_test(test_live_conversations_do_not_grow_with_the_capture),

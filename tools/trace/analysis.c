@@ -356,6 +356,8 @@ int tr_analyse(struct tr_table *t, const struct tr_pkt *p, struct tr_result *r)
         r->tfo_ack = r->rel_ack == 1 ? TR_TFO_IGNORES : TR_TFO_ACCEPTS;
     if (p->flags & F_RST)
         c->rst = true;
+    if (!(p->flags & (F_SYN | F_RST)))
+        c->past_syn = true;
     tr_table_touch(t, c, p->ts_ns);
     return 0;
 }

@@ -132,8 +132,7 @@ void tr_table_touch(struct tr_table *t, struct tr_conv *c, int64_t ts)
     live_unlink(t, c);
     if (ts > c->last_ts)
         c->last_ts = ts;
-    if (c->rst || c->fin_mask == 3)
-        c->list = TR_LIVE_CLOSED;
+    c->list = c->rst || c->fin_mask == 3 || !c->past_syn ? TR_LIVE_CLOSED : TR_LIVE_OPEN;
     live_append(t, c);
 }
 

@@ -61,6 +61,7 @@ struct tr_conv {
     uint8_t closer_mask;    /* flows that started the close (Wireshark's closing initiator) */
     bool syn_data;          /* a pure SYN carried data (TCP Fast Open) */
     bool rst;               /* an RST was seen */
+    bool past_syn;          /* a packet other than a SYN or SYN-ACK was seen */
     uint8_t list;           /* TR_LIVE_OPEN or TR_LIVE_CLOSED */
     struct tr_conv *hnext;  /* hash chain */
     struct tr_conv *prev, *next; /* its live list, least recently active first */
@@ -76,7 +77,9 @@ struct tr_live {
 
 /* How long a conversation stays live without packets. A closed one (FIN
  * both ways, or RST) waits 2 MSL (RFC 9293 §3.4.2: MSL is 2 minutes), so
- * late retransmissions and the last ACK still join it; an open one waits
+ * late retransmissions and the last ACK still join it; so does one that
+ * never got past its SYNs (a scan, an unanswered SYN: Linux gives up after
+ * 127 s of SYN retransmissions, tcp_syn_retries 6). An open one waits
  * longer than Linux's 2-hour keep-alive time, so an idle connection kept
  * alive stays one stream. */
 #define TR_CLOSED_TIMEOUT_NS (240 * 1000000000ll)
