@@ -27,8 +27,8 @@ static int usage(FILE *f)
           "  -q, --quiet    connections only, no packet lines or ladders\n"
           "  --idle-timeout S   report and forget an open connection after S seconds\n"
           "                     without packets (default 10800; 0: never)\n"
-          "  --close-timeout S  the same for a closed one (FIN both ways or RST;\n"
-          "                     default 240, i.e. 2 MSL; 0: never)\n"
+          "  --close-timeout S  the same for a closed one (FIN both ways or RST) or\n"
+          "                     one of SYNs only (default 240, i.e. 2 MSL; 0: never)\n"
           "  --stats        connections, most live at once and peak memory on stderr\n"
           "Any argument after the files that is not a readable file is taken as the BPF filter.\n",
           f);
