@@ -93,6 +93,14 @@ static void one_packet(struct run *r, const struct pcap_pkthdr *h, const uint8_t
     }
 }
 
+void tr_opts_timeouts(const struct tr_opts *o, struct tr_table *t)
+{
+    if (o->idle_timeout)
+        t->idle_timeout = o->idle_timeout < 0 ? 0 : o->idle_timeout;
+    if (o->closed_timeout)
+        t->closed_timeout = o->closed_timeout < 0 ? 0 : o->closed_timeout;
+}
+
 int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_counts *counts, bool first_file)
 {
     char err[PCAP_ERRBUF_SIZE] = "";
@@ -116,10 +124,7 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
             r.table.retire = tr_report_conv;
             r.table.retire_ctx = &r.rep;
         }
-        if (o->idle_timeout)
-            r.table.idle_timeout = o->idle_timeout < 0 ? 0 : o->idle_timeout;
-        if (o->closed_timeout)
-            r.table.closed_timeout = o->closed_timeout < 0 ? 0 : o->closed_timeout;
+        tr_opts_timeouts(o, &r.table);
     }
     else {
         fprintf(stderr, "synack trace: out of memory\n");

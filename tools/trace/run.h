@@ -36,7 +36,9 @@ struct tr_counts {
     uint64_t peak_open;   /* most conversations live at once */
 };
 
-struct tr_sink;
+/* Sets the table's retirement timeouts from the options (every pass over a
+ * file must number streams alike). */
+void tr_opts_timeouts(const struct tr_opts *o, struct tr_table *t);
 
 /* Runs one capture ("-" is standard input). Returns 0, or -1 after printing
  * a one-line reason to stderr when the file cannot be read at all. */

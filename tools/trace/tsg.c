@@ -59,7 +59,7 @@ static void busiest(void *ctx, struct tr_conv *c)
     }
 }
 
-static int collect(const char *path, long stream, struct tsg *g, long *chosen)
+static int collect(const char *path, const struct tr_opts *o, long stream, struct tsg *g, long *chosen)
 {
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
@@ -74,6 +74,7 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
         return -1;
     }
     t.retire = busiest;
+    tr_opts_timeouts(o, &t);
     struct tr_frags fr;
     tr_frags_init(&fr);
     t.retire_ctx = &best;
@@ -205,12 +206,12 @@ int tr_tsg_file(const char *path, const struct tr_opts *o)
     long stream = o->stream;
     if (stream < 0) {
         /* First pass picks the busiest stream, second collects it. */
-        if (collect(path, -1, &g, &stream) < 0)
+        if (collect(path, o, -1, &g, &stream) < 0)
             return -1;
         memset(&g.bytes, 0, sizeof g.bytes);
     }
     long unused;
-    if (stream < 0 || collect(path, stream, &g, &unused) < 0) {
+    if (stream < 0 || collect(path, o, stream, &g, &unused) < 0) {
         free(g.pt);
         fprintf(stderr, "synack trace: no TCP stream to graph in %s\n", path);
         return -1;
