@@ -34,6 +34,8 @@ for mode in frag flags; do
 done
 grep -q "17 IP fragments, 7 datagrams reassembled; dropped: 0 with overlapping" "$tmp/frag.err" ||
     fail "fragment counts: $(cat "$tmp/frag.err")"
+[ "$("$bin" trace "$tmp/frag.pcap" 2>/dev/null | grep -c '\[reassembled from IP fragments\]')" = 7 ] ||
+    fail "the text output does not mark the 7 reassembled segments"
 
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 "$gen" hostile "$tmp/h.pcap" || fail "gentcp hostile failed"

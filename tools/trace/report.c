@@ -106,6 +106,8 @@ static void text_packet(struct tr_report *r, const struct tr_pkt *p, const struc
     fprintf(f, " win %" PRIu32, res->win);
     if (p->opt.nkinds || p->opts_bad)
         fprintf(f, " [%s]", tr_opts_str(p, opts, sizeof opts));
+    if (p->reassembled)
+        fputs(" [reassembled from IP fragments]", f);
     if (res->aflags)
         fprintf(f, " {%s}", tr_aflags_str(res->aflags, res->dupack_num, res->dupack_frame, an, sizeof an));
     if (res->acks_frame && res->ack_rtt)
@@ -135,6 +137,8 @@ static void json_packet(struct tr_report *r, const struct tr_pkt *p, const struc
         fprintf(f, ",\"rel_ack\":%" PRIu32, res->rel_ack);
     if (p->kind == TR_TCP_OK)
         fprintf(f, ",\"len\":%" PRIu32, p->len);
+    if (p->reassembled)
+        fputs(",\"reassembled\":true", f);
     fprintf(f, ",\"win\":%" PRIu32 ",\"options\":\"%s\",\"analysis\":[", res->win, tr_opts_str(p, opts, sizeof opts));
     unsigned k = 0;
     for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
