@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "demo.h"
-#include "ladder.h"
+#include "ladder.h" /* tools/trace: the analyzer's ladder */
 
 #define DEMO_PORT 80
 
@@ -189,7 +189,7 @@ static int inner(const char *role_name, const char *pcap_path, uint64_t seed)
         return 1;
     }
     printf("\nLadder (left: first sender; relative numbers count from each side's ISN):\n");
-    return ladder_print_pcap(pcap_path, stdout) < 0;
+    return tr_ladder_file(pcap_path, stdout) < 0;
 }
 
 int demo_kernel(const char *pcap_path, uint64_t seed)

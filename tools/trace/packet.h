@@ -35,6 +35,8 @@ struct tr_pkt {
     uint32_t ip_len;        /* IP datagram length as stated by the header */
     uint32_t captured_len;  /* payload bytes actually captured */
     enum tr_csum csum;      /* TCP checksum, when the whole segment was captured */
+    bool reassembled;       /* from IP fragments completed by this frame */
+    uint8_t tfo_len;        /* length of a TCP Fast Open option (RFC 7413), 0 = none */
 };
 
 int tr_addr_cmp(const struct tr_addr *a, const struct tr_addr *b);
