@@ -207,6 +207,10 @@ int synack_loop_run(synack_loop *l, bool (*done)(void *ctx), void *ctx, synack_t
                 next = min_time(next, synack_eth_poll(synack_tap_eth(e->tap)));
         if (done && done(ctx))
             return 0;
+        /* What the callback queued goes out now, and the deadline it set
+         * (a retransmission timer for data it sent) is the one armed. */
+        if (done)
+            next = min_time(next, synack_poll(l->stack));
         if (synack_monotonic_now(NULL) >= end)
             return -ETIMEDOUT;
         int rc = loop_arm(l, min_time(next, end));
