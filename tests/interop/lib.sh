@@ -160,6 +160,14 @@ lossy_skip() {
     return 1
 }
 
+# keep_artifacts NAME: with INTEROP_KEEP=DIR, a failed case's files (capture,
+# synack's stderr) are copied to DIR/NAME for a post-mortem.
+keep_artifacts() {
+    [ -n "${INTEROP_KEEP:-}" ] || return 0
+    mkdir -p "$INTEROP_KEEP/$1"
+    cp "$WORK"/*.pcap "$WORK"/err "$INTEROP_KEEP/$1/" 2>/dev/null || true
+}
+
 interop_cleanup() {
     netns_cleanup
     [ -z "$WORK" ] || rm -rf "$WORK"

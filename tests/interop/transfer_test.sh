@@ -15,24 +15,24 @@ fails=0
 
 up() { # size loss
     local size=$1 loss=$2 ns="" k="" s="" what="up $1 B, loss $2 %"
-    interop_ns ns tun 1500 "$loss"
+    interop_ns ns tun 1500 "$loss" || return 1
     make_file "$WORK/in" "$size"
     rm -f "$WORK/out"
     kernel_bg k "$ns" /dev/null /dev/null socat -u TCP-LISTEN:5000,bind=$K,reuseaddr CREATE:"$WORK/out"
-    netns_wait_listen "$ns" 5000
+    netns_wait_listen "$ns" 5000 || return 1
     synack_bg s "$ns" "$WORK/in" /dev/null "$WORK/err" connect -v --timeout "$LIMIT" --tun sk0 --addr "$S/24" \
         --pcap "$WORK/cap.pcap" "$K" 5000
     wait_pid "$s" "$LIMIT" "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
-    wait_pid "$k" 10 "$what: kernel socat"
-    expect_same "$WORK/in" "$WORK/out" "$what"
-    expect_no_rst "$WORK/cap.pcap" "$what"
-    expect_synack_time_wait "$WORK/err" 1 "$what"
+    wait_pid "$k" 10 "$what: kernel socat" || return 1
+    expect_same "$WORK/in" "$WORK/out" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_synack_time_wait "$WORK/err" 1 "$what" || return 1
     netns_cleanup
 }
 
 down() { # size loss
     local size=$1 loss=$2 ns="" k="" s="" what="down $1 B, loss $2 %"
-    interop_ns ns tun 1500 "$loss"
+    interop_ns ns tun 1500 "$loss" || return 1
     make_file "$WORK/in" "$size"
     hold_open "$WORK/hold"
     synack_bg s "$ns" "$WORK/hold" "$WORK/out" "$WORK/err" listen -v --timeout "$LIMIT" --tun sk0 \
@@ -45,9 +45,9 @@ down() { # size loss
     wait_grep "$WORK/err" 'CLOSE_WAIT' "$LIMIT" || true
     release_hold
     wait_pid "$s" "$LIMIT" "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
-    expect_same "$WORK/in" "$WORK/out" "$what"
-    expect_no_rst "$WORK/cap.pcap" "$what"
-    expect_kernel_time_wait "$ns" 1 "$what"
+    expect_same "$WORK/in" "$WORK/out" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_kernel_time_wait "$ns" 1 "$what" || return 1
     netns_cleanup
 }
 
@@ -66,6 +66,7 @@ for loss in ${INTEROP_LOSS:-0 1 5}; do
             else
                 echo "FAIL: $dir $size B, loss $loss %: after $(($(now_ms) - t0)) ms"
                 fails=$((fails + 1))
+            keep_artifacts "$dir-$size-$loss"
                 netns_cleanup
             fi
         done
