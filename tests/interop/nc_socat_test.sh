@@ -54,7 +54,7 @@ socat-server() {
     interop_ns ns tun 1500 "$loss" || return 1
     make_file "$WORK/in" $SIZE
     rm -f "$WORK/out"
-    kernel_bg k "$ns" /dev/null /dev/null socat -u TCP-LISTEN:5002,bind=$K,reuseaddr CREATE:"$WORK/out"
+    kernel_bg k "$ns" /dev/null /dev/null socat -t 120 -u TCP-LISTEN:5002,bind=$K,reuseaddr CREATE:"$WORK/out"
     netns_wait_listen "$ns" 5002 || return 1
     synack_bg s "$ns" "$WORK/in" /dev/null "$WORK/err" connect -v --timeout $LIMIT --tun sk0 --addr "$S/24" \
         --pcap "$WORK/cap.pcap" "$K" 5002
@@ -74,7 +74,7 @@ socat-client() {
     synack_bg s "$ns" "$WORK/hold" "$WORK/out" "$WORK/err" listen -v --timeout $LIMIT --tun sk0 \
         --addr "$S/24" --pcap "$WORK/cap.pcap" 5003
     wait_grep "$WORK/err" LISTEN 10 || return 1
-    kernel_bg k "$ns" /dev/null /dev/null socat -u OPEN:"$WORK/in" TCP:$S:5003
+    kernel_bg k "$ns" /dev/null /dev/null socat -t 120 -u OPEN:"$WORK/in" TCP:$S:5003
     wait_pid "$k" $LIMIT "$what: socat" || { release_hold; return 1; }
     wait_grep "$WORK/err" CLOSE_WAIT $LIMIT || true
     release_hold

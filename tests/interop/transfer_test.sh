@@ -18,7 +18,7 @@ up() { # size loss
     interop_ns ns tun 1500 "$loss" || return 1
     make_file "$WORK/in" "$size"
     rm -f "$WORK/out"
-    kernel_bg k "$ns" /dev/null /dev/null socat -u TCP-LISTEN:5000,bind=$K,reuseaddr CREATE:"$WORK/out"
+    kernel_bg k "$ns" /dev/null /dev/null socat -t 120 -u TCP-LISTEN:5000,bind=$K,reuseaddr CREATE:"$WORK/out"
     netns_wait_listen "$ns" 5000 || return 1
     synack_bg s "$ns" "$WORK/in" /dev/null "$WORK/err" connect -v --timeout "$LIMIT" --tun sk0 --addr "$S/24" \
         --pcap "$WORK/cap.pcap" "$K" 5000
@@ -38,7 +38,7 @@ down() { # size loss
     synack_bg s "$ns" "$WORK/hold" "$WORK/out" "$WORK/err" listen -v --timeout "$LIMIT" --tun sk0 \
         --addr "$S/24" --pcap "$WORK/cap.pcap" 5000
     sleep 0.2
-    kernel_bg k "$ns" /dev/null /dev/null socat -u OPEN:"$WORK/in" TCP:$S:5000
+    kernel_bg k "$ns" /dev/null /dev/null socat -t 120 -u OPEN:"$WORK/in" TCP:$S:5000
     wait_pid "$k" "$LIMIT" "$what: kernel socat" || { release_hold; return 1; }
     # all of it in, and the kernel's FIN: then synack closes its side
     wait_size "$WORK/out" "$size" "$LIMIT" || true
