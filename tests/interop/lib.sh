@@ -51,6 +51,10 @@ EOF
 synack_bg() {
     local _v=$1 ns=$2 in=$3 out=$4 err=$5
     shift 5
+    # emptied here, not in the child: a check that reads them must never
+    # see what the previous case left
+    [ "$out" = /dev/null ] || : >"$out"
+    [ "$err" = /dev/null ] || : >"$err"
     # shellcheck disable=SC2016
     netns_spawn "$_v" "$ns" bash -c 'i=$1 o=$2 e=$3; shift 3; exec "$@" <"$i" >"$o" 2>"$e" 7>&-' _ \
         "$in" "$out" "$err" "$SYNACK" "$@"
@@ -60,6 +64,7 @@ synack_bg() {
 kernel_bg() {
     local _v=$1 ns=$2 in=$3 out=$4
     shift 4
+    [ "$out" = /dev/null ] || : >"$out"
     # shellcheck disable=SC2016
     netns_spawn "$_v" "$ns" bash -c 'i=$1 o=$2; shift 2; exec "$@" <"$i" >"$o" 7>&-' _ "$in" "$out" "$@"
 }
