@@ -68,14 +68,29 @@ tun_down() {
     gbit "$bytes" $((t1 - t0))
 }
 
+# best RUNS CMD...: the highest of RUNS figures (the machine is shared; the
+# best run is the one least disturbed)
+best() {
+    local n=$1 b=0 r
+    shift
+    for _ in $(seq 1 "$n"); do
+        r=$("$@")
+        b=$(awk -v a="$r" -v b="$b" 'BEGIN { print (a > b) ? a : b }')
+    done
+    echo "$b"
+}
+veth() {
+    bash "$root/tools/netns/veth-bench.sh" "$kpeer" 2000000000 "$1" | sed -n 's/.*: \([0-9.]*\) Gbit\/s.*/\1/p'
+}
+
+runs=${SYNACK_BENCH_RUNS:-3}
 work=$(mktemp -d /tmp/synack-bench-tun.XXXXXX)
 trap 'netns_cleanup; rm -rf "$work"' EXIT
-echo "TUN benchmark: $bytes bytes per run; veth: 2000000000 bytes"
+echo "TUN benchmark: best of $runs runs; $bytes bytes per TUN run, 2000000000 per veth run"
 for mtu in 1500 65535; do
-    up=$(tun_up "$mtu")
-    down=$(tun_down "$mtu")
-    veth=$(bash "$root/tools/netns/veth-bench.sh" "$kpeer" 2000000000 "$mtu")
-    vrate=$(echo "$veth" | sed -n 's/.*: \([0-9.]*\) Gbit\/s.*/\1/p')
+    up=$(best "$runs" tun_up "$mtu")
+    down=$(best "$runs" tun_down "$mtu")
+    vrate=$(best "$runs" veth "$mtu")
     printf 'mtu %5s  synack->kernel (TUN) %6s Gbit/s  kernel->synack (TUN) %6s Gbit/s  kernel<->kernel (veth) %6s Gbit/s  ratios %.2fx %.2fx\n' \
         "$mtu" "$up" "$down" "$vrate" "$(awk -v a="$up" -v b="$vrate" 'BEGIN { print a / b }')" \
         "$(awk -v a="$down" -v b="$vrate" 'BEGIN { print a / b }')"
