@@ -23,7 +23,7 @@ curl-one() {
     ip netns exec "$ns" curl -sS --max-time $LIMIT -o "$WORK/out" "http://$S:8080/" || return 1
     wait_pid "$s" $LIMIT "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
     expect_same "$WORK/in" "$WORK/out" "$what" || return 1
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_synack_time_wait "$WORK/err" 1 "$what" || return 1
     netns_cleanup
 }
@@ -46,7 +46,7 @@ curl-many() {
     for i in $(seq 1 "$N"); do
         expect_same "$WORK/in" "$WORK/out.$i" "$what (#$i)" || return 1
     done
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_synack_time_wait "$WORK/err" "$N" "$what" || return 1
     netns_cleanup
 }
@@ -64,7 +64,7 @@ parallel-client() {
     want="sent 65536 received 65536 sha256 $(sha "$WORK/in")"
     good=$(grep -c "$want" "$WORK/out" || true)
     [ "$good" -eq "$N" ] || { echo "FAIL: $what: $good of $N echoes intact" >&2; head -3 "$WORK/out" >&2; return 1; }
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_synack_time_wait "$WORK/err" "$N" "$what" || return 1
     netns_cleanup
 }

@@ -79,15 +79,26 @@ expect_same() {
     fi
 }
 
-# expect_no_rst PCAP WHAT: no RST in synack's capture.
+# expect_no_rst PCAP WHAT [ERRFILE]: no RST in synack's capture. One case is
+# let through, and said: a kernel RST answering synack's ACK of a FIN the
+# kernel retransmitted while synack's first ACK of it was still in the
+# kernel's backlog (the kernel closed on that first ACK, then met the
+# second). synack's log (ERRFILE, -v) must show that connection completed:
+# TIME_WAIT -> CLOSED on the RST.
 expect_no_rst() {
-    local n
-    n=$(tcpdump -nr "$1" 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | wc -l)
-    if [ "$n" -ne 0 ]; then
-        echo "FAIL: $2: $n RST segment(s) in the capture:" >&2
-        tcpdump -nr "$1" 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | head -5 >&2
-        return 1
-    fi
+    local rsts line port bad=0
+    rsts=$(tcpdump -nr "$1" 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null || true)
+    [ -n "$rsts" ] || return 0
+    while read -r line; do
+        port=$(echo "$line" | sed -nE "s/.* $K\.[0-9]+ > $S\.([0-9]+):.*/\1/p")
+        if [ -n "$port" ] && [ -n "${3:-}" ] && grep -q ":$port <-> .* TIME_WAIT -> CLOSED (rcv RST)" "$3"; then
+            echo "note: $2: the kernel reset port $port after synack's TIME_WAIT re-ACK of its retransmitted FIN" >&2
+            continue
+        fi
+        bad=$((bad + 1))
+        echo "FAIL: $2: RST: $line" >&2
+    done <<<"$rsts"
+    [ "$bad" -eq 0 ]
 }
 
 # expect_synack_time_wait ERRFILE N WHAT: synack (run with -v) reports N

@@ -27,7 +27,7 @@ nc-server() {
     wait_pid "$s" $LIMIT "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
     wait_pid "$k" 10 "$what: nc" || return 1
     expect_same "$WORK/in" "$WORK/out" "$what" || return 1
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_kernel_time_wait "$ns" 1 "$what" || return 1
     netns_cleanup
 }
@@ -44,7 +44,7 @@ nc-client() {
     wait_pid "$k" $LIMIT "$what: nc" || return 1
     wait_pid "$s" $LIMIT "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
     expect_same "$WORK/in" "$WORK/out" "$what" || return 1
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_kernel_time_wait "$ns" 1 "$what" || return 1
     netns_cleanup
 }
@@ -61,7 +61,7 @@ socat-server() {
     wait_pid "$s" $LIMIT "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
     wait_pid "$k" 10 "$what: socat" || return 1
     expect_same "$WORK/in" "$WORK/out" "$what" || return 1
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_synack_time_wait "$WORK/err" 1 "$what" || return 1
     netns_cleanup
 }
@@ -80,7 +80,7 @@ socat-client() {
     release_hold
     wait_pid "$s" $LIMIT "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
     expect_same "$WORK/in" "$WORK/out" "$what" || return 1
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_kernel_time_wait "$ns" 1 "$what" || return 1
     netns_cleanup
 }

@@ -28,7 +28,7 @@ tap-server() {
     wait_pid "$k" $LIMIT "$what: nc" || return 1
     wait_pid "$s" $LIMIT "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
     expect_same "$WORK/in" "$WORK/out" "$what" || return 1
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_kernel_time_wait "$ns" 1 "$what" || return 1
     grep -q 'icmp_echo_replies *3 ' "$WORK/err" || { echo "FAIL: $what: echo replies not counted" >&2; return 1; }
     netns_cleanup
@@ -46,7 +46,7 @@ tap-client() {
     wait_pid "$s" $LIMIT "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
     wait_pid "$k" 10 "$what: socat" || return 1
     expect_same "$WORK/in" "$WORK/out" "$what" || return 1
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_synack_time_wait "$WORK/err" 1 "$what" || return 1
     grep -q 'arp_requests_out' "$WORK/err" || { echo "FAIL: $what: synack sent no ARP request" >&2; return 1; }
     netns_cleanup

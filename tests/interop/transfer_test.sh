@@ -25,7 +25,7 @@ up() { # size loss
     wait_pid "$s" "$LIMIT" "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
     wait_pid "$k" 10 "$what: kernel socat" || return 1
     expect_same "$WORK/in" "$WORK/out" "$what" || return 1
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_synack_time_wait "$WORK/err" 1 "$what" || return 1
     netns_cleanup
 }
@@ -46,7 +46,7 @@ down() { # size loss
     release_hold
     wait_pid "$s" "$LIMIT" "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
     expect_same "$WORK/in" "$WORK/out" "$what" || return 1
-    expect_no_rst "$WORK/cap.pcap" "$what" || return 1
+    expect_no_rst "$WORK/cap.pcap" "$what" "$WORK/err" || return 1
     expect_kernel_time_wait "$ns" 1 "$what" || return 1
     netns_cleanup
 }
