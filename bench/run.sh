@@ -7,3 +7,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/trace/run.sh" "$build"
 bash "$here/bulk/run.sh" "$build"
 bash "$here/goodput/run.sh" "$build"
+bash "$here/tun/run.sh" "$build"

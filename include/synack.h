@@ -374,6 +374,57 @@ int synack_loop_del_fd(synack_loop *l, int fd);
  * Returns 0 when done, -ETIMEDOUT on timeout, -errno on failure. */
 int synack_loop_run(synack_loop *l, bool (*done)(void *ctx), void *ctx, synack_time timeout);
 
+/* ---- Ethernet, ARP and the TAP link ----------------------------------- */
+
+/* Ethernet framing and ARP (RFC 826) for one interface: the stack hands it
+ * IP datagrams (synack_eth_ops, ctx the synack_eth), it resolves the next
+ * hop and hands Ethernet frames to out(); frames from the wire go in through
+ * synack_eth_input(). The neighbour table has Linux's states and timeouts,
+ * a bounded size, and a bounded queue per neighbour being resolved. */
+typedef struct synack_eth synack_eth;
+typedef int (*synack_frame_fn)(void *ctx, const uint8_t *frame, size_t len);
+
+typedef enum synack_neigh_state {
+    SYNACK_NEIGH_INCOMPLETE, /* a request is out; datagrams wait */
+    SYNACK_NEIGH_REACHABLE,  /* confirmed by a reply recently */
+    SYNACK_NEIGH_STALE,      /* not confirmed lately; still used */
+    SYNACK_NEIGH_DELAY,      /* used while stale: a probe follows unless confirmed */
+    SYNACK_NEIGH_PROBE,      /* unicast requests are out */
+} synack_neigh_state;
+
+/* mac: this interface's unicast address. Returns 0 or -errno. */
+int synack_eth_new(const uint8_t mac[6], synack_frame_fn out, void *out_ctx, synack_eth **res);
+void synack_eth_free(synack_eth *e);
+synack_link_ops synack_eth_ops(void);
+/* The stack and interface behind it (the interface's address is the one ARP
+ * answers for). Frames before this are dropped. */
+void synack_eth_attach(synack_eth *e, synack_stack *s, int ifindex);
+void synack_eth_input(synack_eth *e, const uint8_t *frame, size_t len);
+/* Runs ARP's timers at the stack clock's time; returns the next deadline. */
+synack_time synack_eth_poll(synack_eth *e);
+/* Broadcasts a gratuitous ARP request for the interface's address. */
+int synack_eth_announce(synack_eth *e);
+const uint8_t *synack_eth_mac(const synack_eth *e);
+/* The neighbour entry for addr: 0, or -ENOENT when there is none. */
+int synack_eth_neigh(const synack_eth *e, const synack_addr *addr, uint8_t mac[6], synack_neigh_state *state);
+size_t synack_eth_neigh_count(const synack_eth *e);
+
+/* A Linux TAP device (IFF_TAP | IFF_NO_PI) with a synack_eth on it. mac NULL
+ * picks a random locally administered address. */
+typedef struct synack_tap synack_tap;
+int synack_tap_open(const char *name, uint32_t mtu, const uint8_t mac[6], synack_tap **out);
+void synack_tap_close(synack_tap *t);
+int synack_tap_fd(const synack_tap *t);
+const char *synack_tap_name(const synack_tap *t);
+uint32_t synack_tap_mtu(const synack_tap *t);
+/* For a synack_iface_config: synack_eth_ops() with this as ctx. */
+synack_eth *synack_tap_eth(synack_tap *t);
+void synack_tap_attach(synack_tap *t, synack_stack *s, int ifindex);
+/* Reads every frame waiting on the device; returns how many, or -errno. */
+long synack_tap_pump(synack_tap *t);
+/* The loop reads the device and runs ARP's timers. */
+int synack_loop_add_tap(synack_loop *l, synack_tap *t);
+
 /* ---- errors ---------------------------------------------------------- */
 
 const char *synack_strerror(int err);

@@ -672,14 +672,20 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         parent->acc_count++;
     }
     if (v == TCP_FREE) {
-        bool held = k->handle >= 0 || k->queued;
-        sock_closed(s, k); /* frees k unless held */
-        if (held)
-            stack_notify(s, k);
-        else if (parent)
-            stack_notify(s, parent);
+        sock_released(s, k);
         return;
     }
     stack_mark_dirty(s, k);
     stack_notify(s, k);
+}
+
+void sock_released(synack_stack *s, struct sock *k)
+{
+    struct sock *parent = k->parent;
+    bool held = k->handle >= 0 || k->queued;
+    sock_closed(s, k); /* frees k unless held */
+    if (held)
+        stack_notify(s, k);
+    else if (parent)
+        stack_notify(s, parent);
 }
