@@ -645,6 +645,11 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
     uint32_t tw_next = k->tcb.snd_nxt;
     enum tcp_verdict v = tcp_input(&s->tcp, &k->tcb, seg);
     if (v == TCP_TW_REOPEN) {
+        /* The old connection is over: CLOSED with no timer, so that a
+         * handle the user still holds on it is released by close()
+         * (found by fuzz/fuzz_stack: it leaked, orphaned in TIME_WAIT). */
+        k->tcb.t_rtx = k->tcb.t_wait = k->tcb.t_delack = TCP_TIME_NEVER;
+        tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "TIME_WAIT reused by a new SYN");
         sock_closed(s, k);
         /* Linux starts the new ISN beyond the old connection's space */
         to_listener(s, t, seg, tw_next + 65535 + 2);

@@ -78,7 +78,7 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
         struct tr_pkt p;
         memset(&p, 0, sizeof p);
         p.num = ++num;
-        p.ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
+        p.ts_ns = tr_ts_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
         if (tr_decode(lt, d, h->caplen, h->len, 0, &p) != TR_DECODED)
             continue;
         struct tr_result r;
