@@ -158,9 +158,10 @@ void tcp_syncookie_child(struct tcp_ctx *ctx, struct tcb *child, const struct wi
         child->flags &= ~TCB_WSCALE_OK;
         child->snd_wscale = child->rcv_wscale = 0;
     }
-    if (c->ts && (child->flags & TCB_TS_OK))
+    if (c->ts && (child->flags & TCB_TS_OK)) {
         child->ts_recent = ack->opt.ts_val;
-    else
+        child->ts_recent_age = tcp_ts_now(ctx, child);
+    } else
         child->flags &= ~TCB_TS_OK;
     if (!c->sack)
         child->flags &= ~TCB_SACK_OK;
@@ -173,7 +174,9 @@ void tcp_syncookie_child(struct tcp_ctx *ctx, struct tcb *child, const struct wi
     child->snd_nxt = child->snd_max = child->snd_data = child->iss + 1;
     child->snd_wl2 = child->iss;
     child->t_start = ctx->now;
+    child->last_rcv = ctx->now;
     child->flags |= TCB_NEW;
+    tcp_cc_start(child);
     tcp_arm_rtx(ctx, child); /* the SYN-ACK is outstanding until the ACK is taken */
     child->state = TCP_LISTEN; /* record LISTEN -> SYN_RECEIVED, as tcp_accept_syn */
     tcp_set_state(ctx, child, TCP_SYN_RECEIVED, "rcv ACK of SYN cookie");
