@@ -10,7 +10,7 @@
  *   - a SYN or other segment to the listener from a new port;
  *   - a raw IPv4 datagram;
  *   - a time step (then a poll);
- *   - a user call (send, recv, shutdown, close, accept, linger, connect);
+ *   - a user call (send, recv, shutdown, close, accept, linger, options);
  *   - a well-behaved peer step that acknowledges everything sent.
  * Checksums are fixed up so the segments get past verification.
  *
@@ -27,7 +27,7 @@
 #include "tcp/seq.h"
 #include "wire/ipv4.h"
 
-#define NSLOT 4
+#define NSLOT 5
 
 struct slot {
     bool used;
@@ -180,7 +180,9 @@ static void seg_event(struct fz *f, struct slot *s)
 static void listener_event(struct fz *f)
 {
     uint8_t which = u8(f);
-    uint16_t rport = (uint16_t)(40001 + (which & 1u)); /* two new tuples for the listener */
+    /* three new tuples: with the backlog of 2, the third SYN finds the SYN
+     * queue full and draws a SYN cookie */
+    uint16_t rport = (uint16_t)(40001 + (which & 1u) + ((which >> 4) & 1u));
     struct slot *s = slot_for(f, H_LPORT, rport, true);
     if (!s)
         return;
@@ -303,6 +305,15 @@ static void user_event(struct fz *f)
             synack_listen(f->h.s, f->lst, 1 + (u8(f) & 3));
         }
         break;
+    case 11:
+    case 12: { /* socket options, values from the input (ranges are checked) */
+        uint8_t o = u8(f);
+        int v = (int)(int8_t)u8(f);
+        if (o & 0x80u)
+            v *= 1000;
+        synack_setopt(f->h.s, s->h, (synack_opt)(o % (SYNACK_OPT_QUICKACK + 1)), v);
+        break;
+    }
     default: {
         unsigned ev = synack_events(f->h.s, s->h);
         (void)ev;

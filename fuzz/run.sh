@@ -34,6 +34,6 @@ for t in "${targets[@]}"; do
         rc=1
     fi
     # the closing figures: executions, coverage (edges), features, corpus
-    grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
+    grep -a -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$log" || true
 done
 exit $rc
