@@ -76,6 +76,7 @@ struct sock {
     int backlog;
     int syn_count, acc_count;
     struct sock *acc_head, *acc_tail;
+    synack_time syncookie_at; /* last cookie SYN-ACK sent (SYN queue full); 0: never */
     /* child of a listener, until accepted */
     struct sock *parent;
     struct sock *acc_next;

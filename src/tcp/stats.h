@@ -61,7 +61,10 @@
     X(tcp_persist_probes, "zero-window probes sent")                           \
     X(tcp_keepalive_probes, "keepalive probes sent")                           \
     X(tcp_keepalive_timeouts, "connections dropped by keepalive")              \
-    X(tcp_user_timeouts, "connections dropped by the user timeout (RFC 5482)")
+    X(tcp_user_timeouts, "connections dropped by the user timeout (RFC 5482)") \
+    X(tcp_syncookies_sent, "SYN cookies sent (SYN queue full)")                \
+    X(tcp_syncookies_recv, "SYN cookies received valid")                       \
+    X(tcp_syncookies_failed, "ACKs to a listener whose SYN cookie failed (reset)")
 
 struct core_stats {
 #define CORE_STATS_FIELD(name, text) uint64_t name;

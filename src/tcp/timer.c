@@ -14,7 +14,17 @@ uint64_t tcp_rto_backed_off(const struct tcp_ctx *ctx, const struct tcb *tcb)
 
 void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
 {
-    tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
+    uint64_t rto = tcp_rto_backed_off(ctx, tcb);
+    /* Linux tcp_clamp_rto_to_user_timeout: never wait past the user
+     * timeout (RFC 5482), so it fires on time, not a backed-off RTO late
+     * (tests/attack/test_never_acks.c). */
+    if (tcb->o.user_timeout && tcb->rtx_stamp) {
+        uint64_t elapsed = ctx->now - tcb->rtx_stamp;
+        uint64_t left = elapsed < tcb->o.user_timeout ? tcb->o.user_timeout - elapsed : 1;
+        if (left < rto)
+            rto = left;
+    }
+    tcb->t_rtx = ctx->now + rto;
 }
 
 void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)

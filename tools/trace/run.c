@@ -46,7 +46,7 @@ static void one_packet(struct run *r, const struct pcap_pkthdr *h, const uint8_t
     struct tr_pkt p;
     memset(&p, 0, sizeof p);
     p.num = ++r->c->frames;
-    p.ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec; /* nanosecond precision requested */
+    p.ts_ns = tr_ts_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec); /* nanosecond precision requested */
     if (!r->t0_set) {
         r->t0 = p.ts_ns;
         r->t0_set = true;

@@ -86,7 +86,7 @@ static int collect(const char *path, const struct tr_opts *o, long stream, struc
         struct tr_pkt p;
         memset(&p, 0, sizeof p);
         p.num = ++num;
-        p.ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
+        p.ts_ns = tr_ts_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
         bool oom = false;
         if (tr_decode_frags(&fr, p.ts_ns, lt, d, h->caplen, h->len, 0, &p, &oom) != TR_DECODED) {
             if (oom)
