@@ -1002,8 +1002,10 @@ static int parse_event(struct parser *ps, struct script *s)
     }
     char id[64];
     if (read_ident(ps, id, sizeof id)) {
-        if (!accept_ch(ps, '('))
+        if (!accept_ch(ps, '(')) {
+            ps->line = ev->line;
             return fail(ps, "expected '(' after '%s'", id);
+        }
         return parse_syscall(ps, ev, id);
     }
     return fail(ps, "expected a packet, a socket call, `command` or %%{code}%% after the time, "
