@@ -22,6 +22,7 @@ enum { W_IDLE, W_JOB, W_RUNNING, W_DONE, W_QUIT };
 #define SNIFF_STEP_COARSE 1000
 #define BLOCKED_STEP 1000        /* resolution of a blocking call's return time */
 #define ANY_TIME_WAIT 10000000   /* how long '*' waits for a packet */
+#define LATE_WAIT 10000000       /* past its window, how long we wait to say how late a packet was */
 
 int64_t run_now(struct runner *r)
 {
@@ -346,7 +347,10 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
     bool range = ev->tkind == TM_ABS_RANGE || ev->tkind == TM_REL_RANGE;
     int64_t last = r->last_event_time;
     long tol = tolerance(r, t, last);
-    int64_t deadline = any ? run_now(r) + ANY_TIME_WAIT : (range ? t_end : t) + tol;
+    int64_t window_end = any ? run_now(r) + ANY_TIME_WAIT : (range ? t_end : t) + tol;
+    /* like packetdrill, keep listening past the window, so a late packet
+     * is reported with the time it did leave */
+    int64_t deadline = any ? window_end : window_end + LATE_WAIT;
     conn_outbound_prepare(&r->conn, pk);
     static uint8_t buf[70000];
     char err[768];
@@ -380,11 +384,13 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
                             "error handling packet: timing error: expected outbound packet at "
                             "%.6f sec but none was sent by %.6f sec; tolerance %.6f sec\n"
                             "script packet: %9.6f %s",
-                            secs(t), secs(now), secs(tol), secs(t), want);
+                            secs(t), secs(window_end), secs(tol), secs(t), want);
         }
         /* jump straight to the start of the window; then small steps so
          * the clock does not run far past the packet */
-        int64_t d = now < t - tol ? t - tol - now : (now - t < 50000 ? SNIFF_STEP_FINE : SNIFF_STEP_COARSE);
+        int64_t d = now < t - tol   ? t - tol - now
+                    : now - t < 50000 ? SNIFF_STEP_FINE
+                                      : SNIFF_STEP_COARSE;
         if (d > deadline - now)
             d = deadline - now;
         if (r->job && d > BLOCKED_STEP)
@@ -474,7 +480,8 @@ static int run_event(struct runner *r, const struct event *ev)
     return rc;
 }
 
-static void stop_worker(struct runner *r)
+/* Returns false when the worker is stuck in the library and was left behind. */
+static bool stop_worker(struct runner *r)
 {
     pthread_mutex_lock(&r->mu);
     bool idle = r->wstate == W_IDLE || r->wstate == W_DONE;
@@ -496,6 +503,7 @@ static void stop_worker(struct runner *r)
         free(r->job);
         r->job = NULL;
     }
+    return idle;
 }
 
 static int parse_ip(const char *s, const char *dflt, uint32_t *out)
@@ -553,7 +561,12 @@ int run_script(const struct script *s, struct packetdrill_interface *ifc, struct
     }
     if (!r->failed)
         await_job(r, NULL);
-    stop_worker(r);
+    bool stuck = !stop_worker(r);
+    res->passed = !r->failed;
+    /* a call stuck in the library still uses *r; it stays until exit */
+    if (!stuck)
+        free(r);
+    return res->passed ? 0 : -1;
 out:
     res->passed = !r->failed;
     free(r);

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "script.h"
+#include "conform/script.h"
 
 static char err[1024];
 
