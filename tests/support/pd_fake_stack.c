@@ -306,14 +306,14 @@ static int f_gettimeofday(void *u, struct timeval *tv, struct timezone *tz)
 }
 
 /* every fake ever made stays reachable: runner threads may outlive a test */
-static struct fake *all_fakes[256];
+void *pd_fake_all[256];
 static int nfakes;
 
 void fake_init(struct packetdrill_interface *ifc)
 {
     struct fake *f = calloc(1, sizeof *f);
     if (nfakes < 256)
-        all_fakes[nfakes++] = f;
+        pd_fake_all[nfakes++] = f;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cv, NULL);
     f->next_fd = 100;

@@ -107,7 +107,10 @@ static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
     }
     if (run_script(&s, &ifc, &res))
         status = "FAIL";
-    /* the library may still have a call blocked on another thread: no free() */
+    /* with a call still blocked inside the library, freeing it would pull
+     * the floor from under that thread: the process exits instead */
+    if (!res.worker_stuck && ifc.free)
+        ifc.free(ifc.userdata);
 report:
     {
         char line[RUN_ERR_LEN + 1200];

@@ -563,6 +563,7 @@ int run_script(const struct script *s, struct packetdrill_interface *ifc, struct
         await_job(r, NULL);
     bool stuck = !stop_worker(r);
     res->passed = !r->failed;
+    res->worker_stuck = stuck;
     /* a call stuck in the library still uses *r; it stays until exit */
     if (!stuck)
         free(r);

@@ -21,6 +21,7 @@ struct run_result {
     int skipped;               /* backquoted commands and %{ }% blocks not run */
     char skipped_lines[512];   /* "3 5 27" */
     int events_run;
+    bool worker_stuck;         /* a call never returned: the library must not be freed */
 };
 
 struct sc_call; /* syscall.c */

@@ -129,6 +129,7 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
         fprintf(md, "| # | script | result | skipped lines | first error |\n|---|---|---|---|---|\n");
     }
     int total = 0, passed = 0, regressions = 0, new_passes = 0, unlisted = 0;
+    printf("IPv4 only: synack does not speak IPv6 yet, so no script runs over IPv6.\n");
     printf("%-7s %-60s %s\n", "result", "script", "first error");
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
