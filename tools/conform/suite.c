@@ -95,6 +95,25 @@ static void md_escape(const char *in, char *out, size_t len)
     out[o] = 0;
 }
 
+/* Linux 6.18's result for a google/net/tcp script, from the reference TSV
+ * beside the list ("rc<TAB>./dir/x.pkt<TAB>time<TAB>error"): "pass", "fail",
+ * or "" when the file does not cover it. */
+static const char *linux_result(const char *tsv, const char *entry)
+{
+    static const char prefix[] = "google/net/tcp/";
+    if (!tsv || strncmp(entry, prefix, sizeof prefix - 1))
+        return "";
+    char key[1200];
+    snprintf(key, sizeof key, "\t./%s\t", entry + sizeof prefix - 1);
+    const char *hit = strstr(tsv, key);
+    if (!hit)
+        return "";
+    const char *bol = hit;
+    while (bol > tsv && bol[-1] != '\n')
+        bol--;
+    return bol[0] == '0' && bol[1] == '\t' ? "pass" : "fail";
+}
+
 int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
                const char *expected, const char *markdown)
 {
@@ -117,6 +136,9 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
         snprintf(rootbuf, sizeof rootbuf, "%s", list);
         root = dirname(rootbuf);
     }
+    char tsvpath[4200];
+    snprintf(tsvpath, sizeof tsvpath, "%s/linux-6.18-google-ipv4.tsv", root);
+    char *linux_tsv = slurp(tsvpath); /* optional */
     FILE *md = NULL;
     if (markdown) {
         md = fopen(markdown, "w");
@@ -126,7 +148,8 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
             free(exp);
             return 2;
         }
-        fprintf(md, "| # | script | result | skipped lines | first error |\n|---|---|---|---|---|\n");
+        fprintf(md, "| # | script | synack | Linux 6.18 | lines not run | first error |\n"
+                    "|---|---|---|---|---|---|\n");
     }
     int total = 0, passed = 0, regressions = 0, new_passes = 0, unlisted = 0;
     printf("IPv4 only: synack does not speak IPv6 yet, so no script runs over IPv6.\n");
@@ -176,8 +199,8 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
         if (md) {
             char esc[700];
             md_escape(first, esc, sizeof esc);
-            fprintf(md, "| %d | %s | %s | %s | %s |\n", total, line, r.status,
-                    r.skipped ? r.skipped_lines : "", esc);
+            fprintf(md, "| %d | %s | %s | %s | %s | %s |\n", total, line, r.status,
+                    linux_result(linux_tsv, line), r.skipped ? r.skipped_lines : "", esc);
         }
         fflush(stdout);
     }
@@ -194,5 +217,6 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
     }
     free(text);
     free(exp);
+    free(linux_tsv);
     return regressions || unlisted ? 1 : 0;
 }
