@@ -42,6 +42,7 @@ static uint16_t fold(uint32_t acc)
     return (uint16_t)~acc;
 }
 
+static int errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int errf(char *err, size_t len, const char *fmt, ...)
 {
     va_list ap;
