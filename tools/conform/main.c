@@ -22,8 +22,8 @@
 static const char usage[] =
     "usage: synack-conform [options] SCRIPT.pkt...\n"
     "       synack-conform [options] --list=core.txt [--expected=expected.tsv] [--markdown=F]\n"
-    "  --so=LIB          the stack (default $SYNACK_PD_SO, else libsynack_packetdrill.so\n"
-    "                    next to this program)\n"
+    "  --so=LIB          the stack (default $SYNACK_PD_SO, else the one built with this\n"
+    "                    program, else libsynack_packetdrill.so next to it)\n"
     "  --so_flags=STR    extra flags for packetdrill_interface_init\n"
     "  --root=DIR        where list entries live (default: the list file's folder)\n"
     "  --parse-only      parse the scripts, run nothing\n"
@@ -36,6 +36,10 @@ static char *default_so(const char *argv0)
     const char *env = getenv("SYNACK_PD_SO");
     if (env && *env)
         return strdup(env);
+#ifdef SYNACK_PD_SO_DEFAULT
+    if (access(SYNACK_PD_SO_DEFAULT, R_OK) == 0)
+        return strdup(SYNACK_PD_SO_DEFAULT);
+#endif
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n <= 0) {
