@@ -471,8 +471,10 @@ static void learn_ts(struct conn *c, const struct pkt_spec *pk, const struct liv
 }
 
 int conn_check_outbound(struct conn *c, const struct pkt_spec *pk, const struct script_opts *so,
-                        int64_t since_start, struct live_pkt *lp, int n, char *err, size_t errlen)
+                        int64_t since_start, struct live_pkt *lp, int n, struct live_pkt *agg_out,
+                        char *err, size_t errlen)
 {
+    *agg_out = lp[0];
     if (pk->icmp) {
         if (lp[0].proto != 1)
             return errf(err, errlen, "live packet: expected an ICMP message, got protocol %u",
@@ -509,6 +511,7 @@ int conn_check_outbound(struct conn *c, const struct pkt_spec *pk, const struct 
         agg.flags |= q->flags;
         agg.paylen += q->paylen;
         agg.payload_zero = agg.payload_zero && q->payload_zero;
+        *agg_out = agg;
     }
     if (agg.paylen != pk->len)
         return errf(err, errlen, "live packet payload: expected %u bytes vs actual %u bytes",

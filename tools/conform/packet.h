@@ -83,10 +83,10 @@ void conn_to_script(const struct conn *c, struct live_pkt *lp);
 /* Compare live packets (already in script space; several when the stack
  * sent in MSS-sized pieces what the script writes as one TSO segment)
  * against an outbound script packet, except timing. Returns 0, or -1 with
- * packetdrill's wording in err. */
+ * packetdrill's wording in err. *agg gets the live packets merged into one. */
 int conn_check_outbound(struct conn *c, const struct pkt_spec *pk, const struct script_opts *o,
-                        int64_t script_time_since_start, struct live_pkt *lp, int n, char *err,
-                        size_t errlen);
+                        int64_t script_time_since_start, struct live_pkt *lp, int n,
+                        struct live_pkt *agg, char *err, size_t errlen);
 
 /* "S. 0:0(0) ack 1 win 65535 <mss 1460,nop,wscale 8>" for messages. */
 void fmt_script_pkt(const struct pkt_spec *pk, char *buf, size_t len);

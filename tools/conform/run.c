@@ -398,14 +398,17 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
         if (step(r, d))
             return -1;
     }
-    if (conn_check_outbound(&r->conn, pk, &r->s->opts, t, lp, n, err, sizeof err)) {
-        char want[400], have[400];
+    struct live_pkt agg;
+    if (conn_check_outbound(&r->conn, pk, &r->s->opts, t, lp, n, &agg, err, sizeof err)) {
+        char want[400], have[400], pieces[48] = "";
         fmt_script_pkt(pk, want, sizeof want);
-        fmt_live_pkt(&lp[0], have, sizeof have);
+        fmt_live_pkt(&agg, have, sizeof have);
+        if (n > 1)
+            snprintf(pieces, sizeof pieces, " (%d segments of %u..%u bytes)", n, lp[n - 1].paylen,
+                     lp[0].paylen);
         return run_fail(r, ev, "error handling packet: %s\nscript packet: %9.6f %s\n"
                                "actual packet: %9.6f %s%s",
-                        err, secs(t), want, secs(lp[0].time), have,
-                        n > 1 ? " (first of several)" : "");
+                        err, secs(t), want, secs(agg.time), have, pieces);
     }
     if (!any) {
         int64_t at = lp[0].time;
