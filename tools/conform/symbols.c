@@ -2,6 +2,8 @@
  * (the scripts are Linux's; the library under test follows Linux's ABI). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -41,6 +43,12 @@ static const struct { const char *name; long long val; } consts[] = {
     S(EPOLLIN), S(EPOLLOUT), S(EPOLLERR), S(EPOLLHUP), S(EPOLLRDHUP), S(EPOLLPRI),
     S(EPOLLET), S(EPOLLONESHOT), S(EPOLLEXCLUSIVE),
     S(EPOLL_CTL_ADD), S(EPOLL_CTL_MOD), S(EPOLL_CTL_DEL),
+    S(SOF_TIMESTAMPING_TX_HARDWARE), S(SOF_TIMESTAMPING_TX_SOFTWARE),
+    S(SOF_TIMESTAMPING_RX_HARDWARE), S(SOF_TIMESTAMPING_RX_SOFTWARE),
+    S(SOF_TIMESTAMPING_SOFTWARE), S(SOF_TIMESTAMPING_RAW_HARDWARE), S(SOF_TIMESTAMPING_OPT_ID),
+    S(SOF_TIMESTAMPING_TX_SCHED), S(SOF_TIMESTAMPING_TX_ACK), S(SOF_TIMESTAMPING_OPT_TSONLY),
+    S(SCM_TSTAMP_SND), S(SCM_TSTAMP_SCHED), S(SCM_TSTAMP_ACK), S(SCM_TIMESTAMPING),
+    S(SO_EE_ORIGIN_TIMESTAMPING), S(SO_EE_ORIGIN_ZEROCOPY), S(SO_EE_CODE_ZEROCOPY_COPIED),
     {NULL, 0},
 };
 

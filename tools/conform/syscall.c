@@ -108,6 +108,14 @@ static int sockaddr_for(struct runner *r, const struct event *ev, const struct e
         return 0;
     }
     sin->sin_family = AF_INET;
+    if (e->kind == EX_SYMBOL || e->kind == EX_INT) {
+        /* a bare family (AF_UNSPEC): the rest zero */
+        long long fam;
+        if (eval_int(r, ev, e, &fam))
+            return -1;
+        sin->sin_family = (sa_family_t)fam;
+        return 0;
+    }
     if (e->kind == EX_ELLIPSIS) {
         sin->sin_port = htons((uint16_t)(local ? r->conn.bind_port : r->conn.connect_port));
         sin->sin_addr.s_addr = htonl(local ? r->conn.local_ip : r->conn.remote_ip);
@@ -173,6 +181,9 @@ static int iov_for(struct runner *r, const struct event *ev, const struct expr *
     for (int i = 0; i < e->n; i++) {
         const struct expr *it = e->item[i];
         const struct expr *l = it->kind == EX_STRUCT ? field(it, "iov_len") : NULL;
+        /* positional {base, len}, as in [{..., 40}] */
+        if (!l && it->kind == EX_STRUCT && it->n == 2 && it->item[1]->kind != EX_FIELD)
+            l = it->item[1];
         if (!l)
             return run_fail(r, ev, "iovec without iov_len");
         if (eval_int(r, ev, l, &lens[i]) || lens[i] < 0)
