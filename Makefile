@@ -16,7 +16,9 @@ configure: deps
 	@[ -f $(BUILD)/CMakeCache.txt ] || cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
 
 test: all
-	@cd $(BUILD) && ctest -LE valgrind --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && ctest -LE valgrind --output-on-failure -j $(JOBS); rc=$$?; \
+	  if [ -f conformance-core.txt ]; then echo "== conformance (core.txt)"; cat conformance-core.txt; fi; \
+	  exit $$rc
 
 demo: all
 	@./$(BUILD)/synack demo

@@ -241,8 +241,17 @@ typedef struct synack_tcp_info {
     bool ts_ok, sack_ok;
     uint32_t rto_us, srtt_us;
     uint32_t unread, unsent;     /* bytes in the receive / send buffer */
+    /* ---- added for the POSIX layer (src/posix) ---- */
+    uint32_t snd_queued;         /* bytes in the send buffer not yet acknowledged (SIOCOUTQ) */
+    uint32_t snd_cap;            /* send buffer capacity */
 } synack_tcp_info;
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
+
+/* ---- added for the POSIX layer (src/posix) ---- */
+/* Copies up to len bytes from the head of the receive buffer without
+ * consuming them (MSG_PEEK). Returns bytes copied (0 when the buffer is
+ * empty; use synack_recv() for EOF and errors) or -EBADF. */
+long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len);
 
 /* ---- counters -------------------------------------------------------- */
 

@@ -585,7 +585,23 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
     out->srtt_us = b->srtt;
     out->unread = b->rcv.len;
     out->unsent = tcp_unsent(b);
+    out->snd_queued = b->snd.len;
+    out->snd_cap = b->snd.cap ? b->snd.cap : k->sndcap;
     return 0;
+}
+
+/* ---- added for the POSIX layer (src/posix) ---- */
+long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (!buf && len)
+        return -EINVAL;
+    uint32_t n = len < k->tcb.rcv.len ? (uint32_t)len : k->tcb.rcv.len;
+    if (n)
+        ring_peek(&k->tcb.rcv, 0, buf, n);
+    return n;
 }
 
 /* ---- arriving segments ---------------------------------------------- */

@@ -1,0 +1,118 @@
+/* What the files of src/posix share: the instance, its descriptor table and
+ * the blocking machinery. */
+#ifndef SYNACK_POSIX_INTERNAL_H
+#define SYNACK_POSIX_INTERNAL_H
+
+#include "posix.h"
+
+/* Linux's struct socket states (include/linux/net.h), which decide what a
+ * second connect() or a listen() returns. */
+enum sxp_ss { SS_UNCONN, SS_CONNECTING, SS_CONNECTED };
+
+/* sk_shutdown bits, as Linux keeps them. */
+#define SXP_RCV_SHUT 1u
+#define SXP_SEND_SHUT 2u
+
+enum sxp_kind { SXF_SOCK, SXF_EPOLL };
+
+struct sxp_epitem {
+    int fd;
+    struct epoll_event ev;
+    uint32_t last; /* what an edge-triggered item last reported */
+    bool disabled; /* EPOLLONESHOT fired */
+    struct sxp_epitem *next;
+};
+
+struct sxp_file {
+    enum sxp_kind kind;
+    int fd; /* the host descriptor (an eventfd) standing behind it */
+    uint64_t tag; /* the eventfd's counter, to recognise it */
+    int refs; /* blocked calls still using it after close() */
+    bool closed;
+    /* socket */
+    synack_sock h;
+    bool nonblock, bound, listening;
+    enum sxp_ss ss;
+    unsigned shut; /* SXP_*_SHUT set by shutdown() */
+    int sndbuf, rcvbuf; /* as getsockopt reports them (Linux doubles) */
+    bool linger_on;
+    int linger_sec;
+    /* epoll */
+    struct sxp_epitem *items;
+};
+
+struct sxp_pkt {
+    struct sxp_pkt *next;
+    int64_t time; /* virtual microseconds since the Unix epoch */
+    size_t len;
+    uint8_t data[];
+};
+
+struct sxp_waiter {
+    synack_time deadline; /* stack clock, SYNACK_TIME_NEVER for none */
+    bool kicked;
+    struct sxp_waiter *next;
+};
+
+struct sxp {
+    struct sxp_config cfg;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;    /* blocked calls sleep here */
+    pthread_cond_t quiet; /* the driver waits here for woken calls to settle */
+    synack_vclock clk;    /* the stack's clock */
+    synack_time base;     /* clk.now at the epoch origin */
+    synack_stack *st;
+    int ifindex;
+    synack_time deadline; /* what synack_poll last returned */
+    struct sxp_pkt *out_head, *out_tail;
+    struct sxp_file **files; /* by host descriptor */
+    int n_files;
+    struct sxp_waiter *waiters;
+    int pending; /* kicked waiters that have not yet looked again */
+    bool changed; /* the stack reported an event since the last kick */
+    uint16_t next_port;
+};
+
+/* core.c */
+void sxp_lock(struct sxp *p);
+/* Runs the stack at the current instant, wakes blocked calls, waits until
+ * they settle, and unlocks. Every call that may have changed anything ends
+ * here. */
+void sxp_unlock(struct sxp *p);
+/* Unlocks without running anything (pure queries). */
+void sxp_unlock_quiet(struct sxp *p);
+void sxp_run(struct sxp *p);
+void sxp_wait_begin(struct sxp *p, struct sxp_waiter *w, synack_time deadline);
+/* Sleeps until woken (lock held on entry and return). */
+void sxp_wait(struct sxp *p, struct sxp_waiter *w);
+void sxp_wait_end(struct sxp *p, struct sxp_waiter *w);
+/* Timeout in milliseconds (poll's convention, < 0 = none) to a deadline. */
+synack_time sxp_deadline_ms(struct sxp *p, int timeout_ms);
+/* Returns -1 with errno = err (positive). */
+int sxp_fail(int err);
+
+/* fdtab.c */
+struct sxp_file *sxp_file_get(struct sxp *p, int fd);
+struct sxp_file *sxp_sock_get(struct sxp *p, int fd, int *err);
+/* Opens an eventfd and enters a file for it; NULL and errno on failure. */
+struct sxp_file *sxp_file_new(struct sxp *p, enum sxp_kind kind);
+/* Forgets the file; closes the host descriptor too, after checking it is
+ * still the eventfd we opened when check_host is set. */
+void sxp_file_drop(struct sxp *p, struct sxp_file *f, bool check_host);
+bool sxp_file_is_host_ours(const struct sxp_file *f);
+void sxp_file_release(struct sxp_file *f);
+
+/* sock.c */
+/* Linux's sk_shutdown for this socket, from shutdown() and the stack. */
+unsigned sxp_sk_shutdown(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti);
+/* Whether the socket ever had a connection (Linux: it is not a fresh one). */
+bool sxp_had_conn(struct sxp *p, struct sxp_file *f);
+/* Aborts whatever the handle holds and gives the socket a fresh handle with
+ * the same options (Linux tcp_disconnect). */
+int sxp_sock_reset(struct sxp *p, struct sxp_file *f);
+
+/* poll.c */
+/* poll(2) bits for one descriptor, as Linux's tcp_poll computes them. */
+short sxp_revents(struct sxp *p, int fd, short events);
+
+#endif

@@ -1,0 +1,333 @@
+/* The data calls: read/recv family and write/send family, with Linux's
+ * tcp_recvmsg and tcp_sendmsg rules for blocking, errors and EOF. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static ssize_t fail_unlock(struct sxp *p, int err)
+{
+    sxp_unlock(p);
+    return sxp_fail(err);
+}
+
+static int iov_total(const struct iovec *iov, int iovcnt, size_t *total)
+{
+    if (iovcnt < 0 || iovcnt > 1024 /* UIO_MAXIOV */ || (iovcnt && !iov))
+        return EINVAL;
+    size_t t = 0;
+    for (int i = 0; i < iovcnt; i++) {
+        if (iov[i].iov_len > (size_t)SSIZE_MAX - t)
+            return EINVAL;
+        if (iov[i].iov_len && !iov[i].iov_base)
+            return EFAULT;
+        t += iov[i].iov_len;
+    }
+    *total = t;
+    return 0;
+}
+
+/* The piece of the iovec `off` bytes in. */
+static void iov_at(const struct iovec *iov, int iovcnt, size_t off, uint8_t **base, size_t *len)
+{
+    for (int i = 0; i < iovcnt; i++) {
+        if (off < iov[i].iov_len) {
+            *base = (uint8_t *)iov[i].iov_base + off;
+            *len = iov[i].iov_len - off;
+            return;
+        }
+        off -= iov[i].iov_len;
+    }
+    *base = NULL;
+    *len = 0;
+}
+
+static bool pending_error(struct sxp *p, struct sxp_file *f)
+{
+    return (synack_events(p->st, f->h) & SYNACK_EV_ERR) != 0;
+}
+
+static int take_error(struct sxp *p, struct sxp_file *f)
+{
+    int e = synack_sock_error(p->st, f->h);
+    return e < 0 ? -e : e;
+}
+
+static long peek_into(struct sxp *p, struct sxp_file *f, const struct iovec *iov, int iovcnt, size_t total,
+                      uint32_t avail)
+{
+    size_t n = total < avail ? total : avail;
+    uint8_t *tmp = malloc(n ? n : 1);
+    if (!tmp)
+        return -ENOMEM;
+    long r = synack_peek(p->st, f->h, tmp, n);
+    size_t done = 0;
+    while (r > 0 && done < (size_t)r) {
+        uint8_t *b;
+        size_t l;
+        iov_at(iov, iovcnt, done, &b, &l);
+        if (l > (size_t)r - done)
+            l = (size_t)r - done;
+        memcpy(b, tmp + done, l);
+        done += l;
+    }
+    free(tmp);
+    return r;
+}
+
+/* Linux tcp_recvmsg_locked, for a socket already looked up; lock held. */
+static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *iov, int iovcnt, int flags)
+{
+    size_t total;
+    int e = iov_total(iov, iovcnt, &total);
+    if (e)
+        return -e;
+    if (flags & MSG_OOB)
+        return -EINVAL; /* no urgent data is ever held */
+    if (f->listening)
+        return -ENOTCONN;
+    bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    bool peek = (flags & MSG_PEEK) != 0;
+    size_t target = (flags & MSG_WAITALL) && !peek && total ? total : 1;
+    size_t copied = 0;
+    ssize_t ret = 0;
+    struct sxp_waiter w;
+    sxp_wait_begin(p, &w, SYNACK_TIME_NEVER);
+    f->refs++;
+    for (;;) {
+        if (f->closed) {
+            ret = copied ? (ssize_t)copied : -EBADF;
+            break;
+        }
+        synack_tcp_info ti;
+        synack_tcp_info_get(p->st, f->h, &ti);
+        if (ti.unread) {
+            long n;
+            if (peek) {
+                n = peek_into(p, f, iov, iovcnt, total, ti.unread);
+            } else {
+                uint8_t *b;
+                size_t l;
+                iov_at(iov, iovcnt, copied, &b, &l);
+                n = l ? synack_recv(p->st, f->h, b, l) : 0;
+            }
+            if (n < 0) {
+                ret = copied ? (ssize_t)copied : n;
+                break;
+            }
+            copied += (size_t)n;
+            if (copied >= target || total == 0 || peek) {
+                ret = (ssize_t)copied;
+                break;
+            }
+            continue;
+        }
+        unsigned shut = sxp_sk_shutdown(p, f, &ti);
+        if (copied) {
+            if (nonblock || pending_error(p, f) || ti.state == SYNACK_CLOSED || (shut & SXP_RCV_SHUT)) {
+                ret = (ssize_t)copied;
+                break;
+            }
+        } else {
+            if (pending_error(p, f)) {
+                ret = -take_error(p, f);
+                break;
+            }
+            if (shut & SXP_RCV_SHUT) {
+                ret = 0;
+                break;
+            }
+            if (ti.state == SYNACK_CLOSED) {
+                ret = sxp_had_conn(p, f) ? 0 : -ENOTCONN;
+                break;
+            }
+            if (nonblock) {
+                ret = -EAGAIN;
+                break;
+            }
+        }
+        sxp_wait(p, &w);
+    }
+    sxp_wait_end(p, &w);
+    sxp_file_release(f);
+    return ret;
+}
+
+static bool can_send(synack_state s)
+{
+    return s == SYNACK_ESTABLISHED || s == SYNACK_CLOSE_WAIT;
+}
+
+/* sk_stream_error: a pending error wins over EPIPE. No SIGPIPE is raised:
+ * a library must not kill its host (MSG_NOSIGNAL is always in effect). */
+static ssize_t stream_error(struct sxp *p, struct sxp_file *f, int err)
+{
+    if (err == EPIPE) {
+        int e = take_error(p, f);
+        if (e)
+            return -e;
+    }
+    return -err;
+}
+
+/* Linux tcp_sendmsg_locked, for a socket already looked up; lock held. */
+static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *iov, int iovcnt, int flags)
+{
+    size_t total;
+    int e = iov_total(iov, iovcnt, &total);
+    if (e)
+        return -e;
+    if (flags & MSG_OOB)
+        return -EOPNOTSUPP; /* urgent data is not supported */
+    bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    size_t copied = 0;
+    ssize_t ret = 0;
+    struct sxp_waiter w;
+    sxp_wait_begin(p, &w, SYNACK_TIME_NEVER);
+    f->refs++;
+    synack_tcp_info ti;
+    for (;;) { /* sk_stream_wait_connect */
+        if (f->closed) {
+            ret = -EBADF;
+            goto out;
+        }
+        synack_tcp_info_get(p->st, f->h, &ti);
+        if (can_send(ti.state))
+            break;
+        if (pending_error(p, f)) {
+            ret = -take_error(p, f);
+            goto out;
+        }
+        if (ti.state != SYNACK_SYN_SENT && ti.state != SYNACK_SYN_RECEIVED) {
+            ret = stream_error(p, f, EPIPE);
+            goto out;
+        }
+        if (nonblock) {
+            ret = -EAGAIN;
+            goto out;
+        }
+        sxp_wait(p, &w);
+    }
+    for (;;) {
+        if (f->closed) {
+            ret = copied ? (ssize_t)copied : -EBADF;
+            goto out;
+        }
+        synack_tcp_info_get(p->st, f->h, &ti);
+        if (pending_error(p, f) || (sxp_sk_shutdown(p, f, &ti) & SXP_SEND_SHUT) || !can_send(ti.state)) {
+            ret = copied ? (ssize_t)copied : stream_error(p, f, EPIPE);
+            goto out;
+        }
+        if (copied == total) {
+            ret = (ssize_t)copied;
+            goto out;
+        }
+        uint8_t *b;
+        size_t l;
+        iov_at(iov, iovcnt, copied, &b, &l);
+        long n = synack_send(p->st, f->h, b, l);
+        if (n > 0) {
+            copied += (size_t)n;
+            continue;
+        }
+        if (n != -EAGAIN) {
+            ret = copied ? (ssize_t)copied : stream_error(p, f, (int)-n);
+            goto out;
+        }
+        if (nonblock) {
+            ret = copied ? (ssize_t)copied : -EAGAIN;
+            goto out;
+        }
+        sxp_wait(p, &w);
+    }
+out:
+    sxp_wait_end(p, &w);
+    sxp_file_release(f);
+    return ret;
+}
+
+ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags)
+{
+    if (!msg)
+        return sxp_fail(EFAULT);
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    ssize_t r = sock_recv(p, f, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    if (r < 0)
+        return fail_unlock(p, (int)-r);
+    msg->msg_namelen = 0; /* TCP reports no source address */
+    msg->msg_controllen = 0;
+    msg->msg_flags = 0;
+    sxp_unlock(p);
+    return r;
+}
+
+ssize_t sxp_sendmsg(struct sxp *p, int fd, const struct msghdr *msg, int flags)
+{
+    if (!msg)
+        return sxp_fail(EFAULT);
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    /* A destination address on a TCP socket is ignored, as Linux does. */
+    ssize_t r = sock_send(p, f, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    if (r < 0)
+        return fail_unlock(p, (int)-r);
+    sxp_unlock(p);
+    return r;
+}
+
+ssize_t sxp_readv(struct sxp *p, int fd, const struct iovec *iov, int iovcnt)
+{
+    sxp_lock(p);
+    struct sxp_file *f = sxp_file_get(p, fd);
+    if (!f) {
+        sxp_unlock_quiet(p);
+        return readv(fd, iov, iovcnt); /* a host descriptor (a pipe, say) */
+    }
+    if (f->kind != SXF_SOCK)
+        return fail_unlock(p, EINVAL);
+    ssize_t r = sock_recv(p, f, iov, iovcnt, 0);
+    if (r < 0)
+        return fail_unlock(p, (int)-r);
+    sxp_unlock(p);
+    return r;
+}
+
+ssize_t sxp_writev(struct sxp *p, int fd, const struct iovec *iov, int iovcnt)
+{
+    sxp_lock(p);
+    struct sxp_file *f = sxp_file_get(p, fd);
+    if (!f) {
+        sxp_unlock_quiet(p);
+        return writev(fd, iov, iovcnt);
+    }
+    if (f->kind != SXF_SOCK)
+        return fail_unlock(p, EINVAL);
+    ssize_t r = sock_send(p, f, iov, iovcnt, 0);
+    if (r < 0)
+        return fail_unlock(p, (int)-r);
+    sxp_unlock(p);
+    return r;
+}
+
+ssize_t sxp_read(struct sxp *p, int fd, void *buf, size_t n)
+{
+    struct iovec v = {.iov_base = buf, .iov_len = n};
+    return sxp_readv(p, fd, &v, 1);
+}
+
+ssize_t sxp_write(struct sxp *p, int fd, const void *buf, size_t n)
+{
+    struct iovec v = {.iov_base = (void *)buf, .iov_len = n};
+    return sxp_writev(p, fd, &v, 1);
+}

@@ -1,0 +1,286 @@
+/* getsockopt, setsockopt, fcntl and ioctl, with Linux's lengths, units and
+ * errno (net/core/sock.c sk_setsockopt/sk_getsockopt, net/ipv4/tcp.c
+ * do_tcp_setsockopt/do_tcp_getsockopt, tcp_ioctl). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "internal.h"
+
+/* Linux's defaults for net.core.{r,w}mem_max and the floors of
+ * SOCK_MIN_RCVBUF / SOCK_MIN_SNDBUF on x86-64 (2048 + sk_buff, doubled for
+ * the send side). setsockopt stores twice what it is given, for the
+ * kernel's bookkeeping overhead, and getsockopt reports that. */
+#define RMEM_MAX 212992
+#define WMEM_MAX 212992
+#define SOCK_MIN_RCVBUF 2304
+#define SOCK_MIN_SNDBUF 4608
+#define TCP_CA_NAME_MAX 16
+
+static int fail_unlock(struct sxp *p, int err)
+{
+    sxp_unlock(p);
+    return sxp_fail(err);
+}
+
+static const struct {
+    int level, name;
+    synack_opt opt;
+} int_opts[] = {
+    {SOL_SOCKET, SO_KEEPALIVE, SYNACK_OPT_KEEPALIVE},
+    {SOL_SOCKET, SO_REUSEADDR, SYNACK_OPT_REUSEADDR},
+    {IPPROTO_TCP, TCP_NODELAY, SYNACK_OPT_NODELAY},
+    {IPPROTO_TCP, TCP_CORK, SYNACK_OPT_CORK},
+    {IPPROTO_TCP, TCP_MAXSEG, SYNACK_OPT_MAXSEG},
+    {IPPROTO_TCP, TCP_KEEPIDLE, SYNACK_OPT_KEEPIDLE},
+    {IPPROTO_TCP, TCP_KEEPINTVL, SYNACK_OPT_KEEPINTVL},
+    {IPPROTO_TCP, TCP_KEEPCNT, SYNACK_OPT_KEEPCNT},
+    {IPPROTO_TCP, TCP_USER_TIMEOUT, SYNACK_OPT_USER_TIMEOUT},
+    {IPPROTO_TCP, TCP_QUICKACK, SYNACK_OPT_QUICKACK},
+};
+
+static bool find_int_opt(int level, int name, synack_opt *out)
+{
+    for (size_t i = 0; i < sizeof int_opts / sizeof int_opts[0]; i++)
+        if (int_opts[i].level == level && int_opts[i].name == name) {
+            *out = int_opts[i].opt;
+            return true;
+        }
+    return false;
+}
+
+static const char *const cc_names[] = {[SYNACK_CC_CUBIC] = "cubic", [SYNACK_CC_NEWRENO] = "reno"};
+
+static int set_buf(struct sxp *p, struct sxp_file *f, bool rcv, int val)
+{
+    uint32_t v = (uint32_t)val; /* Linux compares as u32: -1 means "the maximum" */
+    uint32_t max = rcv ? RMEM_MAX : WMEM_MAX;
+    if (v > max)
+        v = max;
+    uint32_t reported = 2 * v;
+    uint32_t floor = rcv ? SOCK_MIN_RCVBUF : SOCK_MIN_SNDBUF;
+    if (reported < floor)
+        reported = floor;
+    /* Half of what Linux reports is what it lets data use; the stack's
+     * buffer holds data only. A connection keeps the buffer it has (the
+     * stack cannot resize one), as Linux keeps what is queued. */
+    int r = synack_setopt(p->st, f->h, rcv ? SYNACK_OPT_RCVBUF : SYNACK_OPT_SNDBUF, (int)(reported / 2));
+    if (r < 0 && r != -EISCONN)
+        return -r;
+    if (rcv)
+        f->rcvbuf = (int)reported;
+    else
+        f->sndbuf = (int)reported;
+    return 0;
+}
+
+int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, socklen_t len)
+{
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+        if (!val || (int)len < 1)
+            return fail_unlock(p, EINVAL);
+        char want[TCP_CA_NAME_MAX];
+        size_t n = len < sizeof want - 1 ? len : sizeof want - 1;
+        memcpy(want, val, n);
+        want[n] = 0;
+        for (int i = 0; i < (int)(sizeof cc_names / sizeof cc_names[0]); i++)
+            if (!strcmp(want, cc_names[i])) {
+                synack_setopt(p->st, f->h, SYNACK_OPT_CONGESTION, i);
+                sxp_unlock(p);
+                return 0;
+            }
+        return fail_unlock(p, ENOENT);
+    }
+    if (level == SOL_SOCKET && name == SO_LINGER) {
+        if (!val || len < (socklen_t)sizeof(struct linger))
+            return fail_unlock(p, EINVAL);
+        struct linger l;
+        memcpy(&l, val, sizeof l);
+        f->linger_on = l.l_onoff != 0;
+        f->linger_sec = l.l_linger < 0 ? 0 : l.l_linger;
+        synack_setopt(p->st, f->h, SYNACK_OPT_LINGER, f->linger_on ? f->linger_sec : -1);
+        sxp_unlock(p);
+        return 0;
+    }
+    if (level != SOL_SOCKET && level != IPPROTO_TCP)
+        return fail_unlock(p, ENOPROTOOPT);
+    synack_opt o;
+    bool is_buf = level == SOL_SOCKET && (name == SO_RCVBUF || name == SO_SNDBUF);
+    if (!is_buf && !find_int_opt(level, name, &o))
+        return fail_unlock(p, ENOPROTOOPT);
+    if (!val || len < (socklen_t)sizeof(int))
+        return fail_unlock(p, EINVAL);
+    int v;
+    memcpy(&v, val, sizeof v);
+    if (is_buf) {
+        int r = set_buf(p, f, name == SO_RCVBUF, v);
+        if (r)
+            return fail_unlock(p, r);
+        sxp_unlock(p);
+        return 0;
+    }
+    int r = synack_setopt(p->st, f->h, o, v);
+    if (r < 0)
+        return fail_unlock(p, -r);
+    sxp_unlock(p);
+    return 0;
+}
+
+static int put(void *val, socklen_t *len, const void *src, size_t n)
+{
+    if (!len)
+        return EFAULT;
+    if ((int)*len < 0)
+        return EINVAL;
+    size_t m = *len < n ? *len : n;
+    if (m && !val)
+        return EFAULT;
+    memcpy(val, src, m);
+    *len = (socklen_t)m;
+    return 0;
+}
+
+int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, socklen_t *len)
+{
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    int v = 0, r = 0;
+    synack_opt o;
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_ERROR: {
+            int e = synack_sock_error(p->st, f->h);
+            v = e < 0 ? -e : e;
+            break;
+        }
+        case SO_TYPE: v = SOCK_STREAM; break;
+        case SO_DOMAIN: v = AF_INET; break;
+        case SO_PROTOCOL: v = IPPROTO_TCP; break;
+        case SO_ACCEPTCONN: v = f->listening; break;
+        case SO_RCVBUF:
+        case SO_SNDBUF: {
+            int set = name == SO_RCVBUF ? f->rcvbuf : f->sndbuf;
+            if (set) {
+                v = set;
+            } else {
+                r = synack_getopt(p->st, f->h, name == SO_RCVBUF ? SYNACK_OPT_RCVBUF : SYNACK_OPT_SNDBUF, &v);
+            }
+            break;
+        }
+        case SO_LINGER: {
+            struct linger l = {.l_onoff = f->linger_on, .l_linger = f->linger_sec};
+            r = put(val, len, &l, sizeof l);
+            if (r)
+                return fail_unlock(p, r);
+            sxp_unlock(p);
+            return 0;
+        }
+        default:
+            if (!find_int_opt(level, name, &o))
+                return fail_unlock(p, ENOPROTOOPT);
+            r = synack_getopt(p->st, f->h, o, &v);
+        }
+    } else if (level == IPPROTO_TCP) {
+        if (name == TCP_CONGESTION) {
+            int cc = 0;
+            synack_getopt(p->st, f->h, SYNACK_OPT_CONGESTION, &cc);
+            char name_buf[TCP_CA_NAME_MAX] = {0};
+            if (cc >= 0 && cc < (int)(sizeof cc_names / sizeof cc_names[0]))
+                strcpy(name_buf, cc_names[cc]);
+            r = put(val, len, name_buf, sizeof name_buf);
+            if (r)
+                return fail_unlock(p, r);
+            sxp_unlock(p);
+            return 0;
+        }
+        if (!find_int_opt(level, name, &o))
+            return fail_unlock(p, ENOPROTOOPT);
+        r = synack_getopt(p->st, f->h, o, &v);
+    } else {
+        return fail_unlock(p, ENOPROTOOPT);
+    }
+    if (r < 0)
+        return fail_unlock(p, -r);
+    r = put(val, len, &v, sizeof v);
+    if (r)
+        return fail_unlock(p, r);
+    sxp_unlock(p);
+    return 0;
+}
+
+int sxp_fcntl(struct sxp *p, int fd, int cmd, long arg)
+{
+    sxp_lock(p);
+    struct sxp_file *f = sxp_file_get(p, fd);
+    if (!f) {
+        sxp_unlock_quiet(p);
+        return fcntl(fd, cmd, arg);
+    }
+    int r = 0;
+    switch (cmd) {
+    case F_GETFL:
+        r = O_RDWR | (f->nonblock ? O_NONBLOCK : 0);
+        break;
+    case F_SETFL:
+        f->nonblock = (arg & O_NONBLOCK) != 0;
+        break;
+    case F_GETFD:
+    case F_SETFD:
+        r = fcntl(f->fd, cmd, arg); /* close-on-exec lives on the host descriptor */
+        break;
+    default:
+        return fail_unlock(p, EINVAL);
+    }
+    sxp_unlock(p);
+    return r;
+}
+
+int sxp_ioctl(struct sxp *p, int fd, unsigned long req, void *arg)
+{
+    sxp_lock(p);
+    struct sxp_file *f = sxp_file_get(p, fd);
+    if (!f) {
+        sxp_unlock_quiet(p);
+        return ioctl(fd, req, arg);
+    }
+    if (f->kind != SXF_SOCK)
+        return fail_unlock(p, ENOTTY);
+    if (req == FIONBIO) {
+        if (!arg)
+            return fail_unlock(p, EFAULT);
+        f->nonblock = *(int *)arg != 0;
+        sxp_unlock(p);
+        return 0;
+    }
+    if (req != SIOCINQ && req != SIOCOUTQ && req != SIOCOUTQNSD)
+        return fail_unlock(p, ENOTTY);
+    if (!arg)
+        return fail_unlock(p, EFAULT);
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
+    /* Linux tcp_ioctl: a listener has no queues to report. */
+    if (ti.state == SYNACK_LISTEN)
+        return fail_unlock(p, EINVAL);
+    int v;
+    if (req == SIOCINQ)
+        v = (ti.state == SYNACK_SYN_SENT || ti.state == SYNACK_SYN_RECEIVED) ? 0 : (int)ti.unread;
+    else if (req == SIOCOUTQ)
+        v = (int)ti.snd_queued;
+    else
+        v = (int)ti.unsent;
+    *(int *)arg = v;
+    sxp_unlock_quiet(p);
+    return 0;
+}

@@ -1,0 +1,81 @@
+/* The POSIX socket layer: Linux's socket calls, semantics and errno on top
+ * of the public API (include/synack.h).
+ *
+ * One `struct sxp` is one stack with one IP interface whose link is a queue
+ * of outbound datagrams, a virtual clock, and a descriptor table keyed by
+ * real host descriptors (an eventfd stands behind every socket). Every call
+ * returns what libc would and sets errno; blocking calls sleep on a
+ * condition variable until the driver (sxp_advance, sxp_input, or any call
+ * on another thread) changes something they wait for. See packetdrill.h for
+ * the time contract. Internal to src/posix. */
+#ifndef SYNACK_POSIX_POSIX_H
+#define SYNACK_POSIX_POSIX_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "synack.h"
+
+struct sxp_config {
+    uint32_t local_ip;   /* host order */
+    uint32_t gateway_ip; /* informational: every off-link address goes out of the one interface */
+    uint8_t prefix_len;
+    uint32_t mtu;
+    uint64_t seed;
+    int64_t epoch_usecs;  /* virtual clock origin, as gettimeofday reports it */
+    bool recv_nowait;     /* sxp_output never advances the clock */
+    uint64_t recv_wait_usecs;
+};
+void sxp_config_default(struct sxp_config *c);
+
+struct sxp;
+
+struct sxp *sxp_new(const struct sxp_config *c);
+void sxp_free(struct sxp *p);
+synack_stack *sxp_stack(struct sxp *p);
+
+/* ---- driving: time and the wire ---------------------------------------- */
+/* Virtual microseconds since the Unix epoch. */
+int64_t sxp_now(struct sxp *p);
+/* Advances the clock by d microseconds, stopping at every deadline. */
+void sxp_advance(struct sxp *p, uint64_t d);
+/* One raw IP datagram into the stack; 0 or -1/EINVAL. */
+int sxp_input(struct sxp *p, const void *buf, size_t len);
+/* The next datagram the stack sent; see packetdrill.h netdev_receive. */
+int sxp_output(struct sxp *p, void *buf, size_t *len, long long *time_usecs);
+
+/* ---- socket calls (libc conventions) ------------------------------------ */
+int sxp_socket(struct sxp *p, int domain, int type, int protocol);
+int sxp_bind(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t len);
+int sxp_listen(struct sxp *p, int fd, int backlog);
+int sxp_accept(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len);
+int sxp_connect(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags);
+ssize_t sxp_sendmsg(struct sxp *p, int fd, const struct msghdr *msg, int flags);
+ssize_t sxp_read(struct sxp *p, int fd, void *buf, size_t n);
+ssize_t sxp_write(struct sxp *p, int fd, const void *buf, size_t n);
+ssize_t sxp_readv(struct sxp *p, int fd, const struct iovec *iov, int iovcnt);
+ssize_t sxp_writev(struct sxp *p, int fd, const struct iovec *iov, int iovcnt);
+int sxp_shutdown(struct sxp *p, int fd, int how);
+int sxp_close(struct sxp *p, int fd);
+int sxp_fcntl(struct sxp *p, int fd, int cmd, long arg);
+int sxp_ioctl(struct sxp *p, int fd, unsigned long req, void *arg);
+int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, socklen_t *len);
+int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, socklen_t len);
+int sxp_getsockname(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len);
+int sxp_getpeername(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len);
+int sxp_poll(struct sxp *p, struct pollfd *fds, nfds_t n, int timeout_ms);
+int sxp_epoll_create(struct sxp *p, int size);
+int sxp_epoll_ctl(struct sxp *p, int epfd, int op, int fd, struct epoll_event *ev);
+int sxp_epoll_wait(struct sxp *p, int epfd, struct epoll_event *evs, int max, int timeout_ms);
+int sxp_pipe(struct sxp *p, int fds[2]);
+ssize_t sxp_splice(struct sxp *p, int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
+                   unsigned flags);
+
+#endif

@@ -1,0 +1,434 @@
+/* socket, bind, listen, accept, connect, shutdown, close: Linux's rules
+ * (net/ipv4/af_inet.c, inet_connection_sock.c, tcp.c) over the public API. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define EPHEMERAL_LO 32768 /* Linux ip_local_port_range */
+#define EPHEMERAL_HI 60999
+
+static int fail_unlock(struct sxp *p, int err)
+{
+    sxp_unlock(p);
+    return sxp_fail(err);
+}
+
+int sxp_socket(struct sxp *p, int domain, int type, int protocol)
+{
+    int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (domain == AF_INET6)
+        return sxp_fail(EAFNOSUPPORT); /* the stack speaks IPv4 only, so far */
+    if (domain != AF_INET)
+        return sxp_fail(EAFNOSUPPORT);
+    if (base != SOCK_STREAM)
+        return sxp_fail(base == SOCK_DGRAM || base == SOCK_RAW ? EPROTONOSUPPORT : EINVAL);
+    if (protocol != 0 && protocol != IPPROTO_TCP)
+        return sxp_fail(EPROTONOSUPPORT);
+    sxp_lock(p);
+    synack_sock h = synack_socket(p->st);
+    if (h < 0)
+        return fail_unlock(p, -h);
+    struct sxp_file *f = sxp_file_new(p, SXF_SOCK);
+    if (!f) {
+        int e = errno;
+        synack_close(p->st, h);
+        return fail_unlock(p, e == EMFILE ? EMFILE : ENFILE);
+    }
+    f->h = h;
+    f->nonblock = (type & SOCK_NONBLOCK) != 0;
+    f->ss = SS_UNCONN;
+    int fd = f->fd;
+    sxp_unlock(p);
+    return fd;
+}
+
+bool sxp_had_conn(struct sxp *p, struct sxp_file *f)
+{
+    synack_endpoint e;
+    return synack_remote(p->st, f->h, &e) == 0;
+}
+
+unsigned sxp_sk_shutdown(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti)
+{
+    unsigned m = f->shut;
+    switch (ti->state) {
+    case SYNACK_CLOSE_WAIT:
+    case SYNACK_LAST_ACK:
+    case SYNACK_CLOSING:
+    case SYNACK_TIME_WAIT:
+        m |= SXP_RCV_SHUT; /* tcp_fin */
+        break;
+    case SYNACK_CLOSED:
+        if (sxp_had_conn(p, f))
+            m |= SXP_RCV_SHUT | SXP_SEND_SHUT; /* tcp_done */
+        break;
+    default:
+        break;
+    }
+    if (synack_events(p->st, f->h) & SYNACK_EV_RDHUP)
+        m |= SXP_RCV_SHUT;
+    return m;
+}
+
+static const synack_opt carried[] = {
+    SYNACK_OPT_NODELAY,   SYNACK_OPT_CORK,         SYNACK_OPT_MAXSEG,     SYNACK_OPT_KEEPALIVE,
+    SYNACK_OPT_KEEPIDLE,  SYNACK_OPT_KEEPINTVL,    SYNACK_OPT_KEEPCNT,    SYNACK_OPT_USER_TIMEOUT,
+    SYNACK_OPT_CONGESTION, SYNACK_OPT_SNDBUF,      SYNACK_OPT_RCVBUF,     SYNACK_OPT_REUSEADDR,
+    SYNACK_OPT_QUICKACK,
+};
+
+int sxp_sock_reset(struct sxp *p, struct sxp_file *f)
+{
+    synack_endpoint local;
+    bool rebind = f->bound && synack_local(p->st, f->h, &local) == 0;
+    synack_sock h = synack_socket(p->st);
+    if (h < 0)
+        return h;
+    for (size_t i = 0; i < sizeof carried / sizeof carried[0]; i++) {
+        int v;
+        if (carried[i] == SYNACK_OPT_MAXSEG)
+            continue; /* getopt reports the live MSS, not the cap */
+        if (synack_getopt(p->st, f->h, carried[i], &v) == 0)
+            synack_setopt(p->st, h, carried[i], v);
+    }
+    /* Linux tcp_disconnect: a RST to a peer that holds state, then CLOSE. */
+    synack_setopt(p->st, f->h, SYNACK_OPT_LINGER, 0);
+    synack_close(p->st, f->h);
+    f->h = h;
+    f->listening = false;
+    f->shut = 0;
+    f->ss = SS_UNCONN;
+    if (f->linger_on)
+        synack_setopt(p->st, h, SYNACK_OPT_LINGER, f->linger_sec);
+    if (rebind && synack_bind(p->st, h, &local) < 0)
+        f->bound = false;
+    return 0;
+}
+
+static int sin_to_endpoint(const struct sockaddr *addr, synack_endpoint *e)
+{
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+    memset(e, 0, sizeof *e);
+    e->addr = synack_ipv4(ntohl(sin->sin_addr.s_addr));
+    e->port = ntohs(sin->sin_port);
+    return 0;
+}
+
+static void endpoint_to_sin(const synack_endpoint *e, struct sockaddr *addr, socklen_t *len)
+{
+    if (!addr || !len)
+        return;
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(e->port);
+    sin.sin_addr.s_addr = htonl(synack_addr_ipv4(&e->addr));
+    socklen_t n = *len < (socklen_t)sizeof sin ? *len : (socklen_t)sizeof sin;
+    memcpy(addr, &sin, n);
+    *len = sizeof sin; /* the real size, even when truncated */
+}
+
+/* Linux inet_csk_get_port with port 0: a free ephemeral port. */
+static int bind_ephemeral(struct sxp *p, struct sxp_file *f, synack_endpoint *e)
+{
+    int span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+    for (int i = 0; i < span; i++) {
+        uint16_t port = (uint16_t)(EPHEMERAL_LO + (p->next_port - EPHEMERAL_LO + i) % span);
+        e->port = port;
+        int r = synack_bind(p->st, f->h, e);
+        if (r == 0) {
+            p->next_port = (uint16_t)(EPHEMERAL_LO + (port - EPHEMERAL_LO + 1) % span);
+            return 0;
+        }
+        if (r != -EADDRINUSE)
+            return r;
+    }
+    return -EADDRINUSE;
+}
+
+int sxp_bind(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    if (!addr || len < (socklen_t)sizeof(struct sockaddr_in))
+        return fail_unlock(p, EINVAL);
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+    /* Linux inet_bind_sk: AF_UNSPEC is tolerated for INADDR_ANY only. */
+    if (sin->sin_family != AF_INET && (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != INADDR_ANY))
+        return fail_unlock(p, EAFNOSUPPORT);
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
+    if (f->bound || ti.state != SYNACK_CLOSED || sxp_had_conn(p, f))
+        return fail_unlock(p, EINVAL);
+    synack_endpoint e;
+    sin_to_endpoint(addr, &e);
+    int r = e.port ? synack_bind(p->st, f->h, &e) : bind_ephemeral(p, f, &e);
+    if (r < 0)
+        return fail_unlock(p, -r);
+    f->bound = true;
+    sxp_unlock(p);
+    return 0;
+}
+
+int sxp_listen(struct sxp *p, int fd, int backlog)
+{
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
+    /* Linux inet_listen: only an unconnected socket in CLOSE or LISTEN. */
+    if (f->ss != SS_UNCONN || (ti.state != SYNACK_CLOSED && ti.state != SYNACK_LISTEN))
+        return fail_unlock(p, EINVAL);
+    if (ti.state == SYNACK_CLOSED && sxp_had_conn(p, f)) {
+        int r = sxp_sock_reset(p, f);
+        if (r < 0)
+            return fail_unlock(p, -r);
+    }
+    if (backlog > 4096) /* net.core.somaxconn */
+        backlog = 4096;
+    if (!f->bound) { /* Linux binds an unbound listener to an ephemeral port */
+        synack_endpoint e;
+        memset(&e, 0, sizeof e);
+        e.addr.family = SYNACK_AF_INET;
+        int r = bind_ephemeral(p, f, &e);
+        if (r < 0)
+            return fail_unlock(p, -r);
+        f->bound = true;
+    }
+    /* Linux keeps backlog 0 as "one connection may wait"; so does the stack. */
+    int r = synack_listen(p->st, f->h, backlog < 0 ? 0 : backlog);
+    if (r < 0)
+        return fail_unlock(p, -r);
+    f->listening = true;
+    sxp_unlock(p);
+    return 0;
+}
+
+int sxp_accept(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    if (!f->listening)
+        return fail_unlock(p, EINVAL);
+    if (addr && !len)
+        return fail_unlock(p, EFAULT);
+    if (len && (int)*len < 0)
+        return fail_unlock(p, EINVAL);
+    f->refs++;
+    struct sxp_waiter w;
+    sxp_wait_begin(p, &w, SYNACK_TIME_NEVER);
+    synack_endpoint remote;
+    synack_sock h;
+    for (;;) {
+        if (f->closed || !f->listening) {
+            h = -EBADF;
+            if (!f->closed)
+                h = -EINVAL; /* shutdown() stopped the listener */
+            break;
+        }
+        h = synack_accept(p->st, f->h, &remote);
+        if (h != -EAGAIN || f->nonblock)
+            break;
+        sxp_wait(p, &w);
+    }
+    sxp_wait_end(p, &w);
+    sxp_file_release(f);
+    if (h < 0)
+        return fail_unlock(p, -h);
+    struct sxp_file *c = sxp_file_new(p, SXF_SOCK);
+    if (!c) {
+        synack_close(p->st, h);
+        return fail_unlock(p, EMFILE);
+    }
+    c->h = h;
+    c->ss = SS_CONNECTED;
+    c->bound = true;
+    c->sndbuf = f->sndbuf;
+    c->rcvbuf = f->rcvbuf;
+    c->linger_on = f->linger_on;
+    c->linger_sec = f->linger_sec;
+    endpoint_to_sin(&remote, addr, len);
+    int nfd = c->fd;
+    sxp_unlock(p);
+    return nfd;
+}
+
+static bool connecting(synack_state s)
+{
+    return s == SYNACK_SYN_SENT || s == SYNACK_SYN_RECEIVED;
+}
+
+/* Linux __inet_stream_connect, including its answers to a second call. */
+int sxp_connect(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    if (!addr || len < (socklen_t)sizeof(sa_family_t))
+        return fail_unlock(p, EINVAL);
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
+    if (addr->sa_family == AF_UNSPEC) {
+        /* tcp_disconnect: abort whatever is there, be unconnected again */
+        if (ti.state != SYNACK_CLOSED || sxp_had_conn(p, f)) {
+            int r = sxp_sock_reset(p, f);
+            if (r < 0)
+                return fail_unlock(p, -r);
+        }
+        f->ss = SS_UNCONN;
+        sxp_unlock(p);
+        return 0;
+    }
+    int r;
+    switch (f->ss) {
+    case SS_CONNECTED:
+        return fail_unlock(p, EISCONN);
+    case SS_CONNECTING:
+        r = -EALREADY;
+        break;
+    case SS_UNCONN:
+    default:
+        if (ti.state != SYNACK_CLOSED)
+            return fail_unlock(p, EISCONN);
+        if (len < (socklen_t)sizeof(struct sockaddr_in))
+            return fail_unlock(p, EINVAL);
+        if (addr->sa_family != AF_INET)
+            return fail_unlock(p, EAFNOSUPPORT);
+        if (sxp_had_conn(p, f) && (r = sxp_sock_reset(p, f)) < 0)
+            return fail_unlock(p, -r);
+        synack_endpoint e;
+        sin_to_endpoint(addr, &e);
+        r = synack_connect(p->st, f->h, &e);
+        if (r != -EINPROGRESS && r < 0)
+            return fail_unlock(p, -r);
+        f->ss = SS_CONNECTING;
+        f->bound = true;
+        r = -EINPROGRESS;
+        break;
+    }
+    synack_tcp_info_get(p->st, f->h, &ti);
+    if (connecting(ti.state)) {
+        if (f->nonblock)
+            return fail_unlock(p, -r);
+        f->refs++;
+        struct sxp_waiter w;
+        sxp_wait_begin(p, &w, SYNACK_TIME_NEVER);
+        while (!f->closed && synack_tcp_info_get(p->st, f->h, &ti) == 0 && connecting(ti.state))
+            sxp_wait(p, &w);
+        sxp_wait_end(p, &w);
+        bool gone = f->closed;
+        sxp_file_release(f);
+        if (gone)
+            return fail_unlock(p, EBADF);
+    }
+    if (ti.state == SYNACK_CLOSED) {
+        int e = -synack_sock_error(p->st, f->h);
+        f->ss = SS_UNCONN;
+        return fail_unlock(p, e > 0 ? e : ECONNABORTED);
+    }
+    f->ss = SS_CONNECTED;
+    sxp_unlock(p);
+    return 0;
+}
+
+/* Linux inet_shutdown. */
+int sxp_shutdown(struct sxp *p, int fd, int how)
+{
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    if (how < SHUT_RD || how > SHUT_RDWR)
+        return fail_unlock(p, EINVAL);
+    unsigned mask = (unsigned)how + 1; /* SHUT_RD -> RCV, SHUT_WR -> SEND */
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
+    if (f->ss == SS_CONNECTING && !connecting(ti.state) && ti.state != SYNACK_CLOSED)
+        f->ss = SS_CONNECTED;
+    int r = 0;
+    switch (ti.state) {
+    case SYNACK_CLOSED:
+        r = -ENOTCONN;
+        f->shut |= mask; /* Linux records it all the same */
+        break;
+    case SYNACK_LISTEN:
+        if (!(mask & SXP_RCV_SHUT))
+            break;
+        /* shutdown(SHUT_RD) stops a listener (tcp_disconnect) */
+        r = sxp_sock_reset(p, f);
+        break;
+    case SYNACK_SYN_SENT:
+        r = sxp_sock_reset(p, f);
+        break;
+    default:
+        f->shut |= mask;
+        r = synack_shutdown(p->st, f->h, how);
+        break;
+    }
+    if (r < 0)
+        return fail_unlock(p, -r);
+    sxp_unlock(p);
+    return 0;
+}
+
+int sxp_close(struct sxp *p, int fd)
+{
+    sxp_lock(p);
+    struct sxp_file *f = sxp_file_get(p, fd);
+    if (!f) {
+        sxp_unlock_quiet(p);
+        return close(fd); /* not ours: the host's */
+    }
+    sxp_file_drop(p, f, false);
+    sxp_unlock(p);
+    return 0;
+}
+
+static int name_of(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len, bool peer)
+{
+    int err;
+    sxp_lock(p);
+    struct sxp_file *f = sxp_sock_get(p, fd, &err);
+    if (!f)
+        return fail_unlock(p, err);
+    if (!addr || !len)
+        return fail_unlock(p, EFAULT);
+    synack_endpoint e;
+    int r = peer ? synack_remote(p->st, f->h, &e) : synack_local(p->st, f->h, &e);
+    if (r < 0)
+        return fail_unlock(p, -r);
+    if (peer && f->ss != SS_CONNECTED) {
+        synack_tcp_info ti;
+        synack_tcp_info_get(p->st, f->h, &ti);
+        if (ti.state != SYNACK_ESTABLISHED && ti.state != SYNACK_CLOSE_WAIT)
+            return fail_unlock(p, ENOTCONN);
+    }
+    endpoint_to_sin(&e, addr, len);
+    sxp_unlock_quiet(p);
+    return 0;
+}
+
+int sxp_getsockname(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return name_of(p, fd, addr, len, false);
+}
+
+int sxp_getpeername(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return name_of(p, fd, addr, len, true);
+}
