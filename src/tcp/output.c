@@ -373,9 +373,10 @@ ack_only:
      * (40 ms as Linux), but acknowledge at least every second full-sized
      * segment, and at once when told to (FIN, out of order, a hole filled). */
     uint32_t rmss = tcb->rcv_mss ? tcb->rcv_mss : tcb->mss_local;
-    if ((tcb->flags & TCB_ACK_NOW) || tcb->o.quickack || (tcb->quick && !tcb->pingpong) ||
+    if ((tcb->flags & TCB_ACK_NOW) || (tcb->quick && !tcb->pingpong) ||
         tcb->rcv_nxt - tcb->rcv_acked > rmss ||
-        (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2)) {
+        (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2 &&
+         tcb->state != TCP_CLOSE_WAIT)) {
         tcp_send_ack(ctx, tcb);
         return;
     }

@@ -109,13 +109,17 @@ static void test_rfc9293_3_6_fin_wait_1_closing_time_wait(void **state)
 }
 
 /* RFC 9293 §3.6: passive close: the peer's FIN -> CLOSE_WAIT (EOF to the
- * reader), our FIN -> LAST_ACK, its ACK -> CLOSED. */
+ * reader), our FIN -> LAST_ACK, its ACK -> CLOSED. The ACK of the FIN
+ * waits the delayed-ACK time, as Linux's does (tcp_fin enters pingpong
+ * mode; RFC 1122 §4.2.3.2 allows it). */
 static void test_rfc9293_3_6_close_wait_last_ack_closed(void **state)
 {
     (void)state;
     struct conn c;
     conn_open(&c, NULL, PEER_ISN);
     inject_at(&c, A_ | F_, c.peer, c.ours, NULL, 0);
+    expect_none(&c.h);
+    h_advance(&c.h, SYNACK_MS(40));
     expect_seg(&c.h, A_, c.ours, c.peer + 1);
     assert_int_equal(state_of(&c.h, c.s), SYNACK_CLOSE_WAIT);
     assert_true(synack_events(c.h.s, c.s) & SYNACK_EV_RDHUP);
@@ -364,6 +368,22 @@ static void test_rfc9293_3_6_simultaneous_close_two_stacks(void **state)
     sim_free(&p.sim);
 }
 
+/* Linux: when the application closes within the delayed-ACK time of the
+ * peer's FIN, our FIN carries the ACK and no bare ACK goes before it. */
+static void test_linux_fin_carries_delayed_ack_of_fin(void **state)
+{
+    (void)state;
+    struct conn c;
+    conn_open(&c, NULL, PEER_ISN);
+    inject_at(&c, A_ | F_, c.peer, c.ours, NULL, 0);
+    expect_none(&c.h);
+    h_advance(&c.h, SYNACK_MS(5));
+    assert_int_equal(synack_close(c.h.s, c.s), 0);
+    expect_seg(&c.h, A_ | F_, c.ours, c.peer + 1);
+    expect_none(&c.h);
+    h_free(&c.h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_rfc9293_3_10_7_4_fin_wait_1_fin_and_ack_to_time_wait),
         cmocka_unit_test(test_rfc9293_3_6_fin_wait_1_closing_time_wait),
         cmocka_unit_test(test_rfc9293_3_6_close_wait_last_ack_closed),
+        cmocka_unit_test(test_linux_fin_carries_delayed_ack_of_fin),
         cmocka_unit_test(test_rfc9293_time_wait_lasts_2msl_default_60s),
         cmocka_unit_test(test_rfc9293_time_wait_length_configurable),
         cmocka_unit_test(test_rfc9293_time_wait_retransmitted_fin_reacked_restarts_timer),
