@@ -373,7 +373,9 @@ ack_only:
      * (40 ms as Linux), but acknowledge at least every second full-sized
      * segment, and at once when told to (FIN, out of order, a hole filled). */
     uint32_t rmss = tcb->rcv_mss ? tcb->rcv_mss : tcb->mss_local;
-    if ((tcb->flags & TCB_ACK_NOW) || (tcb->quick && !tcb->pingpong) ||
+    /* Linux's delayed-ACK time (ato) is zero until the first data arrives:
+     * an ACK owed before then (a bare FIN, say) goes at once. */
+    if ((tcb->flags & TCB_ACK_NOW) || (tcb->quick && !tcb->pingpong) || !(tcb->flags & TCB_DATA_RCVD) ||
         tcb->rcv_nxt - tcb->rcv_acked > rmss ||
         (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2 &&
          tcb->state != TCP_CLOSE_WAIT)) {
