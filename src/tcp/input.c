@@ -357,7 +357,7 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
         /* Nobody will read it: Linux resets rather than ACK data into the
          * void (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). */
         ctx->st->tcp_abort_on_data++;
-        tcp_send_rst(ctx, &tcb->t, tcb->snd_nxt, tcb->rcv_nxt, true);
+        tcp_send_conn_rst(ctx, tcb);
         tcp_enter_closed(ctx, tcb, -ECONNRESET, "rcv data after close()");
         return TCP_FREE;
     }
@@ -424,6 +424,7 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
     /* eighth: the FIN */
     tcb->rcv_nxt += 1;
     tcb->flags |= TCB_FIN_RCVD | TCB_ACK_PENDING;
+    tcb->flags &= ~TCB_DSACK; /* Linux tcp_fin resets the SACK state */
     switch (tcb->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:

@@ -160,6 +160,11 @@ void tcp_send_challenge_ack(struct tcp_ctx *ctx, struct tcb *tcb)
     tcp_send_ack(ctx, tcb);
 }
 
+void tcp_send_conn_rst(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    tcp_emit(ctx, tcb, WIRE_TCP_RST | WIRE_TCP_ACK, tcb->snd_nxt, 0, 0);
+}
+
 void tcp_send_rst(struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t seq, uint32_t ack, bool with_ack)
 {
     struct wire_tcp h;
