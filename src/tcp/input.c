@@ -394,6 +394,12 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
         tcp_enter_quickack(tcb);
         return TCP_KEEP;
     }
+    if (len && tcb->ooo.n && seq_lt(tcb->ooo.r[0].start, seq + len)) {
+        /* in-order data over what was held out of order: a duplicate, the
+         * first piece of which RFC 2883 reports */
+        const struct tcp_range *r = &tcb->ooo.r[0];
+        note_dsack(tcb, seq_max(r->start, seq), seq_min(r->end, seq + len));
+    }
     if (len) {
         uint32_t took = ring_write(&tcb->rcv, data, len);
         tcb->rcv_nxt += took;
