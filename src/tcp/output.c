@@ -269,7 +269,7 @@ static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
  * unless TCP_NODELAY; TCP_CORK holds every partial segment. */
 static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fin)
 {
-    if (n >= mss || fin)
+    if (n >= mss || fin || (tcb->flags & TCB_PUSH_ONCE))
         return false;
     if (tcb->o.cork)
         return true;
@@ -367,6 +367,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
         tcb->flags |= TCB_PERSIST;
         tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
     }
+    tcb->flags &= ~TCB_PUSH_ONCE;
     if (tcb->o.keepalive && tcb->t_keep == TCP_TIME_NEVER)
         tcp_keepalive_arm(ctx, tcb);
     if (sent && !(tcb->flags & TCB_ACK_PENDING))

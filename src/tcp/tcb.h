@@ -117,6 +117,7 @@ struct tcp_ctx {
 #define TCB_ACK_NOW 0x4000u    /* the owed ACK must not be delayed */
 #define TCB_FIN_OOO 0x8000u    /* the peer's FIN arrived out of order, at fin_seq */
 #define TCB_DSACK 0x10000u     /* the next ACK reports dsack_start..end (RFC 2883) */
+#define TCB_PUSH_ONCE 0x40000u /* the next output pass ignores Nagle and cork (Linux TCP_NAGLE_PUSH) */
 #define TCB_DATA_RCVD 0x20000u /* some data has arrived (Linux quick-ACK mode starts then) */
 
 /* Congestion states, named as in Linux (tcp_ca_state). */
