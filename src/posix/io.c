@@ -120,7 +120,8 @@ static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *
                 break;
             }
             copied += (size_t)n;
-            if (copied >= target || total == 0 || peek) {
+            /* Linux copies on while data waits, across iovecs */
+            if (copied == total || peek) {
                 ret = (ssize_t)copied;
                 break;
             }
@@ -128,7 +129,7 @@ static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *
         }
         unsigned shut = sxp_sk_shutdown(p, f, &ti);
         if (copied) {
-            if (nonblock || pending_error(p, f) || ti.state == SYNACK_CLOSED || (shut & SXP_RCV_SHUT)) {
+            if (copied >= target || nonblock || pending_error(p, f) || ti.state == SYNACK_CLOSED || (shut & SXP_RCV_SHUT)) {
                 ret = (ssize_t)copied;
                 break;
             }
