@@ -51,6 +51,7 @@ struct sxp_pkt {
 struct sxp_waiter {
     synack_time deadline; /* stack clock, SYNACK_TIME_NEVER for none */
     bool kicked;
+    bool slept;
     struct sxp_waiter *next;
 };
 

@@ -48,7 +48,7 @@ static void finish(struct job *j, long r)
 {
     j->ret = r;
     j->err = r < 0 ? errno : 0;
-    j->t_done = sxp_now(j->p);
+    j->t_done = sxp_clock(j->p);
     atomic_store(&j->done, 1);
 }
 
@@ -105,7 +105,7 @@ static void read_blocks_until_data(void **state)
     run_for(&pr, 5000);
     assert_int_equal(atomic_load(&j.done), 0); /* nothing arrived: still asleep */
     assert_int_equal(sxp_write(pr.a, a, "wake", 4), 4);
-    int64_t t_send = sxp_now(pr.b);
+    int64_t t_send = sxp_clock(pr.b);
     pump(&pr);
     pthread_join(t, NULL);
     assert_int_equal(j.ret, 4);
@@ -163,7 +163,7 @@ static void poll_times_out_in_virtual_time(void **state)
     int a, b;
     connect_pair(&pr, 103, &a, &b, NULL);
     struct job j = {.p = pr.b, .fd = b};
-    int64_t start = sxp_now(pr.b);
+    int64_t start = sxp_clock(pr.b);
     pthread_t t;
     pthread_create(&t, NULL, do_poll, &j);
     wait_blocked(pr.b, 1);
