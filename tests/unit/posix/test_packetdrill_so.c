@@ -74,7 +74,8 @@ static size_t build(uint8_t *buf, uint16_t sport, uint16_t dport, uint32_t seq, 
     uint8_t *tcp = buf + 20;
     int hl = wire_tcp_emit(tcp, 1500, &h);
     assert_true(hl > 0);
-    memcpy(tcp + hl, data, len);
+    if (len)
+        memcpy(tcp + hl, data, len);
     size_t seglen = (size_t)hl + len;
     wire_tcp_set_csum_ipv4(tcp, seglen, REMOTE, LOCAL);
     struct wire_ipv4 ip = {.ttl = 64, .proto = WIRE_IPPROTO_TCP, .src = REMOTE, .dst = LOCAL, .df = true};
