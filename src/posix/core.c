@@ -50,10 +50,31 @@ static int link_transmit(void *ctx, const uint8_t *frame, size_t len)
     return 0;
 }
 
+/* Counts, per socket, the wakeups Linux would deliver: new bytes or FIN
+ * (rcv_nxt moves), a state change, an error, room after a send found none,
+ * and anything on a listener. Edge-triggered epoll reports on these. */
 static void on_event(void *ctx, synack_sock h, unsigned events)
 {
     struct sxp *p = ctx;
     p->changed = true;
+    for (int fd = 0; fd < p->n_files; fd++) {
+        struct sxp_file *f = p->files[fd];
+        if (!f || f->kind != SXF_SOCK || f->h != h)
+            continue;
+        synack_tcp_info ti;
+        if (synack_tcp_info_get(p->st, h, &ti) < 0)
+            return;
+        bool wake = f->listening || (events & SYNACK_EV_ERR) || ti.rcv_nxt != f->last_rcv_nxt ||
+                    (int)ti.state != f->last_state;
+        if (f->nospace && (events & SYNACK_EV_OUT)) {
+            f->nospace = false;
+            wake = true;
+        }
+        f->last_rcv_nxt = ti.rcv_nxt;
+        f->last_state = (int)ti.state;
+        f->wakeups += wake;
+        return;
+    }
 }
 
 struct sxp *sxp_new(const struct sxp_config *c)

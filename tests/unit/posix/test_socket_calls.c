@@ -378,7 +378,16 @@ static void epoll_calls(void **state)
     assert_int_equal(sxp_epoll_wait(pr.b, ep, out, 4, 0), 1);
     assert_int_equal(out[0].events, EPOLLIN);
     assert_int_equal(out[0].data.u32, 42);
-    /* edge-triggered: no new edge, no report */
+    /* edge-triggered: no new wakeup, no report */
+    assert_int_equal(sxp_epoll_wait(pr.b, ep, out, 4, 0), 0);
+    /* new data is a new wakeup even though the socket was never drained
+     * (google/net/tcp/epoll/epoll_in_edge.pkt) */
+    assert_int_equal(sxp_write(pr.a, a, "r", 1), 1);
+    pump(&pr);
+    assert_int_equal(sxp_epoll_wait(pr.b, ep, out, 4, 0), 1);
+    assert_int_equal(out[0].events, EPOLLIN);
+    char rb[1];
+    assert_int_equal(sxp_read(pr.b, b, rb, 1), 1); /* reading is no wakeup */
     assert_int_equal(sxp_epoll_wait(pr.b, ep, out, 4, 0), 0);
     ev.events = EPOLLIN; /* level-triggered reports while data waits */
     assert_int_equal(sxp_epoll_ctl(pr.b, ep, EPOLL_CTL_MOD, b, &ev), 0);
@@ -387,6 +396,49 @@ static void epoll_calls(void **state)
     assert_int_equal(sxp_epoll_ctl(pr.b, ep, EPOLL_CTL_DEL, b, NULL), 0);
     assert_errno(sxp_epoll_ctl(pr.b, ep, EPOLL_CTL_DEL, b, NULL), ENOENT);
     assert_int_equal(sxp_close(pr.b, ep), 0);
+    pair_free(&pr);
+}
+
+static void msg_more_holds(void **state)
+{
+    struct pair pr;
+    pair_init(&pr);
+    int a, b;
+    connect_pair(&pr, 95, &a, &b, NULL);
+    int one = 1, v = -1, inq = -1;
+    socklen_t len = sizeof v;
+    assert_int_equal(sxp_setsockopt(pr.a, a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+    struct msghdr m = {.msg_iov = &(struct iovec){"0123456789", 10}, .msg_iovlen = 1};
+    assert_int_equal(sxp_sendmsg(pr.a, a, &m, MSG_MORE), 10);
+    run_for(&pr, 50000);
+    assert_int_equal(sxp_ioctl(pr.b, b, SIOCINQ, &inq), 0);
+    assert_int_equal(inq, 0); /* held, NODELAY notwithstanding */
+    assert_int_equal(sxp_getsockopt(pr.a, a, IPPROTO_TCP, TCP_CORK, &v, &len), 0);
+    assert_int_equal(v, 0); /* the hold is not the user's cork */
+    /* setting TCP_NODELAY pushes what MSG_MORE held */
+    assert_int_equal(sxp_setsockopt(pr.a, a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
+    pump(&pr);
+    assert_int_equal(sxp_ioctl(pr.b, b, SIOCINQ, &inq), 0);
+    assert_int_equal(inq, 10);
+    /* a send without MSG_MORE pushes too */
+    assert_int_equal(sxp_sendmsg(pr.a, a, &m, MSG_MORE), 10);
+    assert_int_equal(sxp_sendmsg(pr.a, a, &m, 0), 10);
+    pump(&pr);
+    assert_int_equal(sxp_ioctl(pr.b, b, SIOCINQ, &inq), 0);
+    assert_int_equal(inq, 30);
+    pair_free(&pr);
+}
+
+static void null_buffers_fault(void **state)
+{
+    struct pair pr;
+    pair_init(&pr);
+    int a, b;
+    connect_pair(&pr, 96, &a, &b, NULL);
+    assert_errno(sxp_write(pr.a, a, NULL, 1000), EFAULT);
+    assert_int_equal(sxp_write(pr.a, a, "abc", 3), 3);
+    pump(&pr);
+    assert_errno(sxp_read(pr.b, b, NULL, 1000), EFAULT);
     pair_free(&pr);
 }
 
@@ -399,7 +451,8 @@ int main(void)
         cmocka_unit_test(unconnected_calls), cmocka_unit_test(data_queues),
         cmocka_unit_test(eof_and_shutdown), cmocka_unit_test(reset_errors),
         cmocka_unit_test(reset_error_first_on_write), cmocka_unit_test(options),
-        cmocka_unit_test(epoll_calls),
+        cmocka_unit_test(epoll_calls),      cmocka_unit_test(msg_more_holds),
+        cmocka_unit_test(null_buffers_fault),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
