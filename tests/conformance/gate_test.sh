@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The expected-results gate of synack-conform itself: a script recorded as
+# passing that fails must fail the run (exit 1, REGRESSION); a script
+# recorded as failing that passes is reported, not fatal; a script missing
+# from the file fails the run. Uses one script that passes today and one
+# that fails on a line synack-conform reads.
+set -u
+build=${SYNACK_BUILD:?}
+shared=${SYNACK_SHARED:?}
+conform=$build/synack-conform
+so=$(find "$build" -name libsynack_packetdrill.so -print -quit)
+if [ ! -x "$conform" ] || [ -z "$so" ]; then
+    echo "SKIP: synack-conform or libsynack_packetdrill.so not built"
+    exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/s"
+# passes: a listener answering a SYN; fails: it expects the wrong ack
+cat > "$tmp/s/good.pkt" <<'PKT'
+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>
++0 > S. 0:0(0) ack 1 <...>
+PKT
+sed 's/ack 1 <...>/ack 2 <...>/' "$tmp/s/good.pkt" > "$tmp/s/bad.pkt"
+printf 'good.pkt\nbad.pkt\n' > "$tmp/s/list.txt"
+fail=0
+check() { # name, expected exit, pattern, expected-file content
+    printf '%b' "$4" > "$tmp/exp.tsv"
+    out=$("$conform" --so="$so" --list="$tmp/s/list.txt" --expected="$tmp/exp.tsv" 2>&1)
+    rc=$?
+    if [ "$rc" -ne "$2" ] || ! grep -q -- "$3" <<<"$out"; then
+        echo "FAIL: $1: exit $rc (want $2), output:"
+        echo "$out"
+        fail=1
+    else
+        echo "ok: $1"
+    fi
+}
+check "recorded results hold" 0 "1/2 scripts passed; 0 regression" 'good.pkt\tpass\nbad.pkt\tfail\n'
+check "a recorded pass that fails is a regression" 1 "bad.pkt.*REGRESSION" 'good.pkt\tpass\nbad.pkt\tpass\n'
+check "a recorded fail that passes is a new pass" 0 "good.pkt.*(new pass)" 'good.pkt\tfail\nbad.pkt\tfail\n'
+check "an unlisted script fails the run" 1 "missing from the expected-results file" 'good.pkt\tpass\n'
+check "the failure names file:line and the field" 0 "bad.pkt:5: error handling packet: live packet field tcp_ack_seq: expected: 2" 'good.pkt\tpass\nbad.pkt\tfail\n'
+exit $fail

@@ -1,0 +1,340 @@
+/* The runner of synack-conform against a fake stack (tests/support/
+ * pd_fake_stack.c) whose ISNs, TS clock and descriptors differ from the
+ * script's: relative sequence numbers, TS ecr mapping, the timing tolerance
+ * (max of 4 ms and 12.5 % of the gap), blocking calls and descriptor mapping
+ * each have a test that fails if the runner gets them wrong. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "conform/packet.h"
+#include "pd_fake_stack.h"
+#include "conform/run.h"
+#include "conform/script.h"
+
+static struct run_result res;
+
+/* Run text against a fresh fake; returns 0 if the script passed. */
+static int run_text(const char *text)
+{
+    struct script s;
+    char err[512];
+    if (script_parse("f.pkt", text, &s, err, sizeof err))
+        fail_msg("parse: %s", err);
+    struct packetdrill_interface ifc;
+    fake_init(&ifc);
+    int rc = run_script(&s, &ifc, &res);
+    fake_shutdown(&ifc);
+    script_free(&s);
+    return rc;
+}
+
+static void expect_error(const char *text, const char *want)
+{
+    assert_int_equal(run_text(text), -1);
+    if (!strstr(res.error, want))
+        fail_msg("error \"%s\"\ndoes not contain \"%s\"", res.error, want);
+}
+
+#define PASSIVE                                                        \
+    "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"                    \
+    "+0 bind(3, ..., ...) = 0\n"                                       \
+    "+0 listen(3, 1) = 0\n"                                            \
+    "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>\n"               \
+    "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 8>\n"    \
+    "+.1 < . 1:1(0) ack 1 win 257\n"                                   \
+    "+0 accept(3, ..., ...) = 4\n"
+
+static void test_passive_open_data_and_aggregation_pass(void **state)
+{
+    /* the fake's ISN is 1000000: "ack 1" only reaches it mapped, and its
+     * 1000+1000+500 byte segments stand for the script's one 2500 */
+    int rc = run_text(PASSIVE "+0 < P. 1:1001(1000) ack 1 win 257\n"
+                              "+.04 > . 1:1(0) ack 1001\n"
+                              "+0 read(4, ..., 1000) = 1000\n"
+                              "+0 write(4, ..., 2500) = 2500\n"
+                              "+0 > P. 1:2501(2500) ack 1001\n"
+                              "+.1 close(4) = 0\n"
+                              "+0 > F. 2501:2501(0) ack 1001\n");
+    if (rc)
+        fail_msg("%s", res.error);
+}
+
+static void test_wrong_ack_is_reported_like_packetdrill(void **state)
+{
+    expect_error(PASSIVE "+0 < P. 1:1001(1000) ack 1 win 257\n"
+                         "+.04 > . 1:1(0) ack 1002\n",
+                 "f.pkt:9: error handling packet: live packet field tcp_ack_seq: expected: 1002 "
+                 "(0x3ea) vs actual: 1001 (0x3e9)");
+}
+
+static void test_wrong_seq_is_reported(void **state)
+{
+    expect_error(PASSIVE "+0 write(4, ..., 100) = 100\n"
+                         "+0 > P. 2:102(100) ack 1\n",
+                 "live packet field tcp_seq: expected: 2 (0x2) vs actual: 1 (0x1)");
+}
+
+static void test_option_order_is_checked(void **state)
+{
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 bind(3, ..., ...) = 0\n"
+                 "+0 listen(3, 1) = 0\n"
+                 "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>\n"
+                 "+0 > S. 0:0(0) ack 1 <mss 1460,sackOK,nop,nop,nop,wscale 8>\n",
+                 "f.pkt:5: error handling packet: bad outbound TCP options");
+    /* <...> leaves them unchecked */
+    if (run_text("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 bind(3, ..., ...) = 0\n"
+                 "+0 listen(3, 1) = 0\n"
+                 "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>\n"
+                 "+0 > S. 0:0(0) ack 1 <...>\n"))
+        fail_msg("%s", res.error);
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 bind(3, ..., ...) = 0\n"
+                 "+0 listen(3, 1) = 0\n"
+                 "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>\n"
+                 "+0 > S. 0:0(0) ack 1 <mss 1400,nop,nop,sackOK,nop,wscale 8>\n",
+                 "bad value outbound TCP option 2");
+}
+
+/* The fake's delayed ACK leaves 40 ms after the data. */
+static const char *delack(const char *when)
+{
+    static char buf[2048];
+    snprintf(buf, sizeof buf, PASSIVE "+0 < P. 1:1001(1000) ack 1 win 257\n%s > . 1:1(0) ack 1001\n",
+             when);
+    return buf;
+}
+
+static void test_tolerance_is_4ms_or_12_5_percent_of_the_gap(void **state)
+{
+    assert_int_equal(run_text(delack("+.04")), 0);
+    assert_int_equal(run_text(delack("+.037")), 0);   /* 3 ms early, within 4 ms */
+    assert_int_equal(run_text(delack("+.045")), 0);   /* 5 ms late, within 12.5 % of 45 ms */
+    expect_error(delack("+.034"),                     /* 6 ms early, 12.5 % of 34 ms = 4.25 */
+                 "f.pkt:9: error handling packet: timing error: expected outbound packet at "
+                 "0.234000 sec but happened at 0.240000 sec; tolerance 0.004250 sec");
+    expect_error(delack("+.02"), "timing error: expected outbound packet at 0.220000 sec but "
+                                 "happened at 0.240000 sec; tolerance 0.004000 sec");
+    expect_error(delack("+.047"), "timing error"); /* 7 ms late > 5.875 ms */
+    /* a window */
+    assert_int_equal(run_text(delack("+.03~+.05")), 0);
+    expect_error(delack("+.01~+.02"), "expected outbound packet in time range");
+    assert_int_equal(run_text(delack("*")), 0);
+}
+
+static void test_tolerance_usecs_option(void **state)
+{
+    char buf[2200];
+    snprintf(buf, sizeof buf, "--tolerance_usecs=10000\n%s", delack("+.032"));
+    assert_int_equal(run_text(buf), 0);
+    expect_error(delack("+.032"), "timing error");
+}
+
+static void test_missing_packet_times_out_in_virtual_time(void **state)
+{
+    expect_error(PASSIVE "+.1 > F. 1:1(0) ack 1\n",
+                 "f.pkt:8: error handling packet: timing error: expected outbound packet at "
+                 "0.300000 sec but none was sent by 0.312500 sec; tolerance 0.012500 sec");
+}
+
+static void test_active_open_maps_ts_ecr_and_times_the_blocking_connect(void **state)
+{
+    /* the fake accepts the SYN-ACK only if its TS ecr is the fake's own
+     * TS val (777), which the script calls 100 */
+    int rc = run_text("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                      "+0...0.100 connect(3, ..., ...) = 0\n"
+                      "+0 > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8>\n"
+                      "+.1 < S. 0:0(0) ack 1 win 5792 <mss 1460,sackOK,TS val 700 ecr 100,nop,"
+                      "wscale 7>\n"
+                      "+0 > . 1:1(0) ack 1 <nop,nop,TS val 200 ecr 700>\n"
+                      "+0 write(3, ..., 10) = 10\n"
+                      "+0 > P. 1:11(10) ack 1 <nop,nop,TS val 200 ecr 700>\n");
+    if (rc)
+        fail_msg("%s", res.error);
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0...0.050 connect(3, ..., ...) = 0\n"
+                 "+0 > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8>\n"
+                 "+.1 < S. 0:0(0) ack 1 win 5792 <mss 1460,sackOK,TS val 700 ecr 100,nop,"
+                 "wscale 7>\n",
+                 "f.pkt:2: timing error: expected system call return at 0.050000 sec but happened "
+                 "at 0.100000 sec");
+}
+
+static void test_ts_val_checked_only_with_tick(void **state)
+{
+    /* the fake's TS clock is 1 ms; 0.1 s after the SYN it is 100 ticks on */
+#define TS_TMPL                                                                               \
+    "%s0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"                                    \
+    "+0...0.100 connect(3, ..., ...) = 0\n"                                 \
+    "+0 > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8>\n"                     \
+    "+.1 < S. 0:0(0) ack 1 win 5792 <mss 1460,sackOK,TS val 700 ecr 100,nop,wscale 7>\n"   \
+    "+0 > . 1:1(0) ack 1 <nop,nop,TS val %d ecr 700>\n"
+    char buf[1024];
+    snprintf(buf, sizeof buf, TS_TMPL, "--tcp_ts_tick_usecs=1000\n", 200);
+    if (run_text(buf))
+        fail_msg("%s", res.error);
+    snprintf(buf, sizeof buf, TS_TMPL, "", 900);
+    assert_int_equal(run_text(buf), 0); /* unchecked without the tick */
+    snprintf(buf, sizeof buf, TS_TMPL, "--tcp_ts_tick_usecs=1000\n", 900);
+    expect_error(buf, "bad outbound TCP timestamp value");
+}
+
+static void test_unmapped_ts_ecr_is_an_error(void **state)
+{
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0...0.100 connect(3, ..., ...) = 0\n"
+                 "+0 > S 0:0(0) <mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 8>\n"
+                 "+.1 < S. 0:0(0) ack 1 win 5792 <mss 1460,sackOK,TS val 700 ecr 55,nop,"
+                 "wscale 7>\n",
+                 "unable to infer live TS ecr for script TS ecr 55");
+}
+
+static void test_blocking_accept_and_read(void **state)
+{
+    int rc = run_text("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                      "+0 bind(3, ..., ...) = 0\n"
+                      "+0 listen(3, 1) = 0\n"
+                      "+0...0.200 accept(3, ..., ...) = 4\n"
+                      "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>\n"
+                      "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 8>\n"
+                      "+.1 < . 1:1(0) ack 1 win 257\n"
+                      "+0...0.1 read(4, ..., 100) = 100\n"
+                      "+.1 < P. 1:101(100) ack 1 win 257\n");
+    if (rc)
+        fail_msg("%s", res.error);
+    /* the read would return at 0.3, the script says 0.25 */
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 bind(3, ..., ...) = 0\n"
+                 "+0 listen(3, 1) = 0\n"
+                 "+0...0.200 accept(3, ..., ...) = 4\n"
+                 "+.1 < S 0:0(0) win 32792 <mss 1000,nop,wscale 7>\n"
+                 "+0 > S. 0:0(0) ack 1 <mss 1460,nop,nop,sackOK,nop,wscale 8>\n"
+                 "+.1 < . 1:1(0) ack 1 win 257\n"
+                 "+0...0.05 read(4, ..., 100) = 100\n"
+                 "+.1 < P. 1:101(100) ack 1 win 257\n",
+                 "f.pkt:8: ");
+}
+
+static void test_call_that_blocks_unexpectedly(void **state)
+{
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 bind(3, ..., ...) = 0\n"
+                 "+0 listen(3, 1) = 0\n"
+                 "+0 accept(3, ..., ...) = 4\n",
+                 "f.pkt:4: runtime error in accept call: expected a non-blocking call, but it "
+                 "blocked");
+}
+
+static void test_results_and_errno(void **state)
+{
+    expect_error(PASSIVE "+0 write(4, ..., 100) = 99\n",
+                 "f.pkt:8: runtime error in write call: Expected result 99 but got 100 with errno "
+                 "0 (Success)");
+    expect_error(PASSIVE "+0 write(4, NULL, 100) = -1 EPIPE (Broken pipe)\n",
+                 "Expected errno 32 (Broken pipe) but got 14 (Bad address)");
+    if (run_text(PASSIVE "+0 write(4, NULL, 100) = -1 EFAULT (Bad address)\n"))
+        fail_msg("%s", res.error);
+    expect_error(PASSIVE "+0 write(4, ..., 1) = NOT_A_SYMBOL\n", "unknown symbol 'NOT_A_SYMBOL'");
+    expect_error(PASSIVE "+0 frob(4) = 0\n", "unsupported system call 'frob'");
+}
+
+static void test_commands_and_code_are_skipped_and_counted(void **state)
+{
+    int rc = run_text("`../common/defaults.sh`\n"
+                      "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                      "+0 %{ assert tcpi_snd_cwnd == 10 }%\n"
+                      "+0 `sysctl -q net.ipv4.tcp_sack=0`\n");
+    if (rc)
+        fail_msg("%s", res.error);
+    assert_int_equal(res.skipped, 3);
+    assert_string_equal(res.skipped_lines, "1 3 4");
+}
+
+static void test_same_result_every_run(void **state)
+{
+    char first[RUN_ERR_LEN];
+    assert_int_equal(run_text(delack("+.02")), -1);
+    snprintf(first, sizeof first, "%s", res.error);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(run_text(delack("+.02")), -1);
+        assert_string_equal(res.error, first);
+    }
+}
+
+/* Direct checks of the sequence mapping in packet.c. */
+static void test_inbound_mapping_bytes(void **state)
+{
+    struct conn c;
+    conn_init(&c, 0xc0a80001, 0xc0000201, 8080, 8080);
+    struct script_opts o;
+    script_default_opts(&o);
+    struct pkt_spec syn = {.dir = '<', .flags = TF_SYN, .seq = 7, .end = 7, .win = 100, .ecn = -1};
+    uint8_t b[2000];
+    char err[256];
+    int n = conn_build_inbound(&c, &syn, &o, b, sizeof b, err, sizeof err);
+    assert_int_equal(n, 40);
+    assert_int_equal(c.remote_isn, 7);
+    /* SYN seq is absolute */
+    assert_int_equal(b[24] << 24 | b[25] << 16 | b[26] << 8 | b[27], 7);
+    /* the stack's SYN-ACK: script ISN 0, live ISN 0xfffffff0 (wraps) */
+    struct pkt_spec sa = {.dir = '>', .flags = TF_SYN | TF_ACK, .ack = 8, .ecn = -1};
+    conn_outbound_prepare(&c, &sa);
+    struct live_pkt lp = {.proto = 6, .flags = TF_SYN | TF_ACK, .seq = 0xfffffff0u, .ack = 8};
+    conn_outbound_learn(&c, &sa, &lp);
+    conn_to_script(&c, &lp);
+    assert_int_equal(lp.seq, 0);
+    assert_int_equal(lp.ack, 8);
+    /* data with ack 1 and a SACK block 5:9, both in the stack's space */
+    struct pkt_spec d = {.dir = '<', .flags = TF_ACK, .seq = 1, .end = 1, .ack = 1, .win = 9,
+                         .ecn = -1, .nopt = 3};
+    d.opt[0].kind = OP_SACK;
+    d.opt[0].nsack = 1;
+    d.opt[0].sack[0][0] = 5;
+    d.opt[0].sack[0][1] = 9;
+    d.opt[1].kind = OP_NOP;
+    d.opt[2].kind = OP_NOP;
+    n = conn_build_inbound(&c, &d, &o, b, sizeof b, err, sizeof err);
+    assert_int_equal(n, 52);
+    uint32_t seq = (uint32_t)(b[24] << 24 | b[25] << 16 | b[26] << 8 | b[27]);
+    uint32_t ack = (uint32_t)b[28] << 24 | (uint32_t)b[29] << 16 | (uint32_t)b[30] << 8 | b[31];
+    uint32_t left = (uint32_t)b[42] << 24 | (uint32_t)b[43] << 16 | (uint32_t)b[44] << 8 | b[45];
+    assert_int_equal(seq, 8);                 /* remote ISN 7 + 1 */
+    assert_int_equal(ack, 0xfffffff1u);       /* live ISN + 1 */
+    assert_int_equal(left, 0xfffffff5u);      /* live ISN + 5 */
+    /* outbound non-SYN: live -> script relative */
+    struct live_pkt a = {.proto = 6, .flags = TF_ACK, .seq = 0xfffffff1u, .ack = 8 + 1000};
+    conn_to_script(&c, &a);
+    assert_int_equal(a.seq, 1);
+    assert_int_equal(a.ack, 1001);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_passive_open_data_and_aggregation_pass),
+        cmocka_unit_test(test_wrong_ack_is_reported_like_packetdrill),
+        cmocka_unit_test(test_wrong_seq_is_reported),
+        cmocka_unit_test(test_option_order_is_checked),
+        cmocka_unit_test(test_tolerance_is_4ms_or_12_5_percent_of_the_gap),
+        cmocka_unit_test(test_tolerance_usecs_option),
+        cmocka_unit_test(test_missing_packet_times_out_in_virtual_time),
+        cmocka_unit_test(test_active_open_maps_ts_ecr_and_times_the_blocking_connect),
+        cmocka_unit_test(test_ts_val_checked_only_with_tick),
+        cmocka_unit_test(test_unmapped_ts_ecr_is_an_error),
+        cmocka_unit_test(test_blocking_accept_and_read),
+        cmocka_unit_test(test_call_that_blocks_unexpectedly),
+        cmocka_unit_test(test_results_and_errno),
+        cmocka_unit_test(test_commands_and_code_are_skipped_and_counted),
+        cmocka_unit_test(test_same_result_every_run),
+        cmocka_unit_test(test_inbound_mapping_bytes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,300 @@
+/* synack-conform: run packetdrill scripts against libsynack_packetdrill.so
+ * in virtual time, one forked child per script (a crash or a call stuck in
+ * the library costs that script only), and print packetdrill-style results
+ * or a table for a whole list (core.txt) checked against expected results. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run.h"
+#include "script.h"
+#include "suite.h"
+
+static const char usage[] =
+    "usage: synack-conform [options] SCRIPT.pkt...\n"
+    "       synack-conform [options] --list=core.txt [--expected=expected.tsv] [--markdown=F]\n"
+    "  --so=LIB          the stack (default $SYNACK_PD_SO, else the one built with this\n"
+    "                    program, else libsynack_packetdrill.so next to it)\n"
+    "  --so_flags=STR    extra flags for packetdrill_interface_init\n"
+    "  --root=DIR        where list entries live (default: the list file's folder)\n"
+    "  --parse-only      parse the scripts, run nothing\n"
+    "  --timeout=SECS    wall-clock limit per script (default 60)\n"
+    "  -v                print every script's full error\n"
+    "  --NAME=VALUE      any packetdrill option (--tolerance_usecs=...), overriding the script's\n";
+
+static char *default_so(const char *argv0)
+{
+    const char *env = getenv("SYNACK_PD_SO");
+    if (env && *env)
+        return strdup(env);
+#ifdef SYNACK_PD_SO_DEFAULT
+    if (access(SYNACK_PD_SO_DEFAULT, R_OK) == 0)
+        return strdup(SYNACK_PD_SO_DEFAULT);
+#endif
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) {
+        snprintf(self, sizeof self, "%s", argv0);
+    } else {
+        self[n] = 0;
+    }
+    char out[PATH_MAX + 64];
+    snprintf(out, sizeof out, "%s/libsynack_packetdrill.so", dirname(self));
+    return strdup(out);
+}
+
+/* In the child: load, run, report through fd. */
+static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
+{
+    struct run_result res;
+    memset(&res, 0, sizeof res);
+    struct script s;
+    char err[RUN_ERR_LEN - 64];
+    const char *status = "PASS";
+    if (script_load(path, &s, err, sizeof err)) {
+        status = "PARSE";
+        snprintf(res.error, sizeof res.error, "%s", err);
+        goto report;
+    }
+    for (int i = 0; i < cfg->noverride; i++)
+        if (script_set_option(&s.opts, cfg->override[i].name, cfg->override[i].value, err,
+                              sizeof err)) {
+            status = "PARSE";
+            snprintf(res.error, sizeof res.error, "command line: %s", err);
+            goto report;
+        }
+    if (cfg->parse_only)
+        goto report;
+    if (s.opts.ip_version != 4) {
+        status = "SKIP";
+        snprintf(res.error, sizeof res.error, "%s: IPv6: synack does not speak IPv6 yet", path);
+        goto report;
+    }
+    void *h = dlopen(cfg->so, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        status = "ERROR";
+        snprintf(res.error, sizeof res.error, "cannot load %s: %s", cfg->so, dlerror());
+        goto report;
+    }
+    packetdrill_interface_init_t init;
+    *(void **)&init = dlsym(h, "packetdrill_interface_init");
+    if (!init) {
+        status = "ERROR";
+        snprintf(res.error, sizeof res.error, "%s does not export packetdrill_interface_init",
+                 cfg->so);
+        goto report;
+    }
+    char flags[512];
+    snprintf(flags, sizeof flags, "nowait seed=1 local_ip=%s",
+             s.opts.local_ip[0] ? s.opts.local_ip : "192.168.0.1");
+    size_t used = strlen(flags);
+    if (s.opts.mtu)
+        used += (size_t)snprintf(flags + used, sizeof flags - used, " mtu=%d", s.opts.mtu);
+    if (cfg->so_flags && used < sizeof flags)
+        snprintf(flags + used, sizeof flags - used, " %s", cfg->so_flags);
+    struct packetdrill_interface ifc;
+    memset(&ifc, 0, sizeof ifc);
+    init(flags, &ifc);
+    if (!ifc.netdev_send || !ifc.netdev_receive || !ifc.usleep || !ifc.gettimeofday) {
+        status = "ERROR";
+        snprintf(res.error, sizeof res.error, "%s: interface incomplete after init", cfg->so);
+        goto report;
+    }
+    if (run_script(&s, &ifc, &res))
+        status = "FAIL";
+    /* with a call still blocked inside the library, freeing it would pull
+     * the floor from under that thread: the process exits instead */
+    if (!res.worker_stuck && ifc.free)
+        ifc.free(ifc.userdata);
+report:
+    {
+        char line[RUN_ERR_LEN + 1200];
+        int n = snprintf(line, sizeof line, "%s\t%d\t%s\t%s\t%s", status, res.skipped,
+                         res.skipped_lines, s.opts.unknown, res.error);
+        if (n > 0) {
+            ssize_t w = write(fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+            (void)w;
+        }
+    }
+    _exit(0);
+}
+
+int suite_run_one(const struct suite_cfg *cfg, const char *path, struct suite_result *out)
+{
+    memset(out, 0, sizeof *out);
+    int p[2];
+    if (pipe(p)) {
+        snprintf(out->status, sizeof out->status, "ERROR");
+        snprintf(out->error, sizeof out->error, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        snprintf(out->status, sizeof out->status, "ERROR");
+        snprintf(out->error, sizeof out->error, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        alarm((unsigned)cfg->timeout_secs + 5);
+        child_run(cfg, path, p[1]);
+    }
+    close(p[1]);
+    char buf[RUN_ERR_LEN + 1200];
+    size_t got = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool timed_out = false;
+    for (;;) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long left = cfg->timeout_secs * 1000L - ((t1.tv_sec - t0.tv_sec) * 1000L +
+                                                 (t1.tv_nsec - t0.tv_nsec) / 1000000L);
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        struct pollfd pf = {.fd = p[0], .events = POLLIN};
+        int rc = poll(&pf, 1, (int)left);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0) {
+            timed_out = rc == 0;
+            break;
+        }
+        ssize_t n = read(p[0], buf + got, sizeof buf - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        if (got == sizeof buf - 1)
+            break;
+    }
+    close(p[0]);
+    buf[got] = 0;
+    if (timed_out)
+        kill(pid, SIGKILL); /* our own child, by its pid */
+    int st = 0;
+    waitpid(pid, &st, 0);
+    if (timed_out) {
+        snprintf(out->status, sizeof out->status, "TIMEOUT");
+        snprintf(out->error, sizeof out->error, "%s: no result after %d s of wall-clock time",
+                 path, cfg->timeout_secs);
+        return 0;
+    }
+    if (!got) {
+        snprintf(out->status, sizeof out->status, "CRASH");
+        if (WIFSIGNALED(st))
+            snprintf(out->error, sizeof out->error, "%s: the run died of signal %d (%s)", path,
+                     WTERMSIG(st), strsignal(WTERMSIG(st)));
+        else
+            snprintf(out->error, sizeof out->error, "%s: the run exited %d without a result",
+                     path, WEXITSTATUS(st));
+        return 0;
+    }
+    char *f[5] = {0};
+    char *q = buf;
+    for (int i = 0; i < 4; i++) {
+        f[i] = q;
+        q = strchr(q, '\t');
+        if (!q)
+            break;
+        *q++ = 0;
+    }
+    f[4] = q;
+    snprintf(out->status, sizeof out->status, "%s", f[0] ? f[0] : "ERROR");
+    out->skipped = f[1] ? atoi(f[1]) : 0;
+    snprintf(out->skipped_lines, sizeof out->skipped_lines, "%s", f[2] ? f[2] : "");
+    snprintf(out->unhonoured, sizeof out->unhonoured, "%s", f[3] ? f[3] : "");
+    snprintf(out->error, sizeof out->error, "%s", f[4] ? f[4] : "");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct suite_cfg cfg = {.timeout_secs = 60};
+    const char *list = NULL, *expected = NULL, *markdown = NULL, *root = NULL;
+    char **scripts = calloc((size_t)argc, sizeof *scripts);
+    int nscripts = 0;
+    if (!scripts)
+        return 2;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "-v")) {
+            cfg.verbose = true;
+        } else if (!strncmp(a, "--so=", 5)) {
+            cfg.so = a + 5;
+        } else if (!strncmp(a, "--so_flags=", 11)) {
+            cfg.so_flags = a + 11;
+        } else if (!strncmp(a, "--list=", 7)) {
+            list = a + 7;
+        } else if (!strncmp(a, "--expected=", 11)) {
+            expected = a + 11;
+        } else if (!strncmp(a, "--markdown=", 11)) {
+            markdown = a + 11;
+        } else if (!strncmp(a, "--root=", 7)) {
+            root = a + 7;
+        } else if (!strcmp(a, "--parse-only")) {
+            cfg.parse_only = true;
+        } else if (!strncmp(a, "--timeout=", 10)) {
+            cfg.timeout_secs = atoi(a + 10);
+            if (cfg.timeout_secs <= 0) {
+                fprintf(stderr, "synack-conform: bad --timeout: %s\n", a + 10);
+                return 2;
+            }
+        } else if (!strncmp(a, "--", 2) && a[2]) {
+            if (cfg.noverride == SUITE_MAX_OVERRIDE) {
+                fprintf(stderr, "synack-conform: too many options\n");
+                return 2;
+            }
+            char *eq = strchr(a, '=');
+            if (eq)
+                *eq = 0;
+            cfg.override[cfg.noverride].name = a + 2;
+            cfg.override[cfg.noverride].value = eq ? eq + 1 : NULL;
+            struct script_opts probe;
+            script_default_opts(&probe);
+            char err[256];
+            if (script_set_option(&probe, a + 2, eq ? eq + 1 : NULL, err, sizeof err)) {
+                fprintf(stderr, "synack-conform: %s\n", err);
+                return 2;
+            }
+            cfg.noverride++;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "synack-conform: unknown option '%s' (try --help)\n", a);
+            return 2;
+        } else {
+            scripts[nscripts++] = a;
+        }
+    }
+    char *so = NULL;
+    if (!cfg.so) {
+        so = default_so(argv[0]);
+        cfg.so = so;
+    }
+    int rc;
+    if (list)
+        rc = suite_main(&cfg, list, root, expected, markdown);
+    else if (!nscripts) {
+        fputs(usage, stderr);
+        rc = 2;
+    } else
+        rc = suite_scripts(&cfg, scripts, nscripts);
+    free(so);
+    free(scripts);
+    return rc;
+}

@@ -1,0 +1,222 @@
+/* Many scripts at once: the pass/fail table, the expected-results gate. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suite.h"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 8192, n = 0;
+    char *b = malloc(cap);
+    size_t r;
+    while (b && (r = fread(b + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (n + 1 == cap) {
+            char *nb = realloc(b, cap *= 2);
+            if (!nb) {
+                free(b);
+                b = NULL;
+            } else {
+                b = nb;
+            }
+        }
+    }
+    fclose(f);
+    if (b)
+        b[n] = 0;
+    return b;
+}
+
+int expected_lookup(const char *text, const char *path)
+{
+    size_t plen = strlen(path);
+    for (const char *l = text; l && *l;) {
+        const char *eol = strchr(l, '\n');
+        size_t len = eol ? (size_t)(eol - l) : strlen(l);
+        if (len > plen && l[0] != '#' && !strncmp(l, path, plen) && l[plen] == '\t') {
+            const char *v = l + plen + 1;
+            if (!strncmp(v, "pass", 4) && (v + 4 == l + len || v[4] == '\t'))
+                return 1;
+            return 0;
+        }
+        l = eol ? eol + 1 : NULL;
+    }
+    return -1;
+}
+
+/* The first line of an error, without the "path:" prefix's directories. */
+static void first_line(const char *err, char *out, size_t len)
+{
+    const char *nl = strchr(err, '\n');
+    size_t n = nl ? (size_t)(nl - err) : strlen(err);
+    if (n >= len)
+        n = len - 1;
+    memcpy(out, err, n);
+    out[n] = 0;
+}
+
+int suite_scripts(const struct suite_cfg *cfg, char **paths, int n)
+{
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        struct suite_result r;
+        suite_run_one(cfg, paths[i], &r);
+        bool ok = !strcmp(r.status, "PASS");
+        if (!ok)
+            bad++;
+        if (ok)
+            printf("%s: PASS%s\n", paths[i], cfg->parse_only ? " (parsed)" : "");
+        else
+            printf("%s\n", r.error[0] ? r.error : r.status);
+        if (r.skipped)
+            printf("%s: skipped %d command/code line(s) not run by synack: %s\n", paths[i],
+                   r.skipped, r.skipped_lines);
+        if (r.unhonoured[0])
+            printf("%s: options not honoured: %s\n", paths[i], r.unhonoured);
+    }
+    return bad ? 1 : 0;
+}
+
+static void md_escape(const char *in, char *out, size_t len)
+{
+    size_t o = 0;
+    for (; *in && o + 2 < len; in++) {
+        if (*in == '|' || *in == '`') {
+            out[o++] = '\\';
+        }
+        out[o++] = *in;
+    }
+    out[o] = 0;
+}
+
+/* Linux 6.18's result for a google/net/tcp script, from the reference TSV
+ * beside the list ("rc<TAB>./dir/x.pkt<TAB>time<TAB>error"): "pass", "fail",
+ * or "" when the file does not cover it. */
+static const char *linux_result(const char *tsv, const char *entry)
+{
+    static const char prefix[] = "google/net/tcp/";
+    if (!tsv || strncmp(entry, prefix, sizeof prefix - 1))
+        return "";
+    char key[1200];
+    snprintf(key, sizeof key, "\t./%s\t", entry + sizeof prefix - 1);
+    const char *hit = strstr(tsv, key);
+    if (!hit)
+        return "";
+    const char *bol = hit;
+    while (bol > tsv && bol[-1] != '\n')
+        bol--;
+    return bol[0] == '0' && bol[1] == '\t' ? "pass" : "fail";
+}
+
+int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
+               const char *expected, const char *markdown)
+{
+    char *text = slurp(list);
+    if (!text) {
+        fprintf(stderr, "synack-conform: cannot read %s: %s\n", list, strerror(errno));
+        return 2;
+    }
+    char *exp = NULL;
+    if (expected) {
+        exp = slurp(expected);
+        if (!exp) {
+            fprintf(stderr, "synack-conform: cannot read %s: %s\n", expected, strerror(errno));
+            free(text);
+            return 2;
+        }
+    }
+    char rootbuf[4096];
+    if (!root) {
+        snprintf(rootbuf, sizeof rootbuf, "%s", list);
+        root = dirname(rootbuf);
+    }
+    char tsvpath[4200];
+    snprintf(tsvpath, sizeof tsvpath, "%s/linux-6.18-google-ipv4.tsv", root);
+    char *linux_tsv = slurp(tsvpath); /* optional */
+    FILE *md = NULL;
+    if (markdown) {
+        md = fopen(markdown, "w");
+        if (!md) {
+            fprintf(stderr, "synack-conform: cannot write %s: %s\n", markdown, strerror(errno));
+            free(text);
+            free(exp);
+            return 2;
+        }
+        fprintf(md, "| # | script | synack | Linux 6.18 | lines not run | first error |\n"
+                    "|---|---|---|---|---|---|\n");
+    }
+    int total = 0, passed = 0, regressions = 0, new_passes = 0, unlisted = 0;
+    printf("IPv4 only: synack does not speak IPv6 yet, so no script runs over IPv6.\n");
+    printf("%-7s %-60s %s\n", "result", "script", "first error");
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        size_t l = strlen(line);
+        while (l && (line[l - 1] == '\r' || line[l - 1] == ' '))
+            line[--l] = 0;
+        if (!*line || *line == '#')
+            continue;
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", root, line);
+        struct suite_result r;
+        suite_run_one(cfg, path, &r);
+        total++;
+        bool ok = !strcmp(r.status, "PASS");
+        passed += ok;
+        char first[300] = "";
+        if (!ok) {
+            /* drop the root prefix so the table reads script:line */
+            const char *e = r.error;
+            size_t rl = strlen(root);
+            if (!strncmp(e, root, rl) && e[rl] == '/')
+                e += rl + 1;
+            first_line(e, first, sizeof first);
+        }
+        const char *mark = "";
+        if (exp) {
+            int want = expected_lookup(exp, line);
+            if (want == 1 && !ok) {
+                regressions++;
+                mark = " REGRESSION";
+            } else if (want == 0 && ok) {
+                new_passes++;
+                mark = " (new pass)";
+            } else if (want < 0) {
+                unlisted++;
+                mark = " (not in expected file)";
+            }
+        }
+        printf("%-7s %-60s %s%s\n", r.status, line, first, mark);
+        if (cfg->verbose && !ok)
+            printf("        %s\n", r.error);
+        if (md) {
+            char esc[700];
+            md_escape(first, esc, sizeof esc);
+            fprintf(md, "| %d | %s | %s | %s | %s | %s |\n", total, line, r.status,
+                    linux_result(linux_tsv, line), r.skipped ? r.skipped_lines : "", esc);
+        }
+        fflush(stdout);
+    }
+    printf("%d/%d scripts passed", passed, total);
+    if (exp)
+        printf("; %d regression(s), %d new pass(es)%s", regressions, new_passes,
+               new_passes ? " (update the expected-results file)" : "");
+    if (unlisted)
+        printf("; %d script(s) missing from the expected-results file", unlisted);
+    printf("\n");
+    if (md) {
+        fprintf(md, "\n%d/%d scripts passed.\n", passed, total);
+        fclose(md);
+    }
+    free(text);
+    free(exp);
+    free(linux_tsv);
+    return regressions || unlisted ? 1 : 0;
+}

@@ -1,0 +1,43 @@
+/* Running many scripts: per-script results, the table, expected results. */
+#ifndef CONFORM_SUITE_H
+#define CONFORM_SUITE_H
+
+#include <stdbool.h>
+
+#include "run.h"
+
+#define SUITE_MAX_OVERRIDE 16
+
+struct suite_cfg {
+    const char *so, *so_flags;
+    bool verbose, parse_only;
+    int timeout_secs;
+    struct { const char *name, *value; } override[SUITE_MAX_OVERRIDE];
+    int noverride;
+};
+
+struct suite_result {
+    char status[16];          /* PASS FAIL PARSE SKIP ERROR CRASH TIMEOUT */
+    int skipped;
+    char skipped_lines[512];
+    char unhonoured[256];
+    char error[RUN_ERR_LEN];
+};
+
+/* One script in a child process (main.c). */
+int suite_run_one(const struct suite_cfg *cfg, const char *path, struct suite_result *out);
+
+/* Scripts named on the command line: packetdrill-style output; exit status 0 if all passed. */
+int suite_scripts(const struct suite_cfg *cfg, char **paths, int n);
+
+/* A list file (one path per line, relative to root): a table, and with an
+ * expected-results file, exit 1 on any regression (expected pass, now not).
+ * With markdown, also write the table there. */
+int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
+               const char *expected, const char *markdown);
+
+/* Expected-results file: "path<TAB>pass|fail[<TAB>comment]" lines, '#' comments.
+ * Returns the status recorded for path: 1 pass, 0 fail, -1 not listed. */
+int expected_lookup(const char *text, const char *path);
+
+#endif
