@@ -66,16 +66,22 @@ static int set_buf(struct sxp *p, struct sxp_file *f, bool rcv, int val)
     if (reported < floor)
         reported = floor;
     /* Half of what Linux reports is what it lets data use; the stack's
-     * buffer holds data only. A connection keeps the buffer it has (the
-     * stack cannot resize one), as Linux keeps what is queued. */
+     * buffer holds data only. On a live connection the stack grows the
+     * buffer and never shrinks it. */
     int r = synack_setopt(p->st, f->h, rcv ? SYNACK_OPT_RCVBUF : SYNACK_OPT_SNDBUF, (int)(reported / 2));
-    if (r < 0 && r != -EISCONN)
+    if (r < 0)
         return -r;
     if (rcv)
         f->rcvbuf = (int)reported;
     else
         f->sndbuf = (int)reported;
     return 0;
+}
+
+void sxp_more_release(struct sxp *p, struct sxp_file *f)
+{
+    f->more_held = false;
+    synack_setopt(p->st, f->h, SYNACK_OPT_CORK, f->cork_user);
 }
 
 int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, socklen_t len)
@@ -128,9 +134,23 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
         sxp_unlock(p);
         return 0;
     }
+    if (o == SYNACK_OPT_CORK || o == SYNACK_OPT_NODELAY) {
+        /* both end a MSG_MORE hold (tcp_push_pending_frames) */
+        if (o == SYNACK_OPT_CORK)
+            f->cork_user = v != 0;
+        if (f->more_held)
+            sxp_more_release(p, f);
+    }
     int r = synack_setopt(p->st, f->h, o, v);
     if (r < 0)
         return fail_unlock(p, -r);
+    if (o == SYNACK_OPT_NODELAY && v && f->cork_user) {
+        /* tcp(7): setting TCP_NODELAY flushes pending output even while
+         * TCP_CORK is set (TCP_NAGLE_PUSH); the cork stays for later data. */
+        synack_setopt(p->st, f->h, SYNACK_OPT_CORK, 0);
+        p->deadline = synack_poll(p->st);
+        synack_setopt(p->st, f->h, SYNACK_OPT_CORK, 1);
+    }
     sxp_unlock(p);
     return 0;
 }
@@ -208,6 +228,8 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
         if (!find_int_opt(level, name, &o))
             return fail_unlock(p, ENOPROTOOPT);
         r = synack_getopt(p->st, f->h, o, &v);
+        if (o == SYNACK_OPT_CORK)
+            v = f->cork_user; /* not a MSG_MORE hold */
     } else {
         return fail_unlock(p, ENOPROTOOPT);
     }
