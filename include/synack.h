@@ -338,6 +338,7 @@ typedef struct synack_link_stats {
     uint64_t queue_drops;                 /* tail drops */
     uint64_t duplicated, reordered, corrupted, bits_flipped;
     uint32_t queue_peak_frames, queue_peak_bytes;
+    uint64_t allocs; /* frame buffers and ring/heap growth: flat once warm */
 } synack_link_stats;
 
 /* Sets the faults of frames sent from end `end` (replacing any before and

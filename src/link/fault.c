@@ -82,8 +82,6 @@ int link_fault_set(struct link_fault *f, const synack_link_faults *cfg, int dir)
     f->leave_t = threshold(cfg->burst_leave);
     f->loss_good_t = threshold(cfg->burst_loss_good);
     f->loss_bad_t = threshold(cfg->burst_loss_bad);
-    f->active = f->loss_t || f->reorder_t || f->dup_t || f->corrupt_t || f->enter_t || f->loss_good_t ||
-                cfg->jitter;
     return 0;
 }
 

@@ -14,7 +14,6 @@ struct link_fault {
     synack_link_faults cfg;
     uint64_t rng[4];
     bool bad; /* Gilbert-Elliott channel state */
-    bool active; /* any random fault configured */
     uint64_t loss_t, reorder_t, dup_t, corrupt_t; /* probabilities as 2^64 thresholds */
     uint64_t enter_t, leave_t, loss_good_t, loss_bad_t;
 };

@@ -119,7 +119,7 @@ void synack_memlink_free(synack_memlink *l)
 
 /* ---- frame pool ---- */
 
-static struct frame *frame_get(synack_memlink *l, size_t len)
+static struct frame *frame_get(synack_memlink *l, struct mem_end *e, size_t len)
 {
     int c = 0;
     while (c < CLASS_COUNT - 1 && len > ((size_t)1 << (CLASS_MIN_SHIFT + c)))
@@ -130,7 +130,9 @@ static struct frame *frame_get(synack_memlink *l, size_t len)
     struct frame *f = l->pool[c];
     if (f)
         l->pool[c] = f->next;
-    else if (!(f = malloc(sizeof *f + cap)))
+    else if ((f = malloc(sizeof *f + cap)))
+        e->st.allocs++;
+    else
         return NULL;
     f->cls = (uint8_t)c;
     f->len = len;
@@ -157,6 +159,7 @@ static int heap_push(synack_memlink *l, struct slot s)
         struct slot *h = realloc(l->heap, cap * sizeof *h);
         if (!h)
             return -ENOMEM;
+        l->ends[s.from].st.allocs++;
         l->heap = h;
         l->cap = cap;
     }
@@ -201,6 +204,7 @@ static int fifo_push(struct mem_end *e, struct slot s)
         struct slot *r = malloc(cap * sizeof *r);
         if (!r)
             return -ENOMEM;
+        e->st.allocs++;
         for (size_t i = 0; i < e->f_len; i++)
             r[i] = e->fifo[(e->f_head + i) % e->f_cap];
         free(e->fifo);
@@ -258,6 +262,7 @@ static int queue_add(struct mem_end *e, uint64_t done_ns, size_t len)
         struct queued *q = malloc(cap * sizeof *q);
         if (!q)
             return -ENOMEM;
+        e->st.allocs++;
         for (size_t i = 0; i < e->q_len; i++)
             q[i] = e->q[(e->q_head + i) % e->q_cap];
         free(e->q);
@@ -295,7 +300,7 @@ static int enqueue(struct mem_end *e, const uint8_t *data, size_t len, synack_ti
     }
     if (len > (size_t)1 << (CLASS_MIN_SHIFT + CLASS_COUNT - 1))
         return -EMSGSIZE;
-    struct frame *f = frame_get(l, len);
+    struct frame *f = frame_get(l, e, len);
     if (!f)
         return -ENOMEM;
     memcpy(f->data, data, len);
