@@ -19,7 +19,7 @@ echo_case() {
     synack_bg s "$ns" /dev/null /dev/null "$WORK/err" listen -v --timeout 20 --tun sk0 --addr "$S/24" 9
     wait_grep "$WORK/err" LISTEN 10 || return 1
     ip netns exec "$ns" ping -c 3 -i 0.2 -W 2 "$S" >"$WORK/ping" || { cat "$WORK/ping" >&2; return 1; }
-    ip netns exec "$ns" ping -c 2 -i 0.2 -W 2 -s 1472 -M do "$S" >"$WORK/ping" || { cat "$WORK/ping" >&2; return 1; }
+    ip netns exec "$ns" ping -c 2 -i 0.2 -W 2 -s 1472 -M "do" "$S" >"$WORK/ping" || { cat "$WORK/ping" >&2; return 1; }
     kill "$s"
     netns_wait "$s" || true
     netns_cleanup
