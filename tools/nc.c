@@ -92,9 +92,9 @@ static void on_signal(int sig)
     nc_stop = 1;
 }
 
-static int usage(const char *verb)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: synack connect [OPTIONS] ADDR PORT\n"
             "       synack listen [OPTIONS] PORT\n"
             "  --tun NAME | --tap NAME   the device (with --addr A.B.C.D/LEN, synack's address)\n"
@@ -106,7 +106,12 @@ static int usage(const char *verb)
             "  connect --parallel N      N connections, each sending stdin; one line each\n"
             "  listen --http [--max N]   answer HTTP requests with stdin as the body\n",
             NETNS_KERNEL, NETNS_STACK);
-    (void)verb;
+}
+
+/* A usage error: one line, exit status 2. */
+static int bad_usage(const char *verb, const char *why)
+{
+    fprintf(stderr, "synack %s: %s (see synack %s --help)\n", verb, why, verb);
     return 2;
 }
 
@@ -477,6 +482,7 @@ int synack_cmd_nc(int argc, char **argv)
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     int o;
     optind = 1;
+    opterr = 0; /* one line of our own instead */
     while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
         switch (o) {
         case O_TUN: tun = optarg; break;
@@ -496,19 +502,44 @@ int synack_cmd_nc(int argc, char **argv)
         case O_HTTP: nc->http = true; break;
         case O_MAX: nc->max = atoi(optarg); break;
         case 'v': nc->verbose = true; break;
-        default: free(nc); return usage(argv[0]);
+        case 'h':
+            usage(stdout);
+            free(nc);
+            return 0;
+        default: {
+            char m[160];
+            snprintf(m, sizeof m, "bad option '%s'", argv[optind - 1]);
+            free(nc);
+            return bad_usage(argv[0], m);
+        }
         }
     }
-    int want = nc->listen ? 1 : 2;
-    if (argc - optind != want || (tun && tap) || (!want_netns && !tun && !tap) ||
-        (!want_netns && !addr) || nc->parallel < 0 || nc->parallel > NC_MAX_CONNS || nc->max < 0 ||
-        nc->max > 1000000 || (nc->http && !nc->listen) || (nc->parallel && nc->listen) ||
-        (mtu && (mtu < 68 || mtu > 65535))) {
+    const char *why = NULL;
+    if (argc - optind != (nc->listen ? 1 : 2))
+        why = nc->listen ? "want one argument, PORT" : "want two arguments, ADDR PORT";
+    else if (tun && tap)
+        why = "--tun and --tap exclude each other";
+    else if (!want_netns && !tun && !tap)
+        why = "no device: give --tun NAME, --tap NAME or --netns";
+    else if (!want_netns && !addr)
+        why = "--addr A.B.C.D/LEN is needed with --tun or --tap";
+    else if (nc->parallel < 0 || nc->parallel > NC_MAX_CONNS)
+        why = "--parallel wants 1..1024";
+    else if (nc->max < 0 || nc->max > 1000000)
+        why = "--max wants 0..1000000";
+    else if (nc->http && !nc->listen)
+        why = "--http is for listen";
+    else if (nc->parallel && nc->listen)
+        why = "--parallel is for connect";
+    else if (mtu && (mtu < 68 || mtu > 65535))
+        why = "--mtu wants 68..65535";
+    if (why) {
         free(nc);
-        return usage(argv[0]);
+        return bad_usage(argv[0], why);
     }
-    long port = strtol(argv[argc - 1], NULL, 10);
-    if (port <= 0 || port > 65535) {
+    char *pend;
+    long port = strtol(argv[argc - 1], &pend, 10);
+    if (*pend || port <= 0 || port > 65535) {
         fprintf(stderr, "synack %s: bad port '%s'\n", argv[0], argv[argc - 1]);
         free(nc);
         return 2;
