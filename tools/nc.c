@@ -108,6 +108,14 @@ static void usage(FILE *f)
             NETNS_KERNEL, NETNS_STACK);
 }
 
+/* A whole decimal number in [lo, hi], or -1. */
+static long parse_num(const char *text, long lo, long hi)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    return *text && !*end && v >= lo && v <= hi ? v : -1;
+}
+
 /* A usage error: one line, exit status 2. */
 static int bad_usage(const char *verb, const char *why)
 {
@@ -495,12 +503,22 @@ int synack_cmd_nc(int argc, char **argv)
                 optarg = argv[optind++];
             netns = optarg;
             break;
-        case O_MTU: mtu = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case O_MTU: {
+            long v = parse_num(optarg, 68, 65535);
+            mtu = v < 0 ? 1 : (uint32_t)v; /* 1: reported below */
+            break;
+        }
         case O_PCAP: pcap = optarg; break;
-        case O_TIMEOUT: timeout = strtod(optarg, NULL); break;
-        case O_PAR: nc->parallel = atoi(optarg); break;
+        case O_TIMEOUT: {
+            char *end;
+            timeout = strtod(optarg, &end);
+            if (*end || !(timeout > 0))
+                timeout = -1;
+            break;
+        }
+        case O_PAR: nc->parallel = (int)parse_num(optarg, 1, NC_MAX_CONNS); break;
         case O_HTTP: nc->http = true; break;
-        case O_MAX: nc->max = atoi(optarg); break;
+        case O_MAX: nc->max = (int)parse_num(optarg, 0, 1000000); break;
         case 'v': nc->verbose = true; break;
         case 'h':
             usage(stdout);
@@ -523,9 +541,9 @@ int synack_cmd_nc(int argc, char **argv)
         why = "no device: give --tun NAME, --tap NAME or --netns";
     else if (!want_netns && !addr)
         why = "--addr A.B.C.D/LEN is needed with --tun or --tap";
-    else if (nc->parallel < 0 || nc->parallel > NC_MAX_CONNS)
+    else if (nc->parallel < 0)
         why = "--parallel wants 1..1024";
-    else if (nc->max < 0 || nc->max > 1000000)
+    else if (nc->max < 0)
         why = "--max wants 0..1000000";
     else if (nc->http && !nc->listen)
         why = "--http is for listen";
@@ -533,6 +551,8 @@ int synack_cmd_nc(int argc, char **argv)
         why = "--parallel is for connect";
     else if (mtu && (mtu < 68 || mtu > 65535))
         why = "--mtu wants 68..65535";
+    else if (timeout < 0)
+        why = "--timeout wants seconds above 0";
     if (why) {
         free(nc);
         return bad_usage(argv[0], why);

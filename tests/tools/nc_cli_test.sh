@@ -27,6 +27,10 @@ expect 2 "--parallel wants" connect --parallel 5000 --tun a --addr 198.18.0.2/24
 expect 2 "--http is for listen" connect --http --tun a --addr 198.18.0.2/24 198.18.0.1 80
 expect 2 "--parallel is for connect" listen --parallel 2 --tun a --addr 198.18.0.2/24 80
 expect 2 "bad option '--bogus'" listen --bogus 80
+expect 2 "--mtu wants 68..65535" listen --tun a --addr 198.18.0.2/24 --mtu 15OO 80
+expect 2 "--parallel wants" connect --parallel x --tun a --addr 198.18.0.2/24 198.18.0.1 80
+expect 2 "--max wants" listen --http --max -1 --tun a --addr 198.18.0.2/24 80
+expect 2 "--timeout wants" listen --timeout soon --tun a --addr 198.18.0.2/24 80
 expect 2 "bad port '0'" listen --tun a --addr 198.18.0.2/24 0
 expect 2 "bad port '80x'" listen --tun a --addr 198.18.0.2/24 80x
 expect 2 "bad port '70000'" connect --tun a --addr 198.18.0.2/24 198.18.0.1 70000
