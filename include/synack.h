@@ -355,6 +355,12 @@ typedef struct synack_tun synack_tun;
  * tunN) with the given MTU (0: 1500; up to 65535). Returns 0 or -errno. The
  * device is left down; configure it with ip(8) or from a test script. */
 int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out);
+/* The same with the kernel's offloads towards synack (a virtio-net header on
+ * every read and write, TUN_F_CSUM | TUN_F_TSO4): the kernel may hand over
+ * one TCP segment of up to 64 KiB where the wire would carry MTU-sized ones,
+ * and leave its checksum to the reader (which completes it). synack's own
+ * datagrams still go out MTU-sized. */
+int synack_tun_open_offload(const char *name, uint32_t mtu, synack_tun **out);
 void synack_tun_close(synack_tun *t);
 int synack_tun_fd(const synack_tun *t);
 const char *synack_tun_name(const synack_tun *t);

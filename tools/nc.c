@@ -100,6 +100,7 @@ static void usage(FILE *f)
             "  --tun NAME | --tap NAME   the device (with --addr A.B.C.D/LEN, synack's address)\n"
             "  --netns [NAME]            a namespace of its own: kernel %s, synack %s\n"
             "  --mtu N                   device MTU (default: the device's, else 1500)\n"
+            "  --offload                 TUN: take the kernel's 64 KiB TCP segments (virtio-net GSO)\n"
             "  --pcap FILE               write a capture of synack's IP datagrams\n"
             "  --timeout SEC             give up after SEC seconds\n"
             "  -v                        print synack's state changes on stderr\n"
@@ -480,13 +481,15 @@ int synack_cmd_nc(int argc, char **argv)
     bool want_netns = false;
     uint32_t mtu = 0;
     double timeout = 0;
-    enum { O_TUN = 1, O_TAP, O_ADDR, O_NETNS, O_MTU, O_PCAP, O_TIMEOUT, O_PAR, O_HTTP, O_MAX };
+    enum { O_TUN = 1, O_TAP, O_ADDR, O_NETNS, O_MTU, O_PCAP, O_TIMEOUT, O_PAR, O_HTTP, O_MAX, O_OFFLOAD };
+    bool offload = false;
     static const struct option opts[] = {
         {"tun", required_argument, 0, O_TUN},         {"tap", required_argument, 0, O_TAP},
         {"addr", required_argument, 0, O_ADDR},       {"netns", optional_argument, 0, O_NETNS},
         {"mtu", required_argument, 0, O_MTU},         {"pcap", required_argument, 0, O_PCAP},
         {"timeout", required_argument, 0, O_TIMEOUT}, {"parallel", required_argument, 0, O_PAR},
         {"http", no_argument, 0, O_HTTP},             {"max", required_argument, 0, O_MAX},
+        {"offload", no_argument, 0, O_OFFLOAD},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     int o;
     optind = 1;
@@ -518,6 +521,7 @@ int synack_cmd_nc(int argc, char **argv)
         }
         case O_PAR: nc->parallel = (int)parse_num(optarg, 1, NC_MAX_CONNS); break;
         case O_HTTP: nc->http = true; break;
+        case O_OFFLOAD: offload = true; break;
         case O_MAX: nc->max = (int)parse_num(optarg, 0, 1000000); break;
         case 'v': nc->verbose = true; break;
         case 'h':
@@ -537,6 +541,8 @@ int synack_cmd_nc(int argc, char **argv)
         why = nc->listen ? "want one argument, PORT" : "want two arguments, ADDR PORT";
     else if (tun && tap)
         why = "--tun and --tap exclude each other";
+    else if (offload && tap)
+        why = "--offload is for TUN";
     else if (!want_netns && !tun && !tap)
         why = "no device: give --tun NAME, --tap NAME or --netns";
     else if (!want_netns && !addr)
@@ -633,7 +639,9 @@ int synack_cmd_nc(int argc, char **argv)
                          .sndbuf = 1u << 20,
                          .rcvbuf = 1u << 20};
     nc->s = synack_stack_new(&cfg);
-    int e = tap ? synack_tap_open(dev, mtu, NULL, &tp) : synack_tun_open(dev, mtu, &tn);
+    int e = tap       ? synack_tap_open(dev, mtu, NULL, &tp)
+            : offload ? synack_tun_open_offload(dev, mtu, &tn)
+                      : synack_tun_open(dev, mtu, &tn);
     if (!nc->s || e < 0) {
         fprintf(stderr, "synack %s: cannot open %s %s: %s\n", argv[0], tap ? "TAP" : "TUN", dev, strerror(-e));
         goto out;
