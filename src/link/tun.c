@@ -30,8 +30,10 @@ struct synack_tun {
     char name[IFNAMSIZ];
     synack_stack *stack;
     int ifindex;
-    /* With offload, every read and write starts with a virtio-net header. */
+    /* With offload, every read and write starts with a virtio-net header,
+     * and consecutive segments of one flow leave as one GSO write. */
     bool vnet;
+    struct gso_batch gso;
     /* One datagram at a time goes to the stack, which does not keep it, so a
      * single buffer of the largest possible datagram serves every read. */
     uint8_t buf[TUN_VNET_HDR + TUN_MAX_MTU];
@@ -148,6 +150,7 @@ void synack_tun_close(synack_tun *t)
 {
     if (!t)
         return;
+    synack_tun_flush(t);
     close(t->fd);
     free(t);
 }
@@ -167,13 +170,9 @@ uint32_t synack_tun_mtu(const synack_tun *t)
     return t->mtu;
 }
 
-static int tun_transmit(void *ctx, const uint8_t *frame, size_t len)
+static int tun_write(synack_tun *t, const uint8_t *vh, const uint8_t *frame, size_t len)
 {
-    synack_tun *t = ctx;
-    /* Our datagrams are whole, checksummed and never above the MTU: an
-     * all-zero header (GSO_NONE, no flags) says so. */
-    static const uint8_t plain[TUN_VNET_HDR];
-    struct iovec iov[2] = {{(void *)plain, TUN_VNET_HDR}, {(void *)frame, len}};
+    struct iovec iov[2] = {{(void *)vh, TUN_VNET_HDR}, {(void *)frame, len}};
     size_t want = len + (t->vnet ? TUN_VNET_HDR : 0);
     for (;;) {
         ssize_t n = t->vnet ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
@@ -182,6 +181,32 @@ static int tun_transmit(void *ctx, const uint8_t *frame, size_t len)
         if (errno != EINTR)
             return -errno;
     }
+}
+
+int synack_tun_flush(synack_tun *t)
+{
+    if (!t->vnet || !t->gso.nseg)
+        return 0;
+    uint8_t vh[TUN_VNET_HDR];
+    size_t len = gso_finish(&t->gso, vh);
+    return tun_write(t, vh, t->gso.pkt, len);
+}
+
+static int tun_transmit(void *ctx, const uint8_t *frame, size_t len)
+{
+    synack_tun *t = ctx;
+    /* A datagram that is whole and checksummed: an all-zero header
+     * (GSO_NONE, no flags) says so. */
+    static const uint8_t plain[TUN_VNET_HDR];
+    if (!t->vnet)
+        return tun_write(t, plain, frame, len);
+    if (gso_append(&t->gso, frame, len))
+        return 0;
+    int rc = synack_tun_flush(t);
+    if (gso_start(&t->gso, frame, len))
+        return rc;
+    int rc2 = tun_write(t, plain, frame, len);
+    return rc ? rc : rc2;
 }
 
 synack_link_ops synack_tun_ops(void)
