@@ -358,6 +358,17 @@ typedef struct synack_tun synack_tun;
  * tunN) with the given MTU (0: 1500; up to 65535). Returns 0 or -errno. The
  * device is left down; configure it with ip(8) or from a test script. */
 int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out);
+/* The same with offloads both ways (a virtio-net header on every read and
+ * write, TUN_F_CSUM | TUN_F_TSO4): the kernel may hand over one TCP segment
+ * of up to 64 KiB where the wire would carry MTU-sized ones, and leave its
+ * checksum to the reader (which completes it); synack's segments of one
+ * burst go to the kernel as one GSO datagram, cut by the kernel. */
+int synack_tun_open_offload(const char *name, uint32_t mtu, synack_tun **out);
+/* With offload, consecutive TCP segments of one flow are held and leave as
+ * one GSO write (the kernel cuts them back to MTU size): synack_loop flushes
+ * them before it sleeps; a program without the loop calls this after
+ * synack_poll(). Returns 0 or -errno. */
+int synack_tun_flush(synack_tun *t);
 void synack_tun_close(synack_tun *t);
 int synack_tun_fd(const synack_tun *t);
 const char *synack_tun_name(const synack_tun *t);

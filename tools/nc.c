@@ -92,21 +92,35 @@ static void on_signal(int sig)
     nc_stop = 1;
 }
 
-static int usage(const char *verb)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: synack connect [OPTIONS] ADDR PORT\n"
             "       synack listen [OPTIONS] PORT\n"
             "  --tun NAME | --tap NAME   the device (with --addr A.B.C.D/LEN, synack's address)\n"
             "  --netns [NAME]            a namespace of its own: kernel %s, synack %s\n"
             "  --mtu N                   device MTU (default: the device's, else 1500)\n"
+            "  --offload                 TUN: take the kernel's 64 KiB TCP segments (virtio-net GSO)\n"
             "  --pcap FILE               write a capture of synack's IP datagrams\n"
             "  --timeout SEC             give up after SEC seconds\n"
             "  -v                        print synack's state changes on stderr\n"
             "  connect --parallel N      N connections, each sending stdin; one line each\n"
             "  listen --http [--max N]   answer HTTP requests with stdin as the body\n",
             NETNS_KERNEL, NETNS_STACK);
-    (void)verb;
+}
+
+/* A whole decimal number in [lo, hi], or -1. */
+static long parse_num(const char *text, long lo, long hi)
+{
+    char *end;
+    long v = strtol(text, &end, 10);
+    return *text && !*end && v >= lo && v <= hi ? v : -1;
+}
+
+/* A usage error: one line, exit status 2. */
+static int bad_usage(const char *verb, const char *why)
+{
+    fprintf(stderr, "synack %s: %s (see synack %s --help)\n", verb, why, verb);
     return 2;
 }
 
@@ -467,16 +481,19 @@ int synack_cmd_nc(int argc, char **argv)
     bool want_netns = false;
     uint32_t mtu = 0;
     double timeout = 0;
-    enum { O_TUN = 1, O_TAP, O_ADDR, O_NETNS, O_MTU, O_PCAP, O_TIMEOUT, O_PAR, O_HTTP, O_MAX };
+    enum { O_TUN = 1, O_TAP, O_ADDR, O_NETNS, O_MTU, O_PCAP, O_TIMEOUT, O_PAR, O_HTTP, O_MAX, O_OFFLOAD };
+    bool offload = false;
     static const struct option opts[] = {
         {"tun", required_argument, 0, O_TUN},         {"tap", required_argument, 0, O_TAP},
         {"addr", required_argument, 0, O_ADDR},       {"netns", optional_argument, 0, O_NETNS},
         {"mtu", required_argument, 0, O_MTU},         {"pcap", required_argument, 0, O_PCAP},
         {"timeout", required_argument, 0, O_TIMEOUT}, {"parallel", required_argument, 0, O_PAR},
         {"http", no_argument, 0, O_HTTP},             {"max", required_argument, 0, O_MAX},
+        {"offload", no_argument, 0, O_OFFLOAD},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     int o;
     optind = 1;
+    opterr = 0; /* one line of our own instead */
     while ((o = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
         switch (o) {
         case O_TUN: tun = optarg; break;
@@ -489,26 +506,66 @@ int synack_cmd_nc(int argc, char **argv)
                 optarg = argv[optind++];
             netns = optarg;
             break;
-        case O_MTU: mtu = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case O_MTU: {
+            long v = parse_num(optarg, 68, 65535);
+            mtu = v < 0 ? 1 : (uint32_t)v; /* 1: reported below */
+            break;
+        }
         case O_PCAP: pcap = optarg; break;
-        case O_TIMEOUT: timeout = strtod(optarg, NULL); break;
-        case O_PAR: nc->parallel = atoi(optarg); break;
+        case O_TIMEOUT: {
+            char *end;
+            timeout = strtod(optarg, &end);
+            if (*end || !(timeout > 0))
+                timeout = -1;
+            break;
+        }
+        case O_PAR: nc->parallel = (int)parse_num(optarg, 1, NC_MAX_CONNS); break;
         case O_HTTP: nc->http = true; break;
-        case O_MAX: nc->max = atoi(optarg); break;
+        case O_OFFLOAD: offload = true; break;
+        case O_MAX: nc->max = (int)parse_num(optarg, 0, 1000000); break;
         case 'v': nc->verbose = true; break;
-        default: free(nc); return usage(argv[0]);
+        case 'h':
+            usage(stdout);
+            free(nc);
+            return 0;
+        default: {
+            char m[160];
+            snprintf(m, sizeof m, "bad option '%s'", argv[optind - 1]);
+            free(nc);
+            return bad_usage(argv[0], m);
+        }
         }
     }
-    int want = nc->listen ? 1 : 2;
-    if (argc - optind != want || (tun && tap) || (!want_netns && !tun && !tap) ||
-        (!want_netns && !addr) || nc->parallel < 0 || nc->parallel > NC_MAX_CONNS || nc->max < 0 ||
-        nc->max > 1000000 || (nc->http && !nc->listen) || (nc->parallel && nc->listen) ||
-        (mtu && (mtu < 68 || mtu > 65535))) {
+    const char *why = NULL;
+    if (argc - optind != (nc->listen ? 1 : 2))
+        why = nc->listen ? "want one argument, PORT" : "want two arguments, ADDR PORT";
+    else if (tun && tap)
+        why = "--tun and --tap exclude each other";
+    else if (offload && tap)
+        why = "--offload is for TUN";
+    else if (!want_netns && !tun && !tap)
+        why = "no device: give --tun NAME, --tap NAME or --netns";
+    else if (!want_netns && !addr)
+        why = "--addr A.B.C.D/LEN is needed with --tun or --tap";
+    else if (nc->parallel < 0)
+        why = "--parallel wants 1..1024";
+    else if (nc->max < 0)
+        why = "--max wants 0..1000000";
+    else if (nc->http && !nc->listen)
+        why = "--http is for listen";
+    else if (nc->parallel && nc->listen)
+        why = "--parallel is for connect";
+    else if (mtu && (mtu < 68 || mtu > 65535))
+        why = "--mtu wants 68..65535";
+    else if (timeout < 0)
+        why = "--timeout wants seconds above 0";
+    if (why) {
         free(nc);
-        return usage(argv[0]);
+        return bad_usage(argv[0], why);
     }
-    long port = strtol(argv[argc - 1], NULL, 10);
-    if (port <= 0 || port > 65535) {
+    char *pend;
+    long port = strtol(argv[argc - 1], &pend, 10);
+    if (*pend || port <= 0 || port > 65535) {
         fprintf(stderr, "synack %s: bad port '%s'\n", argv[0], argv[argc - 1]);
         free(nc);
         return 2;
@@ -582,7 +639,9 @@ int synack_cmd_nc(int argc, char **argv)
                          .sndbuf = 1u << 20,
                          .rcvbuf = 1u << 20};
     nc->s = synack_stack_new(&cfg);
-    int e = tap ? synack_tap_open(dev, mtu, NULL, &tp) : synack_tun_open(dev, mtu, &tn);
+    int e = tap       ? synack_tap_open(dev, mtu, NULL, &tp)
+            : offload ? synack_tun_open_offload(dev, mtu, &tn)
+                      : synack_tun_open(dev, mtu, &tn);
     if (!nc->s || e < 0) {
         fprintf(stderr, "synack %s: cannot open %s %s: %s\n", argv[0], tap ? "TAP" : "TUN", dev, strerror(-e));
         goto out;

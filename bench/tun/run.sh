@@ -9,7 +9,10 @@
 # loop reads one datagram per read(2) from the TUN descriptor and writes one
 # per write(2) (no batching: no multi-queue, no GSO/GRO, no vnet header);
 # each TUN read drains the descriptor before the stack is polled, so the ACKs
-# of a burst leave together. The kernel's side is synack-kpeer (plain
+# of a burst leave together. The --offload rows add batching through a
+# virtio-net header: towards synack (TUN_F_TSO4) the kernel hands over TCP
+# segments of up to 64 KiB whatever the MTU; from synack, the segments of a
+# burst leave as one GSO write (up to 64 KiB) that the kernel cuts. The kernel's side is synack-kpeer (plain
 # sockets): `sink` times from accept to the end of stream; for kernel->synack
 # the time runs from the kernel's connect to synack's exit (every byte
 # received and the close done). The veth figure is tools/netns/veth-bench.sh
@@ -33,14 +36,14 @@ K=$NETNS_KERNEL_ADDR S=$NETNS_STACK_ADDR
 gbit() { awk -v b="$1" -v ms="$2" 'BEGIN { printf "%.2f", b * 8 / (ms / 1000) / 1e9 }'; }
 now_ms() { date +%s%3N; }
 
-# synack -> kernel: returns Gbit/s on stdout
+# synack -> kernel: returns Gbit/s on stdout (OPT: --offload for GSO writes)
 tun_up() {
-    local mtu=$1 ns="" k="" out
+    local mtu=$1 opt=${2:-} ns="" k="" out
     netns_create ns
     netns_tun_create "$ns" sk0 "$mtu"
     netns_spawn k "$ns" "$kpeer" sink 5201 --no-hash >"$work/sink"
     netns_wait_listen "$ns" 5201
-    head -c "$bytes" /dev/zero | ip netns exec "$ns" "$synack" connect --timeout 300 --tun sk0 \
+    head -c "$bytes" /dev/zero | ip netns exec "$ns" "$synack" connect $opt --timeout 300 --tun sk0 \
         --addr "$S/24" "$K" 5201 >/dev/null
     netns_wait "$k"
     out=$(tail -n 1 "$work/sink") # kpeer sink: received N bytes in T s (R Gbit/s)
@@ -49,14 +52,14 @@ tun_up() {
     echo "${rate#(}"
 }
 
-# kernel -> synack
+# kernel -> synack (OPT: --offload for the kernel's 64 KiB segments)
 tun_down() {
-    local mtu=$1 ns="" s="" t0 t1
+    local mtu=$1 opt=${2:-} ns="" s="" t0 t1
     netns_create ns
     netns_tun_create "$ns" sk0 "$mtu"
     # synack half-closes at once (empty stdin) and exits when the kernel's
     # stream has ended and the close is done
-    netns_spawn s "$ns" bash -c "exec '$synack' listen -v --timeout 300 --tun sk0 --addr '$S/24' 5201 \
+    netns_spawn s "$ns" bash -c "exec '$synack' listen -v $opt --timeout 300 --tun sk0 --addr '$S/24' 5201 \
         </dev/null >/dev/null 2>'$work/listen'"
     until grep -q LISTEN "$work/listen" 2>/dev/null; do sleep 0.02; done
     t0=$(now_ms)
@@ -89,9 +92,15 @@ trap 'netns_cleanup; rm -rf "$work"' EXIT
 echo "TUN benchmark: best of $runs runs; $bytes bytes per TUN run, 2000000000 per veth run"
 for mtu in 1500 65535; do
     up=$(best "$runs" tun_up "$mtu")
+    upgso=$(best "$runs" tun_up "$mtu" --offload)
     down=$(best "$runs" tun_down "$mtu")
+    gso=$(best "$runs" tun_down "$mtu" --offload)
     vrate=$(best "$runs" veth "$mtu")
-    printf 'mtu %5s  synack->kernel (TUN) %6s Gbit/s  kernel->synack (TUN) %6s Gbit/s  kernel<->kernel (veth) %6s Gbit/s  ratios %.2fx %.2fx\n' \
-        "$mtu" "$up" "$down" "$vrate" "$(awk -v a="$up" -v b="$vrate" 'BEGIN { print a / b }')" \
-        "$(awk -v a="$down" -v b="$vrate" 'BEGIN { print a / b }')"
+    ratio() { awk -v a="$1" -v b="$vrate" 'BEGIN { printf "%.2f", a / b }'; }
+    echo "mtu $mtu:"
+    echo "  kernel<->kernel (veth)               $vrate Gbit/s"
+    echo "  synack->kernel (TUN)                 $up Gbit/s   ratio $(ratio "$up")x"
+    echo "  synack->kernel (TUN, --offload GSO)  $upgso Gbit/s   ratio $(ratio "$upgso")x"
+    echo "  kernel->synack (TUN)                 $down Gbit/s   ratio $(ratio "$down")x"
+    echo "  kernel->synack (TUN, --offload GSO)  $gso Gbit/s   ratio $(ratio "$gso")x"
 done

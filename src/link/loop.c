@@ -213,6 +213,10 @@ int synack_loop_run(synack_loop *l, bool (*done)(void *ctx), void *ctx, synack_t
             next = min_time(next, synack_poll(l->stack));
         if (synack_monotonic_now(NULL) >= end)
             return -ETIMEDOUT;
+        /* segments held for one GSO write leave before the loop sleeps */
+        for (struct loop_entry *e = l->entries; e; e = e->next)
+            if (e->kind == LOOP_TUN && !e->dead)
+                synack_tun_flush(e->tun);
         int rc = loop_arm(l, min_time(next, end));
         if (rc < 0)
             return rc;

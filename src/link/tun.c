@@ -7,18 +7,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "link.h"
+#include "wire/checksum.h"
 #include "synack.h"
 
 #define TUN_MAX_MTU 65535u
+#define TUN_VNET_HDR 10 /* struct virtio_net_hdr */
 
 struct synack_tun {
     int fd;
@@ -26,9 +30,13 @@ struct synack_tun {
     char name[IFNAMSIZ];
     synack_stack *stack;
     int ifindex;
+    /* With offload, every read and write starts with a virtio-net header,
+     * and consecutive segments of one flow leave as one GSO write. */
+    bool vnet;
+    struct gso_batch gso;
     /* One datagram at a time goes to the stack, which does not keep it, so a
      * single buffer of the largest possible datagram serves every read. */
-    uint8_t buf[TUN_MAX_MTU];
+    uint8_t buf[TUN_VNET_HDR + TUN_MAX_MTU];
 };
 
 static void ifreq_named(struct ifreq *ifr, const char *name)
@@ -98,7 +106,7 @@ int link_dev_open(const char *name, short flags, uint32_t mtu, int *fd, char ifn
     return rc;
 }
 
-int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out)
+static int tun_open(const char *name, uint32_t mtu, bool offload, synack_tun **out)
 {
     *out = NULL;
     if (mtu == 0)
@@ -109,20 +117,40 @@ int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out)
     if (!t)
         return -ENOMEM;
     t->ifindex = -1;
-    int rc = link_dev_open(name, IFF_TUN, mtu, &t->fd, t->name);
+    int rc = link_dev_open(name, (short)(IFF_TUN | (offload ? IFF_VNET_HDR : 0)), mtu, &t->fd, t->name);
+    /* TUN_F_CSUM: the kernel may hand over segments whose TCP checksum is
+     * left for us to finish; TUN_F_TSO4: it may hand over one TCP segment
+     * of up to 64 KiB where the wire would carry MTU-sized ones (its GSO
+     * skips the segmentation, as towards a virtio NIC). */
+    if (rc == 0 && offload && ioctl(t->fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) {
+        rc = -errno;
+        close(t->fd);
+    }
     if (rc < 0) {
         free(t);
         return rc;
     }
+    t->vnet = offload;
     t->mtu = mtu;
     *out = t;
     return 0;
+}
+
+int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out)
+{
+    return tun_open(name, mtu, false, out);
+}
+
+int synack_tun_open_offload(const char *name, uint32_t mtu, synack_tun **out)
+{
+    return tun_open(name, mtu, true, out);
 }
 
 void synack_tun_close(synack_tun *t)
 {
     if (!t)
         return;
+    synack_tun_flush(t);
     close(t->fd);
     free(t);
 }
@@ -142,16 +170,43 @@ uint32_t synack_tun_mtu(const synack_tun *t)
     return t->mtu;
 }
 
-static int tun_transmit(void *ctx, const uint8_t *frame, size_t len)
+static int tun_write(synack_tun *t, const uint8_t *vh, const uint8_t *frame, size_t len)
 {
-    synack_tun *t = ctx;
+    struct iovec iov[2] = {{(void *)vh, TUN_VNET_HDR}, {(void *)frame, len}};
+    size_t want = len + (t->vnet ? TUN_VNET_HDR : 0);
     for (;;) {
-        ssize_t n = write(t->fd, frame, len);
+        ssize_t n = t->vnet ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
         if (n >= 0)
-            return (size_t)n == len ? 0 : -EIO;
+            return (size_t)n == want ? 0 : -EIO;
         if (errno != EINTR)
             return -errno;
     }
+}
+
+int synack_tun_flush(synack_tun *t)
+{
+    if (!t->vnet || !t->gso.nseg)
+        return 0;
+    uint8_t vh[TUN_VNET_HDR];
+    size_t len = gso_finish(&t->gso, vh);
+    return tun_write(t, vh, t->gso.pkt, len);
+}
+
+static int tun_transmit(void *ctx, const uint8_t *frame, size_t len)
+{
+    synack_tun *t = ctx;
+    /* A datagram that is whole and checksummed: an all-zero header
+     * (GSO_NONE, no flags) says so. */
+    static const uint8_t plain[TUN_VNET_HDR];
+    if (!t->vnet)
+        return tun_write(t, plain, frame, len);
+    if (gso_append(&t->gso, frame, len))
+        return 0;
+    int rc = synack_tun_flush(t);
+    if (gso_start(&t->gso, frame, len))
+        return rc;
+    int rc2 = tun_write(t, plain, frame, len);
+    return rc ? rc : rc2;
 }
 
 synack_link_ops synack_tun_ops(void)
@@ -163,6 +218,32 @@ void synack_tun_attach(synack_tun *t, synack_stack *s, int ifindex)
 {
     t->stack = s;
     t->ifindex = ifindex;
+}
+
+/* A datagram read with a virtio-net header. With NEEDS_CSUM the transport
+ * checksum field holds only the pseudo-header sum, and the sum over
+ * [csum_start, end) completes it (the work a NIC would do). A GSO segment
+ * (TCPV4) is delivered as it is: one TCP segment longer than the MSS, whose
+ * IP total length covers all of it, which the stack takes like any other.
+ * The header's 16-bit fields are little-endian (legacy virtio on x86). */
+static bool vnet_finish(uint8_t *buf, size_t n)
+{
+    if (n < TUN_VNET_HDR + 20)
+        return false;
+    uint8_t flags = buf[0];
+    size_t start = (size_t)buf[6] | (size_t)buf[7] << 8;
+    size_t off = (size_t)buf[8] | (size_t)buf[9] << 8;
+    uint8_t *ip = buf + TUN_VNET_HDR;
+    size_t len = n - TUN_VNET_HDR;
+    if (!(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+        return true;
+    if (start >= len || off + 2 > len - start)
+        return false;
+    uint8_t *field = ip + start + off;
+    uint16_t sum = wire_csum_fold(wire_csum_add(0, ip + start, len - start));
+    field[0] = (uint8_t)(sum >> 8);
+    field[1] = (uint8_t)sum;
+    return true;
 }
 
 long synack_tun_pump(synack_tun *t)
@@ -185,7 +266,13 @@ long synack_tun_pump(synack_tun *t)
         }
         if (n == 0)
             return count;
-        synack_input(t->stack, t->ifindex, t->buf, (size_t)n);
+        if (t->vnet) {
+            if (!vnet_finish(t->buf, (size_t)n))
+                continue; /* malformed header: nothing the stack could use */
+            synack_input(t->stack, t->ifindex, t->buf + TUN_VNET_HDR, (size_t)n - TUN_VNET_HDR);
+        } else {
+            synack_input(t->stack, t->ifindex, t->buf, (size_t)n);
+        }
         count++;
     }
 }

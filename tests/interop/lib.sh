@@ -22,7 +22,6 @@ interop_require() {
     done
     [ -x "$SYNACK" ] || { echo "FAIL: ${0##*/}: no synack binary at $SYNACK" >&2; exit 1; }
     WORK=$(mktemp -d /tmp/synack-interop.XXXXXX)
-    NETNS_WORK=$WORK
 }
 
 # interop_ns VAR KIND MTU LOSS: a namespace with device sk0 of KIND (tun or
@@ -168,12 +167,6 @@ wait_grep() {
         sleep 0.05
         t=$((t + 1))
     done
-}
-
-# lossy_skip LOSS SIZE: prints why a case cannot pass yet and succeeds, or
-# fails when the case should run.
-lossy_skip() {
-    return 1
 }
 
 # keep_artifacts NAME: with INTEROP_KEEP=DIR, a failed case's files (capture,

@@ -365,6 +365,12 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
             p.time = when - r->live_start;
             if (!conn_claims(&r->conn, &p))
                 continue; /* not the connection under test */
+            /* An ICMP message the script does not expect here (the echo
+             * reply to an injected echo request) is not about the
+             * connection; packetdrill skips what does not match the
+             * socket's 4-tuple, and Linux answers pings too. */
+            if (p.proto == 1 && !pk->icmp)
+                continue;
             if (n == 0)
                 conn_outbound_learn(&r->conn, pk, &p);
             conn_to_script(&r->conn, &p);
