@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a fixed time on its corpus.
 #   fuzz/run.sh BUILD_DIR SECONDS [TARGET...]
-# Seeds come from mkcorpus (../shared/captures and simulator pcaps) and
-# fuzz/regress/<target>/ (inputs that once failed); new inputs go to
-# BUILD_DIR/fuzz/corpus/<target>. A crash, leak or failed property stops
+# Seeds come from mkcorpus (../shared/captures and simulator pcaps),
+# fuzz/corpus/<target>/ (a minimized corpus of earlier long runs, kept in
+# the repository) and fuzz/regress/<target>/ (inputs that once failed); new
+# inputs go to BUILD_DIR/fuzz/corpus/<target>. A crash, leak or failed property stops
 # the run with the input saved under BUILD_DIR/fuzz/artifacts/ and exit 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ rc=0
 for t in "${targets[@]}"; do
     mkdir -p "$bin/corpus/$t"
     dirs=("$bin/corpus/$t" "$bin/seeds/$t")
+    [ -d "fuzz/corpus/$t" ] && dirs+=("fuzz/corpus/$t")
     [ -d "fuzz/regress/$t" ] && dirs+=("fuzz/regress/$t")
     log=$bin/fuzz_$t.log
     echo "== fuzz_$t: ${secs}s"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs what synack needs to build and test, when it is missing. As root on
+# Installs what synack needs to build and test, when it is missing (clang's
+# sanitizer and libFuzzer runtimes come with libclang-rt-dev). As root on
 # Debian it runs apt-get; otherwise it prints the line to run and fails.
 set -euo pipefail
 
-pkgs=(cmake make gcc clang pkg-config libcmocka-dev libpcap-dev libsodium-dev valgrind tshark tcpdump iproute2
+pkgs=(cmake make gcc clang libclang-rt-dev pkg-config libcmocka-dev libpcap-dev libsodium-dev valgrind tshark tcpdump iproute2
       curl socat netcat-openbsd nftables iputils-ping) # the interop tests
 missing=()
 for p in "${pkgs[@]}"; do

@@ -95,7 +95,15 @@ static enum tcp_verdict keepalive(struct tcp_ctx *ctx, struct tcb *tcb)
     if (!keepalive_applies(tcb))
         return TCP_KEEP;
     uint64_t idle = ctx->now - tcb->last_rcv;
-    if (idle < tcb->o.keepidle || tcb->snd_una != tcb->snd_max || tcp_unsent(tcb)) {
+    if (tcb->snd_una != tcb->snd_max || tcp_unsent(tcb)) {
+        /* Linux tcp_keepalive_timer: look again a keepidle from now (re-
+         * arming from the last arrival, already past, spun at this time:
+         * tests/attack/test_zero_window.c) */
+        tcb->keep_probes = 0;
+        tcb->t_keep = ctx->now + (tcb->o.keepidle ? tcb->o.keepidle : 1);
+        return TCP_KEEP;
+    }
+    if (idle < tcb->o.keepidle) {
         tcb->keep_probes = 0;
         tcp_keepalive_arm(ctx, tcb);
         return TCP_KEEP;

@@ -26,7 +26,8 @@ static void inject_opts(struct peer *p, uint16_t flags, uint32_t seq, uint32_t a
 {
     uint8_t buf[2048], ob[WIRE_TCP_OPT_MAX];
     memset(ob, 0, sizeof ob);
-    memcpy(ob, opts, optlen);
+    if (optlen)
+        memcpy(ob, opts, optlen);
     struct wire_tcp t;
     memset(&t, 0, sizeof t);
     t.sport = p->port;

@@ -17,9 +17,8 @@
 #define SPAN SYNACK_SEC(7200)
 #define RTO_MAX SYNACK_SEC(120)
 
-static void rfc9293_3_8_6_1_zero_window_forever_probes_with_backoff(void **state)
+static void zero_window_forever(bool keepalive)
 {
-    (void)state;
     struct harness h;
     synack_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -28,6 +27,10 @@ static void rfc9293_3_8_6_1_zero_window_forever_probes_with_backoff(void **state
     h_init(&h, &cfg);
     struct peer p;
     peer_connect(&p, &h, peer_listen(&h, 8), 40000, 5, true, 7, 0, 256u << 10);
+    if (keepalive) { /* SO_KEEPALIVE with a 60 s idle time: data is waiting, so no keepalive is due */
+        assert_int_equal(synack_setopt(h.s, p.s, SYNACK_OPT_KEEPALIVE, 1), 0);
+        assert_int_equal(synack_setopt(h.s, p.s, SYNACK_OPT_KEEPIDLE, 60), 0);
+    }
     /* the window closes at once */
     p.wnd = 0;
     peer_inject(&p, WIRE_TCP_ACK, p.snd_nxt, p.rcv_nxt, NULL, 0);
@@ -75,9 +78,9 @@ static void rfc9293_3_8_6_1_zero_window_forever_probes_with_backoff(void **state
         assert_true(ti.unsent <= cfg.sndbuf);
     }
     assert_int_equal(synack_tcp_info_get(h.s, p.s, &ti), 0);
-    print_message("2 h of zero window: %d probes (tcp_persist_probes %llu), last gap %llu s, %d polls; "
+    print_message("2 h of zero window (keepalive %d): %d probes (tcp_persist_probes %llu), last gap %llu s, %d polls; "
                   "state %s, %u bytes held\n",
-                  probes, (unsigned long long)synack_counter(h.s, "tcp_persist_probes"),
+                  keepalive, probes, (unsigned long long)synack_counter(h.s, "tcp_persist_probes"),
                   (unsigned long long)(prev_gap / SYNACK_SEC(1)), polls, synack_state_name(ti.state), ti.unsent);
     assert_int_equal(ti.state, SYNACK_ESTABLISHED);
     assert_true(probes >= (int)(SPAN / RTO_MAX) - 1);
@@ -96,8 +99,28 @@ static void rfc9293_3_8_6_1_zero_window_forever_probes_with_backoff(void **state
     h_free(&h);
 }
 
+static void rfc9293_3_8_6_1_zero_window_forever_probes_with_backoff(void **state)
+{
+    (void)state;
+    zero_window_forever(false);
+}
+
+/* The same with SO_KEEPALIVE on (found by fuzz/fuzz_stack: with data
+ * waiting and the connection idle past TCP_KEEPIDLE, the keepalive timer
+ * was re-armed at the current time again and again - a busy loop). Linux
+ * tcp_keepalive_timer: data in flight or waiting is the retransmission or
+ * persist timer's business; keepalive looks again TCP_KEEPIDLE later. */
+static void rfc1122_4_2_3_6_zero_window_with_keepalive_no_busy_loop(void **state)
+{
+    (void)state;
+    zero_window_forever(true);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(rfc9293_3_8_6_1_zero_window_forever_probes_with_backoff)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rfc9293_3_8_6_1_zero_window_forever_probes_with_backoff),
+        cmocka_unit_test(rfc1122_4_2_3_6_zero_window_with_keepalive_no_busy_loop),
+    };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
