@@ -478,9 +478,22 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
         return -EBADF;
     struct tcp_opts *o = &k->opt;
     switch (opt) {
-    case SYNACK_OPT_NODELAY: o->nodelay = v != 0; break;
-    case SYNACK_OPT_CORK: o->cork = v != 0; break;
-    case SYNACK_OPT_QUICKACK: o->quickack = v != 0; break;
+    case SYNACK_OPT_NODELAY:
+    case SYNACK_OPT_CORK:
+        if (opt == SYNACK_OPT_NODELAY)
+            o->nodelay = v != 0;
+        else
+            o->cork = v != 0;
+        /* Linux: setting TCP_NODELAY, or taking the cork out, pushes what
+         * waits, even past a cork still in place (TCP_NAGLE_PUSH) */
+        if (tcb_live(k) && ((opt == SYNACK_OPT_NODELAY) == (v != 0)))
+            k->tcb.flags |= TCB_PUSH_ONCE;
+        break;
+    case SYNACK_OPT_QUICKACK:
+        o->quickack = v != 0;
+        if (tcb_live(k))
+            tcp_set_quickack(&k->tcb, v != 0);
+        break;
     case SYNACK_OPT_KEEPALIVE: o->keepalive = v != 0; break;
     case SYNACK_OPT_MAXSEG:
         /* Linux: TCP_MAXSEG accepts 0 (no cap) or 88..65535 (tcp_setsockopt). */

@@ -160,6 +160,11 @@ void tcp_send_challenge_ack(struct tcp_ctx *ctx, struct tcb *tcb)
     tcp_send_ack(ctx, tcb);
 }
 
+void tcp_send_conn_rst(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    tcp_emit(ctx, tcb, WIRE_TCP_RST | WIRE_TCP_ACK, tcb->snd_nxt, 0, 0);
+}
+
 void tcp_send_rst(struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t seq, uint32_t ack, bool with_ack)
 {
     struct wire_tcp h;
@@ -264,7 +269,7 @@ static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
  * unless TCP_NODELAY; TCP_CORK holds every partial segment. */
 static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fin)
 {
-    if (n >= mss || fin)
+    if (n >= mss || fin || (tcb->flags & TCB_PUSH_ONCE))
         return false;
     if (tcb->o.cork)
         return true;
@@ -362,6 +367,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
         tcb->flags |= TCB_PERSIST;
         tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
     }
+    tcb->flags &= ~TCB_PUSH_ONCE;
     if (tcb->o.keepalive && tcb->t_keep == TCP_TIME_NEVER)
         tcp_keepalive_arm(ctx, tcb);
     if (sent && !(tcb->flags & TCB_ACK_PENDING))
@@ -373,9 +379,12 @@ ack_only:
      * (40 ms as Linux), but acknowledge at least every second full-sized
      * segment, and at once when told to (FIN, out of order, a hole filled). */
     uint32_t rmss = tcb->rcv_mss ? tcb->rcv_mss : tcb->mss_local;
-    if ((tcb->flags & TCB_ACK_NOW) || tcb->o.quickack || (tcb->quick && !tcb->pingpong) ||
+    /* Linux's delayed-ACK time (ato) is zero until the first data arrives:
+     * an ACK owed before then (a bare FIN, say) goes at once. */
+    if ((tcb->flags & TCB_ACK_NOW) || (tcb->quick && !tcb->pingpong) || !(tcb->flags & TCB_DATA_RCVD) ||
         tcb->rcv_nxt - tcb->rcv_acked > rmss ||
-        (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2)) {
+        (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2 &&
+         tcb->state != TCP_CLOSE_WAIT)) {
         tcp_send_ack(ctx, tcb);
         return;
     }
