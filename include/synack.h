@@ -246,6 +246,10 @@ typedef struct synack_tcp_info {
     /* ---- added for the POSIX layer (src/posix) ---- */
     uint32_t snd_queued;         /* bytes in the send buffer not yet acknowledged (SIOCOUTQ) */
     uint32_t snd_cap;            /* send buffer capacity */
+    uint32_t cwnd, ssthresh;     /* bytes (RFC 5681) */
+    uint32_t rttvar_us;
+    uint8_t backoff;             /* consecutive retransmission timeouts */
+    uint8_t ca_state;            /* 0 open, 1 disorder, 2 recovery, 3 loss (Linux's numbering) */
 } synack_tcp_info;
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
 

@@ -169,6 +169,44 @@ static int put(void *val, socklen_t *len, const void *src, size_t n)
     return 0;
 }
 
+/* Linux's numbering of TCP states (include/net/tcp_states.h). */
+static uint8_t linux_state(synack_state st)
+{
+    static const uint8_t map[] = {
+        [SYNACK_CLOSED] = 7,    [SYNACK_LISTEN] = 10,    [SYNACK_SYN_SENT] = 2,   [SYNACK_SYN_RECEIVED] = 3,
+        [SYNACK_ESTABLISHED] = 1, [SYNACK_FIN_WAIT_1] = 4, [SYNACK_FIN_WAIT_2] = 5, [SYNACK_CLOSE_WAIT] = 8,
+        [SYNACK_CLOSING] = 11,  [SYNACK_LAST_ACK] = 9,   [SYNACK_TIME_WAIT] = 6,
+    };
+    return (unsigned)st < sizeof map ? map[st] : 7;
+}
+
+/* TCP_INFO: Linux's struct tcp_info for the fields synack models (the
+ * rest read 0). Segment counts are bytes over the MSS, as Linux counts
+ * packets; an unset ssthresh is TCP_INFINITE_SSTHRESH. */
+static void fill_tcp_info(const synack_tcp_info *ti, struct tcp_info *out)
+{
+    memset(out, 0, sizeof *out);
+    uint32_t mss = ti->mss ? ti->mss : 536;
+    out->tcpi_state = linux_state(ti->state);
+    out->tcpi_ca_state = ti->ca_state;
+    out->tcpi_backoff = ti->backoff;
+    out->tcpi_retransmits = ti->backoff;
+    out->tcpi_options = (uint8_t)((ti->ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (ti->sack_ok ? TCPI_OPT_SACK : 0) |
+                                  (ti->snd_wscale || ti->rcv_wscale ? TCPI_OPT_WSCALE : 0));
+    out->tcpi_snd_wscale = ti->snd_wscale & 15;
+    out->tcpi_rcv_wscale = ti->rcv_wscale & 15;
+    out->tcpi_rto = ti->rto_us;
+    out->tcpi_snd_mss = mss;
+    out->tcpi_rcv_mss = mss;
+    out->tcpi_advmss = mss;
+    out->tcpi_unacked = (ti->snd_nxt - ti->snd_una + mss - 1) / mss;
+    out->tcpi_rtt = ti->srtt_us;
+    out->tcpi_rttvar = ti->rttvar_us;
+    out->tcpi_snd_cwnd = ti->cwnd / mss;
+    out->tcpi_snd_ssthresh = ti->ssthresh >= UINT32_MAX / 2 ? 0x7fffffff : ti->ssthresh / mss;
+    out->tcpi_rcv_space = ti->rcv_wnd;
+}
+
 int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, socklen_t *len)
 {
     int err;
@@ -223,6 +261,17 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
             if (r)
                 return fail_unlock(p, r);
             sxp_unlock(p);
+            return 0;
+        }
+        if (name == TCP_INFO) {
+            synack_tcp_info ti;
+            struct tcp_info info;
+            synack_tcp_info_get(p->st, f->h, &ti);
+            fill_tcp_info(&ti, &info);
+            r = put(val, len, &info, sizeof info);
+            if (r)
+                return fail_unlock(p, r);
+            sxp_unlock_quiet(p);
             return 0;
         }
         if (!find_int_opt(level, name, &o))

@@ -636,6 +636,11 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
     out->unsent = tcp_unsent(b);
     out->snd_queued = b->snd.len;
     out->snd_cap = b->snd.cap ? b->snd.cap : k->sndcap;
+    out->cwnd = b->cwnd;
+    out->ssthresh = b->ssthresh;
+    out->rttvar_us = b->rttvar;
+    out->backoff = b->backoff;
+    out->ca_state = b->ca_state;
     return 0;
 }
 

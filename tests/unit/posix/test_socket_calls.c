@@ -471,6 +471,29 @@ static void sndbuf_grows_live(void **state)
     pair_free(&pr);
 }
 
+static void tcp_info_reports(void **state)
+{
+    struct pair pr;
+    pair_init(&pr);
+    int a, b;
+    connect_pair(&pr, 98, &a, &b, NULL);
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    assert_int_equal(sxp_getsockopt(pr.a, a, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+    assert_int_equal(len, sizeof ti);
+    assert_int_equal(ti.tcpi_state, 1); /* Linux's TCP_ESTABLISHED */
+    assert_int_equal(ti.tcpi_snd_cwnd, 10); /* IW10, RFC 6928 */
+    assert_int_equal(ti.tcpi_snd_ssthresh, 0x7fffffff);
+    assert_int_equal(ti.tcpi_snd_mss, 1448); /* 1500 - 40 - 12 of timestamps */
+    assert_true(ti.tcpi_options & TCPI_OPT_TIMESTAMPS);
+    assert_true(ti.tcpi_options & TCPI_OPT_SACK);
+    int l = sxp_socket(pr.a, AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(sxp_listen(pr.a, l, 1), 0);
+    assert_int_equal(sxp_getsockopt(pr.a, l, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+    assert_int_equal(ti.tcpi_state, 10); /* TCP_LISTEN */
+    pair_free(&pr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +505,7 @@ int main(void)
         cmocka_unit_test(reset_error_first_on_write), cmocka_unit_test(options),
         cmocka_unit_test(epoll_calls),      cmocka_unit_test(msg_more_holds),
         cmocka_unit_test(null_buffers_fault), cmocka_unit_test(sndbuf_grows_live),
+        cmocka_unit_test(tcp_info_reports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
