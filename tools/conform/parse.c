@@ -840,6 +840,10 @@ int script_set_option(struct script_opts *o, const char *name, const char *value
         if (parse_int_opt(value, 1, 65535, &x))
             goto bad;
         o->mss = (int)x;
+        /* packetdrill hands large injected segments to TUN as GSO with this
+         * MSS; the library gets them whole (see docs/conformance.md) */
+        size_t used = strlen(o->unknown);
+        snprintf(o->unknown + used, sizeof o->unknown - used, "%s--mss", used ? " " : "");
     } else if (!strcmp(name, "mtu")) {
         if (parse_int_opt(value, 68, 65535, &x))
             goto bad;
