@@ -4,7 +4,7 @@ BUILD      ?= build
 CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps configure test demo bench asan clang valgrind clean
+.PHONY: all deps configure test demo bench asan clang valgrind fuzz clean
 
 all: configure
 	@cmake --build $(BUILD) -j $(JOBS)
@@ -35,5 +35,12 @@ clang:
 valgrind: all
 	@cd $(BUILD) && ctest -L valgrind --output-on-failure -j $(JOBS)
 
+# libFuzzer targets (fuzz/): each runs FUZZ_TIME seconds on its seed corpus.
+FUZZ_TIME ?= 30
+fuzz: deps
+	@[ -f build-fuzz/CMakeCache.txt ] || cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNACK_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_wire fuzz_stack fuzz_trace mkcorpus
+	@bash fuzz/run.sh build-fuzz $(FUZZ_TIME)
+
 clean:
-	rm -rf build build-asan build-clang
+	rm -rf build build-asan build-clang build-fuzz

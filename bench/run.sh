@@ -5,3 +5,6 @@ set -euo pipefail
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
 bash "$here/trace/run.sh" "$build"
+bash "$here/bulk/run.sh" "$build"
+bash "$here/goodput/run.sh" "$build"
+bash "$here/tun/run.sh" "$build"

@@ -293,6 +293,59 @@ int synack_memlink_pcap(synack_memlink *l, const char *path);
 /* Drops the next n frames sent from end `end` (for loss tests). */
 void synack_memlink_drop_next(synack_memlink *l, int end, unsigned n);
 
+/* Faults injected on the frames sent from one end (one direction), for
+ * tests, benchmarks and simulation. All zero: a perfect link. Each direction
+ * draws from its own random generator seeded here, so the same seed and the
+ * same traffic give the same faults, frame for frame. Per frame, in order:
+ * loss (Bernoulli, then Gilbert-Elliott), the queue limit (tail drop),
+ * serialization at the rate, delay and jitter, reordering, corruption; a
+ * duplicate goes through the same steps from the queue on. */
+#define SYNACK_LINK_MAX_CORRUPT_BITS 64
+#define SYNACK_LINK_MAX_RATE 1000000000000000ull /* 1 Pbit/s */
+typedef struct synack_link_faults {
+    uint64_t seed;
+    double loss; /* each frame lost with this probability */
+    /* Gilbert-Elliott burst loss: before each frame the channel moves Good
+     * to Bad with burst_enter, Bad to Good with burst_leave; a frame is lost
+     * with burst_loss_good or burst_loss_bad by state (1.0 in Bad is the
+     * classic Gilbert model; 0 there with burst_enter set is an error). */
+    double burst_enter, burst_leave;
+    double burst_loss_good, burst_loss_bad;
+    double reorder;            /* fraction of frames held back ... */
+    synack_time reorder_delay; /* ... by this much more (required if reorder) */
+    double duplicate;          /* a second copy follows the frame */
+    double corrupt;            /* frame gets corrupt_bits distinct bits flipped */
+    uint32_t corrupt_bits;     /* 0: 1; at most SYNACK_LINK_MAX_CORRUPT_BITS */
+    synack_time delay;         /* one-way, added to the link's own delay */
+    synack_time jitter;        /* uniform 0..jitter more; never reorders */
+    uint64_t rate_bps;         /* serialization rate; 0: infinite; at most
+                                  SYNACK_LINK_MAX_RATE */
+    /* Tail drop when the queue is full; 0: unlimited. With a rate the queue
+     * is the frames waiting for (or in) serialization; without one, every
+     * frame on the link not yet delivered (as netem's limit). */
+    uint32_t queue_frames, queue_bytes;
+} synack_link_faults;
+
+/* What the link did to the frames sent from one end. */
+typedef struct synack_link_stats {
+    uint64_t frames, bytes;               /* handed to the link */
+    uint64_t delivered, delivered_bytes;  /* given to the other end */
+    uint64_t lost;                        /* Bernoulli loss */
+    uint64_t burst_lost;                  /* Gilbert-Elliott loss */
+    uint64_t dropped;                     /* synack_memlink_drop_next */
+    uint64_t queue_drops;                 /* tail drops */
+    uint64_t duplicated, reordered, corrupted, bits_flipped;
+    uint32_t queue_peak_frames, queue_peak_bytes;
+} synack_link_stats;
+
+/* Sets the faults of frames sent from end `end` (replacing any before and
+ * restarting its random generator). Returns 0, or -EINVAL for a probability
+ * outside [0, 1], reorder without reorder_delay, a Bad state that loses
+ * nothing, too many corrupt_bits or too high a rate. */
+int synack_memlink_set_faults(synack_memlink *l, int end, const synack_link_faults *f);
+/* Counters of frames sent from end `end`; zeros for a bad end. */
+void synack_memlink_stats(const synack_memlink *l, int end, synack_link_stats *out);
+
 /* ---- TUN link and event loop ----------------------------------------- */
 
 /* A Linux TUN device (IFF_TUN | IFF_NO_PI): one IP datagram per read/write. */
@@ -329,6 +382,57 @@ int synack_loop_del_fd(synack_loop *l, int fd);
  * timeout (microseconds of the stack's clock; SYNACK_TIME_NEVER for none).
  * Returns 0 when done, -ETIMEDOUT on timeout, -errno on failure. */
 int synack_loop_run(synack_loop *l, bool (*done)(void *ctx), void *ctx, synack_time timeout);
+
+/* ---- Ethernet, ARP and the TAP link ----------------------------------- */
+
+/* Ethernet framing and ARP (RFC 826) for one interface: the stack hands it
+ * IP datagrams (synack_eth_ops, ctx the synack_eth), it resolves the next
+ * hop and hands Ethernet frames to out(); frames from the wire go in through
+ * synack_eth_input(). The neighbour table has Linux's states and timeouts,
+ * a bounded size, and a bounded queue per neighbour being resolved. */
+typedef struct synack_eth synack_eth;
+typedef int (*synack_frame_fn)(void *ctx, const uint8_t *frame, size_t len);
+
+typedef enum synack_neigh_state {
+    SYNACK_NEIGH_INCOMPLETE, /* a request is out; datagrams wait */
+    SYNACK_NEIGH_REACHABLE,  /* confirmed by a reply recently */
+    SYNACK_NEIGH_STALE,      /* not confirmed lately; still used */
+    SYNACK_NEIGH_DELAY,      /* used while stale: a probe follows unless confirmed */
+    SYNACK_NEIGH_PROBE,      /* unicast requests are out */
+} synack_neigh_state;
+
+/* mac: this interface's unicast address. Returns 0 or -errno. */
+int synack_eth_new(const uint8_t mac[6], synack_frame_fn out, void *out_ctx, synack_eth **res);
+void synack_eth_free(synack_eth *e);
+synack_link_ops synack_eth_ops(void);
+/* The stack and interface behind it (the interface's address is the one ARP
+ * answers for). Frames before this are dropped. */
+void synack_eth_attach(synack_eth *e, synack_stack *s, int ifindex);
+void synack_eth_input(synack_eth *e, const uint8_t *frame, size_t len);
+/* Runs ARP's timers at the stack clock's time; returns the next deadline. */
+synack_time synack_eth_poll(synack_eth *e);
+/* Broadcasts a gratuitous ARP request for the interface's address. */
+int synack_eth_announce(synack_eth *e);
+const uint8_t *synack_eth_mac(const synack_eth *e);
+/* The neighbour entry for addr: 0, or -ENOENT when there is none. */
+int synack_eth_neigh(const synack_eth *e, const synack_addr *addr, uint8_t mac[6], synack_neigh_state *state);
+size_t synack_eth_neigh_count(const synack_eth *e);
+
+/* A Linux TAP device (IFF_TAP | IFF_NO_PI) with a synack_eth on it. mac NULL
+ * picks a random locally administered address. */
+typedef struct synack_tap synack_tap;
+int synack_tap_open(const char *name, uint32_t mtu, const uint8_t mac[6], synack_tap **out);
+void synack_tap_close(synack_tap *t);
+int synack_tap_fd(const synack_tap *t);
+const char *synack_tap_name(const synack_tap *t);
+uint32_t synack_tap_mtu(const synack_tap *t);
+/* For a synack_iface_config: synack_eth_ops() with this as ctx. */
+synack_eth *synack_tap_eth(synack_tap *t);
+void synack_tap_attach(synack_tap *t, synack_stack *s, int ifindex);
+/* Reads every frame waiting on the device; returns how many, or -errno. */
+long synack_tap_pump(synack_tap *t);
+/* The loop reads the device and runs ARP's timers. */
+int synack_loop_add_tap(synack_loop *l, synack_tap *t);
 
 /* ---- errors ---------------------------------------------------------- */
 

@@ -3,7 +3,8 @@
 # Debian it runs apt-get; otherwise it prints the line to run and fails.
 set -euo pipefail
 
-pkgs=(cmake make gcc clang pkg-config libcmocka-dev libpcap-dev libsodium-dev valgrind tshark tcpdump iproute2)
+pkgs=(cmake make gcc clang pkg-config libcmocka-dev libpcap-dev libsodium-dev valgrind tshark tcpdump iproute2
+      curl socat netcat-openbsd nftables iputils-ping) # the interop tests
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -17,7 +17,7 @@
 
 #include "commands.h"
 #include "demo.h"
-#include "ladder.h"
+#include "ladder.h" /* tools/trace: the analyzer's ladder */
 #include "synack.h"
 
 #define CLIENT_ADDR 0xc6120001u /* 198.18.0.1 */
@@ -147,6 +147,8 @@ static int run_memory(const char *pcap_path, uint64_t seed)
     synack_connect(m.cli, k.cli, &se);
     if (!run_until(&m, connected, &k))
         return fail("the handshake did not complete");
+    /* four writes, four segments, as in the article: no Nagle */
+    synack_setopt(m.srv, k.srv, SYNACK_OPT_NODELAY, 1);
     for (int i = 0; i < 4; i++)
         synack_send(m.srv, k.srv, demo_parts[i], strlen(demo_parts[i]));
     if (!run_until(&m, drained, &k) || k.ngot != 57)
@@ -184,7 +186,7 @@ static int run_memory(const char *pcap_path, uint64_t seed)
     synack_stack_free(m.cli);
     synack_stack_free(m.srv);
     synack_memlink_free(m.link); /* closes the pcap */
-    if (ladder_print_pcap(pcap_path, stdout) < 0)
+    if (tr_ladder_file(pcap_path, stdout) < 0)
         return fail("cannot read back the pcap");
     printf("\nCapture written to %s (tshark -r %s; synack trace %s).\n", pcap_path, pcap_path, pcap_path);
     return 0;

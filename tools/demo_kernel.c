@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "demo.h"
-#include "ladder.h"
+#include "ladder.h" /* tools/trace: the analyzer's ladder */
 
 #define DEMO_PORT 80
 
@@ -82,6 +82,7 @@ static bool server_step(void *ctx)
         r->sock = synack_accept(r->s, r->lsn, NULL);
         if (r->sock < 0)
             return false;
+        synack_setopt(r->s, r->sock, SYNACK_OPT_NODELAY, 1); /* four writes, four segments */
         for (int i = 0; i < 4; i++)
             synack_send(r->s, r->sock, demo_parts[i], strlen(demo_parts[i]));
         r->phase = 1;
@@ -188,7 +189,7 @@ static int inner(const char *role_name, const char *pcap_path, uint64_t seed)
         return 1;
     }
     printf("\nLadder (left: first sender; relative numbers count from each side's ISN):\n");
-    return ladder_print_pcap(pcap_path, stdout) < 0;
+    return tr_ladder_file(pcap_path, stdout) < 0;
 }
 
 int demo_kernel(const char *pcap_path, uint64_t seed)

@@ -2,7 +2,12 @@
  * `synack trace` benchmark: several connections interleaved, each with a
  * handshake, MSS-sized data, delayed ACKs, segments lost before the capture
  * point, duplicate ACKs with SACK, fast retransmissions and a FIN close.
- * usage: gencap FILE MEGABYTES [CONNECTIONS] [LOSS_PER_MILLE] */
+ * usage: gencap FILE MEGABYTES [CONNECTIONS] [LOSS_PER_MILLE]
+ *        gencap --short FILE CONNECTIONS
+ * The second form writes many short connections one after another, one
+ * every 100 ms (handshake, a request, a response, four-way close): the
+ * capture that shows whether memory follows the file or the live
+ * connections. */
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,8 +147,50 @@ static void flight(struct gen *g, struct conn *c, unsigned loss)
     (void)start;
 }
 
+/* A client from 10.1.x.y: a new address every 50,000 ports, so no tuple is
+ * reused however many connections. */
+static void short_conns(struct gen *g, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct conn c = {.cli = 0x0a010000 + i / 50000, .srv = 0x0a000002, .sport = 80};
+        c.cport = (uint16_t)(10000 + i % 50000);
+        c.cisn = rnd(g);
+        c.sisn = rnd(g);
+        uint32_t cs = c.cisn + 1, ss = c.sisn + 1;
+        emit(g, &c, 0, WIRE_TCP_SYN, c.cisn, 0, 0, NULL, 0);
+        emit(g, &c, 1, WIRE_TCP_SYN | WIRE_TCP_ACK, c.sisn, cs, 0, NULL, 0);
+        emit(g, &c, 0, WIRE_TCP_ACK, cs, ss, 0, NULL, 0);
+        emit(g, &c, 0, WIRE_TCP_ACK | WIRE_TCP_PSH, cs, ss, 120, NULL, 0);
+        emit(g, &c, 1, WIRE_TCP_ACK | WIRE_TCP_PSH, ss, cs + 120, 900, NULL, 0);
+        emit(g, &c, 0, WIRE_TCP_ACK | WIRE_TCP_FIN, cs + 120, ss + 900, 0, NULL, 0);
+        emit(g, &c, 1, WIRE_TCP_ACK | WIRE_TCP_FIN, ss + 900, cs + 121, 0, NULL, 0);
+        emit(g, &c, 0, WIRE_TCP_ACK, cs + 121, ss + 901, 0, NULL, 0);
+        g->t_us += 100000;
+    }
+}
+
+static int short_main(const char *path, unsigned n)
+{
+    struct gen g;
+    memset(&g, 0, sizeof g);
+    g.rng = 0x9e3779b9;
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    g.d = pcap_dump_open(dead, path);
+    if (!g.d) {
+        fprintf(stderr, "gencap: %s: %s\n", path, pcap_geterr(dead));
+        return 1;
+    }
+    short_conns(&g, n);
+    pcap_dump_close(g.d);
+    pcap_close(dead);
+    printf("%llu packets, %llu bytes\n", (unsigned long long)g.packets, (unsigned long long)g.bytes_out + 24);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--short"))
+        return short_main(argv[2], (unsigned)strtoul(argv[3], NULL, 10));
     if (argc < 3) {
         fprintf(stderr, "usage: gencap FILE MEGABYTES [CONNECTIONS] [LOSS_PER_MILLE]\n");
         return 2;

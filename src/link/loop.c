@@ -16,12 +16,13 @@
 
 #define LOOP_MAX_EVENTS 64
 
-enum loop_kind { LOOP_TIMER, LOOP_TUN, LOOP_FD };
+enum loop_kind { LOOP_TIMER, LOOP_TUN, LOOP_TAP, LOOP_FD };
 
 struct loop_entry {
     enum loop_kind kind;
     int fd;
     synack_tun *tun;
+    synack_tap *tap;
     synack_fd_fn fn;
     void *ctx;
     /* A callback may remove an entry whose event is still in the batch being
@@ -100,6 +101,12 @@ int synack_loop_add_tun(synack_loop *l, synack_tun *t)
     return loop_add(l, &e, EPOLLIN);
 }
 
+int synack_loop_add_tap(synack_loop *l, synack_tap *t)
+{
+    struct loop_entry e = {.kind = LOOP_TAP, .fd = synack_tap_fd(t), .tap = t};
+    return loop_add(l, &e, EPOLLIN);
+}
+
 int synack_loop_add_fd(synack_loop *l, int fd, unsigned epoll_events, synack_fd_fn fn, void *ctx)
 {
     if (!fn)
@@ -167,8 +174,8 @@ static int loop_dispatch(synack_loop *l, const struct epoll_event *evs, int n)
             /* Only to clear readiness; the stack's poll decides what is due. */
             if (read(e->fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
                 rc = -errno;
-        } else if (e->kind == LOOP_TUN) {
-            long got = synack_tun_pump(e->tun);
+        } else if (e->kind == LOOP_TUN || e->kind == LOOP_TAP) {
+            long got = e->kind == LOOP_TUN ? synack_tun_pump(e->tun) : synack_tap_pump(e->tap);
             if (got < 0)
                 rc = (int)got;
         } else {
@@ -194,8 +201,16 @@ int synack_loop_run(synack_loop *l, bool (*done)(void *ctx), void *ctx, synack_t
     struct epoll_event evs[LOOP_MAX_EVENTS];
     for (;;) {
         synack_time next = synack_poll(l->stack);
+        /* ARP's retries and state changes have deadlines of their own. */
+        for (struct loop_entry *e = l->entries; e; e = e->next)
+            if (e->kind == LOOP_TAP && !e->dead)
+                next = min_time(next, synack_eth_poll(synack_tap_eth(e->tap)));
         if (done && done(ctx))
             return 0;
+        /* What the callback queued goes out now, and the deadline it set
+         * (a retransmission timer for data it sent) is the one armed. */
+        if (done)
+            next = min_time(next, synack_poll(l->stack));
         if (synack_monotonic_now(NULL) >= end)
             return -ETIMEDOUT;
         int rc = loop_arm(l, min_time(next, end));

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "link.h"
 #include "synack.h"
 
 #define TUN_MAX_MTU 65535u
@@ -71,6 +72,32 @@ static int tun_configure(const char *name, uint32_t mtu)
     return rc;
 }
 
+int link_dev_open(const char *name, short flags, uint32_t mtu, int *fd, char ifname[IFNAMSIZ])
+{
+    if (mtu > TUN_MAX_MTU || (name && strlen(name) >= IFNAMSIZ))
+        return -EINVAL;
+    *fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (*fd < 0)
+        return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = (short)(flags | IFF_NO_PI);
+    if (name)
+        memcpy(ifr.ifr_name, name, strlen(name));
+    int rc = ioctl(*fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
+    if (rc == 0) {
+        /* The kernel names the device when we did not (tun0, tap0, ...). */
+        memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
+        ifname[IFNAMSIZ - 1] = '\0';
+        rc = tun_configure(ifname, mtu);
+    }
+    if (rc < 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
 int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out)
 {
     *out = NULL;
@@ -82,26 +109,8 @@ int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out)
     if (!t)
         return -ENOMEM;
     t->ifindex = -1;
-    t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (t->fd < 0) {
-        int err = -errno;
-        free(t);
-        return err;
-    }
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-    if (name)
-        memcpy(ifr.ifr_name, name, strlen(name));
-    int rc = ioctl(t->fd, TUNSETIFF, &ifr) < 0 ? -errno : 0;
-    if (rc == 0) {
-        /* The kernel names the device when we did not (tun0, tun1, ...). */
-        memcpy(t->name, ifr.ifr_name, IFNAMSIZ);
-        t->name[IFNAMSIZ - 1] = '\0';
-        rc = tun_configure(t->name, mtu);
-    }
+    int rc = link_dev_open(name, IFF_TUN, mtu, &t->fd, t->name);
     if (rc < 0) {
-        close(t->fd);
         free(t);
         return rc;
     }

@@ -5,6 +5,7 @@
 
 #include "stack.h"
 #include "wire/bytes.h"
+#include "wire/icmp.h"
 #include "wire/ipv4.h"
 
 #define IP_TTL 64 /* Linux's default */
@@ -35,7 +36,7 @@ struct iface *ip_route(synack_stack *s, uint32_t dst)
     return s->n_ifaces ? &s->ifaces[0] : NULL;
 }
 
-static bool is_local(const synack_stack *s, uint32_t dst)
+bool ip_is_local(const synack_stack *s, uint32_t dst)
 {
     for (int i = 0; i < s->n_ifaces; i++)
         if (s->ifaces[i].addr == dst)
@@ -63,7 +64,7 @@ void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len
         s->st.ip_drop_hdr++;
         return;
     }
-    if (!is_local(s, ip.dst)) {
+    if (!ip_is_local(s, ip.dst)) {
         s->st.ip_drop_addr++;
         return;
     }
@@ -71,8 +72,17 @@ void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len
         s->st.ip_drop_frag++;
         return;
     }
+    if (ip.proto == WIRE_IPPROTO_ICMP) {
+        icmp_input(s, &ip);
+        return;
+    }
     if (ip.proto != WIRE_IPPROTO_TCP) {
         s->st.ip_drop_proto++;
+        /* RFC 1122 §3.2.2.1: protocol unreachable; there is no UDP here, so
+         * a UDP datagram draws port unreachable, as from a Linux host with
+         * no socket on the port. */
+        icmp_send_unreach(s, &ip, frame,
+                          ip.proto == WIRE_IPPROTO_UDP ? WIRE_ICMP_PORT_UNREACH : WIRE_ICMP_PROT_UNREACH);
         return;
     }
     s->st.tcp_in++;
@@ -131,9 +141,14 @@ void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp
     struct wire_ipv4 ip = {
         .id = s->ip_id++, .df = true, .ttl = IP_TTL, .proto = WIRE_IPPROTO_TCP, .src = src, .dst = dst};
     wire_ipv4_emit(s->tx, sizeof s->tx, &ip, seglen);
+    ip_send(s, f, WIRE_IPV4_HDR_MIN + seglen);
+}
+
+void ip_send(synack_stack *s, struct iface *f, size_t len)
+{
     if (s->tap)
-        s->tap(s->tap_ctx, SYNACK_TAP_OUT, (int)(f - s->ifaces), s->tx, WIRE_IPV4_HDR_MIN + seglen, s->tcp.now);
-    if (f->cfg.ops.transmit(f->cfg.ctx, s->tx, WIRE_IPV4_HDR_MIN + seglen) < 0)
+        s->tap(s->tap_ctx, SYNACK_TAP_OUT, (int)(f - s->ifaces), s->tx, len, s->tcp.now);
+    if (f->cfg.ops.transmit(f->cfg.ctx, s->tx, len) < 0)
         s->st.ip_out_drop++;
     else
         s->st.ip_out++;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "stack.h"
+#include "tcp/syncookie.h"
 #include "wire/bytes.h"
 
 #define EPHEMERAL_LO 32768 /* Linux ip_local_port_range */
@@ -20,7 +21,7 @@ struct sock *sock_new(synack_stack *s)
     k->rcvcap = s->cfg.rcvbuf;
     k->tcb.state = TCP_CLOSED;
     tcp_opts_default(&k->opt);
-    k->tcb.t_rtx = k->tcb.t_wait = TCP_TIME_NEVER;
+    k->tcb.t_rtx = k->tcb.t_wait = k->tcb.t_delack = k->tcb.t_keep = TCP_TIME_NEVER;
     k->tcb.owner = k;
     return k;
 }
@@ -236,6 +237,10 @@ static void init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
     uint8_t *b = k->bufs;
     tcp_tcb_init(&k->tcb, t, mss_for(s, wire_get32(t->raddr)), b, k->sndcap, b + k->sndcap, k->rcvcap);
     k->tcb.o = k->opt;
+    /* TCP_MAXSEG set before the handshake caps the MSS we announce (Linux
+     * tcp_connect_init / tcp_openreq_init: user_mss) */
+    if (k->opt.maxseg && k->opt.maxseg < k->tcb.mss_local)
+        k->tcb.mss_local = k->opt.maxseg;
     k->tcb.owner = k;
 }
 
@@ -476,8 +481,13 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     case SYNACK_OPT_RCVBUF:
         if (v < 0)
             return -EINVAL;
-        return synack_set_bufsize(s, h, opt == SYNACK_OPT_SNDBUF ? (uint32_t)v : 0,
-                                  opt == SYNACK_OPT_RCVBUF ? (uint32_t)v : 0);
+        {
+            int r = synack_set_bufsize(s, h, opt == SYNACK_OPT_SNDBUF ? (uint32_t)v : 0,
+                                       opt == SYNACK_OPT_RCVBUF ? (uint32_t)v : 0);
+            if (r == 0 && opt == SYNACK_OPT_RCVBUF)
+                o->rcvbuf_locked = true;
+            return r;
+        }
     case SYNACK_OPT_REUSEADDR: k->reuseaddr = v != 0; return 0;
     case SYNACK_OPT_LINGER: return synack_set_linger(s, h, v >= 0, v >= 0 ? v : 0);
     default: return -ENOPROTOOPT;
@@ -504,7 +514,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_KEEPALIVE: *v = o->keepalive; break;
     case SYNACK_OPT_MAXSEG:
         /* Linux reports the current MSS once connected, else the cap or 536 */
-        *v = tcb_live(k) ? tcp_eff_mss(&k->tcb) : (o->maxseg ? o->maxseg : 536);
+        *v = tcb_live(k) && k->tcb.state != TCP_LISTEN ? tcp_eff_mss(&k->tcb) : (o->maxseg ? o->maxseg : 536);
         break;
     case SYNACK_OPT_KEEPIDLE: *v = (int)(o->keepidle / 1000000); break;
     case SYNACK_OPT_KEEPINTVL: *v = (int)(o->keepintvl / 1000000); break;
@@ -596,18 +606,46 @@ long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len)
 
 /* ---- arriving segments ---------------------------------------------- */
 
-static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t, const struct wire_tcp *seg,
-                      uint32_t iss_hint)
+/* ---- SYN cookies (RFC 4987 §3.6; src/tcp/syncookie.c) --------------------
+ * A full SYN queue answers with a cookie SYN-ACK instead of dropping the SYN
+ * (a full accept queue still drops it, as Linux does); an ACK that matches no
+ * connection, at a listener that sent cookies in the last 2 minutes, is
+ * checked as a cookie and, if good, becomes a child in SYN_RECEIVED that
+ * the ACK then completes through the normal path. */
+static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t);
+
+static bool syncookie_recent(synack_stack *s, const struct sock *l)
 {
-    /* A SYN queue and an accept queue, each bounded by the backlog. */
-    if (l->syn_count >= l->backlog || l->acc_count >= l->backlog) {
+    return l->syncookie_at &&
+           s->tcp.now - l->syncookie_at < (synack_time)TCP_SYNCOOKIE_MAX_AGE * TCP_SYNCOOKIE_PERIOD;
+}
+
+static bool syncookie_ack(synack_stack *s, struct sock *l, const struct tcp_tuple *t, const struct wire_tcp *seg)
+{
+    if ((seg->flags & (WIRE_TCP_SYN | WIRE_TCP_RST | WIRE_TCP_ACK)) != WIRE_TCP_ACK || !syncookie_recent(s, l))
+        return false;
+    struct tcp_syncookie ck;
+    if (!tcp_syncookie_check(&s->tcp, t, seg, &ck))
+        return false;
+    if (l->acc_count >= l->backlog) {
         s->st.tcp_drop_backlog++;
-        return;
+        return true; /* dropped: the peer retransmits, the cookie stays good */
     }
+    struct sock *c = make_child(s, l, t);
+    if (!c)
+        return true;
+    tcp_syncookie_child(&s->tcp, &c->tcb, seg, &ck);
+    tcp_segment_in(s, t, seg); /* the ACK completes the handshake */
+    return true;
+}
+/* ---- end SYN cookies ---------------------------------------------------- */
+
+static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t)
+{
     struct sock *c = sock_new(s);
     if (!c) {
         s->st.tcp_drop_backlog++;
-        return;
+        return NULL;
     }
     c->sndcap = l->sndcap;
     c->rcvcap = l->rcvcap;
@@ -617,18 +655,36 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
     if (sock_alloc_bufs(c) < 0) {
         free(c);
         s->st.tcp_drop_backlog++;
-        return;
+        return NULL;
     }
     init_tcb(s, c, t);
     if (demux_insert(s, c) < 0) {
         sock_free(s, c);
         s->st.tcp_drop_backlog++;
-        return;
+        return NULL;
     }
     list_add(s, c);
     c->parent = l;
     l->syn_count++;
-    tcp_accept_syn(&s->tcp, &c->tcb, seg, iss_hint);
+    return c;
+}
+
+static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t, const struct wire_tcp *seg,
+                      uint32_t iss_hint)
+{
+    /* A SYN queue and an accept queue, each bounded by the backlog. */
+    if (l->acc_count >= l->backlog) {
+        s->st.tcp_drop_backlog++;
+        return;
+    }
+    if (l->syn_count >= l->backlog) { /* SYN cookies (see above) */
+        tcp_syncookie_send(&s->tcp, t, seg, mss_for(s, wire_get32(t->raddr)), l->rcvcap);
+        l->syncookie_at = s->tcp.now ? s->tcp.now : 1;
+        return;
+    }
+    struct sock *c = make_child(s, l, t);
+    if (c)
+        tcp_accept_syn(&s->tcp, &c->tcb, seg, iss_hint);
 }
 
 static void to_listener(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg, uint32_t iss_hint)
@@ -639,6 +695,8 @@ static void to_listener(synack_stack *s, const struct tcp_tuple *t, const struct
         tcp_reset_closed(&s->tcp, t, seg);
         return;
     }
+    if (syncookie_ack(s, l, t, seg))
+        return;
     if (tcp_listen_input(&s->tcp, t, seg) == TCP_LISTEN_SYN)
         new_child(s, l, t, seg, iss_hint);
 }
@@ -661,6 +719,11 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
     uint32_t tw_next = k->tcb.snd_nxt;
     enum tcp_verdict v = tcp_input(&s->tcp, &k->tcb, seg);
     if (v == TCP_TW_REOPEN) {
+        /* The old connection is over: CLOSED with no timer, so that a
+         * handle the user still holds on it is released by close()
+         * (found by fuzz/fuzz_stack: it leaked, orphaned in TIME_WAIT). */
+        k->tcb.t_rtx = k->tcb.t_wait = k->tcb.t_delack = TCP_TIME_NEVER;
+        tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "TIME_WAIT reused by a new SYN");
         sock_closed(s, k);
         /* Linux starts the new ISN beyond the old connection's space */
         to_listener(s, t, seg, tw_next + 65535 + 2);
@@ -679,14 +742,20 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         parent->acc_count++;
     }
     if (v == TCP_FREE) {
-        bool held = k->handle >= 0 || k->queued;
-        sock_closed(s, k); /* frees k unless held */
-        if (held)
-            stack_notify(s, k);
-        else if (parent)
-            stack_notify(s, parent);
+        sock_released(s, k);
         return;
     }
     stack_mark_dirty(s, k);
     stack_notify(s, k);
+}
+
+void sock_released(synack_stack *s, struct sock *k)
+{
+    struct sock *parent = k->parent;
+    bool held = k->handle >= 0 || k->queued;
+    sock_closed(s, k); /* frees k unless held */
+    if (held)
+        stack_notify(s, k);
+    else if (parent)
+        stack_notify(s, parent);
 }

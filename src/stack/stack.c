@@ -154,6 +154,10 @@ synack_time synack_poll(synack_stack *s)
         if (tcp_next_deadline(&k->tcb) <= s->tcp.now) {
             enum tcp_verdict v = tcp_timers(&s->tcp, &k->tcb);
             if (v == TCP_FREE) {
+                /* Linux tcp_write_err: a timeout reports the soft error an
+                 * ICMP message left behind (RFC 1122 §4.2.3.9), if any. */
+                if (k->tcb.err == -ETIMEDOUT && k->soft_err)
+                    k->tcb.err = k->soft_err;
                 sock_closed(s, k);
                 stack_notify(s, k);
                 k = after;
@@ -169,19 +173,23 @@ synack_time synack_poll(synack_stack *s)
     return next;
 }
 
+#define N_CORE (sizeof(struct core_stats) / sizeof(uint64_t))
+#define N_NET (sizeof(struct net_stats) / sizeof(uint64_t))
+
 size_t synack_counter_count(void)
 {
-    return sizeof(struct core_stats) / sizeof(uint64_t);
+    return N_CORE + N_NET;
 }
 
+/* The core's counters, then the stack's own (ICMP, ARP, Ethernet). */
 static const char *const counter_names[] = {
 #define NAME(n, t) #n,
-    CORE_STATS(NAME)
+    CORE_STATS(NAME) NET_STATS(NAME)
 #undef NAME
 };
 static const char *const counter_help[] = {
 #define HELP(n, t) t,
-    CORE_STATS(HELP)
+    CORE_STATS(HELP) NET_STATS(HELP)
 #undef HELP
 };
 
@@ -199,8 +207,9 @@ uint64_t synack_counter_value(const synack_stack *s, size_t i)
 {
     if (i >= synack_counter_count())
         return UINT64_MAX;
-    const uint64_t *v = (const uint64_t *)&s->st;
-    return v[i];
+    if (i < N_CORE)
+        return ((const uint64_t *)&s->st)[i];
+    return ((const uint64_t *)&s->nst)[i - N_CORE];
 }
 
 uint64_t synack_counter(const synack_stack *s, const char *name)

@@ -5,8 +5,57 @@
 
 #include "synack.h"
 #include "tcp/tcb.h"
+#include "wire/ipv4.h"
 
 #define STACK_MAX_IFACES 8
+
+/* ---- ICMP and link-layer state (issue 4) ---- */
+
+/* Counters of the stack outside the TCP core, after CORE_STATS in the
+ * counter list (synack_counter). */
+#define NET_STATS(X)                                                              \
+    X(icmp_in, "ICMP messages received")                                          \
+    X(icmp_drop_hdr, "ICMP messages dropped: short or bad checksum")              \
+    X(icmp_echo_replies, "ICMP echo replies sent")                                \
+    X(icmp_unreach_out, "ICMP destination-unreachable messages sent")             \
+    X(icmp_ratelimited, "ICMP errors not sent: rate limit (icmp_ratelimit)")      \
+    X(icmp_err_in, "ICMP errors received about our datagrams")                    \
+    X(icmp_err_drop_quote, "ICMP errors dropped: quoted datagram unusable")       \
+    X(icmp_err_noconn, "ICMP errors about no connection of ours")                 \
+    X(icmp_err_outofwindow, "ICMP errors dropped: quoted seq outside SND.UNA..SND.NXT (RFC 5927)") \
+    X(icmp_err_soft, "ICMP soft errors recorded on a connection")                 \
+    X(icmp_err_abort, "connections aborted by an ICMP hard error")                \
+    X(icmp_pmtu_lowered, "send MSS lowered by fragmentation needed (RFC 1191)")   \
+    X(icmp_ignored, "ICMP messages ignored (source quench, redirect, other types)") \
+    X(arp_in, "ARP packets received")                                             \
+    X(arp_drop, "ARP packets dropped: malformed or not for us")                   \
+    X(arp_requests_out, "ARP requests sent")                                      \
+    X(arp_replies_out, "ARP replies sent")                                        \
+    X(arp_unresolved, "datagrams dropped: neighbour never answered")              \
+    X(arp_queue_full, "datagrams dropped: too many waiting for one neighbour")    \
+    X(eth_drop, "Ethernet frames dropped: bad, foreign or unknown type")
+
+struct net_stats {
+#define NET_STATS_FIELD(name, text) uint64_t name;
+    NET_STATS(NET_STATS_FIELD)
+#undef NET_STATS_FIELD
+};
+
+/* Linux's ICMP output limits: a per-destination token bucket
+ * (icmp_ratelimit, 1 s per message, burst 6) and a global one
+ * (icmp_msgs_per_sec 1000, icmp_msgs_burst 50). */
+#define ICMP_PEERS 64
+struct icmp_peer {
+    uint32_t addr;
+    bool used;
+    uint64_t tokens, last; /* microseconds of credit, time of last update */
+};
+struct icmp_state {
+    struct icmp_peer peers[ICMP_PEERS];
+    uint64_t global_tokens; /* in millionths of a message */
+    uint64_t global_last;
+    bool global_init;
+};
 
 struct iface {
     synack_iface_config cfg;
@@ -27,6 +76,7 @@ struct sock {
     int backlog;
     int syn_count, acc_count;
     struct sock *acc_head, *acc_tail;
+    synack_time syncookie_at; /* last cookie SYN-ACK sent (SYN queue full); 0: never */
     /* child of a listener, until accepted */
     struct sock *parent;
     struct sock *acc_next;
@@ -38,12 +88,15 @@ struct sock {
     int linger_sec;
     uint32_t sndcap, rcvcap;
     uint8_t *bufs;
+    int soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
 };
 
 struct synack_stack {
     synack_config cfg;
     struct tcp_ctx tcp;
     struct core_stats st;
+    struct net_stats nst;
+    struct icmp_state icmp;
     struct iface ifaces[STACK_MAX_IFACES];
     int n_ifaces;
     uint64_t rng; /* splitmix64 state, from the seed */
@@ -89,6 +142,15 @@ void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp
                    size_t n1, const uint8_t *p2, size_t n2);
 struct iface *ip_route(synack_stack *s, uint32_t dst);
 
+void ip_send(synack_stack *s, struct iface *f, size_t len); /* s->tx, len bytes: tap, transmit, count */
+bool ip_is_local(const synack_stack *s, uint32_t addr);
+
+/* icmp.c */
+void icmp_input(synack_stack *s, const struct wire_ipv4 *ip);
+/* Destination unreachable about the datagram dgram (RFC 1122 §3.2.2.1),
+ * unless the rules of §3.2.2 or the rate limit forbid it. */
+void icmp_send_unreach(synack_stack *s, const struct wire_ipv4 *ip, const uint8_t *dgram, uint8_t code);
+
 /* socket.c */
 struct sock *sock_new(synack_stack *s);
 int sock_alloc_bufs(struct sock *k);
@@ -96,6 +158,9 @@ void sock_free(synack_stack *s, struct sock *k);
 /* A TCB reached CLOSED: unhash it; free the sock unless a user or an
  * accept queue still holds it. */
 void sock_closed(synack_stack *s, struct sock *k);
+/* The core released k (TCP_FREE) outside synack_poll(): close it and tell
+ * whoever still holds it, or its listener. */
+void sock_released(synack_stack *s, struct sock *k);
 void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg);
 
 #endif

@@ -35,6 +35,10 @@ static uint8_t local_wscale(const struct tcb *tcb)
     uint8_t s = 0;
     while (s < TCP_WSCALE_MAX && (tcb->rcv.cap >> s) > 0xffff)
         s++;
+    /* Linux tcp_select_initial_window: a buffer the user fixed with
+     * SO_RCVBUF bounds the window, and with it the scale */
+    if (tcb->o.rcvbuf_locked)
+        return s;
     return s > TCP_WSCALE_LINUX ? s : TCP_WSCALE_LINUX;
 }
 
@@ -52,12 +56,11 @@ static void take_syn_options(struct tcp_ctx *ctx, struct tcb *tcb, const struct 
         tcb->snd_wscale = tcb->rcv_wscale = 0;
     }
     if ((tcb->flags & TCB_TS_OK) && o->has_ts)
-        tcb->ts_recent = o->ts_val;
+        tcb->ts_recent = o->ts_val, tcb->ts_recent_age = tcp_ts_now(ctx, tcb);
     else
         tcb->flags &= ~TCB_TS_OK;
     if (!((tcb->flags & TCB_SACK_OK) && o->sack_perm))
         tcb->flags &= ~TCB_SACK_OK;
-    (void)ctx;
 }
 
 void tcp_offer_options(struct tcp_ctx *ctx, struct tcb *tcb)
@@ -86,6 +89,8 @@ static void start_send_space(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t iss)
     tcb->flags |= TCB_RTT_TIMING | TCB_NEW;
     tcb->rtt_seq = iss + 1;
     tcb->rtt_start = ctx->now;
+    tcb->last_rcv = ctx->now;
+    tcp_cc_start(tcb);
     tcp_arm_rtx(ctx, tcb);
 }
 
@@ -119,6 +124,38 @@ void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb)
 
 /* ---- common pieces ---------------------------------------------------- */
 
+/* Linux ACKs the first data of a connection at once, up to 16 segments
+ * or half a window of them (tcp_incr_quickack), so a sender in slow start
+ * is not held back by delayed ACKs; the same after an idle RTO. */
+void tcp_incr_quickack(struct tcb *tcb)
+{
+    uint32_t rmss = tcb->rcv_mss ? tcb->rcv_mss : TCP_MSS_DEFAULT;
+    uint32_t q = tcp_rcv_window(tcb) / (2 * rmss);
+    if (q > 16)
+        q = 16;
+    if (q == 0)
+        q = 2;
+    if (q > tcb->quick)
+        tcb->quick = (uint8_t)q;
+}
+
+void tcp_enter_quickack(struct tcb *tcb)
+{
+    tcp_incr_quickack(tcb);
+    tcb->pingpong = false;
+}
+
+/* RFC 2883 §4: the next ACK reports this duplicate as its first SACK block. */
+static void note_dsack(struct tcb *tcb, uint32_t start, uint32_t end)
+{
+    if (!(tcb->flags & TCB_SACK_OK))
+        return;
+    tcb->flags |= TCB_DSACK;
+    tcb->dsack_start = start;
+    tcb->dsack_end = end;
+}
+
+
 /* RFC 9293 §3.10.7.4, first: is any of the segment inside the window? */
 static bool acceptable(const struct tcb *tcb, uint32_t seq, uint32_t len)
 {
@@ -126,14 +163,18 @@ static bool acceptable(const struct tcb *tcb, uint32_t seq, uint32_t len)
     uint32_t nxt = tcb->rcv_nxt;
     if (len == 0)
         return wnd == 0 ? seq == nxt : seq_in(seq, nxt, nxt + wnd);
+    /* RFC 9293 §3.10.7.4: with a zero window no data is acceptable, but
+     * "special allowance should be made to accept valid ACKs, URGs, and
+     * RSTs": a segment at RCV.NXT is taken for its control part (as Linux
+     * tcp_sequence does) and its data is then trimmed away. */
     if (wnd == 0)
-        return false;
+        return seq == nxt;
     return seq_in(seq, nxt, nxt + wnd) || seq_in(seq + len - 1, nxt, nxt + wnd);
 }
 
 /* A new acknowledgment: SND.UNA < SEG.ACK <= SND.MAX. Frees acknowledged
  * data and takes an RTT sample (RFC 6298, Karn). */
-static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack)
+static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack, const struct wire_tcp *seg)
 {
     if (seq_gt(ack, tcb->snd_data)) {
         uint32_t data = ack - tcb->snd_data;
@@ -144,10 +185,19 @@ static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack)
     }
     if ((tcb->flags & TCB_FIN_SENT) && ack == tcp_fin_seq(tcb) + 1)
         tcb->flags |= TCB_FIN_ACKED;
-    if ((tcb->flags & TCB_RTT_TIMING) && seq_geq(ack, tcb->rtt_seq)) {
+    /* RFC 7323 §4.1: with timestamps every ACK of new data is an RTT sample
+     * (the echoed TSval says which transmission it answers, so Karn's
+     * ambiguity does not arise); without them, the timed segment. */
+    uint32_t ts_now = tcp_ts_now(ctx, tcb);
+    if ((tcb->flags & TCB_TS_OK) && seg->opt.has_ts && seg->opt.ts_ecr && seq_leq(seg->opt.ts_ecr, ts_now) &&
+        ts_now - seg->opt.ts_ecr < 3600u * 1000) {
+        tcb->flags &= ~TCB_RTT_TIMING;
+        tcp_rtt_sample(ctx, tcb, (uint64_t)(ts_now - seg->opt.ts_ecr) * 1000u);
+    } else if ((tcb->flags & TCB_RTT_TIMING) && seq_geq(ack, tcb->rtt_seq)) {
         tcb->flags &= ~TCB_RTT_TIMING;
         tcp_rtt_sample(ctx, tcb, ctx->now - tcb->rtt_start);
     }
+    tcb->rtx_stamp = 0; /* progress: no retransmission episode is running */
     tcb->snd_una = ack;
     if (seq_lt(tcb->snd_nxt, ack))
         tcb->snd_nxt = ack;
@@ -160,8 +210,9 @@ static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack)
         tcp_arm_rtx(ctx, tcb);
 }
 
-static void update_window(struct tcb *tcb, const struct wire_tcp *seg)
+static bool update_window(struct tcb *tcb, const struct wire_tcp *seg)
 {
+    uint32_t before = tcb->snd_wnd;
     /* RFC 9293 §3.10.7.4, fifth: only a segment newer than the last one
      * that set the window may set it. */
     if (seq_lt(tcb->snd_wl1, seg->seq) ||
@@ -177,6 +228,7 @@ static void update_window(struct tcb *tcb, const struct wire_tcp *seg)
             tcb->backoff = 0;
         }
     }
+    return tcb->snd_wnd != before;
 }
 
 static enum tcp_verdict reset_by_peer(struct tcp_ctx *ctx, struct tcb *tcb)
@@ -274,6 +326,7 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
 
 /* ---- text and FIN (sixth to eighth) ---------------------------------- */
 
+
 static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg,
                                      uint32_t seq, const uint8_t *data, uint32_t len, bool fin)
 {
@@ -298,22 +351,63 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
         tcp_enter_closed(ctx, tcb, -ECONNRESET, "rcv data after close()");
         return TCP_FREE;
     }
-    if (len || fin) {
-        if (seq != tcb->rcv_nxt) {
-            /* Out of order: no queue yet, so drop it and tell the sender at
-             * once what we do expect (a duplicate ACK). */
-            ctx->st->tcp_drop_ooo++;
-            tcp_send_ack(ctx, tcb);
-            return TCP_KEEP;
-        }
-        if (len) {
-            uint32_t took = ring_write(&tcb->rcv, data, len);
-            tcb->rcv_nxt += took;
-            tcb->flags |= TCB_ACK_PENDING;
-            if (took < len)
-                fin = false; /* the FIN lies beyond what we kept */
-        }
+    if (len > tcb->rcv_mss)
+        tcb->rcv_mss = (uint16_t)(len < 0xffff ? len : 0xffff);
+    if (len) { /* Linux tcp_event_data_recv */
+        if (!(tcb->flags & TCB_DATA_RCVD) || ctx->now - tcb->lrcvtime > tcp_rto_backed_off(ctx, tcb))
+            tcp_incr_quickack(tcb);
+        tcb->flags |= TCB_DATA_RCVD;
+        tcb->lrcvtime = ctx->now;
     }
+    if ((len || fin) && seq != tcb->rcv_nxt) {
+        /* Out of order (RFC 9293 §3.10.7.4 seventh, "segments with higher
+         * beginning sequence numbers may be held"): the data goes into the
+         * receive ring at its offset, and ooo records it; the sender hears at
+         * once what we hold (RFC 5681 §4.2: an immediate duplicate ACK, with
+         * SACK blocks when agreed). */
+        uint32_t off = seq - tcb->rcv_nxt;
+        uint32_t ds, de;
+        if (len && ranges_add(&tcb->ooo, seq, seq + len, ++tcb->ooo_stamp, &ds, &de)) {
+            ring_write_at(&tcb->rcv, off, data, len);
+            ctx->st->tcp_ooo_queued++;
+            if (ds != de)
+                note_dsack(tcb, ds, de);
+        } else if (len) {
+            ctx->st->tcp_ooo_full++;
+            fin = false;
+        }
+        if (fin) {
+            tcb->flags |= TCB_FIN_OOO;
+            tcb->fin_seq = seq + len;
+        }
+        tcb->flags |= TCB_ACK_PENDING | TCB_ACK_NOW;
+        tcp_enter_quickack(tcb);
+        return TCP_KEEP;
+    }
+    if (len) {
+        uint32_t took = ring_write(&tcb->rcv, data, len);
+        tcb->rcv_nxt += took;
+        tcb->flags |= TCB_ACK_PENDING;
+        if (took < len)
+            fin = false; /* the FIN lies beyond what we kept */
+    }
+    if (tcb->ooo.n && seq_leq(tcb->ooo.r[0].start, tcb->rcv_nxt)) {
+        /* a hole filled: what was held joins the stream; ACK at once
+         * (RFC 5681 §4.2) */
+        uint32_t end = tcb->ooo.r[0].end;
+        if (seq_gt(end, tcb->rcv_nxt)) {
+            ring_commit(&tcb->rcv, end - tcb->rcv_nxt);
+            tcb->rcv_nxt = end;
+        }
+        tcb->flags |= TCB_ACK_NOW;
+    }
+    ranges_trim_below(&tcb->ooo, tcb->rcv_nxt);
+    if ((tcb->flags & TCB_FIN_OOO) && tcb->fin_seq == tcb->rcv_nxt) {
+        tcb->flags &= ~TCB_FIN_OOO;
+        fin = true;
+    }
+    if (tcb->ooo.n)
+        tcb->flags |= TCB_ACK_NOW; /* Linux ACKs at once while a hole remains */
     if (!fin)
         return TCP_KEEP;
 
@@ -392,6 +486,17 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         }
     }
 
+    /* RFC 7323 §5.3 R1, PAWS: a segment whose TSval is older than
+     * TS.Recent is an old duplicate; acknowledge and drop it. RSTs are
+     * exempt (§5.2), and TS.Recent older than 24 days is invalid (§5.5). */
+    if ((tcb->flags & TCB_TS_OK) && seg->opt.has_ts && !(f & WIRE_TCP_RST) &&
+        seq_lt(seg->opt.ts_val, tcb->ts_recent) &&
+        tcp_ts_now(ctx, tcb) - tcb->ts_recent_age < 24u * 24 * 3600 * 1000) {
+        ctx->st->tcp_paws_drop++;
+        tcp_send_ack(ctx, tcb);
+        return TCP_KEEP;
+    }
+
     /* first: sequence number */
     if (!acceptable(tcb, seq, len)) {
         ctx->st->tcp_drop_unacceptable++;
@@ -405,6 +510,9 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         /* A retransmitted FIN in TIME_WAIT restarts the 2MSL wait. */
         if (tcb->state == TCP_TIME_WAIT && (f & WIRE_TCP_FIN) && seq + len == tcb->rcv_nxt)
             tcb->t_wait = ctx->now + ctx->p.msl2;
+        /* an old duplicate of data: RFC 2883 D-SACK (Linux tcp_send_dupack) */
+        if (seg->payload_len && seq_leq(seq + (uint32_t)seg->payload_len, tcb->rcv_nxt))
+            note_dsack(tcb, seq, seq + (uint32_t)seg->payload_len);
         tcp_send_ack(ctx, tcb);
         return TCP_KEEP;
     }
@@ -454,12 +562,25 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         return TCP_KEEP;
     }
     /* RFC 7323 §4.3: TS.Recent follows the segment that holds Last.ACK.sent */
-    if ((tcb->flags & TCB_TS_OK) && seg->opt.has_ts && seq_leq(seq, tcb->rcv_nxt) &&
-        seq_geq(seg->opt.ts_val, tcb->ts_recent))
+    if ((tcb->flags & TCB_TS_OK) && seg->opt.has_ts && seq_leq(seq, tcb->rcv_acked) &&
+        seq_geq(seg->opt.ts_val, tcb->ts_recent)) {
         tcb->ts_recent = seg->opt.ts_val;
-    if (seq_gt(ack, tcb->snd_una))
-        ack_advance(ctx, tcb, ack);
-    update_window(tcb, seg);
+        tcb->ts_recent_age = tcp_ts_now(ctx, tcb);
+    }
+    tcb->last_rcv = ctx->now;
+    if (tcb->keep_probes) { /* answered: idle counts again from now */
+        tcb->keep_probes = 0;
+        tcp_keepalive_arm(ctx, tcb);
+    }
+    uint32_t prior_flight = tcb->snd_max - tcb->snd_una;
+    uint32_t acked = 0;
+    if (seq_gt(ack, tcb->snd_una)) {
+        acked = ack - tcb->snd_una;
+        ack_advance(ctx, tcb, ack, seg);
+    }
+    bool wnd_changed = update_window(tcb, seg);
+    if (tcb->state != TCP_SYN_RECEIVED)
+        tcp_ack_event(ctx, tcb, seg, acked, prior_flight, wnd_changed);
 
     switch (tcb->state) {
     case TCP_FIN_WAIT_1:
@@ -495,20 +616,38 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
     if (seq_lt(seq, tcb->rcv_nxt)) {
         uint32_t skip = tcb->rcv_nxt - seq;
         if (skip >= dlen + (fin ? 1u : 0u)) {
-            /* all old: a duplicate; acknowledge it so the sender moves on */
-            if (dlen || fin)
+            /* all old: a duplicate; acknowledge it at once so the sender
+             * moves on, and say it was a duplicate (RFC 2883 D-SACK) */
+            if (dlen) {
+                note_dsack(tcb, seq, seq + dlen);
+                tcp_enter_quickack(tcb); /* a retransmission came: ACK at once */
                 tcp_send_ack(ctx, tcb);
+            } else if (fin) {
+                tcp_send_ack(ctx, tcb);
+            }
             return TCP_KEEP;
         }
         if (skip > dlen)
             skip = dlen;
+        if (skip)
+            note_dsack(tcb, seq, seq + skip);
         data += skip;
         dlen -= skip;
         seq += skip;
     }
     uint32_t wnd = tcp_rcv_window(tcb);
     uint32_t room = seq_gt(tcb->rcv_nxt + wnd, seq) ? tcb->rcv_nxt + wnd - seq : 0;
+    /* the window may exceed the free space (it never shrinks): keep only
+     * what the ring can hold at this offset */
+    uint32_t off = seq - tcb->rcv_nxt;
+    uint32_t space = ring_free(&tcb->rcv) > off ? ring_free(&tcb->rcv) - off : 0;
+    if (room > space)
+        room = space;
     if (dlen > room) {
+        /* beyond the window: not taken; the ACK shows the window (Linux
+         * TCPZeroWindowDrop when it is zero) */
+        ctx->st->tcp_drop_unacceptable++;
+        tcb->flags |= TCB_ACK_PENDING | TCB_ACK_NOW;
         dlen = room;
         fin = false;
     }

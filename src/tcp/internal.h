@@ -47,4 +47,25 @@ static inline uint32_t tcp_seg_len(const struct wire_tcp *s)
     return (uint32_t)s->payload_len + !!(s->flags & WIRE_TCP_SYN) + !!(s->flags & WIRE_TCP_FIN);
 }
 
+/* input.c: Linux's quick-ACK mode (tcp_incr_quickack, tcp_enter_quickack_mode) */
+void tcp_incr_quickack(struct tcb *tcb);
+void tcp_enter_quickack(struct tcb *tcb);
+
+/* timer.c: (re)arms the keepalive timer from the last segment received. */
+void tcp_keepalive_arm(struct tcp_ctx *ctx, struct tcb *tcb);
+
+/* recovery.c */
+/* Congestion state for a connection that just became synchronized. */
+void tcp_cc_start(struct tcb *tcb);
+/* An ACK arrived: acked bytes newly acknowledged (SND.UNA already moved),
+ * prior_flight what was in flight before, wnd_changed whether it moved the
+ * peer's window. Updates the scoreboard, duplicate ACKs, recovery, cwnd. */
+void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t acked,
+                   uint32_t prior_flight, bool wnd_changed);
+/* A retransmission timeout: loss state, cwnd of one segment. */
+void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb);
+/* RFC 6675 pipe, in bytes. */
+uint32_t tcp_pipe(const struct tcb *tcb);
+uint32_t tcp_sacked_bytes(const struct tcb *tcb);
+
 #endif

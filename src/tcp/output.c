@@ -30,8 +30,37 @@ uint32_t tcp_rcv_window(const struct tcb *tcb)
     uint32_t promised = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
     /* RFC 9293 §3.8.6: never shrink the window already offered. */
     uint32_t wnd = free > promised ? free : promised;
+    /* RFC 9293 §3.8.6.2.2, receiver SWS avoidance: move the right edge only
+     * by at least min(RCV.BUFF / 2, one segment). */
+    uint32_t step = tcb->rcv.cap / 2 < tcb->mss_local ? tcb->rcv.cap / 2 : tcb->mss_local;
+    if (wnd > promised && wnd - promised < step)
+        wnd = promised;
     uint32_t max = (uint32_t)0xffff << tcb->rcv_wscale;
     return wnd < max ? wnd : max;
+}
+
+/* RFC 2018 §4: the first block holds the segment that arrived last, then
+ * the others, newest first, as many as fit beside the other options (three
+ * with timestamps, four without). RFC 2883 §4: a D-SACK block goes first. */
+static void add_sack_blocks(const struct tcb *tcb, struct wire_tcp_opts *o)
+{
+    unsigned max = o->has_ts ? 3 : 4, n = 0;
+    if (max > WIRE_TCP_SACK_MAX)
+        max = WIRE_TCP_SACK_MAX;
+    if (tcb->flags & TCB_DSACK)
+        o->sack[n++] = (struct wire_tcp_sack_block){tcb->dsack_start, tcb->dsack_end};
+    bool used[TCP_RANGES_MAX] = {false};
+    while (n < max) {
+        int best = -1;
+        for (int i = 0; i < tcb->ooo.n; i++)
+            if (!used[i] && (best < 0 || seq_gt(tcb->ooo.r[i].stamp, tcb->ooo.r[best].stamp)))
+                best = i;
+        if (best < 0)
+            break;
+        used[best] = true;
+        o->sack[n++] = (struct wire_tcp_sack_block){tcb->ooo.r[best].start, tcb->ooo.r[best].end};
+    }
+    o->sack_count = (uint8_t)n;
 }
 
 static void build_options(struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t flags, struct wire_tcp_opts *o)
@@ -51,6 +80,8 @@ static void build_options(struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t f
         o->ts_val = tcp_ts_now(ctx, tcb);
         o->ts_ecr = tcb->state == TCP_SYN_SENT ? 0 : tcb->ts_recent;
     }
+    if ((tcb->flags & TCB_SACK_OK) && (flags & WIRE_TCP_ACK) && !(flags & (WIRE_TCP_SYN | WIRE_TCP_RST)))
+        add_sack_blocks(tcb, o);
 }
 
 void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len)
@@ -96,8 +127,13 @@ void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq
     ctx->st->tcp_out++;
     if (flags & WIRE_TCP_RST)
         ctx->st->tcp_rst_out++;
+    tcb->last_send = ctx->now;
     if (flags & WIRE_TCP_ACK) {
-        tcb->flags &= ~(TCB_ACK_PENDING | TCB_ACK_NOW);
+        if ((tcb->flags & TCB_ACK_PENDING) && tcb->quick) /* Linux tcp_dec_quickack_mode */
+            tcb->quick--;
+        if (tcb->flags & TCB_DSACK)
+            ctx->st->tcp_dsack_out++;
+        tcb->flags &= ~(TCB_ACK_PENDING | TCB_ACK_NOW | TCB_DSACK);
         tcb->t_delack = TCP_TIME_NEVER;
         tcb->rcv_acked = tcb->rcv_nxt;
     }
@@ -150,6 +186,82 @@ void tcp_reset_closed(struct tcp_ctx *ctx, const struct tcp_tuple *t, const stru
         tcp_send_rst(ctx, t, 0, seg->seq + tcp_seg_len(seg), true);
 }
 
+/* Sends len bytes (and the FIN if it is the next sequence number) from seq,
+ * a sequence number at or above SND.UNA within the send ring. */
+static void send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin)
+{
+    uint16_t flags = WIRE_TCP_ACK;
+    uint32_t end = seq + len;
+    if (len && end == tcb->snd_data + tcb->snd.len)
+        flags |= WIRE_TCP_PSH;
+    if (fin)
+        flags |= WIRE_TCP_FIN;
+    bool rtx = seq_lt(seq, tcb->snd_max);
+    if (rtx)
+        ctx->st->tcp_retrans++;
+    tcp_emit(ctx, tcb, flags, seq, seq - tcb->snd_data, len);
+    end += fin ? 1 : 0;
+    if (fin)
+        tcb->flags |= TCB_FIN_SENT;
+    if (len < tcp_eff_mss(tcb))
+        tcb->snd_sml = end;
+    if (seq_gt(end, tcb->snd_max)) {
+        /* Linux tcp_event_data_sent: a reply within the delayed-ACK time
+         * of the last data received means an interactive exchange */
+        if ((tcb->flags & TCB_DATA_RCVD) && ctx->now - tcb->lrcvtime < ctx->p.delack)
+            tcb->pingpong = true;
+        tcb->snd_max = end;
+        /* Karn's rule: time only segments sent for the first time. */
+        if (!rtx && !(tcb->flags & TCB_RTT_TIMING)) {
+            tcb->flags |= TCB_RTT_TIMING;
+            tcb->rtt_seq = end;
+            tcb->rtt_start = ctx->now;
+        }
+    }
+    if (seq_gt(end, tcb->snd_nxt))
+        tcb->snd_nxt = end;
+    if (tcb->t_rtx == TCP_TIME_NEVER || (tcb->flags & TCB_PERSIST)) {
+        tcb->flags &= ~TCB_PERSIST;
+        tcp_arm_rtx(ctx, tcb);
+    }
+}
+
+/* RFC 6675 §4 NextSeg() rule 1: the first un-SACKed byte above HighRxt that
+ * is deemed lost; its length stops at the next SACKed block. */
+static bool next_lost(const struct tcb *tcb, uint32_t *seq, uint32_t *len)
+{
+    if (tcb->ca_state < TCP_CA_RECOVERY)
+        return false;
+    uint32_t from = seq_max(tcb->high_rxt, tcb->snd_una);
+    uint32_t end = seq_min(tcb->lost_end, tcb->snd_max);
+    uint32_t s = ranges_next_gap(&tcb->sacked, from, end);
+    if (!seq_lt(s, end))
+        return false;
+    uint32_t e = end;
+    for (unsigned i = 0; i < tcb->sacked.n; i++)
+        if (seq_gt(tcb->sacked.r[i].start, s)) {
+            e = seq_min(e, tcb->sacked.r[i].start);
+            break;
+        }
+    *seq = s;
+    *len = e - s;
+    return true;
+}
+
+/* RFC 896 (Nagle) as Linux applies it, with Minshall's refinement: a
+ * partial segment waits while an earlier partial one is unacknowledged,
+ * unless TCP_NODELAY; TCP_CORK holds every partial segment. */
+static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fin)
+{
+    if (n >= mss || fin)
+        return false;
+    if (tcb->o.cork)
+        return true;
+    if (tcb->o.nodelay)
+        return false;
+    return seq_gt(tcb->snd_sml, tcb->snd_una) && tcb->snd_una != tcb->snd_max;
+}
+
 void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     switch (tcb->state) {
@@ -169,58 +281,72 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
         goto ack_only;
     }
 
-    bool sent = false;
     uint16_t mss = tcp_eff_mss(tcb);
-    for (;;) {
+    /* RFC 5681 §4.1: after an idle period longer than the RTO, restart
+     * from the initial window. */
+    if (tcb->snd_una == tcb->snd_max && tcb->cwnd > 10u * mss && tcb->last_send &&
+        ctx->now - tcb->last_send > tcp_rto_backed_off(ctx, tcb))
+        tcb->cwnd = 10u * mss;
+
+    bool sent = false;
+    for (int guard = 0; guard < 1 << 16; guard++) {
+        uint32_t seq, len;
+        bool lost = next_lost(tcb, &seq, &len);
+        /* RFC 5681 §3.2 step 2, RFC 6675 §5 (4.3), RFC 6582 §3.2 (5): the
+         * first unacknowledged segment is resent at once on entering
+         * recovery or on a partial ACK, whatever pipe says. */
+        bool head = lost && seq == tcb->snd_una && tcb->high_rxt == tcb->snd_una &&
+                    tcb->ca_state == TCP_CA_RECOVERY;
+        if (!head && tcp_pipe(tcb) >= tcb->cwnd)
+            break;
+        if (lost) {
+            uint32_t data_end = tcb->snd_data + tcb->snd.len;
+            bool fin = false;
+            if ((tcb->flags & TCB_FIN_SENT) && seq_geq(seq + len, data_end)) {
+                len = seq_lt(seq, data_end) ? data_end - seq : 0;
+                fin = true;
+            }
+            if (len > mss) {
+                len = mss;
+                fin = false;
+            }
+            send_data(ctx, tcb, seq, len, fin);
+            tcb->high_rxt = seq + len + (fin ? 1 : 0);
+            sent = true;
+            continue;
+        }
+        /* new data (RFC 6675 NextSeg rule 2) */
         uint32_t unsent = tcp_unsent(tcb);
-        uint32_t off = tcb->snd.len - unsent;
         uint32_t wnd_end = tcb->snd_una + tcb->snd_wnd;
         uint32_t room = seq_gt(wnd_end, tcb->snd_nxt) ? wnd_end - tcb->snd_nxt : 0;
-        uint32_t n = unsent < room ? unsent : room;
-        if (n > mss)
-            n = mss;
+        uint32_t n = unsent < mss ? unsent : mss;
         /* Our FIN needs a sequence number inside the peer's window, as in
          * Linux; a closed window is probed by the persist timer. */
-        bool fin = (tcb->flags & TCB_FIN_QUEUED) && n == unsent && seq_leq(tcb->snd_nxt, tcp_fin_seq(tcb)) &&
-                   room > n;
+        bool fin = (tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT) && n == unsent && room > n;
         if (n == 0 && !fin)
             break;
-        uint16_t flags = WIRE_TCP_ACK;
-        if (n && n == unsent)
-            flags |= WIRE_TCP_PSH;
-        if (fin)
-            flags |= WIRE_TCP_FIN;
-        if (seq_lt(tcb->snd_nxt, tcb->snd_max))
-            ctx->st->tcp_retrans++;
-        tcp_emit(ctx, tcb, flags, tcb->snd_nxt, off, n);
-        bool new_data = seq_geq(tcb->snd_nxt, tcb->snd_max);
-        tcb->snd_nxt += n + (fin ? 1 : 0);
-        if (fin)
-            tcb->flags |= TCB_FIN_SENT;
-        if (new_data) {
-            tcb->snd_max = tcb->snd_nxt;
-            /* Karn's rule: time only segments sent for the first time. */
-            if (!(tcb->flags & TCB_RTT_TIMING)) {
-                tcb->flags |= TCB_RTT_TIMING;
-                tcb->rtt_seq = tcb->snd_nxt;
-                tcb->rtt_start = ctx->now;
-            }
-        }
-        if (tcb->t_rtx == TCP_TIME_NEVER || (tcb->flags & TCB_PERSIST)) {
-            tcb->flags &= ~TCB_PERSIST;
-            tcp_arm_rtx(ctx, tcb);
-        }
+        /* Sender SWS avoidance (RFC 9293 §3.8.6.2.1) as Linux does it
+         * (tcp_snd_wnd_test): a segment goes only when it fits the window
+         * whole; a window too small is probed by the persist timer. */
+        if (n > room)
+            break;
+        if (nagle_holds(tcb, n, mss, fin))
+            break;
+        send_data(ctx, tcb, tcb->snd_nxt, n, fin);
         sent = true;
     }
-    /* RFC 9293 §3.8.6.1: with a zero window and something to send, probe
-     * it from the persist timer, backing off like the RTO. */
+    /* RFC 9293 §3.8.6.1: with a window too small and nothing in flight,
+     * probe it from the persist timer, backing off like the RTO. */
     bool pending = tcp_unsent(tcb) > 0 ||
                    ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT));
-    if (!sent && pending && tcb->snd_una == tcb->snd_max && tcb->t_rtx == TCP_TIME_NEVER) {
+    if (!sent && pending && tcb->snd_una == tcb->snd_max && tcb->t_rtx == TCP_TIME_NEVER &&
+        !nagle_holds(tcb, tcp_unsent(tcb), mss, false)) {
         tcb->flags |= TCB_PERSIST;
         tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
     }
-    if (sent)
+    if (tcb->o.keepalive && tcb->t_keep == TCP_TIME_NEVER)
+        tcp_keepalive_arm(ctx, tcb);
+    if (sent && !(tcb->flags & TCB_ACK_PENDING))
         return;
 ack_only:
     if (!(tcb->flags & TCB_ACK_PENDING))
@@ -228,7 +354,9 @@ ack_only:
     /* RFC 1122 §4.2.3.2 / RFC 9293 §3.8.6.3: delay the ACK of in-order data
      * (40 ms as Linux), but acknowledge at least every second full-sized
      * segment, and at once when told to (FIN, out of order, a hole filled). */
-    if ((tcb->flags & TCB_ACK_NOW) || tcb->rcv_nxt - tcb->rcv_acked > tcp_eff_mss(tcb) ||
+    uint32_t rmss = tcb->rcv_mss ? tcb->rcv_mss : tcb->mss_local;
+    if ((tcb->flags & TCB_ACK_NOW) || tcb->o.quickack || (tcb->quick && !tcb->pingpong) ||
+        tcb->rcv_nxt - tcb->rcv_acked > rmss ||
         (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2)) {
         tcp_send_ack(ctx, tcb);
         return;

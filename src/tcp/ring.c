@@ -43,5 +43,20 @@ void ring_consume(struct ring *r, uint32_t n)
     if (n > r->len)
         n = r->len;
     r->len -= n;
-    r->head = r->len ? (r->head + n) % r->cap : 0;
+    /* the head moves on even when the ring empties: data held past the
+     * tail (ring_write_at) stays where it was written */
+    r->head = r->cap ? (r->head + n) % r->cap : 0;
+}
+
+void ring_write_at(struct ring *r, uint32_t off, const uint8_t *src, uint32_t n)
+{
+    if (r->cap == 0 || off >= ring_free(r))
+        return;
+    if (n > ring_free(r) - off)
+        n = ring_free(r) - off;
+    uint32_t pos = (r->head + r->len + off) % r->cap;
+    uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+    memcpy(r->buf + pos, src, first);
+    if (n > first)
+        memcpy(r->buf, src + first, n - first);
 }

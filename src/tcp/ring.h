@@ -22,6 +22,12 @@ void ring_peek(const struct ring *r, uint32_t off, uint8_t *dst, uint32_t n);
 /* The (up to) two contiguous pieces of [off, off+n). */
 void ring_span(const struct ring *r, uint32_t off, uint32_t n, const uint8_t **p1, uint32_t *n1,
                const uint8_t **p2, uint32_t *n2);
+/* Writes n bytes off bytes past the tail, leaving len alone: data that
+ * arrived out of order waits there until ring_commit takes it in. The
+ * caller keeps off + n within ring_free(). */
+void ring_write_at(struct ring *r, uint32_t off, const uint8_t *src, uint32_t n);
+/* Counts n more bytes past the tail as held (written by ring_write_at). */
+static inline void ring_commit(struct ring *r, uint32_t n) { r->len += n <= ring_free(r) ? n : ring_free(r); }
 /* Drops n bytes from the head. */
 void ring_consume(struct ring *r, uint32_t n);
 

@@ -24,9 +24,11 @@ void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local
     tcb->t = *t;
     tcb->mss_local = mss_local;
     tcb->mss_peer = TCP_MSS_DEFAULT;
+    /* Linux tcp_initialize_rcv_mss: guess 536 until larger segments come */
+    tcb->rcv_mss = mss_local < TCP_MSS_DEFAULT ? mss_local : TCP_MSS_DEFAULT;
     tcb->snd = (struct ring){.buf = sndbuf, .cap = sndcap};
     tcb->rcv = (struct ring){.buf = rcvbuf, .cap = rcvcap};
-    tcb->t_rtx = tcb->t_wait = tcb->t_delack = TCP_TIME_NEVER;
+    tcb->t_rtx = tcb->t_wait = tcb->t_delack = tcb->t_keep = TCP_TIME_NEVER;
     tcp_opts_default(&tcb->o);
 }
 
@@ -49,6 +51,8 @@ void tcp_set_state(struct tcp_ctx *ctx, struct tcb *tcb, enum tcp_state to, cons
     tcb->state = to;
     if (to == TCP_ESTABLISHED)
         tcb->flags &= ~TCB_NEW;
+    if ((from == TCP_SYN_SENT || from == TCP_SYN_RECEIVED) && to != TCP_CLOSED && to != TCP_SYN_RECEIVED)
+        tcp_cc_start(tcb); /* the peer's MSS is known now */
     if (ctx->state_change)
         ctx->state_change(ctx->cb, tcb, from, to, why);
 }
@@ -57,7 +61,7 @@ void tcp_enter_closed(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char 
 {
     if (err)
         tcb->err = err;
-    tcb->t_rtx = tcb->t_wait = tcb->t_delack = TCP_TIME_NEVER;
+    tcb->t_rtx = tcb->t_wait = tcb->t_delack = tcb->t_keep = TCP_TIME_NEVER;
     tcb->flags &= ~(TCB_PERSIST | TCB_ACK_PENDING | TCB_ACK_NOW | TCB_RTT_TIMING);
     /* Data the peer will never acknowledge is gone; received data stays
      * readable only after a graceful end, so a reset discards it too. */
@@ -69,7 +73,7 @@ void tcp_enter_closed(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char 
 
 void tcp_enter_time_wait(struct tcp_ctx *ctx, struct tcb *tcb, const char *why)
 {
-    tcb->t_rtx = tcb->t_delack = TCP_TIME_NEVER;
+    tcb->t_rtx = tcb->t_delack = tcb->t_keep = TCP_TIME_NEVER;
     tcb->flags &= ~(TCB_PERSIST | TCB_RTT_TIMING);
     tcb->t_wait = ctx->now + ctx->p.msl2;
     tcp_set_state(ctx, tcb, TCP_TIME_WAIT, why);

@@ -45,7 +45,26 @@
     X(tcp_timeouts, "connections dropped by retransmission timeout")           \
     X(tcp_abort_on_close, "connections aborted by close() with unread data")   \
     X(tcp_abort_on_linger, "connections aborted by SO_LINGER 0")               \
-    X(tcp_tw_reopened, "TIME_WAIT connections reopened by a new SYN")
+    X(tcp_tw_reopened, "TIME_WAIT connections reopened by a new SYN") \
+    X(tcp_ooo_queued, "TCP segments queued out of order")                      \
+    X(tcp_ooo_full, "TCP segments dropped: out-of-order queue full")           \
+    X(tcp_dsack_out, "D-SACKs sent for duplicate data (RFC 2883)")             \
+    X(tcp_dsack_in, "D-SACK blocks received")                                  \
+    X(tcp_sack_bad, "SACK blocks ignored: outside the sent data")              \
+    X(tcp_sack_full, "SACK blocks not recorded: scoreboard full")              \
+    X(tcp_dupack_in, "duplicate ACKs received")                                \
+    X(tcp_fast_retrans, "fast retransmits (recoveries entered)")               \
+    X(tcp_sack_recovery, "recoveries using SACK (RFC 6675)")                   \
+    X(tcp_reno_recovery, "recoveries without SACK (RFC 6582)")                 \
+    X(tcp_rto, "retransmission timeouts")                                      \
+    X(tcp_paws_drop, "TCP segments dropped by PAWS (RFC 7323)")                \
+    X(tcp_persist_probes, "zero-window probes sent")                           \
+    X(tcp_keepalive_probes, "keepalive probes sent")                           \
+    X(tcp_keepalive_timeouts, "connections dropped by keepalive")              \
+    X(tcp_user_timeouts, "connections dropped by the user timeout (RFC 5482)") \
+    X(tcp_syncookies_sent, "SYN cookies sent (SYN queue full)")                \
+    X(tcp_syncookies_recv, "SYN cookies received valid")                       \
+    X(tcp_syncookies_failed, "ACKs to a listener whose SYN cookie failed (reset)")
 
 struct core_stats {
 #define CORE_STATS_FIELD(name, text) uint64_t name;

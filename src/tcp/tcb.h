@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ranges.h"
 #include "ring.h"
 #include "stats.h"
 #include "wire/tcp.h"
@@ -61,6 +62,7 @@ struct tcp_opts {
     bool cork;      /* TCP_CORK */
     bool keepalive; /* SO_KEEPALIVE */
     bool quickack;  /* TCP_QUICKACK */
+    bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale fits that buffer (Linux) */
     uint8_t cc;     /* congestion control: TCP_CC_* */
     uint16_t maxseg; /* TCP_MAXSEG cap, 0 = none */
     uint8_t keepcnt;
@@ -109,6 +111,25 @@ struct tcp_ctx {
 #define TCB_PERSIST 0x1000u    /* the retransmission timer runs as the persist timer */
 #define TCB_NEW 0x2000u        /* never reached ESTABLISHED */
 #define TCB_ACK_NOW 0x4000u    /* the owed ACK must not be delayed */
+#define TCB_FIN_OOO 0x8000u    /* the peer's FIN arrived out of order, at fin_seq */
+#define TCB_DSACK 0x10000u     /* the next ACK reports dsack_start..end (RFC 2883) */
+#define TCB_DATA_RCVD 0x20000u /* some data has arrived (Linux quick-ACK mode starts then) */
+
+/* Congestion states, named as in Linux (tcp_ca_state). */
+enum tcp_ca_state {
+    TCP_CA_OPEN,     /* no loss suspected */
+    TCP_CA_DISORDER, /* duplicate ACKs or SACKs, below the threshold (RFC 3042) */
+    TCP_CA_RECOVERY, /* fast recovery: RFC 6675 with SACK, RFC 6582 without */
+    TCP_CA_LOSS,     /* after a retransmission timeout (RFC 5681 §3.1) */
+};
+
+/* State of the congestion controller (cc.h) */
+struct tcp_cc_state {
+    uint32_t cnt; /* NewReno: bytes acknowledged toward the next increase */
+    /* CUBIC (RFC 9438), windows in segments */
+    double w_max, w_last_max, k, w_est, cwnd_seg;
+    uint64_t epoch; /* start of the current congestion-avoidance epoch; 0 = none */
+};
 
 struct tcb {
     enum tcp_state state;
@@ -149,6 +170,37 @@ struct tcb {
     uint64_t t_start; /* when the connection attempt started (connect timeout) */
 
     struct tcp_opts o;
+
+    /* Receiving: the out-of-order queue (data sits in the receive ring at
+     * its offset; ooo says which parts are present) and what SACK reports. */
+    struct tcp_ranges ooo;
+    uint32_t ooo_stamp;
+    uint32_t fin_seq; /* TCB_FIN_OOO */
+    uint32_t dsack_start, dsack_end;
+    uint16_t rcv_mss; /* largest segment the peer sent: ACK every second one */
+    /* Linux's ACK modes: quick = ACKs still to send at once (quick-ACK
+     * mode), pingpong = interactive, where ACKs wait to ride on replies */
+    uint8_t quick;
+    bool pingpong;
+    uint64_t lrcvtime; /* when data last arrived */
+
+    /* Sending: congestion control (RFC 5681) and loss recovery */
+    uint32_t cwnd, ssthresh;
+    uint32_t recover;  /* RFC 6582 "recover", RFC 6675 RecoveryPoint */
+    uint32_t high_rxt; /* RFC 6675 HighRxt: retransmitted up to here */
+    uint32_t lost_end; /* un-SACKed data below this is deemed lost (RFC 6675 IsLost) */
+    uint32_t reno_sacked; /* without SACK: bytes the duplicate ACKs stand for */
+    uint32_t snd_sml;  /* end of the last small segment sent (Nagle, Minshall's variant) */
+    uint8_t dupacks;
+    uint8_t ca_state;
+    struct tcp_ranges sacked; /* the scoreboard: what the peer SACKed */
+    struct tcp_cc_state cc;
+
+    uint64_t last_send, last_rcv; /* idle restart (RFC 5681 §4.1) and keepalive */
+    uint64_t t_keep;     /* keepalive (RFC 1122 §4.2.3.6) */
+    uint8_t keep_probes; /* unanswered keepalive probes */
+    uint64_t rtx_stamp;  /* when the oldest unacknowledged data was first sent */
+    uint32_t ts_recent_age; /* RFC 7323 §5.5: ms clock when TS.Recent was set */
 
     int err; /* pending error for the user: negative errno, 0 if none */
 

@@ -14,7 +14,17 @@ uint64_t tcp_rto_backed_off(const struct tcp_ctx *ctx, const struct tcb *tcb)
 
 void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
 {
-    tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
+    uint64_t rto = tcp_rto_backed_off(ctx, tcb);
+    /* Linux tcp_clamp_rto_to_user_timeout: never wait past the user
+     * timeout (RFC 5482), so it fires on time, not a backed-off RTO late
+     * (tests/attack/test_never_acks.c). */
+    if (tcb->o.user_timeout && tcb->rtx_stamp) {
+        uint64_t elapsed = ctx->now - tcb->rtx_stamp;
+        uint64_t left = elapsed < tcb->o.user_timeout ? tcb->o.user_timeout - elapsed : 1;
+        if (left < rto)
+            rto = left;
+    }
+    tcb->t_rtx = ctx->now + rto;
 }
 
 void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)
@@ -43,11 +53,87 @@ void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)
 uint64_t tcp_next_deadline(const struct tcb *tcb)
 {
     uint64_t t = tcb->t_rtx < tcb->t_wait ? tcb->t_rtx : tcb->t_wait;
+    t = tcb->t_keep < t ? tcb->t_keep : t;
     return tcb->t_delack < t ? tcb->t_delack : t;
+}
+
+/* RFC 5482 / Linux TCP_USER_TIMEOUT: how long data may stay unacknowledged
+ * (or a window stay shut) before the connection is given up. */
+static bool user_timeout_expired(const struct tcp_ctx *ctx, const struct tcb *tcb)
+{
+    return tcb->o.user_timeout && tcb->rtx_stamp && ctx->now - tcb->rtx_stamp >= tcb->o.user_timeout;
+}
+
+static bool keepalive_applies(const struct tcb *tcb)
+{
+    /* Linux: keepalive runs in ESTABLISHED, CLOSE_WAIT and the FIN_WAITs
+     * of a socket the user still holds */
+    return tcb->o.keepalive && !(tcb->flags & TCB_ORPHAN) &&
+           (tcb->state == TCP_ESTABLISHED || tcb->state == TCP_CLOSE_WAIT || tcb->state == TCP_FIN_WAIT_1 ||
+            tcb->state == TCP_FIN_WAIT_2);
+}
+
+void tcp_keepalive_arm(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    if (!keepalive_applies(tcb)) {
+        tcb->t_keep = TCP_TIME_NEVER;
+        return;
+    }
+    uint64_t idle_since = tcb->last_rcv;
+    uint64_t at = tcb->keep_probes ? idle_since + tcb->o.keepidle + tcb->keep_probes * tcb->o.keepintvl
+                                   : idle_since + tcb->o.keepidle;
+    tcb->t_keep = at > ctx->now ? at : ctx->now;
+}
+
+/* RFC 1122 §4.2.3.6: after keepidle without a segment from the peer, send
+ * a probe every keepintvl (Linux: an ACK at SND.UNA-1, which the peer must
+ * answer); after keepcnt unanswered probes, give up with a RST as Linux
+ * does. Data in flight is the retransmission timer's business. */
+static enum tcp_verdict keepalive(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    tcb->t_keep = TCP_TIME_NEVER;
+    if (!keepalive_applies(tcb))
+        return TCP_KEEP;
+    uint64_t idle = ctx->now - tcb->last_rcv;
+    if (idle < tcb->o.keepidle || tcb->snd_una != tcb->snd_max || tcp_unsent(tcb)) {
+        tcb->keep_probes = 0;
+        tcp_keepalive_arm(ctx, tcb);
+        return TCP_KEEP;
+    }
+    bool ut = tcb->o.user_timeout && tcb->keep_probes > 0 && idle >= tcb->o.user_timeout;
+    if (tcb->keep_probes >= tcb->o.keepcnt || ut) {
+        ctx->st->tcp_keepalive_timeouts++;
+        tcp_abort(ctx, tcb, -ETIMEDOUT, "keepalive timeout");
+        return TCP_FREE;
+    }
+    ctx->st->tcp_keepalive_probes++;
+    tcp_emit(ctx, tcb, WIRE_TCP_ACK, tcb->snd_una - 1, 0, 0);
+    tcb->keep_probes++;
+    tcp_keepalive_arm(ctx, tcb);
+    return TCP_KEEP;
 }
 
 static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
 {
+    ctx->st->tcp_persist_probes++;
+    if (!tcb->rtx_stamp)
+        tcb->rtx_stamp = ctx->now;
+    uint32_t room = tcb->snd_wnd > tcb->snd_nxt - tcb->snd_una ? tcb->snd_wnd - (tcb->snd_nxt - tcb->snd_una) : 0;
+    uint32_t unsent = tcp_unsent(tcb);
+    if (room && unsent) {
+        /* The window opened, but less than a segment: send what fits
+         * (Linux tcp_write_wakeup), and wait for its ACK as for any data. */
+        uint32_t n = room < unsent ? room : unsent;
+        uint16_t mss = tcp_eff_mss(tcb);
+        n = n < mss ? n : mss;
+        uint16_t fl = WIRE_TCP_ACK | (n == unsent ? WIRE_TCP_PSH : 0);
+        tcp_emit(ctx, tcb, fl, tcb->snd_nxt, tcb->snd_nxt - tcb->snd_data, n);
+        tcb->snd_nxt += n;
+        tcb->snd_max = tcb->snd_nxt;
+        tcb->flags &= ~TCB_PERSIST;
+        tcp_arm_rtx(ctx, tcb);
+        return;
+    }
     /* Linux's zero-window probe: an ACK at SND.UNA-1, outside the peer's
      * window, which must answer with an ACK carrying its current window. */
     tcp_emit(ctx, tcb, WIRE_TCP_ACK, tcb->snd_una - 1, 0, 0);
@@ -69,8 +155,16 @@ static enum tcp_verdict retransmit(struct tcp_ctx *ctx, struct tcb *tcb)
         tcp_enter_closed(ctx, tcb, -ETIMEDOUT, "retransmission timeout");
         return TCP_FREE;
     }
+    if (user_timeout_expired(ctx, tcb) && tcb->state != TCP_SYN_SENT) {
+        ctx->st->tcp_user_timeouts++;
+        tcp_enter_closed(ctx, tcb, -ETIMEDOUT, "user timeout");
+        return TCP_FREE;
+    }
+    if (!tcb->rtx_stamp) /* the oldest data left about one RTO ago */
+        tcb->rtx_stamp = ctx->now - tcp_rto_backed_off(ctx, tcb);
     tcb->backoff++;
     tcb->flags &= ~TCB_RTT_TIMING; /* Karn */
+    ctx->st->tcp_rto++;
     if (tcb->state == TCP_SYN_SENT) {
         ctx->st->tcp_retrans++;
         tcp_emit(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, 0);
@@ -78,10 +172,9 @@ static enum tcp_verdict retransmit(struct tcp_ctx *ctx, struct tcb *tcb)
         ctx->st->tcp_retrans++;
         tcp_emit(ctx, tcb, WIRE_TCP_SYN | WIRE_TCP_ACK, tcb->iss, 0, 0);
     } else {
-        /* Go back to SND.UNA; tcp_output counts each segment it resends. */
-        tcb->snd_nxt = tcb->snd_una;
-        if (seq_lt(tcb->snd_nxt, tcb->snd_data))
-            tcb->snd_nxt = tcb->snd_data;
+        /* RFC 5681 §3.1 / RFC 6675 §5.1: one segment of window, all
+         * un-SACKed data deemed lost, resent from SND.UNA as ACKs come. */
+        tcp_on_rto(ctx, tcb);
         tcb->t_rtx = TCP_TIME_NEVER;
         tcp_output(ctx, tcb);
     }
@@ -102,8 +195,11 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb)
             return TCP_FREE;
         }
     }
+    if (tcb->t_keep <= ctx->now && keepalive(ctx, tcb) == TCP_FREE)
+        return TCP_FREE;
     if (tcb->t_delack <= ctx->now) {
         tcb->t_delack = TCP_TIME_NEVER;
+        tcb->pingpong = false; /* the reply did not come: Linux leaves pingpong mode */
         if (tcb->flags & TCB_ACK_PENDING)
             tcp_send_ack(ctx, tcb);
     }
@@ -112,6 +208,11 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb)
         if (tcb->flags & TCB_PERSIST) {
             tcb->flags &= ~TCB_PERSIST;
             if (tcp_unsent(tcb) > 0 || ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT))) {
+                if (user_timeout_expired(ctx, tcb)) {
+                    ctx->st->tcp_user_timeouts++;
+                    tcp_abort(ctx, tcb, -ETIMEDOUT, "user timeout (window stayed shut)");
+                    return TCP_FREE;
+                }
                 tcb->flags |= TCB_PERSIST;
                 persist_probe(ctx, tcb);
             }

@@ -106,7 +106,10 @@ static void run_seed(uint64_t seed, const char *pcap_path, struct run *r)
     assert_int_equal(synack_connect(r->sim.a, r->cli, &le), -EINPROGRESS);
     assert_true(sim_run(&r->sim, accepted, r, SYNACK_SEC(5)));
 
-    /* the server's four writes of the capture, each its own segment */
+    /* the server's four writes of the capture, each its own segment: Nagle
+     * (RFC 896) would hold the second until the first is acknowledged, so
+     * the server runs with TCP_NODELAY, as the capture's server did */
+    assert_int_equal(synack_setopt(r->sim.b, r->srv, SYNACK_OPT_NODELAY, 1), 0);
     static const char *parts[] = {"HTTP/1.1 ", "200 OK.\r\n", "Content-Type: text/plain\r\n\r\n", "hello world"};
     for (int i = 0; i < 4; i++)
         assert_int_equal(synack_send(r->sim.b, r->srv, parts[i], strlen(parts[i])), (long)strlen(parts[i]));

@@ -74,6 +74,10 @@ bool sim_run(struct sim *s, bool (*done)(void *ctx), void *ctx, synack_time max_
         synack_time next = step(s);
         if (done && done(ctx))
             return true;
+        /* done() may have sent or read (a bulk pump does): what that
+         * queued goes out now, and its timers count for the next step */
+        if (done)
+            next = step(s);
         if (next == SYNACK_TIME_NEVER || next > end) {
             s->clock.now = end;
             step(s);
@@ -86,4 +90,11 @@ bool sim_run(struct sim *s, bool (*done)(void *ctx), void *ctx, synack_time max_
 void sim_advance(struct sim *s, synack_time span)
 {
     sim_run(s, NULL, NULL, span);
+}
+
+int sim_set_faults(struct sim *s, const synack_link_faults *f)
+{
+    /* the link mixes the end into each direction's seed */
+    int r = synack_memlink_set_faults(s->link, 0, f);
+    return r ? r : synack_memlink_set_faults(s->link, 1, f);
 }

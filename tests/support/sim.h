@@ -33,5 +33,8 @@ bool sim_run(struct sim *s, bool (*done)(void *ctx), void *ctx, synack_time max_
 /* Runs for exactly span of virtual time. */
 void sim_advance(struct sim *s, synack_time span);
 synack_endpoint sim_ep(uint32_t addr, uint16_t port);
+/* The same faults on both directions of the link, each direction seeded
+ * from f->seed on its own (docs/fault-link.md). Returns 0 or -EINVAL. */
+int sim_set_faults(struct sim *s, const synack_link_faults *f);
 
 #endif

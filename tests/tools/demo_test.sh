@@ -9,7 +9,14 @@ trap 'rm -rf "$dir"' EXIT
 out=$("$bin" demo --memory --seed 11 --pcap "$dir/d.pcap")
 fail() { echo "demo_test: $*"; echo "$out"; exit 1; }
 grep -q "ack 58 = 1 + 9+9+28+11" <<<"$out" || fail "no cumulative ACK of 57 bytes"
-grep -qE "ack [0-9]+ = ISN [0-9]+ \+ 1 \(SYN\)" <<<"$out" || fail "no handshake arithmetic"
+grep -qE "ack [0-9]+ = [0-9]+ \+ 1 \(SYN\)" <<<"$out" || fail "no handshake arithmetic"
+# The ladder (the analyzer's, tools/trace/ladder.c) shows each rung's flags,
+# relative numbers on the arrow and the raw ones beside it.
+read -r isn_a isn_b < <(sed -n 's/^Client ISN a = \([0-9]*\), server ISN b = \([0-9]*\)\./\1 \2/p' <<<"$out")
+[ -n "$isn_a" ] || fail "no ISNs printed"
+grep -qE -- "-+ ACK seq 1 ack 58 -+>\| +$(((isn_a + 1) % 4294967296)) +$(((isn_b + 58) % 4294967296))  ack 58 = 1 \+ 9\+9\+28\+11" <<<"$out" ||
+    fail "the cumulative ACK's rung lacks its flags or its relative and absolute numbers"
+grep -qE "<-+ PSH,ACK seq 10 ack 1 len 9 -+\| +$(((isn_b + 10) % 4294967296)) " <<<"$out" || fail "no rung for the second 9 bytes"
 grep -q "FIN_WAIT_2   -> TIME_WAIT" <<<"$out" || fail "client did not reach TIME_WAIT"
 grep -q "LAST_ACK     -> CLOSED" <<<"$out" || fail "server did not close"
 grep -q "TIME_WAIT    -> CLOSED        (2MSL timeout)" <<<"$out" || fail "TIME_WAIT did not end"

@@ -97,4 +97,16 @@ out=$("$bin" trace "$caps/chrissanders-packets/http_ip4and6.pcapng")
 echo "$out" | grep -q "opened:   three-way handshake" && echo "$out" | grep -q "ack 78 = 1 + 77" &&
     echo "$out" | grep -q "ack 968533977 = 968533976 + 1 (SYN)"
 check "text output: handshake named, ACK arithmetic shown" $?
+
+# Streaming: one-sided-2745's stream 0 falls silent for 4.9 hours, past the
+# 3-hour idle timeout, so its report comes before stream 1's packets; with
+# the timeouts off (Wireshark's way) every report waits for the end.
+order() { "$bin" trace "$@" "$caps/zeek/one-sided-2745.pcap" 2>/dev/null | awk '/^stream 0:/ { printf "R" } /^ +4 / { printf "P" }'; }
+[ "$(order)" = RP ] && [ "$(order --idle-timeout 0 --close-timeout 0)" = PR ]
+check "a connection idle past the timeout is reported when it expires; timeouts 0 keep all to the end" $?
+"$bin" trace --idle-timeout soon "$caps/zeek/wikipedia.pcap" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "wants seconds" "$tmp/err"
+check "a bad timeout is a one-line error, exit 2" $?
+"$bin" trace --stats --tsv "$caps/zeek/wikipedia.pcap" 2>&1 >/dev/null | grep -q "10 TCP connections, at most [0-9]* live at once; peak RSS [0-9]* KiB"
+check "--stats reports connections, live conversations and peak RSS" $?
 exit $fail

@@ -19,6 +19,7 @@
 
 struct fuzz {
     struct tr_table t;
+    struct tr_frags frags;
     uint64_t num, decoded, skipped;
     uint32_t rng;
 };
@@ -42,8 +43,12 @@ static void feed(struct fuzz *f, int lt, const uint8_t *frame, size_t caplen, si
     memset(&p, 0, sizeof p);
     p.num = ++f->num;
     p.ts_ns = (int64_t)f->num * 1000;
-    enum tr_skip s = tr_decode(lt, copy, caplen, wirelen, TR_DECODE_CSUM, &p);
+    /* Through the reassembler: flipped bits make fragments of all shapes. */
+    bool oom = false;
+    enum tr_skip s = tr_decode_frags(&f->frags, p.ts_ns, lt, copy, caplen, wirelen, TR_DECODE_CSUM, &p, &oom);
     free(copy);
+    assert_false(oom);
+    assert_true(f->frags.mem <= TR_FRAG_MEM_MAX);
     if (s != TR_DECODED) {
         assert_true(s > TR_DECODED && s < TR_SKIP_COUNT);
         f->skipped++;
@@ -97,6 +102,7 @@ static void test_fuzzed_frames(void **state)
     memset(&f, 0, sizeof f);
     f.rng = 0x5eed1234u;
     assert_int_equal(tr_table_init(&f.t), 0);
+    tr_frags_init(&f.frags);
     unsigned files = 0;
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         char path[4096];
@@ -119,7 +125,10 @@ static void test_fuzzed_frames(void **state)
         skip();
     printf("fuzzed %u captures: %llu frames decoded, %llu skipped with a reason\n", files,
            (unsigned long long)f.decoded, (unsigned long long)f.skipped);
-    assert_true(f.decoded > 0 && f.skipped > 0);
+    printf("the reassembler saw %llu fragments and completed %llu datagrams\n",
+           (unsigned long long)f.frags.st.fragments, (unsigned long long)f.frags.st.reassembled);
+    assert_true(f.decoded > 0 && f.skipped > 0 && f.frags.st.fragments > 0);
+    tr_frags_free(&f.frags);
     tr_table_free(&f.t);
 }
 

@@ -280,6 +280,7 @@ int tr_analyse(struct tr_table *t, const struct tr_pkt *p, struct tr_result *r)
     memset(r, 0, sizeof *r);
     if (p->kind == TR_TCP_PORTS_ONLY)
         return 0;
+    tr_table_expire(t, p->ts_ns);
     int dir;
     bool created = false;
     bool pure_syn = (p->flags & (F_SYN | F_ACK)) == F_SYN;
@@ -338,5 +339,25 @@ int tr_analyse(struct tr_table *t, const struct tr_pkt *p, struct tr_result *r)
     memcpy(fwd->sack, p->opt.sack, sizeof fwd->sack);
     if (t->want_stats)
         tr_stats_update(c, dir, p, r);
+    if (p->flags & F_FIN) {
+        c->fin_mask |= (uint8_t)(1u << dir);
+        /* The side whose FIN came first initiates the close; a FIN from
+         * the other side then undergoes it (Wireshark's expert items). */
+        if (c->closer_mask & (1u << (1 - dir))) {
+            r->fin_role = TR_FIN_UNDERGOES;
+        } else {
+            c->closer_mask |= (uint8_t)(1u << dir);
+            r->fin_role = TR_FIN_INITIATES;
+        }
+    }
+    if (pure_syn && p->kind == TR_TCP_OK && p->len)
+        c->syn_data = true;
+    else if ((p->flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK) && c->syn_data && r->analysed)
+        r->tfo_ack = r->rel_ack == 1 ? TR_TFO_IGNORES : TR_TFO_ACCEPTS;
+    if (p->flags & F_RST)
+        c->rst = true;
+    if (!(p->flags & (F_SYN | F_RST)))
+        c->past_syn = true;
+    tr_table_touch(t, c, p->ts_ns);
     return 0;
 }

@@ -28,6 +28,9 @@ enum {
     TR_A_SPURIOUS = 0x4000,
 };
 
+enum { TR_FIN_INITIATES = 1, TR_FIN_UNDERGOES };
+enum { TR_TFO_ACCEPTS = 1, TR_TFO_IGNORES };
+
 struct tr_result {
     struct tr_conv *conv;  /* NULL when the packet had no usable TCP header */
     int dir;               /* index of the sending flow in conv->flow[] */
@@ -47,6 +50,8 @@ struct tr_result {
     uint64_t rto_frame;
     uint8_t completeness;  /* before this packet, as single-pass tshark prints it */
     int win_scale;         /* sender's shift: -1 unknown, -2 none, 0..14 */
+    uint8_t fin_role;      /* FIN: TR_FIN_INITIATES or TR_FIN_UNDERGOES */
+    uint8_t tfo_ack;       /* SYN-ACK after a SYN with data: TR_TFO_ACCEPTS or TR_TFO_IGNORES */
     uint32_t win;          /* scaled window as Wireshark shows it */
 };
 

@@ -56,27 +56,74 @@ struct tr_conv {
     int64_t first_rtt; /* iRTT, 0 = unknown */
     struct tr_conn_stats st;
     void *view;             /* owned by the report (ladder, ack arithmetic) */
-    struct tr_conv *hnext;  /* hash chain; only the newest conversation per tuple is chained */
-    struct tr_conv *lnext;  /* all conversations in stream order */
+    int64_t last_ts;        /* capture time of its latest packet */
+    uint8_t fin_mask;       /* bit per flow that sent a FIN */
+    uint8_t closer_mask;    /* flows that started the close (Wireshark's closing initiator) */
+    bool syn_data;          /* a pure SYN carried data (TCP Fast Open) */
+    bool rst;               /* an RST was seen */
+    bool past_syn;          /* a packet other than a SYN or SYN-ACK was seen */
+    uint8_t list;           /* TR_LIVE_OPEN or TR_LIVE_CLOSED */
+    struct tr_conv *hnext;  /* hash chain */
+    struct tr_conv *prev, *next; /* its live list, least recently active first */
 };
+
+/* Live conversations in two lists, each ordered by last activity, so the
+ * oldest of each is at its head and expiry costs O(1) per packet. */
+enum { TR_LIVE_OPEN, TR_LIVE_CLOSED };
+
+struct tr_live {
+    struct tr_conv *head, *tail;
+};
+
+/* How long a conversation stays live without packets. A closed one (FIN
+ * both ways, or RST) waits 2 MSL (RFC 9293 §3.4.2: MSL is 2 minutes), so
+ * late retransmissions and the last ACK still join it; so does one that
+ * never got past its SYNs (a scan, an unanswered SYN: Linux gives up after
+ * 127 s of SYN retransmissions, tcp_syn_retries 6). An open one waits
+ * longer than Linux's 2-hour keep-alive time, so an idle connection kept
+ * alive stays one stream. */
+#define TR_CLOSED_TIMEOUT_NS (240 * 1000000000ll)
+#define TR_IDLE_TIMEOUT_NS (3 * 3600 * 1000000000ll)
 
 struct tr_table {
     struct tr_conv **bucket;
-    size_t nbucket, nconv;
-    struct tr_conv *head, *tail;
+    size_t nbucket, nconv; /* nconv: live conversations */
+    size_t peak_conv;      /* most live at once */
+    uint64_t retired;      /* conversations reported and freed */
+    struct tr_live live[2];
+    int64_t now; /* latest capture time seen */
+    bool now_set;
+    int64_t closed_timeout, idle_timeout; /* ns; 0 = never expire */
     uint32_t next_stream;
     void (*view_free)(void *view);
+    /* Called once per conversation just before it is freed: when it
+     * expires, when its tuple is reused by a new SYN, or at the end. */
+    void (*retire)(void *ctx, struct tr_conv *c);
+    void *retire_ctx;
     bool want_stats; /* keep the per-connection report (default true) */
 };
 
 int tr_table_init(struct tr_table *t);
+
+/* Frees every conversation without reporting it. */
 void tr_table_free(struct tr_table *t);
+
+/* Retires the conversations whose time is up at capture time `now`. */
+void tr_table_expire(struct tr_table *t, int64_t now);
+
+/* Retires every live conversation, in stream order (end of the capture).
+ * Returns -1 when out of memory (the conversations are then freed
+ * unreported). */
+int tr_table_flush(struct tr_table *t);
+
+/* Records a packet of c at time ts: moves it to the end of its live list. */
+void tr_table_touch(struct tr_table *t, struct tr_conv *c, int64_t ts);
 
 /* Finds the conversation of a packet, or NULL. *dir gets the sender's flow. */
 struct tr_conv *tr_table_find(struct tr_table *t, const struct tr_pkt *p, int *dir);
 
 /* Creates a conversation for the packet's tuple with the next stream number;
- * it replaces any older one for the same tuple in lookups. */
+ * an older one for the same tuple can get no more packets and is retired. */
 struct tr_conv *tr_table_new(struct tr_table *t, const struct tr_pkt *p, int *dir);
 
 void tr_flow_free(struct tr_flow *f);

@@ -6,13 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frag.h"
 #include "packet.h"
 
 enum tr_skip {
     TR_DECODED = 0,
     TR_SKIP_NOT_IP,        /* ARP, LLC without SNAP, other EtherTypes */
     TR_SKIP_NOT_TCP,       /* UDP, ICMP... */
-    TR_SKIP_FRAGMENT,      /* a real (non-atomic) IP fragment */
+    TR_SKIP_FRAGMENT,      /* an IP fragment that did not complete a TCP datagram */
     TR_SKIP_LINK_TRUNC,    /* link header cut short */
     TR_SKIP_IP_BAD,        /* IP header malformed or truncated */
     TR_SKIP_TCP_TRUNC,     /* fewer than 4 bytes of TCP header: not even ports */
@@ -33,5 +34,12 @@ int tr_linktype_known(int linktype);
  * the wire, caplen what was captured. */
 enum tr_skip tr_decode(int linktype, const uint8_t *frame, size_t caplen, size_t wirelen, unsigned flags,
                        struct tr_pkt *p);
+
+/* The same, reassembling IP fragments in fr (frame captured at ts): the
+ * frame that completes a datagram decodes as its TCP segment, with
+ * p->reassembled set and the datagram in fr->out. Returns TR_SKIP_FRAGMENT
+ * for the others; *oom is set when memory ran out. */
+enum tr_skip tr_decode_frags(struct tr_frags *fr, int64_t ts, int linktype, const uint8_t *frame, size_t caplen,
+                             size_t wirelen, unsigned flags, struct tr_pkt *p, bool *oom);
 
 #endif

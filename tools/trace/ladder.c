@@ -213,10 +213,11 @@ void tr_ladder_print(FILE *f, const struct tr_conv *c, const struct tr_view *v, 
     char a[64], b[64];
     fprintf(f, "  %-12s %-*s %s\n", "", LADDER_W / 2 + 1, tr_addr_str(&c->addr[left], a, sizeof a),
             tr_addr_str(&c->addr[1 - left], b, sizeof b));
-    fprintf(f, "  %-12s port %-*u port %u\n", "time", LADDER_W / 2 - 4, c->port[left], c->port[1 - left]);
+    fprintf(f, "  %-12s port %-*u port %-*u%10s %10s\n", "time", LADDER_W / 2 - 4, c->port[left], LADDER_W / 2 - 4,
+            c->port[1 - left], "seq", "ack");
     for (size_t i = 0; i < v->nrung; i++) {
         const struct tr_rung *g = &v->rung[i];
-        char label[80], line[LADDER_W + 1];
+        char label[80], line[LADDER_W + 1], ack[16] = "-";
         rung_label(g, label, sizeof label);
         bool rightward = g->dir == left;
         size_t ll = strlen(label);
@@ -232,10 +233,15 @@ void tr_ladder_print(FILE *f, const struct tr_conv *c, const struct tr_view *v, 
             line[LADDER_W - 1] = '>';
         else
             line[0] = '<';
-        fprintf(f, "  %12.6f |%s| %s", (double)(g->ts - t0) / 1e9, line, g->math);
+        /* The arrow carries the relative numbers, the columns the raw ones. */
+        if (g->flags & WIRE_TCP_ACK)
+            snprintf(ack, sizeof ack, "%" PRIu32, g->ack);
+        fprintf(f, "  %12.6f |%s| %10" PRIu32 " %10s", (double)(g->ts - t0) / 1e9, line, g->seq, ack);
+        if (g->math[0])
+            fprintf(f, "  %s", g->math);
         if (g->aflags) {
             char an[256];
-            fprintf(f, "%s[%s]", g->math[0] ? " " : "", tr_aflags_str(g->aflags, g->dupnum, g->dupframe, an, sizeof an));
+            fprintf(f, " [%s]", tr_aflags_str(g->aflags, g->dupnum, g->dupframe, an, sizeof an));
         }
         fputc('\n', f);
     }

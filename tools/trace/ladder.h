@@ -53,6 +53,11 @@ int tr_ladder_add(struct tr_view *v, const struct tr_pkt *p, const struct tr_res
 /* Prints the ladder of one conversation; `left` is the flow drawn on the left. */
 void tr_ladder_print(FILE *f, const struct tr_conv *c, const struct tr_view *v, int left, int64_t t0);
 
+/* Prints the ladder of every connection in a capture, client on the left,
+ * and nothing else (the demo's picture). Returns the number of TCP
+ * segments, or -1 with a reason on stderr. */
+int tr_ladder_file(const char *path, FILE *out);
+
 /* The same ladder as an SVG picture. */
 void tr_ladder_svg(FILE *f, const struct tr_conv *c, const struct tr_view *v, int left, int64_t t0);
 

@@ -7,6 +7,21 @@
 
 #include "wire/tcp.h"
 
+/* A capture timestamp (seconds, and nanoseconds as libpcap gives them with
+ * nanosecond precision) in nanoseconds, held within +-2^62 so that the
+ * difference of any two stays representable: a damaged or hostile file can
+ * carry any 32- or 64-bit seconds value. */
+#define TR_TS_LIMIT ((int64_t)1 << 62)
+static inline int64_t tr_ts_ns(int64_t sec, int64_t nsec)
+{
+    const int64_t lim_sec = TR_TS_LIMIT / 1000000000;
+    if (sec >= lim_sec)
+        return TR_TS_LIMIT - 1;
+    if (sec <= -lim_sec)
+        return -(TR_TS_LIMIT - 1);
+    return sec * 1000000000 + nsec;
+}
+
 struct tr_addr {
     uint8_t af; /* 4 or 6 */
     uint8_t a[16];
@@ -35,6 +50,8 @@ struct tr_pkt {
     uint32_t ip_len;        /* IP datagram length as stated by the header */
     uint32_t captured_len;  /* payload bytes actually captured */
     enum tr_csum csum;      /* TCP checksum, when the whole segment was captured */
+    bool reassembled;       /* from IP fragments completed by this frame */
+    uint8_t tfo_len;        /* length of a TCP Fast Open option (RFC 7413), 0 = none */
 };
 
 int tr_addr_cmp(const struct tr_addr *a, const struct tr_addr *b);

@@ -55,7 +55,16 @@ int tr_report_init(struct tr_report *r, const struct tr_opts *o, FILE *out, cons
     r->o = o;
     r->out = out;
     r->path = path;
+    r->svg_stream = o->stream;
+    if (o->mode == TR_OUT_ZEEK)
+        fputs("id.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tduration\torig_bytes\tresp_bytes\tconn_state\thistory\t"
+              "orig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\n",
+              out);
     if (o->mode == TR_OUT_JSON) {
+        /* The packets array comes first, so the connections finished in the
+         * meantime wait on disk, not in memory. */
+        if (!(r->spool = tmpfile()))
+            return -1;
         fputs("{\"file\":\"", out);
         for (const char *s = path; *s; s++)
             fprintf(out, (*s == '"' || *s == '\\') ? "\\%c" : "%c", *s);
@@ -97,6 +106,8 @@ static void text_packet(struct tr_report *r, const struct tr_pkt *p, const struc
     fprintf(f, " win %" PRIu32, res->win);
     if (p->opt.nkinds || p->opts_bad)
         fprintf(f, " [%s]", tr_opts_str(p, opts, sizeof opts));
+    if (p->reassembled)
+        fputs(" [reassembled from IP fragments]", f);
     if (res->aflags)
         fprintf(f, " {%s}", tr_aflags_str(res->aflags, res->dupack_num, res->dupack_frame, an, sizeof an));
     if (res->acks_frame && res->ack_rtt)
@@ -126,6 +137,8 @@ static void json_packet(struct tr_report *r, const struct tr_pkt *p, const struc
         fprintf(f, ",\"rel_ack\":%" PRIu32, res->rel_ack);
     if (p->kind == TR_TCP_OK)
         fprintf(f, ",\"len\":%" PRIu32, p->len);
+    if (p->reassembled)
+        fputs(",\"reassembled\":true", f);
     fprintf(f, ",\"win\":%" PRIu32 ",\"options\":\"%s\",\"analysis\":[", res->win, tr_opts_str(p, opts, sizeof opts));
     unsigned k = 0;
     for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
@@ -153,6 +166,8 @@ int tr_report_packet(struct tr_report *r, const struct tr_pkt *p, const struct t
     if (c && res->analysed) {
         if (!c->view && !(c->view = calloc(1, sizeof(struct tr_view))))
             return -1;
+        if (r->svg_stream < 0 && show)
+            r->svg_stream = c->stream; /* no --stream: the first stream shown */
         tr_ackmath(c->view, c, p, res, math, sizeof math);
         if (show && wants_ladder(r) && tr_ladder_add(c->view, p, res, math) < 0)
             return -1;
@@ -163,7 +178,7 @@ int tr_report_packet(struct tr_report *r, const struct tr_pkt *p, const struct t
         return 0;
     if (r->o->mode == TR_OUT_JSON)
         json_packet(r, p, res, math);
-    else if (!r->o->quiet)
+    else if (!r->o->quiet && !r->o->ladder_only)
         text_packet(r, p, res, client, math);
     return 0;
 }
@@ -173,63 +188,82 @@ static bool conv_selected(const struct tr_report *r, const struct tr_conv *c)
     return r->o->stream < 0 || c->stream == (uint32_t)r->o->stream;
 }
 
-static void write_svg(const struct tr_report *r, const struct tr_table *t)
+static void write_svg(struct tr_report *r, const struct tr_conv *c)
 {
-    for (const struct tr_conv *c = t->head; c; c = c->lnext) {
-        if (!conv_selected(r, c) || !c->view)
-            continue;
-        FILE *f = fopen(r->o->svg_path, "w");
-        if (!f) {
-            fprintf(stderr, "synack trace: cannot write %s\n", r->o->svg_path);
-            return;
+    r->svg_done = true;
+    FILE *f = fopen(r->o->svg_path, "w");
+    if (!f) {
+        fprintf(stderr, "synack trace: cannot write %s\n", r->o->svg_path);
+        return;
+    }
+    tr_ladder_svg(f, c, c->view, tr_conv_client(c), r->t0);
+    fclose(f);
+}
+
+void tr_report_conv(void *report, struct tr_conv *c)
+{
+    struct tr_report *r = report;
+    if (r->o->svg_path && !r->svg_done && c->view && (long)c->stream == r->svg_stream)
+        write_svg(r, c);
+    if (!conv_selected(r, c))
+        return;
+    switch (r->o->mode) {
+    case TR_OUT_JSON:
+        fputs(r->nconn_json++ ? ",\n" : "\n", r->spool);
+        tr_summary_json(r->spool, c);
+        break;
+    case TR_OUT_ZEEK:
+        tr_summary_zeek(r->out, c);
+        break;
+    case TR_OUT_TEXT:
+        if (r->o->ladder_only) {
+            if (c->view)
+                tr_ladder_print(r->out, c, c->view, tr_conv_client(c), r->t0);
+            break;
         }
-        tr_ladder_svg(f, c, c->view, tr_conv_client(c), r->t0);
-        fclose(f);
-        return; /* one picture: the selected (or first) stream */
+        fputc('\n', r->out);
+        tr_summary_print(r->out, c, r->t0);
+        if (c->view && !r->o->quiet && ((const struct tr_view *)c->view)->nrung) {
+            fputs("  ladder:\n", r->out);
+            tr_ladder_print(r->out, c, c->view, tr_conv_client(c), r->t0);
+        }
+        break;
+    default:
+        break;
     }
 }
 
-void tr_report_finish(struct tr_report *r, const struct tr_table *t, const struct tr_counts *counts)
+void tr_report_finish(struct tr_report *r, const struct tr_counts *counts)
 {
     FILE *f = r->out;
-    if (r->o->svg_path)
-        write_svg(r, t);
-    if (r->o->mode == TR_OUT_JSON) {
-        fputs("\n],\"connections\":[", f);
-        unsigned k = 0;
-        for (const struct tr_conv *c = t->head; c; c = c->lnext) {
-            if (!conv_selected(r, c))
-                continue;
-            fputs(k++ ? ",\n" : "\n", f);
-            tr_summary_json(f, c);
-        }
-        fprintf(f, "\n],\"frames\":%" PRIu64 ",\"tcp_packets\":%" PRIu64 ",\"skipped\":{", counts->frames, counts->tcp);
-        unsigned n = 0;
-        for (int s = 1; s < TR_SKIP_COUNT; s++)
-            if (counts->skipped[s])
-                fprintf(f, "%s\"%s\":%" PRIu64, n++ ? "," : "", tr_skip_reason((enum tr_skip)s), counts->skipped[s]);
-        fputs("}}\n", f);
+    if (r->o->mode != TR_OUT_JSON || !r->spool)
         return;
-    }
-    if (r->o->mode == TR_OUT_ZEEK) {
-        fputs("id.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tduration\torig_bytes\tresp_bytes\tconn_state\thistory\t"
-              "orig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\n",
-              f);
-        for (const struct tr_conv *c = t->head; c; c = c->lnext)
-            if (conv_selected(r, c))
-                tr_summary_zeek(f, c);
-        return;
-    }
-    if (r->o->mode != TR_OUT_TEXT)
-        return;
-    for (const struct tr_conv *c = t->head; c; c = c->lnext) {
-        if (!conv_selected(r, c))
-            continue;
-        fputc('\n', f);
-        tr_summary_print(f, c, r->t0);
-        if (c->view && !r->o->quiet && ((const struct tr_view *)c->view)->nrung) {
-            fputs("  ladder:\n", f);
-            tr_ladder_print(f, c, c->view, tr_conv_client(c), r->t0);
-        }
-    }
+    fputs("\n],\"connections\":[", f);
+    rewind(r->spool);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, r->spool)) > 0)
+        fwrite(buf, 1, n, f);
+    fprintf(f, "\n],\"frames\":%" PRIu64 ",\"tcp_packets\":%" PRIu64 ",\"skipped\":{", counts->frames, counts->tcp);
+    unsigned k = 0;
+    for (int s = 1; s < TR_SKIP_COUNT; s++)
+        if (counts->skipped[s])
+            fprintf(f, "%s\"%s\":%" PRIu64, k++ ? "," : "", tr_skip_reason((enum tr_skip)s), counts->skipped[s]);
+    fputc('}', f);
+    const struct tr_frag_stats *fs = &counts->frags;
+    if (fs->fragments)
+        fprintf(f,
+                ",\"ip_fragments\":{\"fragments\":%" PRIu64 ",\"reassembled\":%" PRIu64 ",\"overlapping\":%" PRIu64
+                ",\"too_big\":%" PRIu64 ",\"timed_out\":%" PRIu64 ",\"evicted\":%" PRIu64 ",\"malformed\":%" PRIu64
+                ",\"duplicates\":%" PRIu64 "}",
+                fs->fragments, fs->reassembled, fs->overlaps, fs->too_big, fs->timeouts, fs->evicted, fs->malformed,
+                fs->duplicates);
+    fputs("}\n", f);
+}
+
+void tr_report_free(struct tr_report *r)
+{
+    if (r->spool)
+        fclose(r->spool);
+    r->spool = NULL;
 }

@@ -15,21 +15,30 @@ struct run {
     struct tr_table table;
     struct tr_report rep;
     int linktype;
-    bool have_filter;
+    bool have_filter, have_raw_filter;
     struct bpf_program prog;
+    struct bpf_program raw_prog; /* the filter for a reassembled IP datagram */
+    struct tr_frags frags;
     int64_t t0;
     bool t0_set;
     bool failed;
 };
 
 static bool selected(const struct run *r, const struct pcap_pkthdr *h, const uint8_t *data,
-                     const struct tr_result *res)
+                     const struct tr_result *res, bool reassembled)
 {
     if (r->o->stream >= 0 && (!res->conv || res->conv->stream != (uint32_t)r->o->stream))
         return false;
-    if (r->have_filter && !pcap_offline_filter(&r->prog, h, data))
-        return false;
-    return true;
+    if (!r->have_filter)
+        return true;
+    if (reassembled && r->have_raw_filter) {
+        /* tshark filters the reassembled segment, not the last fragment. */
+        struct pcap_pkthdr rh = *h;
+        rh.caplen = (bpf_u_int32)r->frags.out_caplen;
+        rh.len = (bpf_u_int32)r->frags.out_len;
+        return pcap_offline_filter(&r->raw_prog, &rh, r->frags.out);
+    }
+    return pcap_offline_filter(&r->prog, h, data);
 }
 
 static void one_packet(struct run *r, const struct pcap_pkthdr *h, const uint8_t *data)
@@ -37,12 +46,19 @@ static void one_packet(struct run *r, const struct pcap_pkthdr *h, const uint8_t
     struct tr_pkt p;
     memset(&p, 0, sizeof p);
     p.num = ++r->c->frames;
-    p.ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec; /* nanosecond precision requested */
+    p.ts_ns = tr_ts_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec); /* nanosecond precision requested */
     if (!r->t0_set) {
         r->t0 = p.ts_ns;
         r->t0_set = true;
     }
-    enum tr_skip s = tr_decode(r->linktype, data, h->caplen, h->len, r->table.want_stats ? TR_DECODE_CSUM : 0, &p);
+    bool oom = false;
+    enum tr_skip s = tr_decode_frags(&r->frags, p.ts_ns, r->linktype, data, h->caplen, h->len,
+                                     r->table.want_stats ? TR_DECODE_CSUM : 0, &p, &oom);
+    if (oom) {
+        fprintf(stderr, "synack trace: out of memory at frame %llu\n", (unsigned long long)p.num);
+        r->failed = true;
+        return;
+    }
     if (s != TR_DECODED) {
         r->c->skipped[s]++;
         return;
@@ -54,7 +70,7 @@ static void one_packet(struct run *r, const struct pcap_pkthdr *h, const uint8_t
         r->failed = true;
         return;
     }
-    bool show = selected(r, h, data, &res);
+    bool show = selected(r, h, data, &res, p.reassembled);
     if (show)
         r->c->shown++;
     switch (r->o->mode) {
@@ -77,6 +93,14 @@ static void one_packet(struct run *r, const struct pcap_pkthdr *h, const uint8_t
     }
 }
 
+void tr_opts_timeouts(const struct tr_opts *o, struct tr_table *t)
+{
+    if (o->idle_timeout)
+        t->idle_timeout = o->idle_timeout < 0 ? 0 : o->idle_timeout;
+    if (o->closed_timeout)
+        t->closed_timeout = o->closed_timeout < 0 ? 0 : o->closed_timeout;
+}
+
 int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_counts *counts, bool first_file)
 {
     char err[PCAP_ERRBUF_SIZE] = "";
@@ -91,10 +115,16 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
     r.out = out;
     r.c = counts;
     r.linktype = pcap_datalink(pc);
+    tr_frags_init(&r.frags);
     if (tr_table_init(&r.table) == 0) {
         r.table.view_free = tr_view_free;
         /* The per-packet tables need no connection report or Zeek state. */
         r.table.want_stats = o->mode != TR_OUT_TSV && o->mode != TR_OUT_EXT;
+        if (r.table.want_stats) {
+            r.table.retire = tr_report_conv;
+            r.table.retire_ctx = &r.rep;
+        }
+        tr_opts_timeouts(o, &r.table);
     }
     else {
         fprintf(stderr, "synack trace: out of memory\n");
@@ -109,9 +139,16 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
             return -1;
         }
         r.have_filter = true;
+        /* The same expression over a bare IP datagram, for reassembled
+         * fragments; an expression about the link layer cannot be one. */
+        pcap_t *raw = pcap_open_dead(DLT_RAW, 65535);
+        if (raw && pcap_compile(raw, &r.raw_prog, o->filter, 1, PCAP_NETMASK_UNKNOWN) == 0)
+            r.have_raw_filter = true;
+        if (raw)
+            pcap_close(raw);
     }
     if (tr_report_init(&r.rep, o, out, path) < 0) {
-        fprintf(stderr, "synack trace: out of memory\n");
+        fprintf(stderr, "synack trace: cannot create a temporary file for the JSON connections\n");
         r.failed = true;
     }
     if ((o->mode == TR_OUT_TSV || o->mode == TR_OUT_EXT) && first_file && !o->no_header)
@@ -141,11 +178,32 @@ int tr_run_file(const char *path, const struct tr_opts *o, FILE *out, struct tr_
                     (unsigned long long)counts->frames, pcap_geterr(pc));
         }
     }
+    counts->frags = r.frags.st;
+    if (!r.failed && tr_table_flush(&r.table) < 0) {
+        fprintf(stderr, "synack trace: out of memory\n");
+        r.failed = true;
+    }
     if (!r.failed)
-        tr_report_finish(&r.rep, &r.table, counts);
+        tr_report_finish(&r.rep, counts);
+    tr_frags_free(&r.frags);
+    if (r.have_raw_filter)
+        pcap_freecode(&r.raw_prog);
+    counts->conns = r.table.next_stream;
+    counts->peak_open = r.table.peak_conv;
+    tr_report_free(&r.rep);
     if (r.have_filter)
         pcap_freecode(&r.prog);
     tr_table_free(&r.table);
     pcap_close(pc);
     return r.failed ? -1 : 0;
+}
+
+int tr_ladder_file(const char *path, FILE *out)
+{
+    struct tr_opts o = {.mode = TR_OUT_TEXT, .stream = -1, .ladder_only = true};
+    struct tr_counts c;
+    memset(&c, 0, sizeof c);
+    if (tr_run_file(path, &o, out, &c, true) < 0)
+        return -1;
+    return c.tcp > INT32_MAX ? INT32_MAX : (int)c.tcp;
 }

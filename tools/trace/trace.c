@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "commands.h"
 #include "decode.h"
@@ -15,7 +16,7 @@ static int usage(FILE *f)
     fputs("usage: synack trace [OPTIONS] FILE... [BPF FILTER]\n"
           "  FILE is a pcap or pcapng capture; '-' reads standard input.\n"
           "  --tsv          one row per TCP packet, the columns of tshark -T fields (truth/*.tsv)\n"
-          "  --ext          the extended analysis columns (truth/*.ext.tsv)\n"
+          "  --ext          the extended analysis columns and expert messages (truth/*.ext.tsv)\n"
           "  --json         packets and connections as JSON\n"
           "  --zeek         one conn.log-style line per connection (conn_state, history, sizes)\n"
           "  --no-header    leave out the TSV header line\n"
@@ -24,6 +25,11 @@ static int usage(FILE *f)
           "  --svg FILE     write the ladder diagram of the shown stream as SVG\n"
           "  --tsg FILE     write the time-sequence graph of the shown stream as SVG\n"
           "  -q, --quiet    connections only, no packet lines or ladders\n"
+          "  --idle-timeout S   report and forget an open connection after S seconds\n"
+          "                     without packets (default 10800; 0: never)\n"
+          "  --close-timeout S  the same for a closed one (FIN both ways or RST) or\n"
+          "                     one of SYNs only (default 240, i.e. 2 MSL; 0: never)\n"
+          "  --stats        connections, most live at once and peak memory on stderr\n"
           "Any argument after the files that is not a readable file is taken as the BPF filter.\n",
           f);
     return f == stdout ? 0 : 2;
@@ -52,7 +58,19 @@ static int fopen_check(const char *path)
 static bool is_option_with_arg(const char *a)
 {
     return !strcmp(a, "--stream") || !strcmp(a, "-f") || !strcmp(a, "--filter") || !strcmp(a, "--svg") ||
-           !strcmp(a, "--tsg");
+           !strcmp(a, "--tsg") || !strcmp(a, "--idle-timeout") || !strcmp(a, "--close-timeout");
+}
+
+/* Seconds as a timeout in ns; 0 means never (-1 in tr_opts). */
+static int parse_timeout(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || !(v >= 0) || v > 1e9)
+        return -1;
+    *out = v == 0 ? -1 : (int64_t)(v * 1e9);
+    return 0;
 }
 
 int synack_cmd_trace(int argc, char **argv)
@@ -93,6 +111,14 @@ int synack_cmd_trace(int argc, char **argv)
                 free(files);
                 return 2;
             }
+        } else if (!strcmp(a, "--idle-timeout") || !strcmp(a, "--close-timeout")) {
+            if (parse_timeout(argv[++i], a[2] == 'i' ? &o.idle_timeout : &o.closed_timeout) < 0) {
+                fprintf(stderr, "synack trace: %s wants seconds, not '%s'\n", a, argv[i]);
+                free(files);
+                return 2;
+            }
+        } else if (!strcmp(a, "--stats")) {
+            o.stats = true;
         } else if (!strcmp(a, "-f") || !strcmp(a, "--filter")) {
             o.filter = argv[++i];
         } else if (!strcmp(a, "--svg")) {
@@ -129,6 +155,22 @@ int synack_cmd_trace(int argc, char **argv)
         }
         if (o.tsg_path && tr_tsg_file(files[i], &o) < 0)
             rc = 1;
+        const struct tr_frag_stats *fs = &counts.frags;
+        if (fs->fragments)
+            fprintf(stderr,
+                    "synack trace: %s: %" PRIu64 " IP fragments, %" PRIu64 " datagrams reassembled; dropped: %" PRIu64
+                    " with overlapping fragments, %" PRIu64 " over 65535 bytes, %" PRIu64 " timed out, %" PRIu64
+                    " evicted (memory bound), %" PRIu64 " malformed fragments, %" PRIu64 " duplicates ignored\n",
+                    files[i], fs->fragments, fs->reassembled, fs->overlaps, fs->too_big, fs->timeouts, fs->evicted,
+                    fs->malformed, fs->duplicates);
+        if (o.stats) {
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            fprintf(stderr,
+                    "synack trace: %s: %" PRIu64 " TCP connections, at most %" PRIu64
+                    " live at once; peak RSS %ld KiB\n",
+                    files[i], counts.conns, counts.peak_open, ru.ru_maxrss);
+        }
         uint64_t skipped = 0;
         for (int s = 1; s < TR_SKIP_COUNT; s++)
             skipped += counts.skipped[s];

@@ -42,22 +42,24 @@ static int add(struct tsg *g, struct tsg_pt p)
     return 0;
 }
 
-/* Finds the stream with the most payload when none was asked for. */
-static long busiest(const struct tr_table *t)
+struct busiest {
+    long stream;
+    uint64_t bytes;
+};
+
+/* Keeps the stream with the most payload (the lowest number on a tie) as
+ * conversations finish, for when none was asked for. */
+static void busiest(void *ctx, struct tr_conv *c)
 {
-    long best = -1;
-    uint64_t most = 0;
-    for (const struct tr_conv *c = t->head; c; c = c->lnext) {
-        uint64_t b = c->st.d[0].bytes + c->st.d[1].bytes;
-        if (best < 0 || b > most) {
-            best = c->stream;
-            most = b;
-        }
+    struct busiest *b = ctx;
+    uint64_t n = c->st.d[0].bytes + c->st.d[1].bytes;
+    if (b->stream < 0 || n > b->bytes || (n == b->bytes && (long)c->stream < b->stream)) {
+        b->stream = c->stream;
+        b->bytes = n;
     }
-    return best;
 }
 
-static int collect(const char *path, long stream, struct tsg *g, long *chosen)
+static int collect(const char *path, const struct tr_opts *o, long stream, struct tsg *g, long *chosen)
 {
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, err);
@@ -66,10 +68,16 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
         return -1;
     }
     struct tr_table t;
+    struct busiest best = {-1, 0};
     if (tr_table_init(&t) < 0) {
         pcap_close(pc);
         return -1;
     }
+    t.retire = busiest;
+    tr_opts_timeouts(o, &t);
+    struct tr_frags fr;
+    tr_frags_init(&fr);
+    t.retire_ctx = &best;
     int lt = pcap_datalink(pc), rc = 0;
     struct pcap_pkthdr *h;
     const u_char *d;
@@ -78,9 +86,13 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
         struct tr_pkt p;
         memset(&p, 0, sizeof p);
         p.num = ++num;
-        p.ts_ns = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
-        if (tr_decode(lt, d, h->caplen, h->len, 0, &p) != TR_DECODED)
+        p.ts_ns = tr_ts_ns((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
+        bool oom = false;
+        if (tr_decode_frags(&fr, p.ts_ns, lt, d, h->caplen, h->len, 0, &p, &oom) != TR_DECODED) {
+            if (oom)
+                rc = -1;
             continue;
+        }
         struct tr_result r;
         if (tr_analyse(&t, &p, &r) < 0) {
             rc = -1;
@@ -102,7 +114,10 @@ static int collect(const char *path, long stream, struct tsg *g, long *chosen)
             rc = add(g, (struct tsg_pt){p.ts_ns, p.opt.sack[i].left - base, p.opt.sack[i].right - base, PT_SACK,
                                         (uint8_t)r.dir});
     }
-    *chosen = stream < 0 ? busiest(&t) : stream;
+    if (rc == 0 && tr_table_flush(&t) < 0)
+        rc = -1;
+    *chosen = stream < 0 ? best.stream : stream;
+    tr_frags_free(&fr);
     tr_table_free(&t);
     pcap_close(pc);
     return rc;
@@ -191,12 +206,12 @@ int tr_tsg_file(const char *path, const struct tr_opts *o)
     long stream = o->stream;
     if (stream < 0) {
         /* First pass picks the busiest stream, second collects it. */
-        if (collect(path, -1, &g, &stream) < 0)
+        if (collect(path, o, -1, &g, &stream) < 0)
             return -1;
         memset(&g.bytes, 0, sizeof g.bytes);
     }
     long unused;
-    if (stream < 0 || collect(path, stream, &g, &unused) < 0) {
+    if (stream < 0 || collect(path, o, stream, &g, &unused) < 0) {
         free(g.pt);
         fprintf(stderr, "synack trace: no TCP stream to graph in %s\n", path);
         return -1;

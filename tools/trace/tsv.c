@@ -1,5 +1,6 @@
 #include "tsv.h"
 
+#include "expert.h"
 #include "format.h"
 #include "line.h"
 
@@ -89,7 +90,7 @@ void tr_ext_header(FILE *f)
           "tcp.analysis.keep_alive\ttcp.analysis.keep_alive_ack\ttcp.analysis.reused_ports\t"
           "tcp.analysis.acks_frame\ttcp.analysis.ack_rtt\ttcp.analysis.initial_rtt\t"
           "tcp.analysis.bytes_in_flight\ttcp.analysis.push_bytes_sent\ttcp.analysis.rto\ttcp.analysis.rto_frame\t"
-          "tcp.options.sack_le\ttcp.options.sack_re\n",
+          "tcp.options.sack_le\ttcp.options.sack_re\t_ws.malformed\t_ws.expert.message\n",
           f);
 }
 
@@ -116,7 +117,7 @@ void tr_ext_row(FILE *f, const struct tr_pkt *p, const struct tr_result *r, int6
         ln_u64(&l, r->conv->stream);
     ln_c(&l, '\t');
     if (p->kind == TR_TCP_PORTS_ONLY) {
-        ln_s(&l, "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n");
+        ln_s(&l, "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\n");
         ln_flush(&l, f);
         return;
     }
@@ -180,6 +181,10 @@ void tr_ext_row(FILE *f, const struct tr_pkt *p, const struct tr_result *r, int6
     }
     sack_edges(&l, p, r, false);
     sack_edges(&l, p, r, true);
+    ln_c(&l, '\t');
+    tr_expert_malformed(&l, p);
+    ln_c(&l, '\t');
+    tr_expert_messages(&l, p, r);
     ln_c(&l, '\n');
     ln_flush(&l, f);
 }

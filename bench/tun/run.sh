@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Bulk TCP throughput of synack over TUN against the Linux kernel, in both
+# directions, beside kernel<->kernel over a veth pair between two namespaces,
+# in the same run, at MTU 1500 and 65535, with the ratios.
+#
+#   bench/tun/run.sh [BUILD_DIR] [BYTES]      (BYTES: default 200000000)
+#
+# synack's side is the `synack connect` / `synack listen` command: the event
+# loop reads one datagram per read(2) from the TUN descriptor and writes one
+# per write(2) (no batching: no multi-queue, no GSO/GRO, no vnet header);
+# each TUN read drains the descriptor before the stack is polled, so the ACKs
+# of a burst leave together. The kernel's side is synack-kpeer (plain
+# sockets): `sink` times from accept to the end of stream; for kernel->synack
+# the time runs from the kernel's connect to synack's exit (every byte
+# received and the close done). The veth figure is tools/netns/veth-bench.sh
+# (kpeer source -> kpeer sink, 2 GB). Target (issue 4): synack >= 0.8x veth.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${1:-$root/build}
+bytes=${2:-200000000}
+synack=$build/synack
+kpeer=$build/synack-kpeer
+[ -x "$synack" ] && [ -x "$kpeer" ] || { echo "bench/tun: build first (make)" >&2; exit 1; }
+if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
+    echo "bench/tun: skipped: needs root and /dev/net/tun (network namespaces)" >&2
+    exit 0
+fi
+# shellcheck source=../../tools/netns/netns.sh
+. "$root/tools/netns/netns.sh"
+K=$NETNS_KERNEL_ADDR S=$NETNS_STACK_ADDR
+
+gbit() { awk -v b="$1" -v ms="$2" 'BEGIN { printf "%.2f", b * 8 / (ms / 1000) / 1e9 }'; }
+now_ms() { date +%s%3N; }
+
+# synack -> kernel: returns Gbit/s on stdout
+tun_up() {
+    local mtu=$1 ns="" k="" out
+    netns_create ns
+    netns_tun_create "$ns" sk0 "$mtu"
+    netns_spawn k "$ns" "$kpeer" sink 5201 --no-hash >"$work/sink"
+    netns_wait_listen "$ns" 5201
+    head -c "$bytes" /dev/zero | ip netns exec "$ns" "$synack" connect --timeout 300 --tun sk0 \
+        --addr "$S/24" "$K" 5201 >/dev/null
+    netns_wait "$k"
+    out=$(tail -n 1 "$work/sink") # kpeer sink: received N bytes in T s (R Gbit/s)
+    netns_cleanup
+    read -r _ _ _ _ _ _ _ _ rate _ <<<"$out"
+    echo "${rate#(}"
+}
+
+# kernel -> synack
+tun_down() {
+    local mtu=$1 ns="" s="" t0 t1
+    netns_create ns
+    netns_tun_create "$ns" sk0 "$mtu"
+    # synack half-closes at once (empty stdin) and exits when the kernel's
+    # stream has ended and the close is done
+    netns_spawn s "$ns" bash -c "exec '$synack' listen -v --timeout 300 --tun sk0 --addr '$S/24' 5201 \
+        </dev/null >/dev/null 2>'$work/listen'"
+    until grep -q LISTEN "$work/listen" 2>/dev/null; do sleep 0.02; done
+    t0=$(now_ms)
+    ip netns exec "$ns" "$kpeer" source "$S" 5201 "$bytes" --no-hash >/dev/null
+    netns_wait "$s"
+    t1=$(now_ms)
+    grep -q "received $bytes," "$work/listen" || { echo "bench/tun: kernel->synack lost bytes" >&2; exit 1; }
+    netns_cleanup
+    gbit "$bytes" $((t1 - t0))
+}
+
+# best RUNS CMD...: the highest of RUNS figures (the machine is shared; the
+# best run is the one least disturbed)
+best() {
+    local n=$1 b=0 r
+    shift
+    for _ in $(seq 1 "$n"); do
+        r=$("$@")
+        b=$(awk -v a="$r" -v b="$b" 'BEGIN { print (a > b) ? a : b }')
+    done
+    echo "$b"
+}
+veth() {
+    bash "$root/tools/netns/veth-bench.sh" "$kpeer" 2000000000 "$1" | sed -n 's/.*: \([0-9.]*\) Gbit\/s.*/\1/p'
+}
+
+runs=${SYNACK_BENCH_RUNS:-3}
+work=$(mktemp -d /tmp/synack-bench-tun.XXXXXX)
+trap 'netns_cleanup; rm -rf "$work"' EXIT
+echo "TUN benchmark: best of $runs runs; $bytes bytes per TUN run, 2000000000 per veth run"
+for mtu in 1500 65535; do
+    up=$(best "$runs" tun_up "$mtu")
+    down=$(best "$runs" tun_down "$mtu")
+    vrate=$(best "$runs" veth "$mtu")
+    printf 'mtu %5s  synack->kernel (TUN) %6s Gbit/s  kernel->synack (TUN) %6s Gbit/s  kernel<->kernel (veth) %6s Gbit/s  ratios %.2fx %.2fx\n' \
+        "$mtu" "$up" "$down" "$vrate" "$(awk -v a="$up" -v b="$vrate" 'BEGIN { print a / b }')" \
+        "$(awk -v a="$down" -v b="$vrate" 'BEGIN { print a / b }')"
+done

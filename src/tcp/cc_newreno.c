@@ -1,0 +1,39 @@
+/* NewReno's window (RFC 5681 §3.1 congestion avoidance, RFC 6582 for the
+ * recovery that recovery.c runs). */
+#include "cc.h"
+#include "internal.h"
+
+static void reno_init(struct tcb *tcb)
+{
+    tcb->cc.cnt = 0;
+}
+
+/* RFC 5681 §3.1, equation (3) in its byte-counting form (RFC 3465): one
+ * SMSS per window of acknowledged data. */
+static void reno_cong_avoid(const struct tcp_ctx *ctx, struct tcb *tcb, uint32_t acked)
+{
+    (void)ctx;
+    uint32_t mss = tcp_eff_mss(tcb);
+    tcb->cc.cnt += acked;
+    if (tcb->cc.cnt >= tcb->cwnd) {
+        tcb->cc.cnt -= tcb->cwnd;
+        tcb->cwnd += mss;
+    }
+}
+
+/* RFC 5681 §3.1, equation (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
+static uint32_t reno_ssthresh(const struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    (void)ctx;
+    uint32_t flight = tcb->snd_max - tcb->snd_una;
+    uint32_t two = 2u * tcp_eff_mss(tcb);
+    tcb->cc.cnt = 0;
+    return flight / 2 > two ? flight / 2 : two;
+}
+
+const struct tcp_cc_ops tcp_cc_newreno = {
+    .name = "reno",
+    .init = reno_init,
+    .cong_avoid = reno_cong_avoid,
+    .ssthresh = reno_ssthresh,
+};

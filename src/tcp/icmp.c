@@ -1,0 +1,58 @@
+/* ICMP errors about a connection. Only the TCB fields err, mss_peer and
+ * state are touched, and the abort goes through tcp_abort(). */
+#include "icmp.h"
+
+#include "internal.h"
+
+#define IPV4_TCP_HDRS 40u
+
+/* RFC 5927 §4.1: an ICMP error is believed only when the sequence number of
+ * the quoted segment is one we sent and is not yet acknowledged, which an
+ * off-path attacker must guess. The upper edge is inclusive, as Linux's
+ * between(seq, snd_una, snd_nxt); SND.MAX rather than SND.NXT because a
+ * retransmission timeout pulls SND.NXT back while the quoted segment may be
+ * anywhere in what was sent. */
+static bool seq_acceptable(const struct tcb *tcb, uint32_t seq)
+{
+    return seq_geq(seq, tcb->snd_una) && seq_leq(seq, tcb->snd_max);
+}
+
+static bool not_synchronized(enum tcp_state s)
+{
+    return s == TCP_SYN_SENT || s == TCP_SYN_RECEIVED;
+}
+
+enum tcp_icmp_verdict tcp_icmp_error(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_icmp_err *e)
+{
+    if (tcb->state == TCP_CLOSED || tcb->state == TCP_LISTEN || tcb->state == TCP_TIME_WAIT)
+        return TCP_ICMP_IGNORED;
+    if (!seq_acceptable(tcb, e->seq))
+        return TCP_ICMP_IGNORED;
+    switch (e->kind) {
+    case TCP_ICMP_FRAG_NEEDED: {
+        /* RFC 1191 §6.1: the MSS follows the path MTU down, never up. The
+         * segments already sent at the old size are retransmitted at the
+         * new one when the retransmission timer fires (the core resegments
+         * from the send ring). */
+        uint32_t mtu = e->mtu < TCP_ICMP_MIN_PMTU ? TCP_ICMP_MIN_PMTU : e->mtu;
+        uint32_t mss = mtu - IPV4_TCP_HDRS;
+        if (mss >= tcb->mss_peer)
+            return TCP_ICMP_NO_CHANGE;
+        tcb->mss_peer = (uint16_t)mss;
+        return TCP_ICMP_MSS_LOWERED;
+    }
+    case TCP_ICMP_HARD:
+        /* RFC 1122 §4.2.3.9 lets a hard error abort; RFC 5927 §5.2 and Linux
+         * (tcp_v4_err) abort only before the connection is synchronized, so
+         * a forged or transient error cannot kill an established one. */
+        if (not_synchronized(tcb->state)) {
+            tcp_abort(ctx, tcb, e->err, "ICMP error");
+            return TCP_ICMP_ABORTED;
+        }
+        return TCP_ICMP_SOFT_ERROR;
+    case TCP_ICMP_SOFT:
+    default:
+        /* RFC 1122 §4.2.3.9: a soft error MUST NOT abort the connection. */
+        return TCP_ICMP_SOFT_ERROR;
+    }
+}

@@ -1,0 +1,251 @@
+/* What an acknowledgment tells the sender: the SACK scoreboard (RFC 2018,
+ * RFC 6675), duplicate ACKs (RFC 5681 §3.2), fast recovery (RFC 6675 with
+ * SACK, RFC 6582 NewReno without), limited transmit (RFC 3042), slow start
+ * and congestion avoidance (RFC 5681 §3.1, via cc.h), and the reaction to
+ * a retransmission timeout. Linux's way of counting what is in flight. */
+#include "cc.h"
+#include "internal.h"
+
+#define DUPTHRESH 3 /* RFC 5681 §3.2, RFC 6675 §2 */
+
+void tcp_cc_start(struct tcb *tcb)
+{
+    /* RFC 6928 (and Linux's TCP_INIT_CWND): ten segments */
+    uint32_t mss = tcp_eff_mss(tcb);
+    tcb->cwnd = 10u * mss;
+    tcb->ssthresh = UINT32_MAX / 2; /* RFC 5681 §3.1: arbitrarily high */
+    tcb->ca_state = TCP_CA_OPEN;
+    tcb->recover = tcb->iss; /* RFC 6582 §3.2 (1) */
+    tcb->high_rxt = tcb->lost_end = tcb->snd_una;
+    tcb->dupacks = 0;
+    tcb->reno_sacked = 0;
+    ranges_clear(&tcb->sacked);
+    tcp_cc(tcb)->init(tcb);
+}
+
+uint32_t tcp_sacked_bytes(const struct tcb *tcb)
+{
+    if (tcb->flags & TCB_SACK_OK)
+        return ranges_bytes_in(&tcb->sacked, tcb->snd_una, tcb->snd_max);
+    return tcb->reno_sacked;
+}
+
+/* RFC 6675 §3 IsLost over the scoreboard: un-SACKed data lies lost when
+ * DupThresh SACKed blocks, or more than (DupThresh-1)*SMSS SACKed bytes,
+ * lie above it. Returns the end of that region. */
+static uint32_t sack_lost_end(const struct tcb *tcb)
+{
+    uint32_t mss = tcp_eff_mss(tcb), bytes = 0;
+    const struct tcp_ranges *s = &tcb->sacked;
+    for (int i = s->n - 1, count = 1; i >= 0; i--, count++) {
+        bytes += s->r[i].end - s->r[i].start;
+        if (count >= DUPTHRESH || bytes > (DUPTHRESH - 1) * mss)
+            return seq_max(s->r[i].start, tcb->snd_una);
+    }
+    return tcb->snd_una;
+}
+
+static uint32_t lost_bytes(const struct tcb *tcb)
+{
+    uint32_t end = seq_max(tcb->lost_end, tcb->snd_una);
+    if (tcb->flags & TCB_SACK_OK)
+        return end - tcb->snd_una - ranges_bytes_in(&tcb->sacked, tcb->snd_una, end);
+    return end - tcb->snd_una;
+}
+
+static uint32_t retrans_bytes(const struct tcb *tcb)
+{
+    if (!seq_gt(tcb->high_rxt, tcb->snd_una))
+        return 0;
+    uint32_t n = tcb->high_rxt - tcb->snd_una;
+    if (tcb->flags & TCB_SACK_OK)
+        n -= ranges_bytes_in(&tcb->sacked, tcb->snd_una, tcb->high_rxt);
+    return n;
+}
+
+/* RFC 6675 §4 "pipe", in bytes: sent and neither acknowledged, SACKed, nor
+ * deemed lost; retransmissions count again (Linux tcp_packets_in_flight). */
+uint32_t tcp_pipe(const struct tcb *tcb)
+{
+    uint32_t flight = tcb->snd_max - tcb->snd_una;
+    uint32_t out = tcp_sacked_bytes(tcb) + lost_bytes(tcb);
+    uint32_t pipe = flight > out ? flight - out : 0;
+    return pipe + retrans_bytes(tcb);
+}
+
+/* RFC 2018 §8, RFC 2883 §4: SACK blocks of a segment onto the scoreboard.
+ * Blocks at or below SND.UNA (D-SACK) or beyond SND.MAX say nothing we can
+ * use and are ignored; returns the bytes newly SACKed. */
+static uint32_t take_sack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
+{
+    if (!(tcb->flags & TCB_SACK_OK) || seg->opt.sack_count == 0)
+        return 0;
+    uint32_t before = ranges_bytes_in(&tcb->sacked, tcb->snd_una, tcb->snd_max);
+    for (unsigned i = 0; i < seg->opt.sack_count; i++) {
+        uint32_t a = seg->opt.sack[i].left, b = seg->opt.sack[i].right;
+        if (!seq_lt(a, b) || seq_gt(b, tcb->snd_max) || seq_lt(a, tcb->snd_una) ||
+            b - a > tcb->snd_max - tcb->snd_una) {
+            if (seq_leq(b, seg->ack))
+                ctx->st->tcp_dsack_in++;
+            else
+                ctx->st->tcp_sack_bad++;
+            continue;
+        }
+        if (!ranges_add(&tcb->sacked, a, b, 0, NULL, NULL))
+            ctx->st->tcp_sack_full++;
+    }
+    uint32_t after = ranges_bytes_in(&tcb->sacked, tcb->snd_una, tcb->snd_max);
+    return after > before ? after - before : 0;
+}
+
+/* The end of the first unacknowledged segment: RFC 6675 §5 (4.3) and
+ * RFC 6582 retransmit it whatever the scoreboard says. */
+static uint32_t head_end(const struct tcb *tcb)
+{
+    return seq_min(tcb->snd_una + tcp_eff_mss(tcb), tcb->snd_max);
+}
+
+static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    uint32_t ss = tcp_cc(tcb)->ssthresh(ctx, tcb);
+    tcb->ssthresh = ss;
+    tcb->cwnd = ss; /* RFC 6675 §5 (4.2); RFC 6582 adds the dupacks back via pipe */
+    tcb->recover = tcb->snd_max;
+    tcb->high_rxt = tcb->snd_una;
+    tcb->ca_state = TCP_CA_RECOVERY;
+    if (tcb->flags & TCB_SACK_OK) {
+        ctx->st->tcp_sack_recovery++;
+        tcb->lost_end = seq_max(sack_lost_end(tcb), head_end(tcb));
+    } else {
+        ctx->st->tcp_reno_recovery++;
+        tcb->lost_end = head_end(tcb); /* the first unacknowledged segment */
+    }
+    ctx->st->tcp_fast_retrans++;
+}
+
+static void exit_recovery(struct tcb *tcb)
+{
+    /* RFC 6582 §3.2 (3), "full acknowledgment": deflate to
+     * min(ssthresh, max(FlightSize, SMSS) + SMSS) */
+    uint32_t mss = tcp_eff_mss(tcb);
+    uint32_t flight = tcb->snd_max - tcb->snd_una;
+    uint32_t w = (flight > mss ? flight : mss) + mss;
+    if (tcb->ca_state == TCP_CA_RECOVERY)
+        tcb->cwnd = w < tcb->ssthresh ? w : tcb->ssthresh;
+    tcb->ca_state = TCP_CA_OPEN;
+    tcb->dupacks = 0;
+    tcb->reno_sacked = 0;
+    tcb->high_rxt = tcb->lost_end = tcb->snd_una;
+}
+
+void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t acked,
+                   uint32_t prior_flight, bool wnd_changed)
+{
+    uint32_t mss = tcp_eff_mss(tcb);
+    uint32_t newly_sacked = take_sack(ctx, tcb, seg);
+    ranges_trim_below(&tcb->sacked, tcb->snd_una);
+    if (seq_lt(tcb->high_rxt, tcb->snd_una))
+        tcb->high_rxt = tcb->snd_una;
+    if (seq_lt(tcb->lost_end, tcb->snd_una))
+        tcb->lost_end = tcb->snd_una;
+
+    /* RFC 5681 §2 "duplicate acknowledgment", and RFC 6675 §2: with SACK,
+     * an ACK that SACKs new data counts as one. */
+    bool outstanding = tcb->snd_una != tcb->snd_max;
+    bool dup = acked == 0 && outstanding && seg->payload_len == 0 &&
+               !(seg->flags & (WIRE_TCP_SYN | WIRE_TCP_FIN)) && !wnd_changed;
+    if (tcb->flags & TCB_SACK_OK)
+        dup = acked == 0 && outstanding && (newly_sacked > 0 || dup);
+    if (dup) {
+        if (tcb->dupacks < 255)
+            tcb->dupacks++;
+        ctx->st->tcp_dupack_in++;
+        if (!(tcb->flags & TCB_SACK_OK) && tcb->ca_state != TCP_CA_LOSS) {
+            /* Linux tcp_add_reno_sack: each stands for one segment that left
+             * the network. Not after a timeout: there they mostly answer
+             * our own go-back-N duplicates (Linux tcp_process_loss). */
+            uint32_t room = tcb->snd_max - tcb->snd_una;
+            room = room > mss ? room - mss : 0;
+            tcb->reno_sacked = tcb->reno_sacked + mss < room ? tcb->reno_sacked + mss : room;
+        }
+    }
+    if (acked && !(tcb->flags & TCB_SACK_OK))
+        tcb->reno_sacked = tcb->reno_sacked > acked ? tcb->reno_sacked - acked : 0;
+
+    switch (tcb->ca_state) {
+    case TCP_CA_RECOVERY:
+    case TCP_CA_LOSS:
+        if (seq_geq(tcb->snd_una, tcb->recover)) {
+            bool loss = tcb->ca_state == TCP_CA_LOSS;
+            exit_recovery(tcb);
+            if (loss && acked)
+                goto grow;
+            return;
+        }
+        if (tcb->flags & TCB_SACK_OK) {
+            if (tcb->ca_state == TCP_CA_RECOVERY)
+                tcb->lost_end = seq_max(tcb->lost_end, sack_lost_end(tcb));
+        } else if (acked && tcb->ca_state == TCP_CA_RECOVERY) {
+            /* RFC 6582 §3.2 (5), partial acknowledgment: the next segment
+             * is lost too; retransmit it at once */
+            tcb->lost_end = head_end(tcb);
+            tcb->high_rxt = tcb->snd_una;
+        }
+        if (tcb->ca_state == TCP_CA_LOSS && acked)
+            goto grow; /* slow start again after a timeout (RFC 5681 §3.1) */
+        return;
+    default:
+        break;
+    }
+
+    if (acked)
+        tcb->dupacks = 0;
+    /* RFC 6675 §5 (3)/(4), RFC 6582 §3.2 (2): enter recovery at DupThresh
+     * duplicate ACKs, or as soon as the scoreboard says the first segment is
+     * lost; NewReno never starts a second recovery for data sent before the
+     * last one began (RFC 6582 §4.1). */
+    bool lost_head = (tcb->flags & TCB_SACK_OK) && seq_gt(sack_lost_end(tcb), tcb->snd_una);
+    if (outstanding && (tcb->dupacks >= DUPTHRESH || lost_head)) {
+        if ((tcb->flags & TCB_SACK_OK) || seq_gt(tcb->snd_una, tcb->recover)) {
+            enter_recovery(ctx, tcb);
+            return;
+        }
+    }
+    tcb->ca_state = tcb->dupacks || tcp_sacked_bytes(tcb) ? TCP_CA_DISORDER : TCP_CA_OPEN;
+    if (!acked)
+        return;
+grow:
+    /* Only a window that was in use may grow (RFC 7661 §4.1, Linux
+     * tcp_is_cwnd_limited). */
+    if (tcb->cwnd < tcb->ssthresh) {
+        if (2 * prior_flight < tcb->cwnd)
+            return;
+        /* RFC 5681 §3.1 slow start; Linux grows by every segment acked */
+        uint32_t room = tcb->ssthresh - tcb->cwnd;
+        uint32_t inc = acked < room ? acked : room;
+        tcb->cwnd += inc;
+        acked -= inc;
+        if (!acked)
+            return;
+    }
+    if (prior_flight + mss < tcb->cwnd)
+        return;
+    if (tcb->ca_state == TCP_CA_OPEN || tcb->ca_state == TCP_CA_DISORDER)
+        tcp_cc(tcb)->cong_avoid(ctx, tcb, acked);
+}
+
+void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    /* RFC 5681 §3.1, equation (4), for the first timeout of a recovery;
+     * then cwnd = 1 SMSS (loss window). Linux enters CA_Loss and treats all
+     * un-SACKed data as lost (tcp_enter_loss). */
+    if (tcb->ca_state != TCP_CA_LOSS || tcb->backoff <= 1)
+        tcb->ssthresh = tcp_cc(tcb)->ssthresh(ctx, tcb);
+    tcb->cwnd = tcp_eff_mss(tcb);
+    tcb->ca_state = TCP_CA_LOSS;
+    tcb->recover = tcb->snd_max;
+    tcb->high_rxt = tcb->snd_una;
+    tcb->lost_end = tcb->snd_max;
+    tcb->dupacks = 0;
+    tcb->reno_sacked = 0;
+}
