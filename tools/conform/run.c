@@ -363,7 +363,7 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
             if (live_decode(buf, cnt, &p, err, sizeof err))
                 return run_fail(r, ev, "error handling packet: %s", err);
             p.time = when - r->live_start;
-            if (!conn_claims(&r->conn, &p))
+            if (!conn_claims(&r->conn, &p, pk->icmp))
                 continue; /* not the connection under test */
             if (n == 0)
                 conn_outbound_learn(&r->conn, pk, &p);

@@ -223,6 +223,16 @@ static void test_blocking_accept_and_read(void **state)
                  "f.pkt:8: ");
 }
 
+/* The fake answers an ICMP echo request; that reply is not the TCP
+ * segment the script waits for (packetdrill ignores it too). */
+static void test_stack_icmp_is_not_the_expected_segment(void **state)
+{
+    if (run_text(PASSIVE "+0 < icmp echo_request\n"
+                         "+0 write(4, ..., 10) = 10\n"
+                         "+0 > P. 1:11(10) ack 1\n"))
+        fail_msg("%s", res.error);
+}
+
 static void test_call_that_blocks_unexpectedly(void **state)
 {
     expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
@@ -330,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_ts_val_checked_only_with_tick),
         cmocka_unit_test(test_unmapped_ts_ecr_is_an_error),
         cmocka_unit_test(test_blocking_accept_and_read),
+        cmocka_unit_test(test_stack_icmp_is_not_the_expected_segment),
         cmocka_unit_test(test_call_that_blocks_unexpectedly),
         cmocka_unit_test(test_results_and_errno),
         cmocka_unit_test(test_commands_and_code_are_skipped_and_counted),
