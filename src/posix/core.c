@@ -50,10 +50,31 @@ static int link_transmit(void *ctx, const uint8_t *frame, size_t len)
     return 0;
 }
 
+/* Counts, per socket, the wakeups Linux would deliver: new bytes or FIN
+ * (rcv_nxt moves), a state change, an error, room after a send found none,
+ * and anything on a listener. Edge-triggered epoll reports on these. */
 static void on_event(void *ctx, synack_sock h, unsigned events)
 {
     struct sxp *p = ctx;
     p->changed = true;
+    for (int fd = 0; fd < p->n_files; fd++) {
+        struct sxp_file *f = p->files[fd];
+        if (!f || f->kind != SXF_SOCK || f->h != h)
+            continue;
+        synack_tcp_info ti;
+        if (synack_tcp_info_get(p->st, h, &ti) < 0)
+            return;
+        bool wake = f->listening || (events & SYNACK_EV_ERR) || ti.rcv_nxt != f->last_rcv_nxt ||
+                    (int)ti.state != f->last_state;
+        if (f->nospace && (events & SYNACK_EV_OUT)) {
+            f->nospace = false;
+            wake = true;
+        }
+        f->last_rcv_nxt = ti.rcv_nxt;
+        f->last_state = (int)ti.state;
+        f->wakeups += wake;
+        return;
+    }
 }
 
 struct sxp *sxp_new(const struct sxp_config *c)
@@ -130,9 +151,28 @@ int64_t sxp_now(struct sxp *p)
     return p->cfg.epoch_usecs + (int64_t)(p->clk.now - p->base);
 }
 
+/* When a call that slept returns, the driver may move the clock on before
+ * the caller reads it; the caller's next clock read still gives the instant
+ * its call returned (packetdrill's syscall thread stamps the end of a
+ * blocking call that way). Its next call into the layer thaws it. */
+static _Thread_local struct sxp *frozen_p;
+static _Thread_local int64_t frozen_at;
+
 void sxp_lock(struct sxp *p)
 {
     pthread_mutex_lock(&p->mu);
+    if (frozen_p == p)
+        frozen_p = NULL;
+}
+
+int64_t sxp_clock(struct sxp *p)
+{
+    if (frozen_p == p)
+        return frozen_at;
+    pthread_mutex_lock(&p->mu);
+    int64_t t = sxp_now(p);
+    pthread_mutex_unlock(&p->mu);
+    return t;
 }
 
 static void kick(struct sxp *p)
@@ -182,6 +222,7 @@ void sxp_wait_begin(struct sxp *p, struct sxp_waiter *w, synack_time deadline)
 {
     w->deadline = deadline;
     w->kicked = false;
+    w->slept = false;
     w->next = p->waiters;
     p->waiters = w;
 }
@@ -205,6 +246,7 @@ void sxp_wait(struct sxp *p, struct sxp_waiter *w)
             return;
         }
     }
+    w->slept = true;
     while (!w->kicked)
         pthread_cond_wait(&p->cv, &p->mu);
     consume(p, w);
@@ -219,6 +261,10 @@ void sxp_wait_end(struct sxp *p, struct sxp_waiter *w)
         *pp = w->next;
     if (w->kicked)
         consume(p, w);
+    if (w->slept) {
+        frozen_p = p;
+        frozen_at = sxp_now(p);
+    }
 }
 
 synack_time sxp_deadline_ms(struct sxp *p, int timeout_ms)

@@ -18,8 +18,10 @@ enum sxp_kind { SXF_SOCK, SXF_EPOLL };
 struct sxp_epitem {
     int fd;
     struct epoll_event ev;
-    uint32_t last; /* what an edge-triggered item last reported */
-    bool disabled; /* EPOLLONESHOT fired */
+    uint32_t last;  /* host descriptors: readiness when last looked at */
+    uint64_t seen;  /* sockets: the wakeup count when last looked at */
+    bool pending;   /* edge-triggered: on the ready list */
+    bool disabled;  /* EPOLLONESHOT fired */
     struct sxp_epitem *next;
 };
 
@@ -37,6 +39,14 @@ struct sxp_file {
     int sndbuf, rcvbuf; /* as getsockopt reports them (Linux doubles) */
     bool linger_on;
     int linger_sec;
+    /* Linux's wakeups (sk_data_ready, sk_state_change, sk_error_report,
+     * sk_write_space after a send found no room): what EPOLLET reports on */
+    uint64_t wakeups;
+    uint32_t last_rcv_nxt;
+    int last_state;
+    bool nospace;
+    /* MSG_MORE holds a partial segment the way TCP_CORK does */
+    bool cork_user, more_held;
     /* epoll */
     struct sxp_epitem *items;
 };
@@ -51,6 +61,7 @@ struct sxp_pkt {
 struct sxp_waiter {
     synack_time deadline; /* stack clock, SYNACK_TIME_NEVER for none */
     bool kicked;
+    bool slept;
     struct sxp_waiter *next;
 };
 
@@ -110,6 +121,10 @@ bool sxp_had_conn(struct sxp *p, struct sxp_file *f);
 /* Aborts whatever the handle holds and gives the socket a fresh handle with
  * the same options (Linux tcp_disconnect). */
 int sxp_sock_reset(struct sxp *p, struct sxp_file *f);
+
+/* opt.c */
+/* Sets the stack's cork to what the user asked for, ending a MSG_MORE hold. */
+void sxp_more_release(struct sxp *p, struct sxp_file *f);
 
 /* poll.c */
 /* poll(2) bits for one descriptor, as Linux's tcp_poll computes them. */

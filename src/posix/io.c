@@ -120,7 +120,8 @@ static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *
                 break;
             }
             copied += (size_t)n;
-            if (copied >= target || total == 0 || peek) {
+            /* Linux copies on while data waits, across iovecs */
+            if (copied == total || peek) {
                 ret = (ssize_t)copied;
                 break;
             }
@@ -128,7 +129,7 @@ static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *
         }
         unsigned shut = sxp_sk_shutdown(p, f, &ti);
         if (copied) {
-            if (nonblock || pending_error(p, f) || ti.state == SYNACK_CLOSED || (shut & SXP_RCV_SHUT)) {
+            if (copied >= target || nonblock || pending_error(p, f) || ti.state == SYNACK_CLOSED || (shut & SXP_RCV_SHUT)) {
                 ret = (ssize_t)copied;
                 break;
             }
@@ -184,6 +185,14 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
     if (flags & MSG_OOB)
         return -EOPNOTSUPP; /* urgent data is not supported */
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    /* MSG_MORE: hold the partial segment as TCP_CORK would, until a send
+     * without it or a TCP_CORK/TCP_NODELAY change pushes (tcp_push). */
+    if ((flags & MSG_MORE) && !f->cork_user) {
+        synack_setopt(p->st, f->h, SYNACK_OPT_CORK, 1);
+        f->more_held = true;
+    } else if (!(flags & MSG_MORE) && f->more_held) {
+        sxp_more_release(p, f);
+    }
     size_t copied = 0;
     ssize_t ret = 0;
     struct sxp_waiter w;
@@ -238,6 +247,7 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
             ret = copied ? (ssize_t)copied : stream_error(p, f, (int)-n);
             goto out;
         }
+        f->nospace = true; /* sk_stream_wait_memory sets SOCK_NOSPACE */
         if (nonblock) {
             ret = copied ? (ssize_t)copied : -EAGAIN;
             goto out;

@@ -78,6 +78,12 @@ static int set_buf(struct sxp *p, struct sxp_file *f, bool rcv, int val)
     return 0;
 }
 
+void sxp_more_release(struct sxp *p, struct sxp_file *f)
+{
+    f->more_held = false;
+    synack_setopt(p->st, f->h, SYNACK_OPT_CORK, f->cork_user);
+}
+
 int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, socklen_t len)
 {
     int err;
@@ -127,6 +133,13 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
             return fail_unlock(p, r);
         sxp_unlock(p);
         return 0;
+    }
+    if (o == SYNACK_OPT_CORK || o == SYNACK_OPT_NODELAY) {
+        /* both end a MSG_MORE hold (tcp_push_pending_frames) */
+        if (o == SYNACK_OPT_CORK)
+            f->cork_user = v != 0;
+        if (f->more_held)
+            sxp_more_release(p, f);
     }
     int r = synack_setopt(p->st, f->h, o, v);
     if (r < 0)
@@ -208,6 +221,8 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
         if (!find_int_opt(level, name, &o))
             return fail_unlock(p, ENOPROTOOPT);
         r = synack_getopt(p->st, f->h, o, &v);
+        if (o == SYNACK_OPT_CORK)
+            v = f->cork_user; /* not a MSG_MORE hold */
     } else {
         return fail_unlock(p, ENOPROTOOPT);
     }

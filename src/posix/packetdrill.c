@@ -90,7 +90,7 @@ static int pd_gettimeofday(void *u, struct timeval *tv, struct timezone *tz)
 {
     if (!tv)
         return 0;
-    int64_t now = sxp_now(UD(u));
+    int64_t now = sxp_clock(UD(u));
     tv->tv_sec = (time_t)(now / 1000000);
     tv->tv_usec = (suseconds_t)(now % 1000000);
     return 0;

@@ -21,7 +21,12 @@
  * `realtime`, see below).
  *
  *  - gettimeofday(ud, tv, tz): returns the virtual clock. Callable from any
- *    thread. tz is ignored (may be NULL).
+ *    thread. tz is ignored (may be NULL). One refinement: on a thread whose
+ *    blocking call slept and has just returned, gettimeofday returns the
+ *    virtual instant that call returned, until that thread next calls into
+ *    the library. The driver may have advanced the clock further in the
+ *    meantime; this way the syscall thread stamps the end of a blocking
+ *    call (`+0...0.2 read(...)`) with the instant it really ended.
  *
  *  - usleep(ud, d): advances the virtual clock by d microseconds. On the way
  *    it stops at every stack timer deadline (retransmission, delayed ACK,

@@ -149,6 +149,9 @@ int sxp_epoll_ctl(struct sxp *p, int epfd, int op, int fd, struct epoll_event *e
             return fail_unlock(p, ENOMEM);
         it->fd = fd;
         it->ev = *ev;
+        it->pending = true; /* ep_insert polls the file once */
+        if (t && t->kind == SXF_SOCK)
+            it->seen = t->wakeups;
         *pp = it;
         break;
     }
@@ -157,6 +160,7 @@ int sxp_epoll_ctl(struct sxp *p, int epfd, int op, int fd, struct epoll_event *e
             return fail_unlock(p, ENOENT);
         (*pp)->ev = *ev;
         (*pp)->last = 0;
+        (*pp)->pending = true; /* ep_modify polls the file again */
         (*pp)->disabled = false;
         break;
     case EPOLL_CTL_DEL: {
@@ -174,8 +178,25 @@ int sxp_epoll_ctl(struct sxp *p, int epfd, int op, int fd, struct epoll_event *e
     return 0;
 }
 
-/* Collects ready items; an edge-triggered one only when its readiness
- * gained a bit since it last reported. */
+/* Whether an edge-triggered item has news: a socket had a wakeup since the
+ * item last looked; a host descriptor gained a readiness bit. */
+static bool edge(struct sxp *p, struct sxp_epitem *it, unsigned ready)
+{
+    struct sxp_file *f = sxp_file_get(p, it->fd);
+    if (f && f->kind == SXF_SOCK) {
+        if (f->wakeups != it->seen)
+            it->pending = true;
+        it->seen = f->wakeups;
+    } else {
+        if (ready & ~it->last)
+            it->pending = true;
+        it->last = ready;
+    }
+    bool news = it->pending;
+    it->pending = false;
+    return news;
+}
+
 static int epoll_collect(struct sxp *p, struct sxp_file *ep, struct epoll_event *evs, int max)
 {
     int n = 0;
@@ -183,12 +204,8 @@ static int epoll_collect(struct sxp *p, struct sxp_file *ep, struct epoll_event 
         if (!sxp_file_get(p, it->fd) && fcntl(it->fd, F_GETFD) < 0)
             continue; /* closed: Linux drops the item with its file */
         unsigned r = item_ready(p, it);
-        if (it->ev.events & EPOLLET) {
-            unsigned gained = r & ~it->last;
-            it->last = r;
-            if (!gained)
-                continue;
-        }
+        if ((it->ev.events & EPOLLET) && !edge(p, it, r))
+            continue;
         if (!r)
             continue;
         evs[n].events = r;

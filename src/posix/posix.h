@@ -41,8 +41,13 @@ void sxp_free(struct sxp *p);
 synack_stack *sxp_stack(struct sxp *p);
 
 /* ---- driving: time and the wire ---------------------------------------- */
-/* Virtual microseconds since the Unix epoch. */
+/* Virtual microseconds since the Unix epoch (lock held, or from the
+ * driving thread). */
 int64_t sxp_now(struct sxp *p);
+/* The clock as a caller sees it (gettimeofday): from any thread; a thread
+ * whose blocking call just returned sees the instant it returned until its
+ * next call into the layer. */
+int64_t sxp_clock(struct sxp *p);
 /* Advances the clock by d microseconds, stopping at every deadline. */
 void sxp_advance(struct sxp *p, uint64_t d);
 /* One raw IP datagram into the stack; 0 or -1/EINVAL. */

@@ -259,6 +259,7 @@ int sxp_accept(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len)
     c->rcvbuf = f->rcvbuf;
     c->linger_on = f->linger_on;
     c->linger_sec = f->linger_sec;
+    c->cork_user = f->cork_user;
     endpoint_to_sin(&remote, addr, len);
     int nfd = c->fd;
     sxp_unlock(p);
