@@ -380,6 +380,11 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
                 break;
             char want[400];
             fmt_script_pkt(pk, want, sizeof want);
+            if (any)
+                return run_fail(r, ev,
+                                "error handling packet: expected an outbound packet (at any time) "
+                                "but none was sent by %.6f sec\nscript packet: %s",
+                                secs(window_end), want);
             return run_fail(r, ev,
                             "error handling packet: timing error: expected outbound packet at "
                             "%.6f sec but none was sent by %.6f sec; tolerance %.6f sec\n"
