@@ -279,6 +279,16 @@ static int await_job(struct runner *r, const struct event *next)
     return r->failed ? -1 : 0;
 }
 
+/* Forget the connection under test; ephemeral ports keep counting so a new
+ * connection never reuses an old 4-tuple. */
+static void new_socket_under_test(struct runner *r)
+{
+    uint16_t eph = r->conn.next_ephemeral;
+    conn_init(&r->conn, r->conn.local_ip, r->conn.remote_ip, r->conn.bind_port,
+              r->conn.connect_port);
+    r->conn.next_ephemeral = eph;
+}
+
 static int start_call(struct runner *r, const struct event *ev, int64_t t, int64_t block_end)
 {
     struct sc_call *c = calloc(1, sizeof *c);
@@ -289,13 +299,12 @@ static int start_call(struct runner *r, const struct event *ev, int64_t t, int64
         free(c);
         return -1;
     }
-    /* packetdrill: connect() makes the socket under test an active opener,
-     * listen() a passive one */
-    if (!strcmp(ev->sc.name, "connect")) {
-        uint16_t eph = r->conn.next_ephemeral;
-        conn_init(&r->conn, r->conn.local_ip, r->conn.remote_ip, r->conn.bind_port,
-                  r->conn.connect_port);
-        r->conn.next_ephemeral = eph;
+    /* packetdrill: socket() makes a new socket under test, connect() makes
+     * it an active opener, listen() a passive one */
+    if (!strcmp(ev->sc.name, "socket")) {
+        new_socket_under_test(r);
+    } else if (!strcmp(ev->sc.name, "connect")) {
+        new_socket_under_test(r);
         r->conn.st = CS_CONNECTING;
     } else if (!strcmp(ev->sc.name, "listen") &&
                (r->conn.st == CS_NONE || r->conn.st == CS_LISTENING)) {
