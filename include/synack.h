@@ -201,6 +201,7 @@ unsigned synack_events(synack_stack *s, synack_sock h);
 int synack_sock_error(synack_stack *s, synack_sock h);
 /* SO_LINGER: on with 0 seconds makes close() abort with RST. */
 int synack_set_linger(synack_stack *s, synack_sock h, bool on, int seconds);
+/* On a connection that has buffers already, they only grow (POSIX layer). */
 int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t rcvbuf);
 /* Socket options, with Linux's meaning and units (see socket(7), tcp(7)).
  * A listener's options are inherited by the connections it accepts. */

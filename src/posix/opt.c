@@ -66,10 +66,10 @@ static int set_buf(struct sxp *p, struct sxp_file *f, bool rcv, int val)
     if (reported < floor)
         reported = floor;
     /* Half of what Linux reports is what it lets data use; the stack's
-     * buffer holds data only. A connection keeps the buffer it has (the
-     * stack cannot resize one), as Linux keeps what is queued. */
+     * buffer holds data only. On a live connection the stack grows the
+     * buffer and never shrinks it. */
     int r = synack_setopt(p->st, f->h, rcv ? SYNACK_OPT_RCVBUF : SYNACK_OPT_SNDBUF, (int)(reported / 2));
-    if (r < 0 && r != -EISCONN)
+    if (r < 0)
         return -r;
     if (rcv)
         f->rcvbuf = (int)reported;
@@ -144,6 +144,13 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
     int r = synack_setopt(p->st, f->h, o, v);
     if (r < 0)
         return fail_unlock(p, -r);
+    if (o == SYNACK_OPT_NODELAY && v && f->cork_user) {
+        /* tcp(7): setting TCP_NODELAY flushes pending output even while
+         * TCP_CORK is set (TCP_NAGLE_PUSH); the cork stays for later data. */
+        synack_setopt(p->st, f->h, SYNACK_OPT_CORK, 0);
+        p->deadline = synack_poll(p->st);
+        synack_setopt(p->st, f->h, SYNACK_OPT_CORK, 1);
+    }
     sxp_unlock(p);
     return 0;
 }

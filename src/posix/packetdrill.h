@@ -97,8 +97,8 @@
  *   seed=N           seed for ISNs and ports         (default 1)
  *   nowait           see netdev_receive above
  *   recv_wait_usecs=N  see netdev_receive above
- *   realtime         the clock follows CLOCK_MONOTONIC instead (for the
- *                    real packetdrill binary in wall-clock mode)
+ *   realtime         NOT IMPLEMENTED: refused with a message, time stays
+ *                    virtual (packetdrill in SO mode needs no wall clock)
  * Unknown words are ignored with a line on stderr.
  */
 #ifndef SYNACK_POSIX_PACKETDRILL_H

@@ -387,6 +387,34 @@ int sxp_shutdown(struct sxp *p, int fd, int how)
     return 0;
 }
 
+static bool closing(synack_state s)
+{
+    return s == SYNACK_FIN_WAIT_1 || s == SYNACK_CLOSING || s == SYNACK_LAST_ACK;
+}
+
+/* SO_LINGER with a time on a blocking socket: Linux tcp_close sends the FIN
+ * and waits (sk_stream_wait_close) until the peer acknowledged it or the
+ * time ran out. Unread data means a RST instead, and no wait. */
+static void linger_wait(struct sxp *p, struct sxp_file *f)
+{
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
+    bool open = ti.state == SYNACK_ESTABLISHED || ti.state == SYNACK_CLOSE_WAIT ||
+                ti.state == SYNACK_SYN_RECEIVED;
+    if (!open || ti.unread)
+        return;
+    if (synack_shutdown(p->st, f->h, SYNACK_SHUT_WR) < 0)
+        return;
+    struct sxp_waiter w;
+    sxp_wait_begin(p, &w, p->clk.now + SYNACK_SEC(f->linger_sec));
+    f->refs++;
+    while (!f->closed && synack_tcp_info_get(p->st, f->h, &ti) == 0 && closing(ti.state) &&
+           p->clk.now < w.deadline)
+        sxp_wait(p, &w);
+    sxp_wait_end(p, &w);
+    sxp_file_release(f);
+}
+
 int sxp_close(struct sxp *p, int fd)
 {
     sxp_lock(p);
@@ -394,6 +422,16 @@ int sxp_close(struct sxp *p, int fd)
     if (!f) {
         sxp_unlock_quiet(p);
         return close(fd); /* not ours: the host's */
+    }
+    if (f->kind == SXF_SOCK && f->linger_on && f->linger_sec > 0 && !f->nonblock) {
+        f->refs++;
+        linger_wait(p, f);
+        bool gone = f->closed; /* another thread closed it meanwhile */
+        sxp_file_release(f);
+        if (gone) {
+            sxp_unlock(p);
+            return 0;
+        }
     }
     sxp_file_drop(p, f, false);
     sxp_unlock(p);

@@ -413,13 +413,49 @@ int synack_set_linger(synack_stack *s, synack_sock h, bool on, int seconds)
     return 0;
 }
 
+/* ---- added for the POSIX layer (src/posix): SO_SNDBUF/SO_RCVBUF on a
+ * live connection, as Linux allows. The buffers grow (contents, and the
+ * out-of-order bytes held past the receive ring's length, move over at
+ * their offsets); a smaller size is kept as is, since bytes already queued
+ * or a window already advertised cannot be taken back. ---- */
+static int grow_live_bufs(struct sock *k, uint32_t sndbuf, uint32_t rcvbuf)
+{
+    if ((sndbuf && sndbuf < 1024) || (rcvbuf && rcvbuf < 1024))
+        return -EINVAL;
+    uint32_t ns = sndbuf > k->sndcap ? sndbuf : k->sndcap;
+    uint32_t nr = rcvbuf > k->rcvcap ? rcvbuf : k->rcvcap;
+    if (ns == k->sndcap && nr == k->rcvcap)
+        return 0;
+    uint8_t *b = malloc((size_t)ns + nr);
+    if (!b)
+        return -ENOMEM;
+    struct ring *sr = &k->tcb.snd, *rr = &k->tcb.rcv;
+    if (sr->buf == k->bufs && sr->cap) {
+        ring_peek(sr, 0, b, sr->cap);
+        sr->buf = b;
+        sr->cap = ns;
+        sr->head = 0;
+    }
+    if (rr->buf == k->bufs + k->sndcap && rr->cap) {
+        ring_peek(rr, 0, b + ns, rr->cap);
+        rr->buf = b + ns;
+        rr->cap = nr;
+        rr->head = 0;
+    }
+    free(k->bufs);
+    k->bufs = b;
+    k->sndcap = ns;
+    k->rcvcap = nr;
+    return 0;
+}
+
 int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t rcvbuf)
 {
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
     if (k->bufs)
-        return -EISCONN; /* buffers are fixed once a connection has them */
+        return grow_live_bufs(k, sndbuf, rcvbuf);
     if ((sndbuf && sndbuf < 1024) || (rcvbuf && rcvbuf < 1024))
         return -EINVAL;
     if (sndbuf)

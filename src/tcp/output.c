@@ -188,11 +188,11 @@ void tcp_reset_closed(struct tcp_ctx *ctx, const struct tcp_tuple *t, const stru
 
 /* Sends len bytes (and the FIN if it is the next sequence number) from seq,
  * a sequence number at or above SND.UNA within the send ring. */
-static void send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin)
+static void send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin, bool push)
 {
     uint16_t flags = WIRE_TCP_ACK;
     uint32_t end = seq + len;
-    if (len && end == tcb->snd_data + tcb->snd.len)
+    if (len && (push || end == tcb->snd_data + tcb->snd.len))
         flags |= WIRE_TCP_PSH;
     if (fin)
         flags |= WIRE_TCP_FIN;
@@ -246,6 +246,17 @@ static bool next_lost(const struct tcb *tcb, uint32_t *seq, uint32_t *len)
     *seq = s;
     *len = e - s;
     return true;
+}
+
+/* Whether another new segment could follow one of n bytes about to go. */
+static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
+{
+    uint32_t unsent = tcp_unsent(tcb) - n;
+    if (unsent == 0 || tcp_pipe(tcb) + n >= tcb->cwnd)
+        return false;
+    uint32_t wnd_end = tcb->snd_una + tcb->snd_wnd, nxt = tcb->snd_nxt + n;
+    uint32_t room = seq_gt(wnd_end, nxt) ? wnd_end - nxt : 0;
+    return (unsent < mss ? unsent : mss) <= room;
 }
 
 /* RFC 896 (Nagle) as Linux applies it, with Minshall's refinement: a
@@ -310,7 +321,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
                 len = mss;
                 fin = false;
             }
-            send_data(ctx, tcb, seq, len, fin);
+            send_data(ctx, tcb, seq, len, fin, false);
             tcb->high_rxt = seq + len + (fin ? 1 : 0);
             sent = true;
             continue;
@@ -332,7 +343,14 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
             break;
         if (nagle_holds(tcb, n, mss, fin))
             break;
-        send_data(ctx, tcb, tcb->snd_nxt, n, fin);
+        /* PSH as Linux's TSO output shows it: on the last segment of a burst
+         * the window cut short, besides the last of the buffered data. */
+        bool last = !more_follows(tcb, n, mss);
+        if (tcb->burst < 255)
+            tcb->burst++;
+        send_data(ctx, tcb, tcb->snd_nxt, n, fin, last && tcb->burst >= 2);
+        if (last)
+            tcb->burst = 0;
         sent = true;
     }
     /* RFC 9293 §3.8.6.1: with a window too small and nothing in flight,

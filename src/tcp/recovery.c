@@ -142,7 +142,14 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
                    uint32_t prior_flight, bool wnd_changed)
 {
     uint32_t mss = tcp_eff_mss(tcb);
+    /* Data the peer already SACKed was counted as delivered then; its
+     * cumulative ACK delivers nothing new (Linux tp->delivered). */
+    uint32_t was_sacked = !acked                         ? 0
+                          : (tcb->flags & TCB_SACK_OK) ? ranges_bytes_in(&tcb->sacked, tcb->snd_una - acked, tcb->snd_una)
+                          : tcb->reno_sacked < acked   ? tcb->reno_sacked
+                                                       : acked;
     uint32_t newly_sacked = take_sack(ctx, tcb, seg);
+    uint32_t delivered = acked - was_sacked + newly_sacked;
     ranges_trim_below(&tcb->sacked, tcb->snd_una);
     if (seq_lt(tcb->high_rxt, tcb->snd_una))
         tcb->high_rxt = tcb->snd_una;
@@ -215,6 +222,10 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
     if (!acked)
         return;
 grow:
+    /* Linux tcp_may_raise_cwnd: only an ACK that moves SND.UNA grows the
+     * window, by what this ACK delivered (RFC 5681 §3.1 counts bytes
+     * acknowledged; SACKed bytes count when they are SACKed). */
+    acked = delivered;
     /* Only a window that was in use may grow (RFC 7661 §4.1, Linux
      * tcp_is_cwnd_limited). */
     if (tcb->cwnd < tcb->ssthresh) {

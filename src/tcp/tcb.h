@@ -193,6 +193,7 @@ struct tcb {
     uint32_t snd_sml;  /* end of the last small segment sent (Nagle, Minshall's variant) */
     uint8_t dupacks;
     uint8_t ca_state;
+    uint8_t burst; /* new segments since the window last stopped the sender (PSH) */
     struct tcp_ranges sacked; /* the scoreboard: what the peer SACKed */
     struct tcp_cc_state cc;
 

@@ -92,6 +92,55 @@ static void *do_big_write(void *arg)
     return NULL;
 }
 
+static void *do_close(void *arg)
+{
+    struct job *j = arg;
+    finish(j, sxp_close(j->p, j->fd));
+    return NULL;
+}
+
+static void linger_close_waits_for_ack(void **state)
+{
+    struct pair pr;
+    pair_init(&pr);
+    int a, b;
+    connect_pair(&pr, 105, &a, &b, NULL);
+    struct linger lg = {.l_onoff = 1, .l_linger = 5};
+    assert_int_equal(sxp_setsockopt(pr.a, a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    struct job j = {.p = pr.a, .fd = a};
+    int64_t start = sxp_clock(pr.a);
+    pthread_t t;
+    pthread_create(&t, NULL, do_close, &j);
+    wait_blocked(pr.a, 1);
+    sxp_advance(pr.a, 30000);
+    assert_int_equal(atomic_load(&j.done), 0); /* the FIN is not acknowledged yet */
+    pump(&pr); /* FIN over, its ACK back */
+    pthread_join(t, NULL);
+    assert_int_equal(j.ret, 0);
+    assert_int_equal(j.t_done, start + 30000);
+    pair_free(&pr);
+}
+
+static void linger_close_times_out(void **state)
+{
+    struct pair pr;
+    pair_init(&pr);
+    int a, b;
+    connect_pair(&pr, 106, &a, &b, NULL);
+    struct linger lg = {.l_onoff = 1, .l_linger = 2};
+    assert_int_equal(sxp_setsockopt(pr.a, a, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    struct job j = {.p = pr.a, .fd = a};
+    int64_t start = sxp_clock(pr.a);
+    pthread_t t;
+    pthread_create(&t, NULL, do_close, &j);
+    wait_blocked(pr.a, 1);
+    sxp_advance(pr.a, 5000000); /* the peer never answers */
+    pthread_join(t, NULL);
+    assert_int_equal(j.ret, 0);
+    assert_int_equal(j.t_done, start + 2000000);
+    pair_free(&pr);
+}
+
 static void read_blocks_until_data(void **state)
 {
     struct pair pr;
@@ -214,6 +263,8 @@ int main(void)
         cmocka_unit_test(connect_blocks_until_refused),
         cmocka_unit_test(poll_times_out_in_virtual_time),
         cmocka_unit_test(write_blocks_for_room),
+        cmocka_unit_test(linger_close_waits_for_ack),
+        cmocka_unit_test(linger_close_times_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

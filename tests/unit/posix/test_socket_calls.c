@@ -442,6 +442,35 @@ static void null_buffers_fault(void **state)
     pair_free(&pr);
 }
 
+static void sndbuf_grows_live(void **state)
+{
+    /* google/net/tcp/slow_start/slow-start-after-win-update.pkt sets
+     * SO_SNDBUF after accept() and writes 26000 bytes without blocking */
+    struct pair pr;
+    pair_init(&pr);
+    int a, b;
+    connect_pair(&pr, 97, &a, &b, NULL);
+    static uint8_t data[120000], got[120000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 13 + 1);
+    assert_int_equal(sxp_fcntl(pr.a, a, F_SETFL, O_NONBLOCK), 0);
+    assert_int_equal(sxp_write(pr.a, a, data, 10000), 10000); /* queued before growing */
+    int v = 100000;
+    assert_int_equal(sxp_setsockopt(pr.a, a, SOL_SOCKET, SO_SNDBUF, &v, sizeof v), 0);
+    assert_int_equal(sxp_write(pr.a, a, data + 10000, 80000), 80000); /* > the old 16 KiB */
+    size_t n = 0;
+    assert_int_equal(sxp_fcntl(pr.b, b, F_SETFL, O_NONBLOCK), 0);
+    for (int i = 0; i < 3000 && n < 90000; i++) {
+        run_for(&pr, 1000);
+        ssize_t r;
+        while ((r = sxp_read(pr.b, b, got + n, sizeof got - n)) > 0)
+            n += (size_t)r;
+    }
+    assert_int_equal(n, 90000);
+    assert_memory_equal(got, data, 90000);
+    pair_free(&pr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -452,7 +481,7 @@ int main(void)
         cmocka_unit_test(eof_and_shutdown), cmocka_unit_test(reset_errors),
         cmocka_unit_test(reset_error_first_on_write), cmocka_unit_test(options),
         cmocka_unit_test(epoll_calls),      cmocka_unit_test(msg_more_holds),
-        cmocka_unit_test(null_buffers_fault),
+        cmocka_unit_test(null_buffers_fault), cmocka_unit_test(sndbuf_grows_live),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
