@@ -219,7 +219,8 @@ typedef enum synack_opt {
     SYNACK_OPT_RCVBUF,       /* SO_RCVBUF: bytes */
     SYNACK_OPT_REUSEADDR,    /* SO_REUSEADDR: bind over TIME_WAIT */
     SYNACK_OPT_LINGER,       /* SO_LINGER: -1 off, else seconds (0 = close aborts with RST) */
-    SYNACK_OPT_QUICKACK,     /* TCP_QUICKACK: 1 = no delayed ACK for now */
+    SYNACK_OPT_QUICKACK,     /* TCP_QUICKACK, a switch as in Linux: 1 = ACK at once now (leave
+                              * interactive mode), 0 = delay ACKs (enter it) */
 } synack_opt;
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */

@@ -40,8 +40,13 @@ static bool client_step(void *ctx)
             r->failed = true;
             return true;
         }
-        if (synack_events(r->s, r->sock) & SYNACK_EV_OUT)
+        if (synack_events(r->s, r->sock) & SYNACK_EV_OUT) {
+            /* Delayed ACKs from the start (TCP_QUICKACK off, as a Linux
+             * client may set it): one ACK covers the four segments, as in
+             * the article, instead of Linux's quick ACK of each. */
+            synack_setopt(r->s, r->sock, SYNACK_OPT_QUICKACK, 0);
             r->phase = 1;
+        }
         return false;
     case 1: /* the server's 57 bytes, then let our ACK of them go out */
         while ((n = synack_recv(r->s, r->sock, r->got + r->ngot, sizeof r->got - r->ngot)) > 0)

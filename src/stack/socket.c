@@ -480,7 +480,11 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     switch (opt) {
     case SYNACK_OPT_NODELAY: o->nodelay = v != 0; break;
     case SYNACK_OPT_CORK: o->cork = v != 0; break;
-    case SYNACK_OPT_QUICKACK: o->quickack = v != 0; break;
+    case SYNACK_OPT_QUICKACK:
+        o->quickack = v != 0;
+        if (tcb_live(k))
+            tcp_set_quickack(&k->tcb, v != 0);
+        break;
     case SYNACK_OPT_KEEPALIVE: o->keepalive = v != 0; break;
     case SYNACK_OPT_MAXSEG:
         /* Linux: TCP_MAXSEG accepts 0 (no cap) or 88..65535 (tcp_setsockopt). */

@@ -21,14 +21,16 @@ static void reno_cong_avoid(const struct tcp_ctx *ctx, struct tcb *tcb, uint32_t
     }
 }
 
-/* RFC 5681 §3.1, equation (4): ssthresh = max(FlightSize / 2, 2*SMSS). */
+/* RFC 5681 §3.1 equation (4) halves FlightSize; Linux (tcp_reno_ssthresh)
+ * halves cwnd, which is what is in the network when the loss is seen and
+ * stays right after a timeout, when SND.MAX - SND.UNA still counts a
+ * window that has left it. ssthresh = max(cwnd / 2, 2 * SMSS). */
 static uint32_t reno_ssthresh(const struct tcp_ctx *ctx, struct tcb *tcb)
 {
     (void)ctx;
-    uint32_t flight = tcb->snd_max - tcb->snd_una;
     uint32_t two = 2u * tcp_eff_mss(tcb);
     tcb->cc.cnt = 0;
-    return flight / 2 > two ? flight / 2 : two;
+    return tcb->cwnd / 2 > two ? tcb->cwnd / 2 : two;
 }
 
 const struct tcp_cc_ops tcp_cc_newreno = {

@@ -139,6 +139,16 @@ void tcp_incr_quickack(struct tcb *tcb)
         tcb->quick = (uint8_t)q;
 }
 
+void tcp_set_quickack(struct tcb *tcb, bool on)
+{
+    /* Linux TCP_QUICKACK: not a lasting mode but a switch. 1 leaves
+     * pingpong mode and sends an owed ACK now; 0 enters pingpong mode,
+     * where ACKs wait the delayed-ACK time. */
+    tcb->pingpong = !on;
+    if (on && (tcb->flags & TCB_ACK_PENDING))
+        tcb->flags |= TCB_ACK_NOW;
+}
+
 void tcp_enter_quickack(struct tcb *tcb)
 {
     tcp_incr_quickack(tcb);
@@ -347,7 +357,7 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
         /* Nobody will read it: Linux resets rather than ACK data into the
          * void (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). */
         ctx->st->tcp_abort_on_data++;
-        tcp_send_rst(ctx, &tcb->t, tcb->snd_nxt, tcb->rcv_nxt, true);
+        tcp_send_conn_rst(ctx, tcb);
         tcp_enter_closed(ctx, tcb, -ECONNRESET, "rcv data after close()");
         return TCP_FREE;
     }
@@ -413,19 +423,29 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
 
     /* eighth: the FIN */
     tcb->rcv_nxt += 1;
-    tcb->flags |= TCB_FIN_RCVD | TCB_ACK_PENDING | TCB_ACK_NOW;
+    tcb->flags |= TCB_FIN_RCVD | TCB_ACK_PENDING;
+    tcb->flags &= ~TCB_DSACK; /* Linux tcp_fin resets the SACK state */
     switch (tcb->state) {
     case TCP_SYN_RECEIVED:
     case TCP_ESTABLISHED:
+        /* Linux tcp_fin: the ACK of a FIN that half-closes may wait the
+         * delayed-ACK time (pingpong mode), so that our own FIN, if the
+         * application closes at once, carries it (RFC 1122 §4.2.3.2 lets
+         * ACKs wait up to 500 ms) */
+        tcb->pingpong = true;
+        if (tcb->ooo.n)
+            tcb->flags |= TCB_ACK_NOW;
         tcp_set_state(ctx, tcb, TCP_CLOSE_WAIT, "rcv FIN");
         break;
     case TCP_FIN_WAIT_1:
+        tcb->flags |= TCB_ACK_NOW;
         if (tcb->flags & TCB_FIN_ACKED)
             tcp_enter_time_wait(ctx, tcb, "rcv FIN");
         else
             tcp_set_state(ctx, tcb, TCP_CLOSING, "rcv FIN (simultaneous close)");
         break;
     case TCP_FIN_WAIT_2:
+        tcb->flags |= TCB_ACK_NOW;
         tcb->t_wait = TCP_TIME_NEVER;
         tcp_enter_time_wait(ctx, tcb, "rcv FIN");
         break;

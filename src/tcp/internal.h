@@ -17,6 +17,9 @@ void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq
 void tcp_send_ack(struct tcp_ctx *ctx, struct tcb *tcb);
 /* RFC 5961 §7: an ACK in reply to a suspicious segment, rate-limited. */
 void tcp_send_challenge_ack(struct tcp_ctx *ctx, struct tcb *tcb);
+/* A RST of this connection (abort): <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>,
+ * with the timestamp option when agreed, as Linux sends it. */
+void tcp_send_conn_rst(struct tcp_ctx *ctx, struct tcb *tcb);
 /* A RST with no connection behind it (RFC 9293 §3.10.7.1 rules). */
 void tcp_send_rst(struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t seq, uint32_t ack, bool with_ack);
 /* Sequence number of our FIN (meaningful once TCB_FIN_QUEUED). */

@@ -160,6 +160,11 @@ void tcp_send_challenge_ack(struct tcp_ctx *ctx, struct tcb *tcb)
     tcp_send_ack(ctx, tcb);
 }
 
+void tcp_send_conn_rst(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    tcp_emit(ctx, tcb, WIRE_TCP_RST | WIRE_TCP_ACK, tcb->snd_nxt, 0, 0);
+}
+
 void tcp_send_rst(struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t seq, uint32_t ack, bool with_ack)
 {
     struct wire_tcp h;
@@ -373,9 +378,12 @@ ack_only:
      * (40 ms as Linux), but acknowledge at least every second full-sized
      * segment, and at once when told to (FIN, out of order, a hole filled). */
     uint32_t rmss = tcb->rcv_mss ? tcb->rcv_mss : tcb->mss_local;
-    if ((tcb->flags & TCB_ACK_NOW) || tcb->o.quickack || (tcb->quick && !tcb->pingpong) ||
+    /* Linux's delayed-ACK time (ato) is zero until the first data arrives:
+     * an ACK owed before then (a bare FIN, say) goes at once. */
+    if ((tcb->flags & TCB_ACK_NOW) || (tcb->quick && !tcb->pingpong) || !(tcb->flags & TCB_DATA_RCVD) ||
         tcb->rcv_nxt - tcb->rcv_acked > rmss ||
-        (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2)) {
+        (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2 &&
+         tcb->state != TCP_CLOSE_WAIT)) {
         tcp_send_ack(ctx, tcb);
         return;
     }

@@ -61,7 +61,7 @@ struct tcp_opts {
     bool nodelay;   /* TCP_NODELAY: Nagle (RFC 896) off */
     bool cork;      /* TCP_CORK */
     bool keepalive; /* SO_KEEPALIVE */
-    bool quickack;  /* TCP_QUICKACK */
+    bool quickack;  /* TCP_QUICKACK as last set (the switch itself is tcp_set_quickack) */
     bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale fits that buffer (Linux) */
     uint8_t cc;     /* congestion control: TCP_CC_* */
     uint16_t maxseg; /* TCP_MAXSEG cap, 0 = none */
@@ -72,6 +72,10 @@ struct tcp_opts {
 #define TCP_CC_CUBIC 0
 #define TCP_CC_NEWRENO 1
 void tcp_opts_default(struct tcp_opts *o);
+struct tcb;
+/* TCP_QUICKACK, as Linux: on = leave pingpong mode (ACK now what is owed),
+ * off = enter it (ACKs wait the delayed-ACK time). */
+void tcp_set_quickack(struct tcb *tcb, bool on);
 
 struct tcb;
 

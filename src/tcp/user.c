@@ -110,7 +110,7 @@ static bool needs_reset(enum tcp_state s)
 void tcp_abort(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char *why)
 {
     if (needs_reset(tcb->state))
-        tcp_send_rst(ctx, &tcb->t, tcb->snd_nxt, tcb->rcv_nxt, true);
+        tcp_send_conn_rst(ctx, tcb);
     tcp_enter_closed(ctx, tcb, err, why);
 }
 

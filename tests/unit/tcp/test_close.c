@@ -109,7 +109,8 @@ static void test_rfc9293_3_6_fin_wait_1_closing_time_wait(void **state)
 }
 
 /* RFC 9293 §3.6: passive close: the peer's FIN -> CLOSE_WAIT (EOF to the
- * reader), our FIN -> LAST_ACK, its ACK -> CLOSED. */
+ * reader), our FIN -> LAST_ACK, its ACK -> CLOSED. No data came before
+ * the FIN, so its ACK goes at once (Linux: no delayed-ACK time yet). */
 static void test_rfc9293_3_6_close_wait_last_ack_closed(void **state)
 {
     (void)state;
@@ -364,6 +365,38 @@ static void test_rfc9293_3_6_simultaneous_close_two_stacks(void **state)
     sim_free(&p.sim);
 }
 
+/* Linux (tcp_fin enters pingpong mode; RFC 1122 §4.2.3.2 allows it): once
+ * data has flowed, the ACK of the peer's FIN waits the delayed-ACK time,
+ * and when the application closes within it our FIN carries the ACK. */
+static void test_linux_fin_carries_delayed_ack_of_fin(void **state)
+{
+    (void)state;
+    struct conn c;
+    conn_open(&c, NULL, PEER_ISN);
+    inject_at(&c, A_, c.peer, c.ours, "data", 4);
+    expect_seg(&c.h, A_, c.ours, c.peer + 4); /* quick-ACK mode */
+    inject_at(&c, A_ | F_, c.peer + 4, c.ours, NULL, 0);
+    expect_none(&c.h);
+    h_advance(&c.h, SYNACK_MS(5));
+    char b[8];
+    assert_int_equal(synack_recv(c.h.s, c.s, b, sizeof b), 4);
+    assert_int_equal(synack_close(c.h.s, c.s), 0);
+    expect_seg(&c.h, A_ | F_, c.ours, c.peer + 5);
+    expect_none(&c.h);
+    /* without the close, the ACK would have gone alone at 40 ms */
+    struct conn d;
+    conn_open(&d, NULL, PEER_ISN);
+    inject_at(&d, A_, d.peer, d.ours, "data", 4);
+    expect_seg(&d.h, A_, d.ours, d.peer + 4);
+    inject_at(&d, A_ | F_, d.peer + 4, d.ours, NULL, 0);
+    h_advance(&d.h, SYNACK_MS(39));
+    expect_none(&d.h);
+    h_advance(&d.h, SYNACK_MS(1));
+    expect_seg(&d.h, A_, d.ours, d.peer + 5);
+    h_free(&d.h);
+    h_free(&c.h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_rfc9293_3_10_7_4_fin_wait_1_fin_and_ack_to_time_wait),
         cmocka_unit_test(test_rfc9293_3_6_fin_wait_1_closing_time_wait),
         cmocka_unit_test(test_rfc9293_3_6_close_wait_last_ack_closed),
+        cmocka_unit_test(test_linux_fin_carries_delayed_ack_of_fin),
         cmocka_unit_test(test_rfc9293_time_wait_lasts_2msl_default_60s),
         cmocka_unit_test(test_rfc9293_time_wait_length_configurable),
         cmocka_unit_test(test_rfc9293_time_wait_retransmitted_fin_reacked_restarts_timer),
