@@ -379,7 +379,11 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
             conn_to_script(&r->conn, &p);
             lp[n++] = p;
             got += p.paylen;
-            if (got >= pk->len || pk->icmp || r->s->opts.strict_segments || n == MAX_FRAGS)
+            /* a first segment outside the window is a timing failure whatever
+             * follows it: say so rather than gather retransmissions into it */
+            bool outside = !any && n == 1 && (p.time < t - tol || p.time > window_end);
+            if (got >= pk->len || pk->icmp || r->s->opts.strict_segments || n == MAX_FRAGS ||
+                outside)
                 break;
             continue;
         }
@@ -412,6 +416,26 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
         if (step(r, d))
             return -1;
     }
+    /* timing first: a segment outside its window fails whatever it holds,
+     * and saying when it left explains the rest */
+    if (!any && (lp[0].time < t - tol || lp[0].time > window_end)) {
+        char want[400], have[400];
+        fmt_script_pkt(pk, want, sizeof want);
+        fmt_live_pkt(&lp[0], have, sizeof have);
+        if (range)
+            return run_fail(r, ev,
+                            "error handling packet: timing error: expected outbound packet in "
+                            "time range %.6f~%.6f sec but happened at %.6f sec\n"
+                            "script packet: %9.6f %s\nactual packet: %9.6f %s",
+                            secs(t), secs(t_end), secs(lp[0].time), secs(t), want,
+                            secs(lp[0].time), have);
+        return run_fail(r, ev,
+                        "error handling packet: timing error: expected outbound packet at %.6f "
+                        "sec but happened at %.6f sec; tolerance %.6f sec\n"
+                        "script packet: %9.6f %s\nactual packet: %9.6f %s",
+                        secs(t), secs(lp[0].time), secs(tol), secs(t), want, secs(lp[0].time),
+                        have);
+    }
     struct live_pkt agg;
     if (conn_check_outbound(&r->conn, pk, &r->s->opts, t, lp, n, &agg, err, sizeof err)) {
         char want[400], have[400], pieces[48] = "";
@@ -423,21 +447,6 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
         return run_fail(r, ev, "error handling packet: %s\nscript packet: %9.6f %s\n"
                                "actual packet: %9.6f %s%s",
                         err, secs(t), want, secs(agg.time), have, pieces);
-    }
-    if (!any) {
-        int64_t at = lp[0].time;
-        int64_t hi = range ? t_end : t;
-        if (at < t - tol || at > hi + tol) {
-            if (range)
-                return run_fail(r, ev,
-                                "error handling packet: timing error: expected outbound packet "
-                                "in time range %.6f~%.6f sec but happened at %.6f sec",
-                                secs(t), secs(t_end), secs(at));
-            return run_fail(r, ev,
-                            "error handling packet: timing error: expected outbound packet at "
-                            "%.6f sec but happened at %.6f sec; tolerance %.6f sec",
-                            secs(t), secs(at), secs(tol));
-        }
     }
     return 0;
 }
