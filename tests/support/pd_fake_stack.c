@@ -2,6 +2,9 @@
  * exercise the runner. Checks what it receives strictly (ack of its ISN,
  * TS ecr of its own TS val) and ignores a wrong segment, as a stack would. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -205,12 +208,64 @@ static int f_close(void *u, int fd)
     return 0;
 }
 
+/* Fixed answers, so the runner's out-value checks can be tested. */
+static int f_getsockopt(void *u, int fd, int level, int name, void *val, socklen_t *len)
+{
+    if (level == SOL_SOCKET && name == SO_LINGER && *len >= 8) {
+        int v[2] = {1, 5};
+        memcpy(val, v, 8);
+        *len = 8;
+        return 0;
+    }
+    if (level == IPPROTO_TCP && name == TCP_CONGESTION && *len >= 5) {
+        memcpy(val, "reno", 5);
+        *len = 4;
+        return 0;
+    }
+    if (level == IPPROTO_TCP && name == TCP_MAXSEG && *len >= 4) {
+        int v = 1448;
+        memcpy(val, &v, 4);
+        *len = 4;
+        return 0;
+    }
+    errno = ENOPROTOOPT;
+    return -1;
+}
+
+static int f_poll(void *u, struct pollfd *fds, nfds_t n, int timeout)
+{
+    for (nfds_t i = 0; i < n; i++)
+        fds[i].revents = (short)(fds[i].events & POLLOUT);
+    return (int)n;
+}
+
 static int f_netdev_send(void *u, const void *buf, size_t n)
 {
     struct fake *f = F(u);
     const uint8_t *b = buf;
+    if (n >= 28 && b[9] == 1 && b[20] == 8) {
+        /* an echo request: answer it, as a host would (not the test's business) */
+        pthread_mutex_lock(&f->mu);
+        if (f->qn < 64) {
+            int slot = (f->qh + f->qn++) % 64;
+            uint8_t *o = f->q[slot].b;
+            memset(o, 0, 28);
+            o[0] = 0x45;
+            w16(o + 2, 28);
+            o[8] = 64;
+            o[9] = 1;
+            w32(o + 12, LIP);
+            w32(o + 16, RIP);
+            w16(o + 10, csum(o, 20, 0));
+            w16(o + 22, csum(o + 20, 8, 0));
+            f->q[slot].n = 28;
+            f->q[slot].t = EPOCH + f->now;
+        }
+        pthread_mutex_unlock(&f->mu);
+        return 0;
+    }
     if (n < 40 || b[9] != 6)
-        return 0; /* ICMP and others: ignored */
+        return 0; /* other ICMP and the rest: ignored */
     const uint8_t *t = b + (b[0] & 15) * 4;
     size_t doff = (size_t)(t[12] >> 4) * 4;
     uint32_t seq = r32(t + 4), ack = r32(t + 8), len = (uint32_t)(r16(b + 2) - 20 - doff);
@@ -327,6 +382,8 @@ void fake_init(struct packetdrill_interface *ifc)
     ifc->read = f_read;
     ifc->write = f_write;
     ifc->close = f_close;
+    ifc->getsockopt = f_getsockopt;
+    ifc->poll = f_poll;
     ifc->netdev_send = f_netdev_send;
     ifc->netdev_receive = f_netdev_receive;
     ifc->usleep = f_usleep;

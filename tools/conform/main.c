@@ -18,6 +18,7 @@
 #include "run.h"
 #include "script.h"
 #include "suite.h"
+#include "sysctl.h"
 
 static const char usage[] =
     "usage: synack-conform [options] SCRIPT.pkt...\n"
@@ -27,6 +28,8 @@ static const char usage[] =
     "  --so_flags=STR    extra flags for packetdrill_interface_init\n"
     "  --root=DIR        where list entries live (default: the list file's folder)\n"
     "  --parse-only      parse the scripts, run nothing\n"
+    "  --sysctls         pass the sysctls the script sets in backquotes (and in the\n"
+    "                    defaults.sh it names) to the library as sysctl:NAME=VALUE words\n"
     "  --timeout=SECS    wall-clock limit per script (default 60)\n"
     "  -v                print every script's full error\n"
     "  --NAME=VALUE      any packetdrill option (--tolerance_usecs=...), overriding the script's\n";
@@ -100,10 +103,21 @@ static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
     if (s.opts.mtu)
         used += (size_t)snprintf(flags + used, sizeof flags - used, " mtu=%d", s.opts.mtu);
     if (cfg->so_flags && used < sizeof flags)
-        snprintf(flags + used, sizeof flags - used, " %s", cfg->so_flags);
+        used += (size_t)snprintf(flags + used, sizeof flags - used, " %s", cfg->so_flags);
+    static char full[8192];
+    snprintf(full, sizeof full, "%s", flags);
+    if (cfg->pass_sysctls) {
+        struct sysctl_list sl;
+        sysctl_collect(&s, &sl);
+        char words[6144];
+        if (sl.n && sysctl_flags(&sl, words, sizeof words) == 0) {
+            size_t fl = strlen(full);
+            snprintf(full + fl, sizeof full - fl, " %s", words);
+        }
+    }
     struct packetdrill_interface ifc;
     memset(&ifc, 0, sizeof ifc);
-    init(flags, &ifc);
+    init(full, &ifc);
     if (!ifc.netdev_send || !ifc.netdev_receive || !ifc.usleep || !ifc.gettimeofday) {
         status = "ERROR";
         snprintf(res.error, sizeof res.error, "%s: interface incomplete after init", cfg->so);
@@ -225,10 +239,9 @@ int main(int argc, char **argv)
 {
     struct suite_cfg cfg = {.timeout_secs = 60};
     const char *list = NULL, *expected = NULL, *markdown = NULL, *root = NULL;
-    char **scripts = calloc((size_t)argc, sizeof *scripts);
+    /* argv[i] pointers, at most argc of them: no allocation, nothing to free */
+    char **scripts = argv;
     int nscripts = 0;
-    if (!scripts)
-        return 2;
     for (int i = 1; i < argc; i++) {
         char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -248,6 +261,8 @@ int main(int argc, char **argv)
             markdown = a + 11;
         } else if (!strncmp(a, "--root=", 7)) {
             root = a + 7;
+        } else if (!strcmp(a, "--sysctls")) {
+            cfg.pass_sysctls = true;
         } else if (!strcmp(a, "--parse-only")) {
             cfg.parse_only = true;
         } else if (!strncmp(a, "--timeout=", 10)) {
@@ -278,7 +293,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "synack-conform: unknown option '%s' (try --help)\n", a);
             return 2;
         } else {
-            scripts[nscripts++] = a;
+            scripts[nscripts++] = a; /* never runs ahead of i: argv is reused in place */
         }
     }
     char *so = NULL;
@@ -295,6 +310,5 @@ int main(int argc, char **argv)
     } else
         rc = suite_scripts(&cfg, scripts, nscripts);
     free(so);
-    free(scripts);
     return rc;
 }

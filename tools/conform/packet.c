@@ -310,10 +310,15 @@ int live_decode(const uint8_t *b, size_t len, struct live_pkt *lp, char *err, si
     return 0;
 }
 
-bool conn_claims(struct conn *c, const struct live_pkt *lp)
+bool conn_claims(struct conn *c, const struct live_pkt *lp, bool want_icmp)
 {
+    /* an ICMP message from the stack (an echo reply, say) belongs to the
+     * test only when the script expects one: packetdrill's socket under
+     * test is TCP, and its other traffic is not the script's business */
     if (lp->proto != 6)
-        return lp->src == c->local_ip && lp->dst == c->remote_ip;
+        return want_icmp && lp->proto == 1 && lp->src == c->local_ip && lp->dst == c->remote_ip;
+    if (want_icmp)
+        return false;
     if (c->local_port && lp->src == c->local_ip && lp->sport == c->local_port &&
         lp->dst == c->remote_ip && lp->dport == c->remote_port)
         return true;

@@ -69,8 +69,9 @@ int conn_build_inbound(struct conn *c, const struct pkt_spec *pk, const struct s
                        uint8_t *buf, size_t cap, char *err, size_t errlen);
 
 /* Is this live packet from the connection under test (learning the stack's
- * port and ISN from its SYN when a connect() is pending)? */
-bool conn_claims(struct conn *c, const struct live_pkt *lp);
+ * port and ISN from its SYN when a connect() is pending)? ICMP is claimed
+ * only when the script line expects ICMP (want_icmp), TCP only when not. */
+bool conn_claims(struct conn *c, const struct live_pkt *lp, bool want_icmp);
 
 /* Before an outbound script packet is matched: learn the script's ISN from a
  * SYN-ACK or SYN; after its first live segment arrived: the live ISN. */

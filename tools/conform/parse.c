@@ -18,7 +18,10 @@ struct parser {
     char *err;
     size_t errlen;
     bool failed;
+    int depth;       /* nesting of [ { ( in an argument, bounded */
 };
+
+#define MAX_NESTING 32
 
 static int fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct parser *ps, const char *fmt, ...)
@@ -377,6 +380,11 @@ static struct expr *parse_primary(struct parser *ps)
 
 static struct expr *parse_expr(struct parser *ps)
 {
+    if (ps->depth >= MAX_NESTING) {
+        fail(ps, "arguments nested more than %d deep", MAX_NESTING);
+        return NULL;
+    }
+    ps->depth++;
     struct expr *l = parse_primary(ps);
     while (l && accept_ch(ps, '|')) {
         struct expr *r = parse_primary(ps);
@@ -389,6 +397,7 @@ static struct expr *parse_expr(struct parser *ps)
         expr_push(o, r);
         l = o;
     }
+    ps->depth--;
     return l;
 }
 
@@ -840,6 +849,10 @@ int script_set_option(struct script_opts *o, const char *name, const char *value
         if (parse_int_opt(value, 1, 65535, &x))
             goto bad;
         o->mss = (int)x;
+        /* packetdrill hands large injected segments to TUN as GSO with this
+         * MSS; the library gets them whole (see docs/conformance.md) */
+        size_t used = strlen(o->unknown);
+        snprintf(o->unknown + used, sizeof o->unknown - used, "%s--mss", used ? " " : "");
     } else if (!strcmp(name, "mtu")) {
         if (parse_int_opt(value, 68, 65535, &x))
             goto bad;

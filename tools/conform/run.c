@@ -279,6 +279,16 @@ static int await_job(struct runner *r, const struct event *next)
     return r->failed ? -1 : 0;
 }
 
+/* Forget the connection under test; ephemeral ports keep counting so a new
+ * connection never reuses an old 4-tuple. */
+static void new_socket_under_test(struct runner *r)
+{
+    uint16_t eph = r->conn.next_ephemeral;
+    conn_init(&r->conn, r->conn.local_ip, r->conn.remote_ip, r->conn.bind_port,
+              r->conn.connect_port);
+    r->conn.next_ephemeral = eph;
+}
+
 static int start_call(struct runner *r, const struct event *ev, int64_t t, int64_t block_end)
 {
     struct sc_call *c = calloc(1, sizeof *c);
@@ -289,13 +299,12 @@ static int start_call(struct runner *r, const struct event *ev, int64_t t, int64
         free(c);
         return -1;
     }
-    /* packetdrill: connect() makes the socket under test an active opener,
-     * listen() a passive one */
-    if (!strcmp(ev->sc.name, "connect")) {
-        uint16_t eph = r->conn.next_ephemeral;
-        conn_init(&r->conn, r->conn.local_ip, r->conn.remote_ip, r->conn.bind_port,
-                  r->conn.connect_port);
-        r->conn.next_ephemeral = eph;
+    /* packetdrill: socket() makes a new socket under test, connect() makes
+     * it an active opener, listen() a passive one */
+    if (!strcmp(ev->sc.name, "socket")) {
+        new_socket_under_test(r);
+    } else if (!strcmp(ev->sc.name, "connect")) {
+        new_socket_under_test(r);
         r->conn.st = CS_CONNECTING;
     } else if (!strcmp(ev->sc.name, "listen") &&
                (r->conn.st == CS_NONE || r->conn.st == CS_LISTENING)) {
@@ -363,7 +372,7 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
             if (live_decode(buf, cnt, &p, err, sizeof err))
                 return run_fail(r, ev, "error handling packet: %s", err);
             p.time = when - r->live_start;
-            if (!conn_claims(&r->conn, &p))
+            if (!conn_claims(&r->conn, &p, pk->icmp))
                 continue; /* not the connection under test */
             /* An ICMP message the script does not expect here (the echo
              * reply to an injected echo request) is not about the
@@ -376,7 +385,11 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
             conn_to_script(&r->conn, &p);
             lp[n++] = p;
             got += p.paylen;
-            if (got >= pk->len || pk->icmp || r->s->opts.strict_segments || n == MAX_FRAGS)
+            /* a first segment outside the window is a timing failure whatever
+             * follows it: say so rather than gather retransmissions into it */
+            bool outside = !any && n == 1 && (p.time < t - tol || p.time > window_end);
+            if (got >= pk->len || pk->icmp || r->s->opts.strict_segments || n == MAX_FRAGS ||
+                outside)
                 break;
             continue;
         }
@@ -386,6 +399,11 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
                 break;
             char want[400];
             fmt_script_pkt(pk, want, sizeof want);
+            if (any)
+                return run_fail(r, ev,
+                                "error handling packet: expected an outbound packet (at any time) "
+                                "but none was sent by %.6f sec\nscript packet: %s",
+                                secs(window_end), want);
             return run_fail(r, ev,
                             "error handling packet: timing error: expected outbound packet at "
                             "%.6f sec but none was sent by %.6f sec; tolerance %.6f sec\n"
@@ -404,6 +422,26 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
         if (step(r, d))
             return -1;
     }
+    /* timing first: a segment outside its window fails whatever it holds,
+     * and saying when it left explains the rest */
+    if (!any && (lp[0].time < t - tol || lp[0].time > window_end)) {
+        char want[400], have[400];
+        fmt_script_pkt(pk, want, sizeof want);
+        fmt_live_pkt(&lp[0], have, sizeof have);
+        if (range)
+            return run_fail(r, ev,
+                            "error handling packet: timing error: expected outbound packet in "
+                            "time range %.6f~%.6f sec but happened at %.6f sec\n"
+                            "script packet: %9.6f %s\nactual packet: %9.6f %s",
+                            secs(t), secs(t_end), secs(lp[0].time), secs(t), want,
+                            secs(lp[0].time), have);
+        return run_fail(r, ev,
+                        "error handling packet: timing error: expected outbound packet at %.6f "
+                        "sec but happened at %.6f sec; tolerance %.6f sec\n"
+                        "script packet: %9.6f %s\nactual packet: %9.6f %s",
+                        secs(t), secs(lp[0].time), secs(tol), secs(t), want, secs(lp[0].time),
+                        have);
+    }
     struct live_pkt agg;
     if (conn_check_outbound(&r->conn, pk, &r->s->opts, t, lp, n, &agg, err, sizeof err)) {
         char want[400], have[400], pieces[48] = "";
@@ -415,21 +453,6 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
         return run_fail(r, ev, "error handling packet: %s\nscript packet: %9.6f %s\n"
                                "actual packet: %9.6f %s%s",
                         err, secs(t), want, secs(agg.time), have, pieces);
-    }
-    if (!any) {
-        int64_t at = lp[0].time;
-        int64_t hi = range ? t_end : t;
-        if (at < t - tol || at > hi + tol) {
-            if (range)
-                return run_fail(r, ev,
-                                "error handling packet: timing error: expected outbound packet "
-                                "in time range %.6f~%.6f sec but happened at %.6f sec",
-                                secs(t), secs(t_end), secs(at));
-            return run_fail(r, ev,
-                            "error handling packet: timing error: expected outbound packet at "
-                            "%.6f sec but happened at %.6f sec; tolerance %.6f sec",
-                            secs(t), secs(at), secs(tol));
-        }
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 struct suite_cfg {
     const char *so, *so_flags;
     bool verbose, parse_only;
+    bool pass_sysctls;        /* hand the script's sysctls to the library as sysctl: words */
     int timeout_secs;
     struct { const char *name, *value; } override[SUITE_MAX_OVERRIDE];
     int noverride;

@@ -241,6 +241,13 @@ static void test_errors_are_one_line_with_file_and_line(void **state)
     parse_bad("0 close(3) = 0\n+0...1 > S 0:0(0)\n", "blocking time");
     parse_bad("0 < icmp unreachable nonsense_code\n", "unknown ICMP code");
     parse_bad("0 < S 0:0(0) win 99999\n", "win 99999 out of range");
+    /* deep nesting is refused, not a stack overflow */
+    static char deep[300000] = "0 close(";
+    size_t n = strlen(deep);
+    for (int i = 0; i < 100000; i++)
+        deep[n++] = '[';
+    deep[n] = 0;
+    parse_bad(deep, "nested more than 32 deep");
 }
 
 /* Random corruption of a valid script: always a clean result, never a crash. */

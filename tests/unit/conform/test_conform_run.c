@@ -223,6 +223,16 @@ static void test_blocking_accept_and_read(void **state)
                  "f.pkt:8: ");
 }
 
+/* The fake answers an ICMP echo request; that reply is not the TCP
+ * segment the script waits for (packetdrill ignores it too). */
+static void test_stack_icmp_is_not_the_expected_segment(void **state)
+{
+    if (run_text(PASSIVE "+0 < icmp echo_request\n"
+                         "+0 write(4, ..., 10) = 10\n"
+                         "+0 > P. 1:11(10) ack 1\n"))
+        fail_msg("%s", res.error);
+}
+
 static void test_call_that_blocks_unexpectedly(void **state)
 {
     expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
@@ -244,6 +254,35 @@ static void test_results_and_errno(void **state)
         fail_msg("%s", res.error);
     expect_error(PASSIVE "+0 write(4, ..., 1) = NOT_A_SYMBOL\n", "unknown symbol 'NOT_A_SYMBOL'");
     expect_error(PASSIVE "+0 frob(4) = 0\n", "unsupported system call 'frob'");
+}
+
+/* Values a call writes back are compared with the script's: ints, struct
+ * linger, strings, lengths, poll revents. */
+static void test_out_values_are_checked(void **state)
+{
+    if (run_text("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 getsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=5}, [8]) = 0\n"
+                 "+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, \"reno\", [4]) = 0\n"
+                 "+0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [1448], [4]) = 0\n"
+                 "+0 poll([{fd=3, events=POLLIN|POLLOUT, revents=POLLOUT}], 1, 0) = 1\n"
+                 "+0 getsockopt(3, SOL_TCP, TCP_NODELAY, [0], [4]) = -1 ENOPROTOOPT (x)\n"))
+        fail_msg("%s", res.error);
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 getsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, [8]) = 0\n",
+                 "f.pkt:2: runtime error in getsockopt call: Bad linger: expected: {onoff=1, "
+                 "linger=0} actual: {onoff=1, linger=5}");
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 getsockopt(3, SOL_TCP, TCP_CONGESTION, \"cubic\", [5]) = 0\n",
+                 "Bad optval: expected: \"cubic\" actual: \"reno\"");
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [1460], [4]) = 0\n",
+                 "Bad getsockopt optval: expected: 1460 actual: 1448");
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 getsockopt(3, SOL_TCP, TCP_MAXSEG, [1448], [8]) = 0\n",
+                 "Bad getsockopt optlen: expected: 8 actual: 4");
+    expect_error("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                 "+0 poll([{fd=3, events=POLLIN|POLLOUT, revents=POLLIN}], 1, 0) = 1\n",
+                 "Bad poll revents: expected: 1 actual: 4");
 }
 
 static void test_commands_and_code_are_skipped_and_counted(void **state)
@@ -330,8 +369,10 @@ int main(void)
         cmocka_unit_test(test_ts_val_checked_only_with_tick),
         cmocka_unit_test(test_unmapped_ts_ecr_is_an_error),
         cmocka_unit_test(test_blocking_accept_and_read),
+        cmocka_unit_test(test_stack_icmp_is_not_the_expected_segment),
         cmocka_unit_test(test_call_that_blocks_unexpectedly),
         cmocka_unit_test(test_results_and_errno),
+        cmocka_unit_test(test_out_values_are_checked),
         cmocka_unit_test(test_commands_and_code_are_skipped_and_counted),
         cmocka_unit_test(test_same_result_every_run),
         cmocka_unit_test(test_inbound_mapping_bytes),

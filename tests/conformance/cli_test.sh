@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# synack-conform on bad input: one line saying why, a non-zero exit, no crash.
+set -u
+build=${SYNACK_BUILD:?}
+conform=$build/synack-conform
+[ -x "$conform" ] || { echo "SKIP: $conform not built"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+expect() { # name, want-exit, pattern, command...
+    local name=$1 want=$2 pat=$3
+    shift 3
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" -ne "$want" ] || ! grep -q -- "$pat" <<<"$out" || [ "$rc" -gt 2 ]; then
+        echo "FAIL: $name: exit $rc (want $want): $out"
+        fail=1
+    else
+        echo "ok: $name"
+    fi
+}
+printf '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 > Q 0:0(0)\n' > "$tmp/bad.pkt"
+printf '0 close(3) = 0\n' > "$tmp/ok.pkt"
+head -c 3000 /dev/urandom > "$tmp/noise.pkt"
+expect "unknown option" 2 "unknown option '-x'" "$conform" -x "$tmp/ok.pkt"
+expect "unknown long option" 2 "option '--bogus' unknown" "$conform" --bogus "$tmp/ok.pkt"
+expect "unknown script option" 2 "option '--frob' unknown" "$conform" --frob=1 "$tmp/ok.pkt"
+expect "missing file" 1 "cannot open" "$conform" --parse-only "$tmp/none.pkt"
+expect "syntax error" 1 "bad.pkt:2: bad TCP flag 'Q'" "$conform" --parse-only "$tmp/bad.pkt"
+expect "binary noise" 1 "noise.pkt" "$conform" --parse-only "$tmp/noise.pkt"
+expect "missing library" 1 "cannot load" "$conform" --so="$tmp/nolib.so" "$tmp/ok.pkt"
+expect "no arguments" 2 "usage" "$conform"
+exit $fail

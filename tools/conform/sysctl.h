@@ -1,0 +1,24 @@
+/* Sysctls a script sets in backquotes, as configuration hints (never run). */
+#ifndef CONFORM_SYSCTL_H
+#define CONFORM_SYSCTL_H
+
+#include <stddef.h>
+
+#include "script.h"
+
+#define SYSCTL_MAX 64
+
+struct sysctl_list {
+    struct { char name[96], value[160]; } item[SYSCTL_MAX];
+    int n;
+};
+
+/* From every backquoted command of s, and the .sh files they name (read
+ * relative to the script's folder, never run); the last setting wins. */
+void sysctl_collect(const struct script *s, struct sysctl_list *out);
+
+/* "sysctl:net.ipv4.tcp_sack=1 sysctl:net.ipv4.tcp_wmem=4096:262144:4194304":
+ * words for --so_flags (blanks and commas in values become ':'). -1 if buf is too small. */
+int sysctl_flags(const struct sysctl_list *l, char *buf, size_t len);
+
+#endif
