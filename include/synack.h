@@ -189,6 +189,10 @@ synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remot
 int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote);
 /* Bytes queued, or -EAGAIN (buffer full), -EPIPE (write side shut), ... */
 long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len);
+/* synack_send with flags: SYNACK_SEND_MORE says more data follows at once
+ * (MSG_MORE), so the end of this write carries no PSH. */
+#define SYNACK_SEND_MORE 1
+long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t len, int flags);
 /* Bytes read, 0 at end of stream, or -EAGAIN, -ECONNRESET, ... */
 long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len);
 int synack_shutdown(synack_stack *s, synack_sock h, int how);

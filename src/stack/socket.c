@@ -314,13 +314,20 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
 
 long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len)
 {
+    return synack_send_flags(s, h, buf, len, 0);
+}
+
+long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t len, int flags)
+{
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    return tcp_user_send(&s->tcp, &k->tcb, buf, len);
+    if (flags & ~SYNACK_SEND_MORE)
+        return -EINVAL;
+    return tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0);
 }
 
 long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)

@@ -197,7 +197,7 @@ static void send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32
 {
     uint16_t flags = WIRE_TCP_ACK;
     uint32_t end = seq + len;
-    if (len && (push || end == tcb->snd_data + tcb->snd.len))
+    if (len && (push || (end == tcb->snd_data + tcb->snd.len && !(tcb->flags & TCB_MORE))))
         flags |= WIRE_TCP_PSH;
     if (fin)
         flags |= WIRE_TCP_FIN;

@@ -119,6 +119,7 @@ struct tcp_ctx {
 #define TCB_DSACK 0x10000u     /* the next ACK reports dsack_start..end (RFC 2883) */
 #define TCB_PUSH_ONCE 0x40000u /* the next output pass ignores Nagle and cork (Linux TCP_NAGLE_PUSH) */
 #define TCB_DATA_RCVD 0x20000u /* some data has arrived (Linux quick-ACK mode starts then) */
+#define TCB_MORE 0x80000u      /* the send ring ends in data written with MSG_MORE: no PSH there (Linux tcp_push) */
 
 /* Congestion states, named as in Linux (tcp_ca_state). */
 enum tcp_ca_state {
@@ -263,7 +264,9 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb);
 uint64_t tcp_next_deadline(const struct tcb *tcb);
 
 /* User calls (RFC 9293 §3.10.1-§3.10.6). Negative errno on failure. */
-long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len);
+/* more: the caller has more to write at once (MSG_MORE): the end of this
+ * write carries no PSH. */
+long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more);
 long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t len);
 int tcp_user_shutdown(struct tcp_ctx *ctx, struct tcb *tcb, bool rd, bool wr);
 /* close(): abort when unread data or linger 0, else a graceful FIN. Returns
