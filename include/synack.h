@@ -101,6 +101,7 @@ typedef struct synack_config {
     uint8_t synack_retries;      /* 0: Linux's 5 */
     uint8_t data_retries;        /* 0: Linux's 15 (tcp_retries2) */
     uint32_t sndbuf, rcvbuf;     /* default socket buffer sizes; 0: 16 KiB / 128 KiB */
+    bool no_tlp;                 /* no RFC 8985 tail loss probes (Linux tcp_early_retrans 0) */
     synack_state_fn on_state;    /* optional */
     void *on_state_ctx;
 } synack_config;

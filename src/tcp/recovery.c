@@ -113,6 +113,7 @@ static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->recover = tcb->snd_max;
     tcb->high_rxt = tcb->snd_una;
     tcb->ca_state = TCP_CA_RECOVERY;
+    tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS); /* Linux tcp_init_cwnd_reduction */
     if (tcb->flags & TCB_SACK_OK) {
         ctx->st->tcp_sack_recovery++;
         tcb->lost_end = seq_max(sack_lost_end(tcb), head_end(tcb));
@@ -150,6 +151,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
                                                        : acked;
     uint32_t newly_sacked = take_sack(ctx, tcb, seg);
     uint32_t delivered = acked - was_sacked + newly_sacked;
+    tcp_tlp_ack(ctx, tcb, seg, acked, newly_sacked);
     ranges_trim_below(&tcb->sacked, tcb->snd_una);
     if (seq_lt(tcb->high_rxt, tcb->snd_una))
         tcb->high_rxt = tcb->snd_una;
@@ -259,4 +261,5 @@ void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->lost_end = tcb->snd_max;
     tcb->dupacks = 0;
     tcb->reno_sacked = 0;
+    tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS);
 }

@@ -53,6 +53,7 @@ struct tcp_params {
     uint8_t synack_retries;    /* Linux tcp_synack_retries: 5 */
     uint8_t data_retries;      /* Linux tcp_retries2: 15 */
     bool use_ts, use_sack, use_wscale;
+    bool use_tlp; /* RFC 8985 tail loss probe (Linux tcp_early_retrans 3) */
 };
 
 /* Per-connection options the user sets (socket options), Linux's units
@@ -119,6 +120,9 @@ struct tcp_ctx {
 #define TCB_DSACK 0x10000u     /* the next ACK reports dsack_start..end (RFC 2883) */
 #define TCB_PUSH_ONCE 0x40000u /* the next output pass ignores Nagle and cork (Linux TCP_NAGLE_PUSH) */
 #define TCB_DATA_RCVD 0x20000u /* some data has arrived (Linux quick-ACK mode starts then) */
+#define TCB_TLP_TIMER 0x100000u  /* t_rtx holds the tail loss probe timer (RFC 8985 §7.2) */
+#define TCB_TLP_OUT 0x200000u    /* a probe is out, up to tlp_high_seq (§7.4) */
+#define TCB_TLP_RETRANS 0x400000u /* that probe was a retransmission */
 #define TCB_MORE 0x80000u      /* the send ring ends in data written with MSG_MORE: no PSH there (Linux tcp_push) */
 
 /* Congestion states, named as in Linux (tcp_ca_state). */
@@ -197,6 +201,7 @@ struct tcb {
     uint32_t lost_end; /* un-SACKed data below this is deemed lost (RFC 6675 IsLost) */
     uint32_t reno_sacked; /* without SACK: bytes the duplicate ACKs stand for */
     uint32_t snd_sml;  /* end of the last small segment sent (Nagle, Minshall's variant) */
+    uint32_t tlp_high_seq; /* SND.NXT when the tail loss probe went (TCB_TLP_OUT) */
     uint8_t dupacks;
     uint8_t ca_state;
     uint8_t burst; /* new segments since the window last stopped the sender (PSH) */
