@@ -47,10 +47,11 @@ synack_time synack_monotonic_now(void *unused);
 /* ---- addresses ------------------------------------------------------- */
 
 typedef struct synack_addr {
-    uint8_t family; /* SYNACK_AF_INET (IPv6 later) */
+    uint8_t family; /* SYNACK_AF_INET or SYNACK_AF_INET6 */
     uint8_t bytes[16];
 } synack_addr;
 #define SYNACK_AF_INET 4
+#define SYNACK_AF_INET6 6
 
 typedef struct synack_endpoint {
     synack_addr addr;
@@ -60,7 +61,9 @@ typedef struct synack_endpoint {
 /* Host-order IPv4 address (a<<24|b<<16|c<<8|d) to synack_addr. */
 synack_addr synack_ipv4(uint32_t host_order);
 uint32_t synack_addr_ipv4(const synack_addr *a);
-/* Parses dotted-quad text; returns 0 or -EINVAL. */
+/* The 16 bytes of an IPv6 address, network order, to synack_addr. */
+synack_addr synack_ipv6(const uint8_t bytes[16]);
+/* Parses dotted-quad or IPv6 text (RFC 4291 §2.2); returns 0 or -EINVAL. */
 int synack_addr_parse(const char *text, synack_addr *out);
 /* Formats into buf (at least 46 bytes); returns buf. */
 char *synack_addr_format(const synack_addr *a, char *buf, size_t len);
@@ -129,8 +132,10 @@ typedef struct synack_link_ops {
 typedef struct synack_iface_config {
     synack_link_ops ops;
     void *ctx;
-    synack_addr addr;   /* this interface's address */
+    synack_addr addr;   /* this interface's address (IPv4 or IPv6) */
     uint8_t prefix_len; /* on-link prefix */
+    synack_addr addr6;  /* optional second address, IPv6, when addr is IPv4 (family 0: none) */
+    uint8_t prefix6_len;
     uint32_t mtu;       /* 0: 1500 */
 } synack_iface_config;
 

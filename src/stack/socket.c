@@ -142,11 +142,13 @@ synack_sock synack_socket(synack_stack *s)
     return h;
 }
 
-static uint16_t mss_for(synack_stack *s, uint32_t dst)
+/* RFC 9293 §3.7.1: the MTU less the fixed IP and TCP headers (RFC 8200: 40
+ * bytes of IPv6 header). */
+static uint16_t mss_for(synack_stack *s, const struct tcp_tuple *t)
 {
-    struct iface *f = ip_route(s, dst);
+    struct iface *f = ip_route_any(s, t->family, t->raddr);
     uint32_t mtu = f ? f->cfg.mtu : 1500;
-    uint32_t mss = mtu - 40;
+    uint32_t mss = mtu - (t->family == SYNACK_AF_INET6 ? 60 : 40);
     return (uint16_t)(mss > 0xffff ? 0xffff : mss);
 }
 
@@ -166,17 +168,13 @@ int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
-    if (!local || local->addr.family != SYNACK_AF_INET)
+    if (!local || (local->addr.family != SYNACK_AF_INET && local->addr.family != SYNACK_AF_INET6))
         return -EINVAL;
     if (k->bound || k->tcb.state != TCP_CLOSED)
         return -EINVAL;
     static const uint8_t any[16];
     if (memcmp(local->addr.bytes, any, 16)) {
-        uint32_t a = synack_addr_ipv4(&local->addr);
-        bool ours = false;
-        for (int i = 0; i < s->n_ifaces; i++)
-            ours |= s->ifaces[i].addr == a;
-        if (!ours)
+        if (!ip_is_local_any(s, local->addr.family, local->addr.bytes))
             return -EADDRNOTAVAIL;
     }
     if (local->port && port_in_use(s, local, k))
@@ -203,7 +201,7 @@ int synack_listen(synack_stack *s, synack_sock h, int backlog)
     k->backlog = backlog > 0 ? backlog : 1;
     k->listener = true;
     memset(&k->tcb.t, 0, sizeof k->tcb.t);
-    k->tcb.t.family = SYNACK_AF_INET;
+    k->tcb.t.family = k->local.addr.family;
     memcpy(k->tcb.t.laddr, k->local.addr.bytes, 16);
     k->tcb.t.lport = k->local.port;
     stack_now(s);
@@ -235,7 +233,7 @@ synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remot
 static void init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
 {
     uint8_t *b = k->bufs;
-    tcp_tcb_init(&k->tcb, t, mss_for(s, wire_get32(t->raddr)), b, k->sndcap, b + k->sndcap, k->rcvcap);
+    tcp_tcb_init(&k->tcb, t, mss_for(s, t), b, k->sndcap, b + k->sndcap, k->rcvcap);
     k->tcb.o = k->opt;
     /* TCP_MAXSEG set before the handshake caps the MSS we announce (Linux
      * tcp_connect_init / tcp_openreq_init: user_mss) */
@@ -249,7 +247,8 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
-    if (!remote || remote->addr.family != SYNACK_AF_INET || !remote->port)
+    if (!remote || (remote->addr.family != SYNACK_AF_INET && remote->addr.family != SYNACK_AF_INET6) ||
+        !remote->port)
         return -EINVAL;
     switch (k->tcb.state) {
     case TCP_CLOSED:
@@ -264,16 +263,21 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     default:
         return -EISCONN;
     }
-    uint32_t dst = synack_addr_ipv4(&remote->addr);
-    struct iface *f = ip_route(s, dst);
+    uint8_t fam = remote->addr.family;
+    static const uint8_t any[16];
+    bool bound_addr = k->bound && memcmp(k->local.addr.bytes, any, 16);
+    if (bound_addr && k->local.addr.family != fam)
+        return -EAFNOSUPPORT;
+    struct iface *f = ip_route_any(s, fam, remote->addr.bytes);
     if (!f)
         return -ENETUNREACH;
     struct tcp_tuple t;
     memset(&t, 0, sizeof t);
-    t.family = SYNACK_AF_INET;
-    static const uint8_t any[16];
-    if (k->bound && memcmp(k->local.addr.bytes, any, 16))
+    t.family = fam;
+    if (bound_addr)
         memcpy(t.laddr, k->local.addr.bytes, 16);
+    else if (fam == SYNACK_AF_INET6)
+        memcpy(t.laddr, f->addr6, 16);
     else
         wire_put32(t.laddr, f->addr);
     memcpy(t.raddr, remote->addr.bytes, 16);
@@ -305,7 +309,7 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     if (r < 0)
         return r;
     list_add(s, k);
-    k->local.addr.family = SYNACK_AF_INET;
+    k->local.addr.family = fam;
     memcpy(k->local.addr.bytes, t.laddr, 16);
     k->local.port = t.lport;
     tcp_connect(&s->tcp, &k->tcb);
@@ -739,7 +743,7 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
         return;
     }
     if (l->syn_count >= l->backlog) { /* SYN cookies (see above) */
-        tcp_syncookie_send(&s->tcp, t, seg, mss_for(s, wire_get32(t->raddr)), l->rcvcap);
+        tcp_syncookie_send(&s->tcp, t, seg, mss_for(s, t), l->rcvcap);
         l->syncookie_at = s->tcp.now ? s->tcp.now : 1;
         return;
     }
