@@ -8,7 +8,9 @@
 #    kernel's TCP packets dropped each way (nftables numgen, inet table);
 #  - no RST in synack's capture; TIME_WAIT on the side that closed first;
 #  - a UDP datagram to synack draws ICMPv6 port unreachable, which the
-#    kernel reports to its socket as ECONNREFUSED.
+#    kernel reports to its socket as ECONNREFUSED;
+#  - over TAP, neighbour discovery (RFC 4861) both ways: ping -6 and 1 MiB
+#    from a kernel client, the kernel's neighbour entry for synack REACHABLE.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 interop_require
@@ -21,9 +23,9 @@ SIZE=${IPV6_SIZE:-1048576}
 # header; the stack sends no extension headers, so TCP starts at 40).
 rsts6() { tcpdump -nr "$1" 'ip6 and ip6[6] == 6 and (ip6[53] & 4) != 0' 2>/dev/null || true; }
 
-ns6() { # VAR LOSS: interop_ns plus the kernel's IPv6 address on sk0
+ns6() { # VAR LOSS [KIND]: interop_ns plus the kernel's IPv6 address on sk0
     local _v=$1 n6=""
-    interop_ns n6 tun 1500 "$2" || return 1
+    interop_ns n6 "${3:-tun}" 1500 "$2" || return 1
     ip -n "$n6" addr add "$K6/64" dev sk0 nodad || return 1
     printf -v "$_v" '%s' "$n6"
 }
@@ -87,6 +89,30 @@ PY
     [ "$tw" -eq 1 ] || { echo "FAIL: $what: kernel TIME_WAIT count $tw, expected 1" >&2; return 1; }
     netns_cleanup
 }
+
+case_tap() { # neighbour discovery against the kernel's
+    local ns="" k="" s="" what="IPv6 over TAP"
+    ns6 ns 0 tap || return 1
+    make_file "$WORK/in" "$SIZE"
+    hold_open "$WORK/hold"
+    synack_bg s "$ns" "$WORK/hold" "$WORK/out" "$WORK/err" listen -v --timeout "$LIMIT" --tap sk0 \
+        --addr "$S/24" --addr6 "$S6/64" 5000
+    wait_grep "$WORK/err" LISTEN 10 || { release_hold; return 1; }
+    ip netns exec "$ns" ping -6 -c 2 -i 0.2 -W 2 "$S6" >/dev/null || { echo "FAIL: $what: ping -6" >&2; release_hold; return 1; }
+    ip -n "$ns" -6 neigh show "$S6" | grep -qE 'REACHABLE|STALE|DELAY' ||
+        { echo "FAIL: $what: the kernel has no neighbour entry for $S6" >&2; release_hold; return 1; }
+    kernel_bg k "$ns" /dev/null /dev/null socat -t 120 -u OPEN:"$WORK/in" "TCP6:[$S6]:5000"
+    wait_pid "$k" "$LIMIT" "$what: kernel socat" || { release_hold; return 1; }
+    wait_size "$WORK/out" "$SIZE" "$LIMIT" || true
+    release_hold
+    wait_pid "$s" "$LIMIT" "$what: synack" || { tail -3 "$WORK/err" >&2; return 1; }
+    expect_same "$WORK/in" "$WORK/out" "$what" || return 1
+    grep -q 'ndp_na_out' "$WORK/err" || { echo "FAIL: $what: synack sent no neighbour advertisement" >&2; return 1; }
+    netns_cleanup
+}
+t0=$(now_ms)
+if case_tap; then echo "ok: IPv6 over TAP (neighbour discovery): $(($(now_ms) - t0)) ms"
+else echo "FAIL: IPv6 over TAP" >&2; keep_artifacts ipv6-tap; netns_cleanup; fails=$((fails + 1)); fi
 
 for loss in ${INTEROP_LOSS:-0 1 5}; do
     for c in case_up case_down; do
