@@ -61,8 +61,9 @@ case_down() { # loss: the kernel connects to synack, ping and UDP first
         echo "ok: ping -6 $S6"
         # the kernel's UDP socket hears synack's port unreachable (socat's
         # read fails with ECONNREFUSED)
-        if ip netns exec "$ns" bash -c "echo x | timeout 5 socat -T2 - 'UDP6:[$S6]:9'" 2>&1 | grep -q 'Connection refused'
-        then echo "ok: UDP to synack over IPv6: ECONNREFUSED from its ICMPv6 port unreachable"
+        local udp
+        udp=$(ip netns exec "$ns" bash -c "echo x | timeout 5 socat -T2 - 'UDP6:[$S6]:9'" 2>&1 || true)
+        if grep -q 'Connection refused' <<<"$udp"; then echo "ok: UDP to synack over IPv6: ECONNREFUSED from its ICMPv6 port unreachable"
         else echo "FAIL: no ICMPv6 port unreachable seen by the kernel" >&2; release_hold; return 1
         fi
     fi
