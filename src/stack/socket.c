@@ -23,6 +23,7 @@ struct sock *sock_new(synack_stack *s)
     tcp_opts_default(&k->opt);
     k->tcb.t_rtx = k->tcb.t_wait = k->tcb.t_delack = k->tcb.t_keep = TCP_TIME_NEVER;
     k->tcb.owner = k;
+    wheel_node_init(&k->tn);
     return k;
 }
 
@@ -76,6 +77,7 @@ void sock_free(synack_stack *s, struct sock *k)
     unlink_child(k);
     demux_remove(s, k);
     list_remove(s, k);
+    wheel_cancel(&s->wheel, &k->tn);
     if (k->dirty) { /* rare: unlink from the flush list */
         struct sock **pp = &s->dirty;
         while (*pp && *pp != k)
@@ -97,6 +99,7 @@ void sock_closed(synack_stack *s, struct sock *k)
 {
     demux_remove(s, k);
     list_remove(s, k);
+    wheel_cancel(&s->wheel, &k->tn);
     if (k->handle >= 0 || k->queued)
         return; /* the user, or an accept queue, still holds it */
     sock_free(s, k);
@@ -309,6 +312,7 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     memcpy(k->local.addr.bytes, t.laddr, 16);
     k->local.port = t.lport;
     tcp_connect(&s->tcp, &k->tcb);
+    stack_refile(s, k);
     return -EINPROGRESS;
 }
 
@@ -320,7 +324,9 @@ long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len)
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    return tcp_user_send(&s->tcp, &k->tcb, buf, len);
+    long r = tcp_user_send(&s->tcp, &k->tcb, buf, len);
+    stack_refile(s, k);
+    return r;
 }
 
 long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
@@ -331,7 +337,9 @@ long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    return tcp_user_recv(&s->tcp, &k->tcb, buf, len);
+    long r = tcp_user_recv(&s->tcp, &k->tcb, buf, len);
+    stack_refile(s, k);
+    return r;
 }
 
 int synack_shutdown(synack_stack *s, synack_sock h, int how)
@@ -342,7 +350,9 @@ int synack_shutdown(synack_stack *s, synack_sock h, int how)
     if (how < SYNACK_SHUT_RD || how > SYNACK_SHUT_RDWR)
         return -EINVAL;
     stack_now(s);
-    return tcp_user_shutdown(&s->tcp, &k->tcb, how != SYNACK_SHUT_WR, how != SYNACK_SHUT_RD);
+    int r = tcp_user_shutdown(&s->tcp, &k->tcb, how != SYNACK_SHUT_WR, how != SYNACK_SHUT_RD);
+    stack_refile(s, k);
+    return r;
 }
 
 int synack_close(synack_stack *s, synack_sock h)
@@ -365,6 +375,8 @@ int synack_close(synack_stack *s, synack_sock h)
     enum tcp_verdict v = tcp_user_close(&s->tcp, &k->tcb, k->linger_on && k->linger_sec == 0);
     if (v == TCP_FREE)
         sock_closed(s, k);
+    else
+        stack_refile(s, k);
     return 0;
 }
 
@@ -544,6 +556,7 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     if (tcb_live(k)) {
         k->tcb.o = *o;
         stack_mark_dirty(s, k); /* e.g. NODELAY or un-CORK releases held data */
+        stack_refile(s, k);
     }
     return 0;
 }
@@ -737,8 +750,10 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
         return;
     }
     struct sock *c = make_child(s, l, t);
-    if (c)
+    if (c) {
         tcp_accept_syn(&s->tcp, &c->tcb, seg, iss_hint);
+        stack_refile(s, c);
+    }
 }
 
 static void to_listener(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg, uint32_t iss_hint)
@@ -800,6 +815,7 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         return;
     }
     stack_mark_dirty(s, k);
+    stack_refile(s, k);
     stack_notify(s, k);
 }
 

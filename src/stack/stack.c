@@ -2,6 +2,7 @@
  * that flushes output and runs timers, events and counters. */
 #include <errno.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     }
     s->ip_id = (uint16_t)stack_random(s);
     stack_now(s);
+    wheel_init(&s->wheel, s->tcp.now);
     return s;
 }
 
@@ -111,6 +113,11 @@ void stack_mark_dirty(synack_stack *s, struct sock *k)
     s->dirty = k;
 }
 
+void stack_refile(synack_stack *s, struct sock *k)
+{
+    wheel_set(&s->wheel, &k->tn, k->tcb.state == TCP_CLOSED ? WHEEL_NEVER : tcp_next_deadline(&k->tcb));
+}
+
 void stack_notify(synack_stack *s, struct sock *k)
 {
     if (s->on_event && k->handle >= 0)
@@ -138,39 +145,36 @@ static void flush(synack_stack *s)
         s->dirty = k->dirty_next;
         k->dirty = false;
         k->dirty_next = NULL;
-        if (k->tcb.state != TCP_CLOSED)
+        if (k->tcb.state != TCP_CLOSED) {
             tcp_output(&s->tcp, &k->tcb);
+            stack_refile(s, k);
+        }
     }
 }
 
+/* Only the connections whose deadline has come are touched: the wheel
+ * hands them out (src/stack/wheel.c), and gives the next deadline. */
 synack_time synack_poll(synack_stack *s)
 {
     stack_now(s);
     flush(s);
-    synack_time next = SYNACK_TIME_NEVER;
-    struct sock *k = s->all;
-    while (k) {
-        struct sock *after = k->next;
-        if (tcp_next_deadline(&k->tcb) <= s->tcp.now) {
-            enum tcp_verdict v = tcp_timers(&s->tcp, &k->tcb);
-            if (v == TCP_FREE) {
-                /* Linux tcp_write_err: a timeout reports the soft error an
-                 * ICMP message left behind (RFC 1122 §4.2.3.9), if any. */
-                if (k->tcb.err == -ETIMEDOUT && k->soft_err)
-                    k->tcb.err = k->soft_err;
-                sock_closed(s, k);
-                stack_notify(s, k);
-                k = after;
-                continue;
-            }
-            stack_notify(s, k);
+    wheel_expire(&s->wheel, s->tcp.now);
+    struct wheel_node *n;
+    while ((n = wheel_next_expired(&s->wheel))) {
+        struct sock *k = (struct sock *)((char *)n - offsetof(struct sock, tn));
+        enum tcp_verdict v = tcp_timers(&s->tcp, &k->tcb);
+        if (v == TCP_FREE) {
+            /* Linux tcp_write_err: a timeout reports the soft error an
+             * ICMP message left behind (RFC 1122 §4.2.3.9), if any. */
+            if (k->tcb.err == -ETIMEDOUT && k->soft_err)
+                k->tcb.err = k->soft_err;
+            sock_released(s, k);
+            continue;
         }
-        uint64_t d = tcp_next_deadline(&k->tcb);
-        if (d < next)
-            next = d;
-        k = after;
+        stack_refile(s, k);
+        stack_notify(s, k);
     }
-    return next;
+    return wheel_next(&s->wheel);
 }
 
 #define N_CORE (sizeof(struct core_stats) / sizeof(uint64_t))

@@ -6,6 +6,7 @@
 #include "synack.h"
 #include "tcp/tcb.h"
 #include "wire/ipv4.h"
+#include "wheel.h"
 
 #define STACK_MAX_IFACES 8
 
@@ -69,6 +70,7 @@ struct sock {
     struct sock *hnext; /* connection hash chain */
     struct sock *prev, *next; /* every connection, for timers */
     struct sock *dirty_next;  /* owes output at the next flush */
+    struct wheel_node tn;     /* in the stack's timer wheel at tcp_next_deadline() */
     bool hashed, listed, dirty;
     /* listener */
     bool listener, bound;
@@ -110,6 +112,7 @@ struct synack_stack {
     size_t n_buckets, n_hashed;
     struct sock *all; /* every connection with a TCB outside LISTEN/CLOSED */
     struct sock *dirty;
+    struct wheel wheel; /* every connection with a timer running */
     struct sock **listeners;
     int n_listeners, cap_listeners;
 
@@ -126,6 +129,9 @@ uint64_t stack_random(synack_stack *s);
 void stack_now(synack_stack *s);
 void stack_mark_dirty(synack_stack *s, struct sock *k);
 void stack_notify(synack_stack *s, struct sock *k);
+/* Files k in the timer wheel at its next deadline: call after every call
+ * into the core for k (free when the deadline did not move). */
+void stack_refile(synack_stack *s, struct sock *k);
 
 /* demux.c */
 int demux_insert(synack_stack *s, struct sock *k);
