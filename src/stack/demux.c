@@ -24,10 +24,11 @@ static size_t tuple_bucket(const synack_stack *s, const struct tcp_tuple *t, siz
     return (size_t)(h & (n - 1));
 }
 
-static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
+/* The TCB keeps IPv4 addresses only (tcb.h); the tuple's other bytes are 0. */
+static bool tuple_eq(const struct tcb *a, const struct tcp_tuple *b)
 {
     return a->lport == b->lport && a->rport == b->rport && a->family == b->family &&
-           !memcmp(a->laddr, b->laddr, 16) && !memcmp(a->raddr, b->raddr, 16);
+           !memcmp(a->laddr, b->laddr, 4) && !memcmp(a->raddr, b->raddr, 4);
 }
 
 static int grow(synack_stack *s)
@@ -40,7 +41,7 @@ static int grow(synack_stack *s)
         struct sock *k = s->buckets[i];
         while (k) {
             struct sock *next = k->hnext;
-            size_t j = tuple_bucket(s, &k->tcb.t, n);
+            size_t j = tuple_bucket(s, TCP_TUPLE(&k->tcb), n);
             k->hnext = b[j];
             b[j] = k;
             k = next;
@@ -56,9 +57,9 @@ int demux_insert(synack_stack *s, struct sock *k)
 {
     if (s->n_hashed >= s->n_buckets && grow(s) < 0)
         return -ENOMEM;
-    if (demux_lookup(s, &k->tcb.t))
+    if (demux_lookup(s, TCP_TUPLE(&k->tcb)))
         return -EADDRINUSE;
-    size_t i = tuple_bucket(s, &k->tcb.t, s->n_buckets);
+    size_t i = tuple_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets);
     k->hnext = s->buckets[i];
     s->buckets[i] = k;
     k->hashed = true;
@@ -70,7 +71,7 @@ void demux_remove(synack_stack *s, struct sock *k)
 {
     if (!k->hashed)
         return;
-    struct sock **pp = &s->buckets[tuple_bucket(s, &k->tcb.t, s->n_buckets)];
+    struct sock **pp = &s->buckets[tuple_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets)];
     while (*pp && *pp != k)
         pp = &(*pp)->hnext;
     if (*pp)
@@ -85,7 +86,7 @@ struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t)
     if (!s->n_buckets)
         return NULL;
     for (struct sock *k = s->buckets[tuple_bucket(s, t, s->n_buckets)]; k; k = k->hnext)
-        if (tuple_eq(&k->tcb.t, t))
+        if (tuple_eq(&k->tcb, t))
             return k;
     return NULL;
 }

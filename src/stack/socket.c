@@ -20,21 +20,10 @@ struct sock *sock_new(synack_stack *s)
     k->sndcap = s->cfg.sndbuf;
     k->rcvcap = s->cfg.rcvbuf;
     k->tcb.state = TCP_CLOSED;
-    tcp_opts_default(&k->opt);
+    tcp_opts_default(&k->tcb.o);
     k->tcb.t_rtx = k->tcb.t_wait = k->tcb.t_delack = k->tcb.t_keep = TCP_TIME_NEVER;
-    k->tcb.owner = k;
     wheel_node_init(&k->tn);
     return k;
-}
-
-int sock_alloc_bufs(struct sock *k)
-{
-    if (!k->bufs) {
-        k->bufs = malloc((size_t)k->sndcap + k->rcvcap);
-        if (!k->bufs)
-            return -ENOMEM;
-    }
-    return 0;
 }
 
 static void unlink_child(struct sock *child)
@@ -69,7 +58,7 @@ void sock_free(synack_stack *s, struct sock *k)
         while (k->acc_head) {
             struct sock *c = k->acc_head;
             unlink_child(c);
-            if (c->tcb.state != TCP_CLOSED)
+            if (c->tcb.state != TCP_CLOSED && stack_attach(s, c, 0, 0) == 0)
                 tcp_abort(&s->tcp, &c->tcb, 0, "listener closed");
             sock_free(s, c);
         }
@@ -91,7 +80,7 @@ void sock_free(synack_stack *s, struct sock *k)
     for (struct sock *c = s->all; c; c = c->next)
         if (c->parent == k)
             c->parent = NULL;
-    free(k->bufs);
+    stack_release_idle(s, k, true);
     free(k);
 }
 
@@ -100,6 +89,7 @@ void sock_closed(synack_stack *s, struct sock *k)
     demux_remove(s, k);
     list_remove(s, k);
     wheel_cancel(&s->wheel, &k->tn);
+    stack_release_idle(s, k, false); /* unread data stays readable */
     if (k->handle >= 0 || k->queued)
         return; /* the user, or an accept queue, still holds it */
     sock_free(s, k);
@@ -205,10 +195,12 @@ int synack_listen(synack_stack *s, synack_sock h, int backlog)
         return r;
     k->backlog = backlog > 0 ? backlog : 1;
     k->listener = true;
-    memset(&k->tcb.t, 0, sizeof k->tcb.t);
-    k->tcb.t.family = SYNACK_AF_INET;
-    memcpy(k->tcb.t.laddr, k->local.addr.bytes, 16);
-    k->tcb.t.lport = k->local.port;
+    struct tcp_tuple t;
+    memset(&t, 0, sizeof t);
+    t.family = SYNACK_AF_INET;
+    memcpy(t.laddr, k->local.addr.bytes, 16);
+    t.lport = k->local.port;
+    tcp_tuple_set(&k->tcb, &t);
     stack_now(s);
     tcp_set_state(&s->tcp, &k->tcb, TCP_LISTEN, "listen()");
     return 0;
@@ -237,14 +229,13 @@ synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remot
 
 static void init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
 {
-    uint8_t *b = k->bufs;
-    tcp_tcb_init(&k->tcb, t, mss_for(s, wire_get32(t->raddr)), b, k->sndcap, b + k->sndcap, k->rcvcap);
-    k->tcb.o = k->opt;
+    struct tcp_opts o = k->tcb.o;
+    tcp_tcb_init(&k->tcb, t, mss_for(s, wire_get32(t->raddr)), k->sndcap, k->rcvcap);
+    k->tcb.o = o;
     /* TCP_MAXSEG set before the handshake caps the MSS we announce (Linux
      * tcp_connect_init / tcp_openreq_init: user_mss) */
-    if (k->opt.maxseg && k->opt.maxseg < k->tcb.mss_local)
-        k->tcb.mss_local = k->opt.maxseg;
-    k->tcb.owner = k;
+    if (o.maxseg && o.maxseg < k->tcb.mss_local)
+        k->tcb.mss_local = o.maxseg;
 }
 
 int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote)
@@ -281,9 +272,7 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         wire_put32(t.laddr, f->addr);
     memcpy(t.raddr, remote->addr.bytes, 16);
     t.rport = remote->port;
-    int r = sock_alloc_bufs(k);
-    if (r < 0)
-        return r;
+    int r;
     stack_now(s);
     if (k->bound && k->local.port) {
         t.lport = k->local.port;
@@ -307,12 +296,16 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     r = demux_insert(s, k);
     if (r < 0)
         return r;
+    if ((r = stack_attach(s, k, 0, 0)) < 0) {
+        demux_remove(s, k);
+        return r;
+    }
     list_add(s, k);
     k->local.addr.family = SYNACK_AF_INET;
     memcpy(k->local.addr.bytes, t.laddr, 16);
     k->local.port = t.lport;
     tcp_connect(&s->tcp, &k->tcb);
-    stack_refile(s, k);
+    stack_settle(s, k);
     return -EINPROGRESS;
 }
 
@@ -324,8 +317,12 @@ long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len)
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    long r = tcp_user_send(&s->tcp, &k->tcb, buf, len);
-    stack_refile(s, k);
+    const struct tcb *b = &k->tcb;
+    bool can = (b->state == TCP_ESTABLISHED || b->state == TCP_CLOSE_WAIT) && !(b->flags & TCB_FIN_QUEUED);
+    long r = stack_attach(s, k, can ? len : 0, 0);
+    if (r == 0)
+        r = tcp_user_send(&s->tcp, &k->tcb, buf, len);
+    stack_settle(s, k);
     return r;
 }
 
@@ -337,8 +334,10 @@ long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    long r = tcp_user_recv(&s->tcp, &k->tcb, buf, len);
-    stack_refile(s, k);
+    long r = stack_attach(s, k, 0, 0);
+    if (r == 0)
+        r = tcp_user_recv(&s->tcp, &k->tcb, buf, len);
+    stack_settle(s, k);
     return r;
 }
 
@@ -350,8 +349,10 @@ int synack_shutdown(synack_stack *s, synack_sock h, int how)
     if (how < SYNACK_SHUT_RD || how > SYNACK_SHUT_RDWR)
         return -EINVAL;
     stack_now(s);
-    int r = tcp_user_shutdown(&s->tcp, &k->tcb, how != SYNACK_SHUT_WR, how != SYNACK_SHUT_RD);
-    stack_refile(s, k);
+    int r = stack_attach(s, k, 0, 0);
+    if (r == 0)
+        r = tcp_user_shutdown(&s->tcp, &k->tcb, how != SYNACK_SHUT_WR, how != SYNACK_SHUT_RD);
+    stack_settle(s, k);
     return r;
 }
 
@@ -372,11 +373,17 @@ int synack_close(synack_stack *s, synack_sock h)
         sock_free(s, k);
         return 0;
     }
+    if (stack_attach(s, k, 0, 0) < 0) {
+        /* no memory to say goodbye: drop the connection silently */
+        tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "close() without memory");
+        sock_closed(s, k);
+        return 0;
+    }
     enum tcp_verdict v = tcp_user_close(&s->tcp, &k->tcb, k->linger_on && k->linger_sec == 0);
     if (v == TCP_FREE)
         sock_closed(s, k);
     else
-        stack_refile(s, k);
+        stack_settle(s, k);
     return 0;
 }
 
@@ -430,7 +437,7 @@ int synack_set_linger(synack_stack *s, synack_sock h, bool on, int seconds)
  * out-of-order bytes held past the receive ring's length, move over at
  * their offsets); a smaller size is kept as is, since bytes already queued
  * or a window already advertised cannot be taken back. ---- */
-static int grow_live_bufs(struct sock *k, uint32_t sndbuf, uint32_t rcvbuf)
+static int grow_live_bufs(synack_stack *s, struct sock *k, uint32_t sndbuf, uint32_t rcvbuf)
 {
     if ((sndbuf && sndbuf < 1024) || (rcvbuf && rcvbuf < 1024))
         return -EINVAL;
@@ -438,27 +445,12 @@ static int grow_live_bufs(struct sock *k, uint32_t sndbuf, uint32_t rcvbuf)
     uint32_t nr = rcvbuf > k->rcvcap ? rcvbuf : k->rcvcap;
     if (ns == k->sndcap && nr == k->rcvcap)
         return 0;
-    uint8_t *b = malloc((size_t)ns + nr);
-    if (!b)
-        return -ENOMEM;
-    struct ring *sr = &k->tcb.snd, *rr = &k->tcb.rcv;
-    if (sr->buf == k->bufs && sr->cap) {
-        ring_peek(sr, 0, b, sr->cap);
-        sr->buf = b;
-        sr->cap = ns;
-        sr->head = 0;
+    int r = stack_resize_bufs(s, k, ns, nr);
+    if (r == 0) {
+        k->sndcap = ns;
+        k->rcvcap = nr;
     }
-    if (rr->buf == k->bufs + k->sndcap && rr->cap) {
-        ring_peek(rr, 0, b + ns, rr->cap);
-        rr->buf = b + ns;
-        rr->cap = nr;
-        rr->head = 0;
-    }
-    free(k->bufs);
-    k->bufs = b;
-    k->sndcap = ns;
-    k->rcvcap = nr;
-    return 0;
+    return r;
 }
 
 int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t rcvbuf)
@@ -466,8 +458,8 @@ int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
-    if (k->bufs)
-        return grow_live_bufs(k, sndbuf, rcvbuf);
+    if (k->tcb.snd.cap || k->tcb.rcv.cap) /* a connection was set up */
+        return grow_live_bufs(s, k, sndbuf, rcvbuf);
     if ((sndbuf && sndbuf < 1024) || (rcvbuf && rcvbuf < 1024))
         return -EINVAL;
     if (sndbuf)
@@ -488,7 +480,7 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
-    struct tcp_opts *o = &k->opt;
+    struct tcp_opts *o = &k->tcb.o;
     switch (opt) {
     case SYNACK_OPT_NODELAY:
     case SYNACK_OPT_CORK:
@@ -519,9 +511,9 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
         if (v < 1 || v > 32767)
             return -EINVAL;
         if (opt == SYNACK_OPT_KEEPIDLE)
-            o->keepidle = (uint64_t)v * 1000000;
+            o->keepidle_s = (uint16_t)v;
         else
-            o->keepintvl = (uint64_t)v * 1000000;
+            o->keepintvl_s = (uint16_t)v;
         break;
     case SYNACK_OPT_KEEPCNT:
         if (v < 1 || v > 127)
@@ -531,7 +523,7 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     case SYNACK_OPT_USER_TIMEOUT:
         if (v < 0)
             return -EINVAL;
-        o->user_timeout = (uint64_t)v * 1000;
+        o->user_timeout_ms = (uint32_t)v;
         break;
     case SYNACK_OPT_CONGESTION:
         if (v != SYNACK_CC_CUBIC && v != SYNACK_CC_NEWRENO)
@@ -554,9 +546,8 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     default: return -ENOPROTOOPT;
     }
     if (tcb_live(k)) {
-        k->tcb.o = *o;
         stack_mark_dirty(s, k); /* e.g. NODELAY or un-CORK releases held data */
-        stack_refile(s, k);
+        stack_settle(s, k);
     }
     return 0;
 }
@@ -568,7 +559,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
         return -EBADF;
     if (!v)
         return -EINVAL;
-    const struct tcp_opts *o = &k->opt;
+    const struct tcp_opts *o = &k->tcb.o;
     switch (opt) {
     case SYNACK_OPT_NODELAY: *v = o->nodelay; break;
     case SYNACK_OPT_CORK: *v = o->cork; break;
@@ -578,10 +569,10 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
         /* Linux reports the current MSS once connected, else the cap or 536 */
         *v = tcb_live(k) && k->tcb.state != TCP_LISTEN ? tcp_eff_mss(&k->tcb) : (o->maxseg ? o->maxseg : 536);
         break;
-    case SYNACK_OPT_KEEPIDLE: *v = (int)(o->keepidle / 1000000); break;
-    case SYNACK_OPT_KEEPINTVL: *v = (int)(o->keepintvl / 1000000); break;
+    case SYNACK_OPT_KEEPIDLE: *v = o->keepidle_s; break;
+    case SYNACK_OPT_KEEPINTVL: *v = o->keepintvl_s; break;
     case SYNACK_OPT_KEEPCNT: *v = o->keepcnt; break;
-    case SYNACK_OPT_USER_TIMEOUT: *v = (int)(o->user_timeout / 1000); break;
+    case SYNACK_OPT_USER_TIMEOUT: *v = (int)o->user_timeout_ms; break;
     case SYNACK_OPT_CONGESTION: *v = o->cc; break;
     case SYNACK_OPT_SNDBUF: *v = (int)k->sndcap; break;
     case SYNACK_OPT_RCVBUF: *v = (int)k->rcvcap; break;
@@ -606,7 +597,7 @@ int synack_local(synack_stack *s, synack_sock h, synack_endpoint *out)
     if (!k)
         return -EBADF;
     if (k->tcb.iss || k->tcb.state != TCP_CLOSED)
-        tuple_endpoint(&k->tcb.t, true, out);
+        tuple_endpoint(TCP_TUPLE(&k->tcb), true, out);
     else
         *out = k->local;
     return 0;
@@ -619,7 +610,7 @@ int synack_remote(synack_stack *s, synack_sock h, synack_endpoint *out)
         return -EBADF;
     if (k->tcb.state == TCP_LISTEN || (k->tcb.state == TCP_CLOSED && !k->tcb.iss))
         return -ENOTCONN;
-    tuple_endpoint(&k->tcb.t, false, out);
+    tuple_endpoint(TCP_TUPLE(&k->tcb), false, out);
     return 0;
 }
 
@@ -667,7 +658,7 @@ long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len)
         return -EINVAL;
     uint32_t n = len < k->tcb.rcv.len ? (uint32_t)len : k->tcb.rcv.len;
     if (n)
-        ring_peek(&k->tcb.rcv, 0, buf, n);
+        ring_peek(&k->tcb.rcv, k->tcb.x->rbuf, 0, buf, n);
     return n;
 }
 
@@ -716,16 +707,11 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     }
     c->sndcap = l->sndcap;
     c->rcvcap = l->rcvcap;
-    c->opt = l->opt; /* Linux: an accepted socket inherits the listener's options */
+    c->tcb.o = l->tcb.o; /* Linux: an accepted socket inherits the listener's options */
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
-    if (sock_alloc_bufs(c) < 0) {
-        free(c);
-        s->st.tcp_drop_backlog++;
-        return NULL;
-    }
     init_tcb(s, c, t);
-    if (demux_insert(s, c) < 0) {
+    if (stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c) < 0) {
         sock_free(s, c);
         s->st.tcp_drop_backlog++;
         return NULL;
@@ -752,7 +738,7 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
     struct sock *c = make_child(s, l, t);
     if (c) {
         tcp_accept_syn(&s->tcp, &c->tcb, seg, iss_hint);
-        stack_refile(s, c);
+        stack_settle(s, c);
     }
 }
 
@@ -785,6 +771,13 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         s->st.tcp_drop_backlog++;
         return;
     }
+    /* Without ring storage the core treats the receive ring as full (the
+     * data is dropped and the ACK says so); without the extension at all
+     * the segment cannot be handled. */
+    if (stack_attach(s, k, 0, seg->payload_len) < 0 && !k->tcb.x) {
+        s->nst.tcp_drop_nomem++;
+        return;
+    }
     uint32_t tw_next = k->tcb.snd_nxt;
     enum tcp_verdict v = tcp_input(&s->tcp, &k->tcb, seg);
     if (v == TCP_TW_REOPEN) {
@@ -815,7 +808,7 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         return;
     }
     stack_mark_dirty(s, k);
-    stack_refile(s, k);
+    stack_settle(s, k);
     stack_notify(s, k);
 }
 

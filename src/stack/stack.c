@@ -42,7 +42,7 @@ static void on_state(void *cb, struct tcb *tcb, enum tcp_state from, enum tcp_st
     if (!s->cfg.on_state)
         return;
     synack_endpoint l, r;
-    endpoints(&tcb->t, &l, &r);
+    endpoints(TCP_TUPLE(tcb), &l, &r);
     s->cfg.on_state(s->cfg.on_state_ctx, &l, &r, (synack_state)from, (synack_state)to, why, s->tcp.now);
 }
 
@@ -84,6 +84,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     s->ip_id = (uint16_t)stack_random(s);
     stack_now(s);
     wheel_init(&s->wheel, s->tcp.now);
+    pool_init(s);
     return s;
 }
 
@@ -101,6 +102,7 @@ void synack_stack_free(synack_stack *s)
     free(s->handles);
     free(s->buckets);
     free(s->listeners);
+    pool_free(s);
     free(s);
 }
 
@@ -113,8 +115,9 @@ void stack_mark_dirty(synack_stack *s, struct sock *k)
     s->dirty = k;
 }
 
-void stack_refile(synack_stack *s, struct sock *k)
+void stack_settle(synack_stack *s, struct sock *k)
 {
+    stack_release_idle(s, k, false);
     wheel_set(&s->wheel, &k->tn, k->tcb.state == TCP_CLOSED ? WHEEL_NEVER : tcp_next_deadline(&k->tcb));
 }
 
@@ -145,9 +148,9 @@ static void flush(synack_stack *s)
         s->dirty = k->dirty_next;
         k->dirty = false;
         k->dirty_next = NULL;
-        if (k->tcb.state != TCP_CLOSED) {
+        if (k->tcb.state != TCP_CLOSED && stack_attach(s, k, 0, 0) == 0) {
             tcp_output(&s->tcp, &k->tcb);
-            stack_refile(s, k);
+            stack_settle(s, k);
         }
     }
 }
@@ -162,6 +165,10 @@ synack_time synack_poll(synack_stack *s)
     struct wheel_node *n;
     while ((n = wheel_next_expired(&s->wheel))) {
         struct sock *k = (struct sock *)((char *)n - offsetof(struct sock, tn));
+        if (stack_attach(s, k, 0, 0) < 0) { /* out of memory: try again in a tick */
+            wheel_set(&s->wheel, n, s->tcp.now + WHEEL_TICK_US);
+            continue;
+        }
         enum tcp_verdict v = tcp_timers(&s->tcp, &k->tcb);
         if (v == TCP_FREE) {
             /* Linux tcp_write_err: a timeout reports the soft error an
@@ -171,7 +178,7 @@ synack_time synack_poll(synack_stack *s)
             sock_released(s, k);
             continue;
         }
-        stack_refile(s, k);
+        stack_settle(s, k);
         stack_notify(s, k);
     }
     return wheel_next(&s->wheel);

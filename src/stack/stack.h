@@ -34,7 +34,8 @@
     X(arp_replies_out, "ARP replies sent")                                        \
     X(arp_unresolved, "datagrams dropped: neighbour never answered")              \
     X(arp_queue_full, "datagrams dropped: too many waiting for one neighbour")    \
-    X(eth_drop, "Ethernet frames dropped: bad, foreign or unknown type")
+    X(eth_drop, "Ethernet frames dropped: bad, foreign or unknown type")           \
+    X(tcp_drop_nomem, "TCP segments dropped: no memory to attach to the connection")
 
 struct net_stats {
 #define NET_STATS_FIELD(name, text) uint64_t name;
@@ -63,6 +64,21 @@ struct iface {
     uint32_t addr, mask; /* IPv4, host order */
 };
 
+/* ---- memory a connection holds only while busy (pool.c) ---- */
+struct chunk;
+struct pool_bufs {
+    uint32_t size; /* 0: unused */
+    uint32_t n_free;
+    struct chunk *free;
+};
+struct pool {
+    struct chunk *ext_free;
+    size_t n_ext_free;
+    struct pool_bufs bufs[2]; /* the default send and receive sizes */
+    size_t ext_live;          /* extensions attached now */
+    size_t buf_bytes_live;    /* ring storage attached now */
+};
+
 /* A socket: the TCB and what the stack keeps around it. */
 struct sock {
     struct tcb tcb; /* first: a tcb pointer is a sock pointer */
@@ -83,13 +99,11 @@ struct sock {
     struct sock *parent;
     struct sock *acc_next;
     bool queued;
-    /* options */
-    struct tcp_opts opt; /* copied into the TCB when it is set up */
+    /* options: the TCP ones live in tcb.o */
     bool reuseaddr;
     bool linger_on;
     int linger_sec;
-    uint32_t sndcap, rcvcap;
-    uint8_t *bufs;
+    uint32_t sndcap, rcvcap; /* SO_SNDBUF, SO_RCVBUF: the rings' sizes (storage on demand, pool.c) */
     int soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
 };
 
@@ -113,6 +127,7 @@ struct synack_stack {
     struct sock *all; /* every connection with a TCB outside LISTEN/CLOSED */
     struct sock *dirty;
     struct wheel wheel; /* every connection with a timer running */
+    struct pool pool;
     struct sock **listeners;
     int n_listeners, cap_listeners;
 
@@ -129,9 +144,20 @@ uint64_t stack_random(synack_stack *s);
 void stack_now(synack_stack *s);
 void stack_mark_dirty(synack_stack *s, struct sock *k);
 void stack_notify(synack_stack *s, struct sock *k);
-/* Files k in the timer wheel at its next deadline: call after every call
- * into the core for k (free when the deadline did not move). */
-void stack_refile(synack_stack *s, struct sock *k);
+/* After every call into the core for k: gives back what k no longer
+ * needs (pool.c) and files it in the timer wheel at its next deadline
+ * (free when the deadline did not move). */
+void stack_settle(synack_stack *s, struct sock *k);
+
+/* pool.c. Before every call into the core for k: the TCB extension, and
+ * ring storage for snd_payload bytes to send or rcv_payload arriving.
+ * -ENOMEM when memory ran out (the TCB is left usable). */
+int stack_attach(synack_stack *s, struct sock *k, size_t snd_payload, size_t rcv_payload);
+/* Gives back the idle parts of k's extension, or (all) everything. */
+void stack_release_idle(synack_stack *s, struct sock *k, bool all);
+int stack_resize_bufs(synack_stack *s, struct sock *k, uint32_t sndcap, uint32_t rcvcap);
+void pool_init(synack_stack *s);
+void pool_free(synack_stack *s);
 
 /* demux.c */
 int demux_insert(synack_stack *s, struct sock *k);
@@ -159,7 +185,6 @@ void icmp_send_unreach(synack_stack *s, const struct wire_ipv4 *ip, const uint8_
 
 /* socket.c */
 struct sock *sock_new(synack_stack *s);
-int sock_alloc_bufs(struct sock *k);
 void sock_free(synack_stack *s, struct sock *k);
 /* A TCB reached CLOSED: unhash it; free the sock unless a user or an
  * accept queue still holds it. */

@@ -33,7 +33,9 @@ static size_t live_conns(synack_stack *s, size_t *bytes)
     size_t n = 0, b = 0;
     for (struct sock *k = s->all; k; k = k->next) {
         n++;
-        b += sizeof *k + (k->bufs ? (size_t)k->sndcap + k->rcvcap : 0);
+        b += sizeof *k;
+        if (k->tcb.x) /* the extension and ring storage attached while busy */
+            b += sizeof *k->tcb.x + (k->tcb.x->sbuf ? k->tcb.snd.cap : 0) + (k->tcb.x->rbuf ? k->tcb.rcv.cap : 0);
     }
     *bytes = b;
     return n;
