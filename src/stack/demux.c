@@ -8,7 +8,7 @@
 
 #include "stack.h"
 
-static size_t tuple_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n)
+size_t demux_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n)
 {
     uint8_t msg[36];
     memcpy(msg, t->laddr, 16);
@@ -41,7 +41,7 @@ static int grow(synack_stack *s)
         struct sock *k = s->buckets[i];
         while (k) {
             struct sock *next = k->hnext;
-            size_t j = tuple_bucket(s, TCP_TUPLE(&k->tcb), n);
+            size_t j = demux_bucket(s, TCP_TUPLE(&k->tcb), n);
             k->hnext = b[j];
             b[j] = k;
             k = next;
@@ -57,9 +57,10 @@ int demux_insert(synack_stack *s, struct sock *k)
 {
     if (s->n_hashed >= s->n_buckets && grow(s) < 0)
         return -ENOMEM;
-    if (demux_lookup(s, TCP_TUPLE(&k->tcb)))
+    const struct tcp_tuple *t = TCP_TUPLE(&k->tcb);
+    if (demux_lookup(s, t) || tw_lookup(s, t))
         return -EADDRINUSE;
-    size_t i = tuple_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets);
+    size_t i = demux_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets);
     k->hnext = s->buckets[i];
     s->buckets[i] = k;
     k->hashed = true;
@@ -71,7 +72,7 @@ void demux_remove(synack_stack *s, struct sock *k)
 {
     if (!k->hashed)
         return;
-    struct sock **pp = &s->buckets[tuple_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets)];
+    struct sock **pp = &s->buckets[demux_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets)];
     while (*pp && *pp != k)
         pp = &(*pp)->hnext;
     if (*pp)
@@ -85,7 +86,7 @@ struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t)
 {
     if (!s->n_buckets)
         return NULL;
-    for (struct sock *k = s->buckets[tuple_bucket(s, t, s->n_buckets)]; k; k = k->hnext)
+    for (struct sock *k = s->buckets[demux_bucket(s, t, s->n_buckets)]; k; k = k->hnext)
         if (tuple_eq(&k->tcb, t))
             return k;
     return NULL;

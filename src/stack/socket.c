@@ -276,7 +276,7 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     stack_now(s);
     if (k->bound && k->local.port) {
         t.lport = k->local.port;
-        if (demux_lookup(s, &t))
+        if (demux_lookup(s, &t) || tw_lookup(s, &t))
             return -EADDRNOTAVAIL;
     } else {
         /* RFC 6056: a random ephemeral port, then the next free one */
@@ -286,7 +286,7 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         for (i = 0; i < span; i++) {
             t.lport = (uint16_t)(EPHEMERAL_LO + (start + i) % span);
             synack_endpoint e = {.port = t.lport};
-            if (!demux_lookup(s, &t) && !port_in_use(s, &e, k))
+            if (!demux_lookup(s, &t) && !tw_lookup(s, &t) && !port_in_use(s, &e, k))
                 break;
         }
         if (i == span)
@@ -380,10 +380,12 @@ int synack_close(synack_stack *s, synack_sock h)
         return 0;
     }
     enum tcp_verdict v = tcp_user_close(&s->tcp, &k->tcb, k->linger_on && k->linger_sec == 0);
-    if (v == TCP_FREE)
+    if (v == TCP_FREE) {
         sock_closed(s, k);
-    else
+    } else {
         stack_settle(s, k);
+        tw_maybe_enter(s, k); /* closed in TIME_WAIT: k may be gone */
+    }
     return 0;
 }
 
@@ -760,7 +762,10 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
 {
     struct sock *k = demux_lookup(s, t);
     if (!k) {
-        to_listener(s, t, seg, 0);
+        struct tw_rec *w = tw_lookup(s, t);
+        uint32_t iss_hint = 0;
+        if (!w || tw_input(s, w, seg, &iss_hint))
+            to_listener(s, t, seg, iss_hint);
         return;
     }
     struct sock *parent = k->parent;
@@ -810,6 +815,7 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
     stack_mark_dirty(s, k);
     stack_settle(s, k);
     stack_notify(s, k);
+    tw_maybe_enter(s, k); /* k may be gone */
 }
 
 void sock_released(synack_stack *s, struct sock *k)

@@ -84,6 +84,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     s->ip_id = (uint16_t)stack_random(s);
     stack_now(s);
     wheel_init(&s->wheel, s->tcp.now);
+    wheel_init(&s->tw_wheel, s->tcp.now);
     pool_init(s);
     return s;
 }
@@ -102,6 +103,7 @@ void synack_stack_free(synack_stack *s)
     free(s->handles);
     free(s->buckets);
     free(s->listeners);
+    tw_free_all(s);
     pool_free(s);
     free(s);
 }
@@ -181,7 +183,9 @@ synack_time synack_poll(synack_stack *s)
         stack_settle(s, k);
         stack_notify(s, k);
     }
-    return wheel_next(&s->wheel);
+    tw_expire(s);
+    synack_time a = wheel_next(&s->wheel), b = wheel_next(&s->tw_wheel);
+    return a < b ? a : b;
 }
 
 #define N_CORE (sizeof(struct core_stats) / sizeof(uint64_t))

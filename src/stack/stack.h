@@ -128,6 +128,10 @@ struct synack_stack {
     struct sock *dirty;
     struct wheel wheel; /* every connection with a timer running */
     struct pool pool;
+    /* TIME_WAIT records (timewait.c): their own hash table and wheel */
+    struct tw_rec **tw_buckets;
+    size_t n_tw_buckets, n_tw;
+    struct wheel tw_wheel;
     struct sock **listeners;
     int n_listeners, cap_listeners;
 
@@ -160,6 +164,7 @@ void pool_init(synack_stack *s);
 void pool_free(synack_stack *s);
 
 /* demux.c */
+size_t demux_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n); /* n: a power of 2 */
 int demux_insert(synack_stack *s, struct sock *k);
 void demux_remove(synack_stack *s, struct sock *k);
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
@@ -168,6 +173,24 @@ int demux_add_listener(synack_stack *s, struct sock *k);
 void demux_remove_listener(synack_stack *s, struct sock *k);
 void list_add(synack_stack *s, struct sock *k);
 void list_remove(synack_stack *s, struct sock *k);
+
+/* timewait.c: an orphaned connection in TIME_WAIT becomes a record of
+ * struct tcp_tw (about 120 bytes) and its sock is freed. */
+struct tw_rec {
+    struct tw_rec *hnext;
+    struct wheel_node tn; /* the 2MSL timer */
+    struct tcp_tw tw;
+};
+/* If k is orphaned in TIME_WAIT, replaces it by a record (k is freed:
+ * call last). */
+void tw_maybe_enter(synack_stack *s, struct sock *k);
+struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t);
+/* A segment for a record. True when it was a SYN that ends TIME_WAIT
+ * (RFC 6191): the record is gone and *iss_hint is the ISN to start above. */
+bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint);
+/* The 2MSL timers due by now. */
+void tw_expire(synack_stack *s);
+void tw_free_all(synack_stack *s);
 
 /* ip.c */
 void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,

@@ -253,6 +253,27 @@ bool tcp_rbuf_idle(const struct tcb *tcb);
 bool tcp_ext_idle(const struct tcb *tcb);
 void tcp_ext_release(struct tcb *tcb);
 
+/* TIME_WAIT as a compact record (Linux's tcp_timewait_sock): the fields
+ * of a TCB that can matter once in TIME_WAIT. The stack keeps this instead
+ * of the TCB of an orphaned connection, and loads it into a TCB on the C
+ * stack when a segment or the 2MSL timer comes, so the answers are the
+ * core's own (RFC 9293 §3.10.7.4, RFC 7323 PAWS, RFC 6191 reopening). */
+struct tcp_tw {
+    uint32_t flags;
+    uint32_t snd_una, snd_nxt, snd_max, snd_data;
+    uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
+    uint32_t rcv_nxt, rcv_adv, rcv_acked, rcv_cap;
+    uint32_t ts_recent, ts_offset, ts_recent_age;
+    uint8_t laddr[4], raddr[4];
+    uint16_t lport, rport;
+    uint16_t mss_peer, mss_local, rcv_mss;
+    uint8_t family, snd_wscale, rcv_wscale;
+};
+void tcp_tw_save(const struct tcb *tcb, struct tcp_tw *w);
+/* A TCB in TIME_WAIT from w, its 2MSL timer at t_wait, with the fresh
+ * extension x (it holds nothing, but the core reads it). */
+void tcp_tw_load(const struct tcp_tw *w, uint64_t t_wait, struct tcb *tcb, struct tcp_ext *x);
+
 /* Verdicts of tcp_input */
 enum tcp_verdict {
     TCP_KEEP,      /* the TCB lives on */
