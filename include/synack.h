@@ -47,10 +47,11 @@ synack_time synack_monotonic_now(void *unused);
 /* ---- addresses ------------------------------------------------------- */
 
 typedef struct synack_addr {
-    uint8_t family; /* SYNACK_AF_INET (IPv6 later) */
+    uint8_t family; /* SYNACK_AF_INET or SYNACK_AF_INET6 */
     uint8_t bytes[16];
 } synack_addr;
 #define SYNACK_AF_INET 4
+#define SYNACK_AF_INET6 6
 
 typedef struct synack_endpoint {
     synack_addr addr;
@@ -60,7 +61,9 @@ typedef struct synack_endpoint {
 /* Host-order IPv4 address (a<<24|b<<16|c<<8|d) to synack_addr. */
 synack_addr synack_ipv4(uint32_t host_order);
 uint32_t synack_addr_ipv4(const synack_addr *a);
-/* Parses dotted-quad text; returns 0 or -EINVAL. */
+/* The 16 bytes of an IPv6 address, network order, to synack_addr. */
+synack_addr synack_ipv6(const uint8_t bytes[16]);
+/* Parses dotted-quad or IPv6 text (RFC 4291 §2.2); returns 0 or -EINVAL. */
 int synack_addr_parse(const char *text, synack_addr *out);
 /* Formats into buf (at least 46 bytes); returns buf. */
 char *synack_addr_format(const synack_addr *a, char *buf, size_t len);
@@ -101,6 +104,7 @@ typedef struct synack_config {
     uint8_t synack_retries;      /* 0: Linux's 5 */
     uint8_t data_retries;        /* 0: Linux's 15 (tcp_retries2) */
     uint32_t sndbuf, rcvbuf;     /* default socket buffer sizes; 0: 16 KiB / 128 KiB */
+    bool no_tlp;                 /* no RFC 8985 tail loss probes (Linux tcp_early_retrans 0) */
     synack_state_fn on_state;    /* optional */
     void *on_state_ctx;
 } synack_config;
@@ -128,8 +132,10 @@ typedef struct synack_link_ops {
 typedef struct synack_iface_config {
     synack_link_ops ops;
     void *ctx;
-    synack_addr addr;   /* this interface's address */
+    synack_addr addr;   /* this interface's address (IPv4 or IPv6) */
     uint8_t prefix_len; /* on-link prefix */
+    synack_addr addr6;  /* optional second address, IPv6, when addr is IPv4 (family 0: none) */
+    uint8_t prefix6_len;
     uint32_t mtu;       /* 0: 1500 */
 } synack_iface_config;
 
@@ -189,6 +195,10 @@ synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remot
 int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote);
 /* Bytes queued, or -EAGAIN (buffer full), -EPIPE (write side shut), ... */
 long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len);
+/* synack_send with flags: SYNACK_SEND_MORE says more data follows at once
+ * (MSG_MORE), so the end of this write carries no PSH. */
+#define SYNACK_SEND_MORE 1
+long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t len, int flags);
 /* Bytes read, 0 at end of stream, or -EAGAIN, -ECONNRESET, ... */
 long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len);
 int synack_shutdown(synack_stack *s, synack_sock h, int how);

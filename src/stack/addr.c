@@ -1,4 +1,5 @@
 /* Addresses and clocks: the small value types of the public API. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,8 +25,23 @@ uint32_t synack_addr_ipv4(const synack_addr *a)
            a->bytes[3];
 }
 
+synack_addr synack_ipv6(const uint8_t bytes[16])
+{
+    synack_addr a;
+    a.family = SYNACK_AF_INET6;
+    memcpy(a.bytes, bytes, 16);
+    return a;
+}
+
 int synack_addr_parse(const char *text, synack_addr *out)
 {
+    uint8_t b6[16];
+    if (text && strchr(text, ':')) {
+        if (inet_pton(AF_INET6, text, b6) != 1)
+            return -EINVAL;
+        *out = synack_ipv6(b6);
+        return 0;
+    }
     unsigned v[4];
     char tail;
     if (!text || sscanf(text, "%u.%u.%u.%u%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4)
@@ -41,6 +57,8 @@ char *synack_addr_format(const synack_addr *a, char *buf, size_t len)
 {
     if (a->family == SYNACK_AF_INET)
         snprintf(buf, len, "%u.%u.%u.%u", a->bytes[0], a->bytes[1], a->bytes[2], a->bytes[3]);
+    else if (a->family == SYNACK_AF_INET6 && len >= INET6_ADDRSTRLEN)
+        inet_ntop(AF_INET6, a->bytes, buf, (socklen_t)len);
     else
         snprintf(buf, len, "?");
     return buf;

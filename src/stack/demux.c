@@ -24,11 +24,14 @@ size_t demux_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n)
     return (size_t)(h & (n - 1));
 }
 
-/* The TCB keeps IPv4 addresses only (tcb.h); the tuple's other bytes are 0. */
+/* IPv4 addresses are in the TCB, IPv6 ones beside it (tcb.h). */
 static bool tuple_eq(const struct tcb *a, const struct tcp_tuple *b)
 {
-    return a->lport == b->lport && a->rport == b->rport && a->family == b->family &&
-           !memcmp(a->laddr, b->laddr, 4) && !memcmp(a->raddr, b->raddr, 4);
+    if (a->lport != b->lport || a->rport != b->rport || a->family != b->family)
+        return false;
+    if (a->family == 6 && a->a6)
+        return !memcmp(a->a6->laddr, b->laddr, 16) && !memcmp(a->a6->raddr, b->raddr, 16);
+    return !memcmp(a->laddr, b->laddr, 4) && !memcmp(a->raddr, b->raddr, 4);
 }
 
 static int grow(synack_stack *s)
@@ -92,20 +95,28 @@ struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t)
     return NULL;
 }
 
+/* An exact address first, then a wildcard of the segment's family, then an
+ * IPv6 wildcard for IPv4 (dual stack, Linux's default bindv6only 0), as
+ * Linux's listener scores rank them. */
 struct sock *demux_listener(synack_stack *s, const struct tcp_tuple *t)
 {
-    struct sock *wild = NULL;
+    static const uint8_t any[16];
+    struct sock *wild = NULL, *dual = NULL;
     for (int i = 0; i < s->n_listeners; i++) {
         struct sock *k = s->listeners[i];
         if (k->local.port != t->lport)
             continue;
-        if (!memcmp(k->local.addr.bytes, t->laddr, 16))
-            return k;
-        static const uint8_t any[16];
-        if (!memcmp(k->local.addr.bytes, any, 16))
-            wild = k;
+        bool is_any = !memcmp(k->local.addr.bytes, any, 16);
+        if (k->local.addr.family == t->family) {
+            if (!is_any && !memcmp(k->local.addr.bytes, t->laddr, 16))
+                return k;
+            if (is_any)
+                wild = k;
+        } else if (is_any && k->local.addr.family == SYNACK_AF_INET6 && t->family == SYNACK_AF_INET) {
+            dual = k;
+        }
     }
-    return wild;
+    return wild ? wild : dual;
 }
 
 int demux_add_listener(synack_stack *s, struct sock *k)

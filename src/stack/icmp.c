@@ -98,6 +98,11 @@ static bool peer_allow(synack_stack *s, uint32_t dst)
     return true;
 }
 
+bool icmp_rate_allow(synack_stack *s, uint32_t peer_key)
+{
+    return peer_allow(s, peer_key) && global_allow(s);
+}
+
 void icmp_send_unreach(synack_stack *s, const struct wire_ipv4 *ip, const uint8_t *dgram, uint8_t code)
 {
     /* RFC 1122 §3.2.2: never about an ICMP error, a fragment other than the
@@ -108,7 +113,7 @@ void icmp_send_unreach(synack_stack *s, const struct wire_ipv4 *ip, const uint8_
     if (ip->proto == WIRE_IPPROTO_ICMP &&
         (ip->payload_len < 1 || wire_icmp_is_error(ip->payload[0]) || ip->payload[0] > WIRE_ICMP_PARAM_PROBLEM))
         return;
-    if (!peer_allow(s, ip->src) || !global_allow(s)) {
+    if (!icmp_rate_allow(s, ip->src)) {
         s->nst.icmp_ratelimited++;
         return;
     }
@@ -223,7 +228,12 @@ static void error_input(synack_stack *s, const struct wire_icmp *m)
     t.lport = wire_get16(q.payload);
     t.rport = wire_get16(q.payload + 2);
     e.seq = wire_get32(q.payload + 4);
-    struct sock *k = demux_lookup(s, &t);
+    icmp_conn_error(s, &t, &e);
+}
+
+void icmp_conn_error(synack_stack *s, const struct tcp_tuple *t, struct tcp_icmp_err *e)
+{
+    struct sock *k = demux_lookup(s, t);
     if (!k) {
         s->nst.icmp_err_noconn++;
         return;
@@ -232,13 +242,13 @@ static void error_input(synack_stack *s, const struct wire_icmp *m)
         s->nst.tcp_drop_nomem++;
         return;
     }
-    switch (tcp_icmp_error(&s->tcp, &k->tcb, &e)) {
+    switch (tcp_icmp_error(&s->tcp, &k->tcb, e)) {
     case TCP_ICMP_IGNORED:
         s->nst.icmp_err_outofwindow++;
         break;
     case TCP_ICMP_SOFT_ERROR:
         s->nst.icmp_err_soft++;
-        k->soft_err = e.err;
+        k->soft_err = e->err;
         break;
     case TCP_ICMP_ABORTED:
         s->nst.icmp_err_abort++;

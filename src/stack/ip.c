@@ -1,47 +1,88 @@
 /* IPv4 for the stack's interfaces: receive checks, routing to an interface,
- * and framing TCP segments for the link. Fragments are not reassembled. */
+ * and framing TCP segments for the link. Fragments are not reassembled.
+ * IPv6 packets are handed to ip6.c. */
 #include <errno.h>
 #include <string.h>
 
 #include "stack.h"
 #include "wire/bytes.h"
 #include "wire/icmp.h"
+#include "wire/icmpv6.h"
 #include "wire/ipv4.h"
 
 #define IP_TTL 64 /* Linux's default */
 
 int synack_iface_add(synack_stack *s, const synack_iface_config *cfg)
 {
-    if (!cfg || !cfg->ops.transmit || cfg->addr.family != SYNACK_AF_INET || cfg->prefix_len > 32)
+    if (!cfg || !cfg->ops.transmit)
+        return -EINVAL;
+    bool v4 = cfg->addr.family == SYNACK_AF_INET;
+    bool v6 = cfg->addr.family == SYNACK_AF_INET6 || cfg->addr6.family == SYNACK_AF_INET6;
+    if (!v4 && !v6)
+        return -EINVAL;
+    if ((v4 && cfg->prefix_len > 32) || (cfg->addr.family == SYNACK_AF_INET6 && cfg->prefix_len > 128) ||
+        cfg->prefix6_len > 128 || (cfg->addr6.family && cfg->addr6.family != SYNACK_AF_INET6) ||
+        (cfg->addr6.family && !v4))
         return -EINVAL;
     if (s->n_ifaces == STACK_MAX_IFACES)
         return -ENOSPC;
-    if (cfg->mtu && (cfg->mtu < 68 || cfg->mtu > 65535))
+    /* RFC 8200 §5: an IPv6 link carries at least 1280 bytes. */
+    if (cfg->mtu && (cfg->mtu < (v6 ? WIRE_IPV6_MIN_MTU : 68u) || cfg->mtu > 65535))
         return -EINVAL;
     struct iface *f = &s->ifaces[s->n_ifaces];
+    memset(f, 0, sizeof *f);
     f->cfg = *cfg;
     if (!f->cfg.mtu)
         f->cfg.mtu = 1500;
-    f->addr = synack_addr_ipv4(&cfg->addr);
-    f->mask = cfg->prefix_len ? ~0u << (32 - cfg->prefix_len) : 0;
+    if (v4) {
+        f->has4 = true;
+        f->addr = synack_addr_ipv4(&cfg->addr);
+        f->mask = cfg->prefix_len ? ~0u << (32 - cfg->prefix_len) : 0;
+    }
+    if (cfg->addr.family == SYNACK_AF_INET6) {
+        f->has6 = true;
+        memcpy(f->addr6, cfg->addr.bytes, 16);
+        f->plen6 = cfg->prefix_len;
+    } else if (cfg->addr6.family == SYNACK_AF_INET6) {
+        f->has6 = true;
+        memcpy(f->addr6, cfg->addr6.bytes, 16);
+        f->plen6 = cfg->prefix6_len;
+    }
     return s->n_ifaces++;
 }
 
 struct iface *ip_route(synack_stack *s, uint32_t dst)
 {
-    for (int i = 0; i < s->n_ifaces; i++)
-        if ((dst & s->ifaces[i].mask) == (s->ifaces[i].addr & s->ifaces[i].mask))
-            return &s->ifaces[i];
-    /* No on-link match: the first interface is the default route. */
-    return s->n_ifaces ? &s->ifaces[0] : NULL;
+    struct iface *dflt = NULL;
+    for (int i = 0; i < s->n_ifaces; i++) {
+        struct iface *f = &s->ifaces[i];
+        if (!f->has4)
+            continue;
+        if ((dst & f->mask) == (f->addr & f->mask))
+            return f;
+        if (!dflt)
+            dflt = f;
+    }
+    /* No on-link match: the first IPv4 interface is the default route. */
+    return dflt;
 }
 
 bool ip_is_local(const synack_stack *s, uint32_t dst)
 {
     for (int i = 0; i < s->n_ifaces; i++)
-        if (s->ifaces[i].addr == dst)
+        if (s->ifaces[i].has4 && s->ifaces[i].addr == dst)
             return true;
     return false;
+}
+
+struct iface *ip_route_any(synack_stack *s, uint8_t family, const uint8_t addr[16])
+{
+    return family == SYNACK_AF_INET6 ? ip6_route(s, addr) : ip_route(s, wire_get32(addr));
+}
+
+bool ip_is_local_any(const synack_stack *s, uint8_t family, const uint8_t addr[16])
+{
+    return family == SYNACK_AF_INET6 ? ip6_is_local(s, addr) : ip_is_local(s, wire_get32(addr));
 }
 
 void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len)
@@ -52,6 +93,10 @@ void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len
     s->st.ip_in++;
     if (ifindex < 0 || ifindex >= s->n_ifaces || !frame) {
         s->st.ip_drop_hdr++;
+        return;
+    }
+    if (len && frame[0] >> 4 == 6) {
+        ip6_input(s, ifindex, frame, len);
         return;
     }
     struct wire_ipv4 ip;
@@ -120,6 +165,10 @@ void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp
                    size_t n1, const uint8_t *p2, size_t n2)
 {
     synack_stack *s = stack;
+    if (t->family == SYNACK_AF_INET6) {
+        ip6_output_tcp(s, t, hdr, p1, n1, p2, n2);
+        return;
+    }
     uint32_t src = wire_get32(t->laddr), dst = wire_get32(t->raddr);
     struct iface *f = ip_route(s, dst);
     if (!f) {

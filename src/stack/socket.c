@@ -81,6 +81,7 @@ void sock_free(synack_stack *s, struct sock *k)
         if (c->parent == k)
             c->parent = NULL;
     stack_release_idle(s, k, true);
+    free(k->tcb.a6);
     free(k);
 }
 
@@ -135,11 +136,13 @@ synack_sock synack_socket(synack_stack *s)
     return h;
 }
 
-static uint16_t mss_for(synack_stack *s, uint32_t dst)
+/* RFC 9293 §3.7.1: the MTU less the fixed IP and TCP headers (RFC 8200: 40
+ * bytes of IPv6 header). */
+static uint16_t mss_for(synack_stack *s, const struct tcp_tuple *t)
 {
-    struct iface *f = ip_route(s, dst);
+    struct iface *f = ip_route_any(s, t->family, t->raddr);
     uint32_t mtu = f ? f->cfg.mtu : 1500;
-    uint32_t mss = mtu - 40;
+    uint32_t mss = mtu - (t->family == SYNACK_AF_INET6 ? 60 : 40);
     return (uint16_t)(mss > 0xffff ? 0xffff : mss);
 }
 
@@ -159,23 +162,27 @@ int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
-    if (!local || local->addr.family != SYNACK_AF_INET)
+    if (!local || (local->addr.family != SYNACK_AF_INET && local->addr.family != SYNACK_AF_INET6))
         return -EINVAL;
     if (k->bound || k->tcb.state != TCP_CLOSED)
         return -EINVAL;
     static const uint8_t any[16];
     if (memcmp(local->addr.bytes, any, 16)) {
-        uint32_t a = synack_addr_ipv4(&local->addr);
-        bool ours = false;
-        for (int i = 0; i < s->n_ifaces; i++)
-            ours |= s->ifaces[i].addr == a;
-        if (!ours)
+        if (!ip_is_local_any(s, local->addr.family, local->addr.bytes))
             return -EADDRNOTAVAIL;
     }
     if (local->port && port_in_use(s, local, k))
         return -EADDRINUSE;
     k->local = *local;
     k->bound = true;
+    return 0;
+}
+
+/* An IPv6 connection keeps its addresses beside the TCB (tcb.h). */
+static int sock_addr6(struct sock *k, int family)
+{
+    if (family == 6 && !k->tcb.a6 && !(k->tcb.a6 = calloc(1, sizeof *k->tcb.a6)))
+        return -ENOMEM;
     return 0;
 }
 
@@ -197,9 +204,11 @@ int synack_listen(synack_stack *s, synack_sock h, int backlog)
     k->listener = true;
     struct tcp_tuple t;
     memset(&t, 0, sizeof t);
-    t.family = SYNACK_AF_INET;
+    t.family = k->local.addr.family;
     memcpy(t.laddr, k->local.addr.bytes, 16);
     t.lport = k->local.port;
+    if (sock_addr6(k, t.family) < 0)
+        return -ENOMEM;
     tcp_tuple_set(&k->tcb, &t);
     stack_now(s);
     tcp_set_state(&s->tcp, &k->tcb, TCP_LISTEN, "listen()");
@@ -227,15 +236,18 @@ synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remot
     return nh;
 }
 
-static void init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
+static int init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
 {
+    if (sock_addr6(k, t->family) < 0)
+        return -ENOMEM;
     struct tcp_opts o = k->tcb.o;
-    tcp_tcb_init(&k->tcb, t, mss_for(s, wire_get32(t->raddr)), k->sndcap, k->rcvcap);
+    tcp_tcb_init(&k->tcb, t, mss_for(s, t), k->sndcap, k->rcvcap);
     k->tcb.o = o;
     /* TCP_MAXSEG set before the handshake caps the MSS we announce (Linux
      * tcp_connect_init / tcp_openreq_init: user_mss) */
     if (o.maxseg && o.maxseg < k->tcb.mss_local)
         k->tcb.mss_local = o.maxseg;
+    return 0;
 }
 
 int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote)
@@ -243,7 +255,8 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
-    if (!remote || remote->addr.family != SYNACK_AF_INET || !remote->port)
+    if (!remote || (remote->addr.family != SYNACK_AF_INET && remote->addr.family != SYNACK_AF_INET6) ||
+        !remote->port)
         return -EINVAL;
     switch (k->tcb.state) {
     case TCP_CLOSED:
@@ -258,16 +271,21 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     default:
         return -EISCONN;
     }
-    uint32_t dst = synack_addr_ipv4(&remote->addr);
-    struct iface *f = ip_route(s, dst);
+    uint8_t fam = remote->addr.family;
+    static const uint8_t any[16];
+    bool bound_addr = k->bound && memcmp(k->local.addr.bytes, any, 16);
+    if (bound_addr && k->local.addr.family != fam)
+        return -EAFNOSUPPORT;
+    struct iface *f = ip_route_any(s, fam, remote->addr.bytes);
     if (!f)
         return -ENETUNREACH;
     struct tcp_tuple t;
     memset(&t, 0, sizeof t);
-    t.family = SYNACK_AF_INET;
-    static const uint8_t any[16];
-    if (k->bound && memcmp(k->local.addr.bytes, any, 16))
+    t.family = fam;
+    if (bound_addr)
         memcpy(t.laddr, k->local.addr.bytes, 16);
+    else if (fam == SYNACK_AF_INET6)
+        memcpy(t.laddr, f->addr6, 16);
     else
         wire_put32(t.laddr, f->addr);
     memcpy(t.raddr, remote->addr.bytes, 16);
@@ -292,16 +310,14 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         if (i == span)
             return -EADDRNOTAVAIL;
     }
-    init_tcb(s, k, &t);
-    r = demux_insert(s, k);
-    if (r < 0)
+    if ((r = init_tcb(s, k, &t)) < 0 || (r = demux_insert(s, k)) < 0)
         return r;
     if ((r = stack_attach(s, k, 0, 0)) < 0) {
         demux_remove(s, k);
         return r;
     }
     list_add(s, k);
-    k->local.addr.family = SYNACK_AF_INET;
+    k->local.addr.family = fam;
     memcpy(k->local.addr.bytes, t.laddr, 16);
     k->local.port = t.lport;
     tcp_connect(&s->tcp, &k->tcb);
@@ -311,17 +327,24 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
 
 long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len)
 {
+    return synack_send_flags(s, h, buf, len, 0);
+}
+
+long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t len, int flags)
+{
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
+    if (flags & ~SYNACK_SEND_MORE)
+        return -EINVAL;
     const struct tcb *b = &k->tcb;
     bool can = (b->state == TCP_ESTABLISHED || b->state == TCP_CLOSE_WAIT) && !(b->flags & TCB_FIN_QUEUED);
     long r = stack_attach(s, k, can ? len : 0, 0);
     if (r == 0)
-        r = tcp_user_send(&s->tcp, &k->tcb, buf, len);
+        r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0);
     stack_settle(s, k);
     return r;
 }
@@ -712,8 +735,7 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     c->tcb.o = l->tcb.o; /* Linux: an accepted socket inherits the listener's options */
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
-    init_tcb(s, c, t);
-    if (stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c) < 0) {
+    if (init_tcb(s, c, t) < 0 || stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c) < 0) {
         sock_free(s, c);
         s->st.tcp_drop_backlog++;
         return NULL;
@@ -733,7 +755,7 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
         return;
     }
     if (l->syn_count >= l->backlog) { /* SYN cookies (see above) */
-        tcp_syncookie_send(&s->tcp, t, seg, mss_for(s, wire_get32(t->raddr)), l->rcvcap);
+        tcp_syncookie_send(&s->tcp, t, seg, mss_for(s, t), l->rcvcap);
         l->syncookie_at = s->tcp.now ? s->tcp.now : 1;
         return;
     }

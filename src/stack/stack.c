@@ -67,6 +67,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     p->synack_retries = cfg->synack_retries ? cfg->synack_retries : 5;
     p->data_retries = cfg->data_retries ? cfg->data_retries : 15;
     p->use_ts = p->use_sack = p->use_wscale = true;
+    p->use_tlp = !cfg->no_tlp;
     if (!s->cfg.sndbuf)
         s->cfg.sndbuf = 16 * 1024;
     if (!s->cfg.rcvbuf)

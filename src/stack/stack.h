@@ -28,13 +28,27 @@
     X(icmp_err_abort, "connections aborted by an ICMP hard error")                \
     X(icmp_pmtu_lowered, "send MSS lowered by fragmentation needed (RFC 1191)")   \
     X(icmp_ignored, "ICMP messages ignored (source quench, redirect, other types)") \
+    X(ip6_in, "IPv6 packets received")                                            \
+    X(ip6_drop_hdr, "IPv6 packets dropped: bad header or extension chain")        \
+    X(ip6_drop_addr, "IPv6 packets dropped: not for us")                          \
+    X(ip6_drop_frag, "IPv6 packets dropped: fragments (not reassembled)")         \
+    X(ip6_drop_proto, "IPv6 packets dropped: unknown next header")               \
+    X(icmp6_in, "ICMPv6 messages received")                                       \
+    X(icmp6_drop, "ICMPv6 messages dropped: short or bad checksum")               \
+    X(icmp6_echo_replies, "ICMPv6 echo replies sent")                             \
+    X(icmp6_errors_out, "ICMPv6 errors sent (unreachable, parameter problem)")    \
+    X(icmp6_ignored, "ICMPv6 messages ignored (neighbour discovery, other types)") \
     X(arp_in, "ARP packets received")                                             \
     X(arp_drop, "ARP packets dropped: malformed or not for us")                   \
     X(arp_requests_out, "ARP requests sent")                                      \
     X(arp_replies_out, "ARP replies sent")                                        \
     X(arp_unresolved, "datagrams dropped: neighbour never answered")              \
     X(arp_queue_full, "datagrams dropped: too many waiting for one neighbour")    \
-    X(eth_drop, "Ethernet frames dropped: bad, foreign or unknown type")           \
+    X(eth_drop, "Ethernet frames dropped: bad, foreign or unknown type")         \
+    X(ndp_in, "IPv6 neighbour solicitations and advertisements received")      \
+    X(ndp_drop, "neighbour messages dropped: invalid (RFC 4861 §7.1) or not for us") \
+    X(ndp_ns_out, "neighbour solicitations sent")                                \
+    X(ndp_na_out, "neighbour advertisements sent")                               \
     X(tcp_drop_nomem, "TCP segments dropped: no memory to attach to the connection")
 
 struct net_stats {
@@ -62,6 +76,9 @@ struct icmp_state {
 struct iface {
     synack_iface_config cfg;
     uint32_t addr, mask; /* IPv4, host order */
+    uint8_t addr6[16];   /* IPv6 (RFC 8200) */
+    uint8_t plen6;
+    bool has4, has6;
 };
 
 /* ---- memory a connection holds only while busy (pool.c) ---- */
@@ -200,7 +217,27 @@ struct iface *ip_route(synack_stack *s, uint32_t dst);
 void ip_send(synack_stack *s, struct iface *f, size_t len); /* s->tx, len bytes: tap, transmit, count */
 bool ip_is_local(const synack_stack *s, uint32_t addr);
 
+/* ip6.c: IPv6 (RFC 8200) receive and send, ICMPv6 (RFC 4443) in icmp6.c */
+void ip6_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len);
+void ip6_output_tcp(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
+                    size_t n1, const uint8_t *p2, size_t n2);
+struct iface *ip6_route(synack_stack *s, const uint8_t dst[16]);
+bool ip6_is_local(const synack_stack *s, const uint8_t addr[16]);
+/* Either family: the interface towards addr, and whether addr is ours. */
+struct iface *ip_route_any(synack_stack *s, uint8_t family, const uint8_t addr[16]);
+bool ip_is_local_any(const synack_stack *s, uint8_t family, const uint8_t addr[16]);
+struct wire_ipv6;
+void icmp6_input(synack_stack *s, const struct wire_ipv6 *ip);
+/* ICMPv6 error about the packet dgram of len bytes (RFC 4443 §2.4). */
+void icmp6_send_error(synack_stack *s, const struct wire_ipv6 *ip, const uint8_t *dgram, size_t len, uint8_t type,
+                      uint8_t code, uint32_t rest);
+
 /* icmp.c */
+/* Linux's ICMP error rate limits (per peer, then global), for both families. */
+bool icmp_rate_allow(synack_stack *s, uint32_t peer_key);
+struct tcp_icmp_err;
+/* An ICMP or ICMPv6 error about the connection t: hands it to the core. */
+void icmp_conn_error(synack_stack *s, const struct tcp_tuple *t, struct tcp_icmp_err *e);
 void icmp_input(synack_stack *s, const struct wire_ipv4 *ip);
 /* Destination unreachable about the datagram dgram (RFC 1122 §3.2.2.1),
  * unless the rules of §3.2.2 or the rate limit forbid it. */

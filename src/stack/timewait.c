@@ -11,18 +11,30 @@
 
 #include "stack.h"
 
+static const uint8_t *laddr(const struct tcp_tw *w)
+{
+    return w->family == 6 && w->a6 ? w->a6->laddr : w->laddr;
+}
+
+static const uint8_t *raddr(const struct tcp_tw *w)
+{
+    return w->family == 6 && w->a6 ? w->a6->raddr : w->raddr;
+}
+
 static bool tw_eq(const struct tcp_tw *w, const struct tcp_tuple *t)
 {
+    size_t n = w->family == 6 ? 16 : 4;
     return w->lport == t->lport && w->rport == t->rport && w->family == t->family &&
-           !memcmp(w->laddr, t->laddr, 4) && !memcmp(w->raddr, t->raddr, 4);
+           !memcmp(laddr(w), t->laddr, n) && !memcmp(raddr(w), t->raddr, n);
 }
 
 static struct tcp_tuple *tw_tuple(const struct tcp_tw *w, struct tcp_tuple *t)
 {
     memset(t, 0, sizeof *t);
     t->family = w->family;
-    memcpy(t->laddr, w->laddr, 4);
-    memcpy(t->raddr, w->raddr, 4);
+    size_t n = w->family == 6 ? 16 : 4;
+    memcpy(t->laddr, laddr(w), n);
+    memcpy(t->raddr, raddr(w), n);
     t->lport = w->lport;
     t->rport = w->rport;
     return t;
@@ -72,6 +84,7 @@ static void tw_remove(synack_stack *s, struct tw_rec *w)
     *pp = w->hnext;
     s->n_tw--;
     wheel_cancel(&s->tw_wheel, &w->tn);
+    free(w->tw.a6);
     free(w);
 }
 
@@ -89,6 +102,7 @@ void tw_maybe_enter(synack_stack *s, struct sock *k)
     if ((b->flags & TCB_ACK_PENDING) && stack_attach(s, k, 0, 0) == 0)
         tcp_output(&s->tcp, b);
     tcp_tw_save(b, &w->tw);
+    b->a6 = NULL; /* the record owns the IPv6 addresses now */
     wheel_node_init(&w->tn);
     uint64_t at = b->t_wait;
     sock_free(s, k);
@@ -146,6 +160,7 @@ void tw_free_all(synack_stack *s)
     for (size_t i = 0; i < s->n_tw_buckets; i++)
         for (struct tw_rec *w = s->tw_buckets[i], *next; w; w = next) {
             next = w->hnext;
+            free(w->tw.a6);
             free(w);
         }
     free(s->tw_buckets);

@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #define IPV4_TCP_HDRS 40u
+#define IPV6_TCP_HDRS 60u
 
 /* RFC 5927 §4.1: an ICMP error is believed only when the sequence number of
  * the quoted segment is one we sent and is not yet acknowledged, which an
@@ -34,8 +35,10 @@ enum tcp_icmp_verdict tcp_icmp_error(struct tcp_ctx *ctx, struct tcb *tcb, const
          * segments already sent at the old size are retransmitted at the
          * new one when the retransmission timer fires (the core resegments
          * from the send ring). */
-        uint32_t mtu = e->mtu < TCP_ICMP_MIN_PMTU ? TCP_ICMP_MIN_PMTU : e->mtu;
-        uint32_t mss = mtu - IPV4_TCP_HDRS;
+        bool v6 = tcb->family == 6;
+        uint32_t floor = v6 ? TCP_ICMP_MIN_PMTU6 : TCP_ICMP_MIN_PMTU;
+        uint32_t mtu = e->mtu < floor ? floor : e->mtu;
+        uint32_t mss = mtu - (v6 ? IPV6_TCP_HDRS : IPV4_TCP_HDRS);
         if (mss >= tcb->mss_peer)
             return TCP_ICMP_NO_CHANGE;
         tcb->mss_peer = (uint16_t)mss;

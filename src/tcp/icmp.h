@@ -38,6 +38,9 @@ enum tcp_icmp_verdict {
 /* Smallest path MTU a fragmentation-needed message can set (Linux
  * ip_rt_min_pmtu: 512 + 20 + 20); smaller claims are raised to it. */
 #define TCP_ICMP_MIN_PMTU 552u
+/* RFC 8200 §5: no IPv6 path is below 1280; a smaller claim (RFC 8021
+ * deprecates the fragment header it once asked for) is raised to it. */
+#define TCP_ICMP_MIN_PMTU6 1280u
 
 enum tcp_icmp_verdict tcp_icmp_error(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_icmp_err *e);
 

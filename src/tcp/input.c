@@ -354,9 +354,11 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
     if (len && (tcb->flags & TCB_ORPHAN) &&
         (tcb->state == TCP_FIN_WAIT_1 || tcb->state == TCP_FIN_WAIT_2)) {
         /* Nobody will read it: Linux resets rather than ACK data into the
-         * void (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA). */
+         * void (tcp_rcv_state_process, LINUX_MIB_TCPABORTONDATA), with the
+         * RST that answers a segment: <SEQ=SEG.ACK><CTL=RST> (RFC 9293
+         * §3.10.7.1 form, tcp_v4_send_reset). */
         ctx->st->tcp_abort_on_data++;
-        tcp_send_conn_rst(ctx, tcb);
+        tcp_send_rst(ctx, TCP_TUPLE(tcb), seg->ack, 0, false);
         tcp_enter_closed(ctx, tcb, -ECONNRESET, "rcv data after close()");
         return TCP_FREE;
     }
@@ -604,8 +606,13 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         ack_advance(ctx, tcb, ack, seg);
     }
     bool wnd_changed = update_window(tcb, seg);
-    if (tcb->state != TCP_SYN_RECEIVED)
+    if (tcb->state != TCP_SYN_RECEIVED) {
         tcp_ack_event(ctx, tcb, seg, acked, prior_flight, wnd_changed);
+        /* Linux tcp_set_xmit_timer: once the ACK is taken, the probe timer
+         * may stand in for the RTO (RFC 8985 §7.2). */
+        if (tcb->snd_una != tcb->snd_max && (acked || (tcb->flags & TCB_TLP_TIMER)))
+            tcp_arm_xmit_timer(ctx, tcb, acked != 0, false);
+    }
 
     switch (tcb->state) {
     case TCP_FIN_WAIT_1:

@@ -57,6 +57,20 @@ void tcp_enter_quickack(struct tcb *tcb);
 /* timer.c: (re)arms the keepalive timer from the last segment received. */
 void tcp_keepalive_arm(struct tcp_ctx *ctx, struct tcb *tcb);
 
+/* output.c: sends len bytes of the ring from seq (at or above SND.UNA), and
+ * the FIN when fin; PSH when push or at the end of the written data. */
+void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin, bool push);
+
+/* tlp.c: RFC 8985 §7 tail loss probe. */
+/* Arms the retransmission timer, or the probe timer in its place, after an
+ * ACK that advanced SND.UNA (advanced) or a send (new_data: never sent). */
+void tcp_arm_xmit_timer(struct tcp_ctx *ctx, struct tcb *tcb, bool advanced, bool new_data);
+/* The probe timer fired. */
+void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb);
+/* An ACK arrived while a probe is out: did the probe repair a loss? */
+void tcp_tlp_ack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t acked,
+                 uint32_t newly_sacked);
+
 /* recovery.c */
 /* Congestion state for a connection that just became synchronized. */
 void tcp_cc_start(struct tcb *tcb);

@@ -193,17 +193,19 @@ void tcp_reset_closed(struct tcp_ctx *ctx, const struct tcp_tuple *t, const stru
 
 /* Sends len bytes (and the FIN if it is the next sequence number) from seq,
  * a sequence number at or above SND.UNA within the send ring. */
-static void send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin, bool push)
+void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin, bool push)
 {
     uint16_t flags = WIRE_TCP_ACK;
     uint32_t end = seq + len;
-    if (len && (push || end == tcb->snd_data + tcb->snd.len))
+    if (len && (push || (end == tcb->snd_data + tcb->snd.len && !(tcb->flags & TCB_MORE))))
         flags |= WIRE_TCP_PSH;
     if (fin)
         flags |= WIRE_TCP_FIN;
     bool rtx = seq_lt(seq, tcb->snd_max);
     if (rtx)
         ctx->st->tcp_retrans++;
+    if (tcb->ca_state == TCP_CA_RECOVERY) /* RFC 6937 prr_out */
+        tcb->x->prr_out += len + (fin ? 1u : 0u);
     tcp_emit(ctx, tcb, flags, seq, seq - tcb->snd_data, len);
     end += fin ? 1 : 0;
     if (fin)
@@ -225,10 +227,7 @@ static void send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32
     }
     if (seq_gt(end, tcb->snd_nxt))
         tcb->snd_nxt = end;
-    if (tcb->t_rtx == TCP_TIME_NEVER || (tcb->flags & TCB_PERSIST)) {
-        tcb->flags &= ~TCB_PERSIST;
-        tcp_arm_rtx(ctx, tcb);
-    }
+    tcp_arm_xmit_timer(ctx, tcb, false, !rtx);
 }
 
 /* RFC 6675 §4 NextSeg() rule 1: the first un-SACKed byte above HighRxt that
@@ -326,7 +325,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
                 len = mss;
                 fin = false;
             }
-            send_data(ctx, tcb, seq, len, fin, false);
+            tcp_send_data(ctx, tcb, seq, len, fin, false);
             tcb->x->high_rxt = seq + len + (fin ? 1 : 0);
             sent = true;
             continue;
@@ -353,7 +352,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
         bool last = !more_follows(tcb, n, mss);
         if (tcb->burst < 255)
             tcb->burst++;
-        send_data(ctx, tcb, tcb->snd_nxt, n, fin, last && tcb->burst >= 2);
+        tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, last && tcb->burst >= 2);
         if (last)
             tcb->burst = 0;
         sent = true;
@@ -364,7 +363,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
                    ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT));
     if (!sent && pending && tcb->snd_una == tcb->snd_max && tcb->t_rtx == TCP_TIME_NEVER &&
         !nagle_holds(tcb, tcp_unsent(tcb), mss, false)) {
-        tcb->flags |= TCB_PERSIST;
+        tcb->flags = (tcb->flags | TCB_PERSIST) & ~TCB_TLP_TIMER;
         tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
     }
     tcb->flags &= ~TCB_PUSH_ONCE;

@@ -105,14 +105,44 @@ static uint32_t head_end(const struct tcb *tcb)
     return seq_min(tcb->snd_una + tcp_eff_mss(tcb), tcb->snd_max);
 }
 
+/* RFC 6937 §3.1, as Linux's tcp_cwnd_reduction: while pipe is above
+ * ssthresh, send in proportion to what the network delivered
+ * (ssthresh/RecoverFS of it); below, slow-start back up to ssthresh, at most
+ * what was delivered (PRR-SSRB, one segment more when SND.UNA moved). The
+ * first ACK of a recovery always lets the fast retransmit go. */
+static void prr_update(struct tcb *tcb, uint32_t delivered, bool una_advanced)
+{
+    uint32_t mss = tcp_eff_mss(tcb);
+    tcb->x->prr_delivered += delivered;
+    uint32_t pipe = tcp_pipe(tcb);
+    int64_t sndcnt;
+    if (pipe > tcb->ssthresh) {
+        uint64_t fs = tcb->x->prior_cwnd ? tcb->x->prior_cwnd : 1;
+        sndcnt = (int64_t)(((uint64_t)tcb->ssthresh * tcb->x->prr_delivered + fs - 1) / fs) - tcb->x->prr_out;
+    } else {
+        int64_t owed = (int64_t)tcb->x->prr_delivered - tcb->x->prr_out;
+        sndcnt = owed > (int64_t)delivered ? owed : (int64_t)delivered;
+        if (una_advanced)
+            sndcnt += mss;
+        int64_t room = (int64_t)tcb->ssthresh - pipe;
+        sndcnt = sndcnt < room ? sndcnt : room;
+    }
+    if (sndcnt < (tcb->x->prr_out ? 0 : (int64_t)mss))
+        sndcnt = tcb->x->prr_out ? 0 : mss;
+    tcb->cwnd = pipe + (uint32_t)sndcnt;
+}
+
 static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     uint32_t ss = tcp_cc(tcb)->ssthresh(ctx, tcb);
+    tcb->x->prior_cwnd = tcb->cwnd;
+    tcb->x->prr_delivered = tcb->x->prr_out = 0;
     tcb->ssthresh = ss;
-    tcb->cwnd = ss; /* RFC 6675 §5 (4.2); RFC 6582 adds the dupacks back via pipe */
+    tcb->cwnd = ss; /* RFC 6675 §5 (4.2); PRR (prr_update) sets it per ACK from here */
     tcb->recover = tcb->snd_max;
     tcb->x->high_rxt = tcb->snd_una;
     tcb->ca_state = TCP_CA_RECOVERY;
+    tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS); /* Linux tcp_init_cwnd_reduction */
     if (tcb->flags & TCB_SACK_OK) {
         ctx->st->tcp_sack_recovery++;
         tcb->x->lost_end = seq_max(sack_lost_end(tcb), head_end(tcb));
@@ -125,13 +155,10 @@ static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
 
 static void exit_recovery(struct tcb *tcb)
 {
-    /* RFC 6582 §3.2 (3), "full acknowledgment": deflate to
-     * min(ssthresh, max(FlightSize, SMSS) + SMSS) */
-    uint32_t mss = tcp_eff_mss(tcb);
-    uint32_t flight = tcb->snd_max - tcb->snd_una;
-    uint32_t w = (flight > mss ? flight : mss) + mss;
+    /* RFC 6937 §3.1 and Linux tcp_end_cwnd_reduction: the recovery ends
+     * with cwnd = ssthresh (PRR has brought pipe there already). */
     if (tcb->ca_state == TCP_CA_RECOVERY)
-        tcb->cwnd = w < tcb->ssthresh ? w : tcb->ssthresh;
+        tcb->cwnd = tcb->ssthresh;
     tcb->ca_state = TCP_CA_OPEN;
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;
@@ -150,6 +177,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
                                                        : acked;
     uint32_t newly_sacked = take_sack(ctx, tcb, seg);
     uint32_t delivered = acked - was_sacked + newly_sacked;
+    tcp_tlp_ack(ctx, tcb, seg, acked, newly_sacked);
     ranges_trim_below(&tcb->x->sacked, tcb->snd_una);
     if (seq_lt(tcb->x->high_rxt, tcb->snd_una))
         tcb->x->high_rxt = tcb->snd_una;
@@ -200,6 +228,8 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
         }
         if (tcb->ca_state == TCP_CA_LOSS && acked)
             goto grow; /* slow start again after a timeout (RFC 5681 §3.1) */
+        if (tcb->ca_state == TCP_CA_RECOVERY)
+            prr_update(tcb, delivered, acked > 0);
         return;
     default:
         break;
@@ -215,6 +245,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
     if (outstanding && (tcb->x->dupacks >= DUPTHRESH || lost_head)) {
         if ((tcb->flags & TCB_SACK_OK) || seq_gt(tcb->snd_una, tcb->recover)) {
             enter_recovery(ctx, tcb);
+            prr_update(tcb, delivered, acked > 0);
             return;
         }
     }
@@ -259,4 +290,5 @@ void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->x->lost_end = tcb->snd_max;
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;
+    tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS);
 }

@@ -22,8 +22,13 @@ const struct tcp_tuple *tcp_tuple_of(const struct tcb *tcb, struct tcp_tuple *t)
 {
     memset(t, 0, sizeof *t);
     t->family = tcb->family;
-    memcpy(t->laddr, tcb->laddr, 4);
-    memcpy(t->raddr, tcb->raddr, 4);
+    if (tcb->family == 6 && tcb->a6) {
+        memcpy(t->laddr, tcb->a6->laddr, 16);
+        memcpy(t->raddr, tcb->a6->raddr, 16);
+    } else {
+        memcpy(t->laddr, tcb->laddr, 4);
+        memcpy(t->raddr, tcb->raddr, 4);
+    }
     t->lport = tcb->lport;
     t->rport = tcb->rport;
     return t;
@@ -32,6 +37,10 @@ const struct tcp_tuple *tcp_tuple_of(const struct tcb *tcb, struct tcp_tuple *t)
 void tcp_tuple_set(struct tcb *tcb, const struct tcp_tuple *t)
 {
     tcb->family = t->family;
+    if (t->family == 6 && tcb->a6) {
+        memcpy(tcb->a6->laddr, t->laddr, 16);
+        memcpy(tcb->a6->raddr, t->raddr, 16);
+    }
     memcpy(tcb->laddr, t->laddr, 4);
     memcpy(tcb->raddr, t->raddr, 4);
     tcb->lport = t->lport;
@@ -72,7 +81,8 @@ bool tcp_ext_idle(const struct tcb *tcb)
 {
     const struct tcp_ext *x = tcb->x;
     return !x->sbuf && !x->rbuf && x->ooo.n == 0 && x->sacked.n == 0 &&
-           !(tcb->flags & (TCB_DSACK | TCB_FIN_OOO | TCB_RTT_TIMING)) && x->rtx_stamp == 0 && x->dupacks == 0 &&
+           !(tcb->flags & (TCB_DSACK | TCB_FIN_OOO | TCB_RTT_TIMING | TCB_TLP_OUT)) && tcb->ca_state == TCP_CA_OPEN &&
+           x->rtx_stamp == 0 && x->dupacks == 0 &&
            x->reno_sacked == 0 && x->high_rxt == tcb->snd_una && x->lost_end == tcb->snd_una;
 }
 
@@ -87,7 +97,9 @@ void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local
                   uint32_t rcvcap)
 {
     struct tcp_ext *x = tcb->x;
+    struct tcp_addr6 *a6 = tcb->a6;
     memset(tcb, 0, sizeof *tcb);
+    tcb->a6 = a6;
     if (x) {
         uint8_t *sb = x->sbuf, *rb = x->rbuf;
         tcp_ext_init(tcb, x);

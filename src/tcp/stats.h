@@ -57,6 +57,8 @@
     X(tcp_sack_recovery, "recoveries using SACK (RFC 6675)")                   \
     X(tcp_reno_recovery, "recoveries without SACK (RFC 6582)")                 \
     X(tcp_rto, "retransmission timeouts")                                      \
+    X(tcp_tlp_probes, "tail loss probes sent (RFC 8985)")                      \
+    X(tcp_tlp_recoveries, "losses repaired by a tail loss probe")              \
     X(tcp_paws_drop, "TCP segments dropped by PAWS (RFC 7323)")                \
     X(tcp_persist_probes, "zero-window probes sent")                           \
     X(tcp_keepalive_probes, "keepalive probes sent")                           \

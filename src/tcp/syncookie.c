@@ -69,7 +69,9 @@ void tcp_syncookie_send(struct tcp_ctx *ctx, const struct tcp_tuple *t, const st
      * (tuple, options offered, windows), and no buffer. */
     struct tcb tmp;
     struct tcp_ext tx = {0};
+    struct tcp_addr6 a6;
     tmp.x = &tx;
+    tmp.a6 = &a6;
     tcp_tcb_init(&tmp, t, mss_local, 0, rcvcap);
     tcp_offer_options(ctx, &tmp);
     const struct wire_tcp_opts *o = &syn->opt;

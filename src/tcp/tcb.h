@@ -53,6 +53,7 @@ struct tcp_params {
     uint8_t synack_retries;    /* Linux tcp_synack_retries: 5 */
     uint8_t data_retries;      /* Linux tcp_retries2: 15 */
     bool use_ts, use_sack, use_wscale;
+    bool use_tlp; /* RFC 8985 tail loss probe (Linux tcp_early_retrans 3) */
 };
 
 /* Per-connection options the user sets (socket options), in Linux's
@@ -122,6 +123,10 @@ struct tcp_ctx {
 #define TCB_DSACK 0x10000u     /* the next ACK reports dsack_start..end (RFC 2883) */
 #define TCB_PUSH_ONCE 0x40000u /* the next output pass ignores Nagle and cork (Linux TCP_NAGLE_PUSH) */
 #define TCB_DATA_RCVD 0x20000u /* some data has arrived (Linux quick-ACK mode starts then) */
+#define TCB_TLP_TIMER 0x100000u  /* t_rtx holds the tail loss probe timer (RFC 8985 §7.2) */
+#define TCB_TLP_OUT 0x200000u    /* a probe is out, up to tlp_high_seq (§7.4) */
+#define TCB_TLP_RETRANS 0x400000u /* that probe was a retransmission */
+#define TCB_MORE 0x80000u      /* the send ring ends in data written with MSG_MORE: no PSH there (Linux tcp_push) */
 
 /* Congestion states, named as in Linux (tcp_ca_state). */
 enum tcp_ca_state {
@@ -160,11 +165,21 @@ struct tcp_ext {
     uint32_t lost_end; /* un-SACKed data below this is deemed lost (RFC 6675 IsLost) */
     uint32_t reno_sacked; /* without SACK: bytes the duplicate ACKs stand for */
     uint8_t dupacks;
+    uint32_t tlp_high_seq; /* SND.NXT when the tail loss probe went (TCB_TLP_OUT) */
+    /* RFC 6937 proportional rate reduction, bytes: delivered and sent since
+     * recovery began, and cwnd when it began (Linux prior_cwnd); set when a
+     * recovery begins */
+    uint32_t prr_delivered, prr_out, prior_cwnd;
     /* RFC 6298 timing (TCB_RTT_TIMING) and the retransmission episode */
     uint32_t rtt_seq;
     uint64_t rtt_start;
     uint64_t rtx_stamp; /* when the oldest unacknowledged data was first sent; 0 = none */
     struct tcp_cc_state cc; /* the congestion-avoidance epoch */
+};
+
+/* The addresses of an IPv6 connection, kept beside its TCB. */
+struct tcp_addr6 {
+    uint8_t laddr[16], raddr[16];
 };
 
 /* The TCB proper: what an idle connection keeps, at most 256 bytes
@@ -214,7 +229,8 @@ struct tcb {
     struct ring snd, rcv; /* storage in x->sbuf, x->rbuf */
 
     struct tcp_opts o;
-    uint8_t laddr[4], raddr[4]; /* the tuple (tcp_tuple_of) */
+    uint8_t laddr[4], raddr[4]; /* the tuple (tcp_tuple_of): IPv4 here, */
+    struct tcp_addr6 *a6;       /* IPv6 in storage the stack gives (family 6), else NULL */
     uint16_t lport, rport;
 
     uint16_t mss_peer;   /* the peer's MSS option (536 without one: RFC 9293 §3.7.1) */
@@ -233,7 +249,8 @@ struct tcb {
     bool pingpong;
 };
 
-/* The 4-tuple of a TCB, written to t (returned), and setting it. */
+/* The 4-tuple of a TCB, written to t (returned), and setting it (for
+ * family 6 into tcb->a6, which the caller has pointed at storage). */
 const struct tcp_tuple *tcp_tuple_of(const struct tcb *tcb, struct tcp_tuple *t);
 #define TCP_TUPLE(tcb) tcp_tuple_of((tcb), &(struct tcp_tuple){0})
 void tcp_tuple_set(struct tcb *tcb, const struct tcp_tuple *t);
@@ -265,6 +282,7 @@ struct tcp_tw {
     uint32_t rcv_nxt, rcv_adv, rcv_acked, rcv_cap;
     uint32_t ts_recent, ts_offset, ts_recent_age;
     uint8_t laddr[4], raddr[4];
+    struct tcp_addr6 *a6; /* family 6: the record owns it */
     uint16_t lport, rport;
     uint16_t mss_peer, mss_local, rcv_mss;
     uint8_t family, snd_wscale, rcv_wscale;
@@ -288,7 +306,7 @@ enum tcp_listen_verdict {
 };
 
 /* Sets up a TCB in CLOSED with the given tuple, MSS and buffer sizes (the
- * storage comes with the extension). Keeps tcb->o and tcb->x. */
+ * storage comes with the extension). Keeps tcb->x and tcb->a6. */
 void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local, uint32_t sndcap,
                   uint32_t rcvcap);
 
@@ -324,7 +342,9 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb);
 uint64_t tcp_next_deadline(const struct tcb *tcb);
 
 /* User calls (RFC 9293 §3.10.1-§3.10.6). Negative errno on failure. */
-long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len);
+/* more: the caller has more to write at once (MSG_MORE): the end of this
+ * write carries no PSH. */
+long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more);
 long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t len);
 int tcp_user_shutdown(struct tcp_ctx *ctx, struct tcb *tcb, bool rd, bool wr);
 /* close(): abort when unread data or linger 0, else a graceful FIN. Returns

@@ -25,6 +25,7 @@ void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
             rto = left;
     }
     tcb->t_rtx = ctx->now + rto;
+    tcb->flags &= ~TCB_TLP_TIMER;
 }
 
 void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)
@@ -213,6 +214,10 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb)
     }
     if (tcb->t_rtx <= ctx->now) {
         tcb->t_rtx = TCP_TIME_NEVER;
+        if (tcb->flags & TCB_TLP_TIMER) {
+            tcp_tlp_fire(ctx, tcb);
+            return TCP_KEEP;
+        }
         if (tcb->flags & TCB_PERSIST) {
             tcb->flags &= ~TCB_PERSIST;
             if (tcp_unsent(tcb) > 0 || ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT))) {

@@ -32,6 +32,7 @@ void tcp_tw_save(const struct tcb *b, struct tcp_tw *w)
         .ts_recent = b->ts_recent,
         .ts_offset = b->ts_offset,
         .ts_recent_age = b->ts_recent_age,
+        .a6 = b->a6,
         .lport = b->lport,
         .rport = b->rport,
         .mss_peer = b->mss_peer,
@@ -66,6 +67,7 @@ void tcp_tw_load(const struct tcp_tw *w, uint64_t t_wait, struct tcb *b, struct 
     b->ts_recent_age = w->ts_recent_age;
     memcpy(b->laddr, w->laddr, 4);
     memcpy(b->raddr, w->raddr, 4);
+    b->a6 = w->a6;
     b->lport = w->lport;
     b->rport = w->rport;
     b->mss_peer = w->mss_peer;

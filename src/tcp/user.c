@@ -4,7 +4,7 @@
 
 #include "internal.h"
 
-long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len)
+long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more)
 {
     if (tcb->err) {
         int e = tcb->err;
@@ -33,6 +33,11 @@ long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, siz
     uint32_t n = ring_write(&tcb->snd, tcb->x->sbuf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     if (n == 0)
         return -EAGAIN;
+    /* Linux tcp_push marks PSH at the end of a write unless MSG_MORE. */
+    if (more)
+        tcb->flags |= TCB_MORE;
+    else
+        tcb->flags &= ~TCB_MORE;
     tcp_output(ctx, tcb);
     return n;
 }

@@ -21,6 +21,14 @@ synack_endpoint sim_ep(uint32_t addr, uint16_t port)
     return e;
 }
 
+synack_endpoint sim_ep6(uint8_t host, uint16_t port)
+{
+    uint8_t b[16] = {0x20, 0x01, 0x00, 0x02};
+    b[15] = host;
+    synack_endpoint e = {.addr = synack_ipv6(b), .port = port};
+    return e;
+}
+
 void sim_init(struct sim *s, uint64_t seed, synack_time delay, const synack_config *base)
 {
     memset(s, 0, sizeof *s);
@@ -40,10 +48,12 @@ void sim_init(struct sim *s, uint64_t seed, synack_time delay, const synack_conf
     s->b = synack_stack_new(&c);
     s->link = synack_memlink_new(delay, synack_vclock_read, &s->clock);
     synack_iface_config ia = {.ops = synack_memlink_ops(), .ctx = synack_memlink_end(s->link, 0),
-                              .addr = synack_ipv4(SIM_ADDR_A), .prefix_len = 24};
+                              .addr = synack_ipv4(SIM_ADDR_A), .prefix_len = 24,
+                              .addr6 = sim_ep6(SIM_ADDR6_A, 0).addr, .prefix6_len = 64};
     synack_iface_config ib = ia;
     ib.ctx = synack_memlink_end(s->link, 1);
     ib.addr = synack_ipv4(SIM_ADDR_B);
+    ib.addr6 = sim_ep6(SIM_ADDR6_B, 0).addr;
     s->if_a = synack_iface_add(s->a, &ia);
     s->if_b = synack_iface_add(s->b, &ib);
     synack_memlink_attach(s->link, 0, s->a, s->if_a);

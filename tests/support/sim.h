@@ -10,6 +10,10 @@
 
 #define SIM_ADDR_A 0xc6120001u /* 198.18.0.1 */
 #define SIM_ADDR_B 0xc6120002u /* 198.18.0.2 */
+/* Each stack also has an IPv6 address in 2001:2::/48 (RFC 5180, the
+ * benchmarking prefix): 2001:2::1 and 2001:2::2, prefix 64. */
+#define SIM_ADDR6_A 1
+#define SIM_ADDR6_B 2
 
 struct sim_log {
     char lines[64][160];
@@ -33,6 +37,8 @@ bool sim_run(struct sim *s, bool (*done)(void *ctx), void *ctx, synack_time max_
 /* Runs for exactly span of virtual time. */
 void sim_advance(struct sim *s, synack_time span);
 synack_endpoint sim_ep(uint32_t addr, uint16_t port);
+/* 2001:2::host, port */
+synack_endpoint sim_ep6(uint8_t host, uint16_t port);
 /* The same faults on both directions of the link, each direction seeded
  * from f->seed on its own (docs/fault-link.md). Returns 0 or -EINVAL. */
 int sim_set_faults(struct sim *s, const synack_link_faults *f);

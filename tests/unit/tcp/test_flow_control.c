@@ -158,6 +158,28 @@ static void test_tcp_nodelay_sends_each_write(void **state)
     h_free(&c->h);
 }
 
+/* Linux tcp_push: PSH marks the end of a write, unless MSG_MORE said more
+ * follows; the next plain write's end carries it again. */
+static void test_msg_more_write_end_carries_no_psh(void **state)
+{
+    (void)state;
+    struct xconn x;
+    x_open(&x, &big, &(struct xopen){.mss = 1000, .wscale = -1});
+    struct conn *c = &x.c;
+    assert_int_equal(synack_setopt(c->h.s, c->s, SYNACK_OPT_NODELAY, 1), 0);
+    assert_int_equal(synack_send_flags(c->h.s, c->s, "abcd", 4, SYNACK_SEND_MORE), 4);
+    struct wire_tcp t = x_next(&x);
+    assert_int_equal(t.payload_len, 4);
+    assert_int_equal(t.flags & P_, 0);
+    x_ack(&x, c->ours + 4, NULL, 0);
+    assert_int_equal(synack_send_flags(c->h.s, c->s, "efgh", 4, 0), 4);
+    t = x_next(&x);
+    assert_int_equal(t.payload_len, 4);
+    assert_int_equal(t.flags & P_, P_);
+    assert_int_equal(synack_send_flags(c->h.s, c->s, "x", 1, 2), -EINVAL);
+    h_free(&c->h);
+}
+
 /* TCP_CORK holds partial segments until the cork comes out; full ones go. */
 static void test_tcp_cork_holds_partial_segments(void **state)
 {
@@ -251,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_rfc9293_3_8_6_2_1_sender_sws_avoidance),
         cmocka_unit_test(test_rfc896_nagle_coalesces_small_writes),
         cmocka_unit_test(test_tcp_nodelay_sends_each_write),
+        cmocka_unit_test(test_msg_more_write_end_carries_no_psh),
         cmocka_unit_test(test_tcp_cork_holds_partial_segments),
         cmocka_unit_test(test_rfc9293_3_10_7_4_zero_window_still_takes_acks),
         cmocka_unit_test(test_setopt_ranges_and_inheritance),
