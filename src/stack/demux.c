@@ -141,29 +141,3 @@ void demux_remove_listener(synack_stack *s, struct sock *k)
             return;
         }
 }
-
-void list_add(synack_stack *s, struct sock *k)
-{
-    if (k->listed)
-        return;
-    k->prev = NULL;
-    k->next = s->all;
-    if (s->all)
-        s->all->prev = k;
-    s->all = k;
-    k->listed = true;
-}
-
-void list_remove(synack_stack *s, struct sock *k)
-{
-    if (!k->listed)
-        return;
-    if (k->prev)
-        k->prev->next = k->next;
-    else
-        s->all = k->next;
-    if (k->next)
-        k->next->prev = k->prev;
-    k->prev = k->next = NULL;
-    k->listed = false;
-}

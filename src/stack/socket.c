@@ -11,6 +11,8 @@
 #define EPHEMERAL_LO 32768 /* Linux ip_local_port_range */
 #define EPHEMERAL_HI 60999
 
+static void handle_release(synack_stack *s, struct sock *k);
+
 struct sock *sock_new(synack_stack *s)
 {
     struct sock *k = calloc(1, sizeof *k);
@@ -65,7 +67,6 @@ void sock_free(synack_stack *s, struct sock *k)
     }
     unlink_child(k);
     demux_remove(s, k);
-    list_remove(s, k);
     wheel_cancel(&s->wheel, &k->tn);
     if (k->dirty) { /* rare: unlink from the flush list */
         struct sock **pp = &s->dirty;
@@ -75,11 +76,13 @@ void sock_free(synack_stack *s, struct sock *k)
             *pp = k->dirty_next;
     }
     if (k->handle >= 0 && k->handle < s->n_handles)
-        s->handles[k->handle] = NULL;
-    /* children of a listener still in their SYN queue point at it */
-    for (struct sock *c = s->all; c; c = c->next)
-        if (c->parent == k)
-            c->parent = NULL;
+        handle_release(s, k);
+    /* children of a listener still in their SYN queue point at it (a scan,
+     * but only when a listener goes) */
+    for (size_t i = 0; k->listener && i < s->n_buckets; i++)
+        for (struct sock *c = s->buckets[i]; c; c = c->hnext)
+            if (c->parent == k)
+                c->parent = NULL;
     stack_release_idle(s, k, true);
     free(k->tcb.a6);
     free(k);
@@ -88,7 +91,6 @@ void sock_free(synack_stack *s, struct sock *k)
 void sock_closed(synack_stack *s, struct sock *k)
 {
     demux_remove(s, k);
-    list_remove(s, k);
     wheel_cancel(&s->wheel, &k->tn);
     stack_release_idle(s, k, false); /* unread data stays readable */
     if (k->handle >= 0 || k->queued)
@@ -103,12 +105,31 @@ static struct sock *get(synack_stack *s, synack_sock h)
     return s->handles[h];
 }
 
+/* Ports held by bound sockets that have a handle: a count per port
+ * (allocated at the first bind), so that checking one is O(1). */
+static void port_hold(synack_stack *s, const struct sock *k, int d)
+{
+    if (s->port_refs && k->bound && k->local.port && k->handle >= 0)
+        s->port_refs[k->local.port] = (uint16_t)(s->port_refs[k->local.port] + d);
+}
+
+static void handle_release(synack_stack *s, struct sock *k)
+{
+    port_hold(s, k, -1);
+    s->handles[k->handle] = NULL;
+    if (k->handle < s->handle_lo)
+        s->handle_lo = k->handle;
+    k->handle = -1;
+}
+
 static synack_sock assign_handle(synack_stack *s, struct sock *k)
 {
-    /* lowest free number, as file descriptors are */
-    for (int i = 0; i < s->n_handles; i++)
+    /* lowest free number, as file descriptors are; none is free below
+     * handle_lo, so this is O(1) but for the holes left by closes */
+    for (int i = s->handle_lo; i < s->n_handles; i++)
         if (!s->handles[i]) {
             s->handles[i] = k;
+            s->handle_lo = i + 1;
             return k->handle = i;
         }
     int n = s->n_handles ? 2 * s->n_handles : 16;
@@ -120,6 +141,7 @@ static synack_sock assign_handle(synack_stack *s, struct sock *k)
     int i = s->n_handles;
     s->n_handles = n;
     s->handles[i] = k;
+    s->handle_lo = i + 1;
     return k->handle = i;
 }
 
@@ -148,13 +170,10 @@ static uint16_t mss_for(synack_stack *s, const struct tcp_tuple *t)
 
 static bool port_in_use(synack_stack *s, const synack_endpoint *e, const struct sock *self)
 {
-    for (int i = 0; i < s->n_handles; i++) {
-        struct sock *k = s->handles[i];
-        if (!k || k == self || !k->bound || k->local.port != e->port)
-            continue;
-        return true;
-    }
-    return false;
+    if (!s->port_refs)
+        return false;
+    unsigned mine = self->bound && self->handle >= 0 && self->local.port == e->port;
+    return s->port_refs[e->port] > mine;
 }
 
 int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
@@ -173,8 +192,11 @@ int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
     }
     if (local->port && port_in_use(s, local, k))
         return -EADDRINUSE;
+    if (!s->port_refs && !(s->port_refs = calloc(65536, sizeof *s->port_refs)))
+        return -ENOMEM;
     k->local = *local;
     k->bound = true;
+    port_hold(s, k, +1);
     return 0;
 }
 
@@ -316,10 +338,11 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         demux_remove(s, k);
         return r;
     }
-    list_add(s, k);
+    port_hold(s, k, -1);
     k->local.addr.family = fam;
     memcpy(k->local.addr.bytes, t.laddr, 16);
     k->local.port = t.lport;
+    port_hold(s, k, +1);
     tcp_connect(&s->tcp, &k->tcb);
     stack_settle(s, k);
     return -EINPROGRESS;
@@ -385,8 +408,7 @@ int synack_close(synack_stack *s, synack_sock h)
     if (!k)
         return -EBADF;
     stack_now(s);
-    s->handles[h] = NULL;
-    k->handle = -1;
+    handle_release(s, k);
     if (k->listener) {
         tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "close()");
         sock_free(s, k);
@@ -740,7 +762,6 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
         s->st.tcp_drop_backlog++;
         return NULL;
     }
-    list_add(s, c);
     c->parent = l;
     l->syn_count++;
     return c;

@@ -97,11 +97,13 @@ void synack_stack_free(synack_stack *s)
     for (int i = 0; i < s->n_handles; i++)
         if (s->handles[i])
             sock_free(s, s->handles[i]);
-    while (s->all)
-        sock_free(s, s->all);
+    for (size_t i = 0; i < s->n_buckets; i++)
+        while (s->buckets[i])
+            sock_free(s, s->buckets[i]);
     /* children still in accept queues of listeners freed above are gone
      * with them (sock_free releases a listener's queue) */
     free(s->handles);
+    free(s->port_refs);
     free(s->buckets);
     free(s->listeners);
     tw_free_all(s);

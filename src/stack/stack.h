@@ -101,10 +101,9 @@ struct sock {
     struct tcb tcb; /* first: a tcb pointer is a sock pointer */
     synack_sock handle; /* -1 once the user closed it */
     struct sock *hnext; /* connection hash chain */
-    struct sock *prev, *next; /* every connection, for timers */
     struct sock *dirty_next;  /* owes output at the next flush */
     struct wheel_node tn;     /* in the stack's timer wheel at tcp_next_deadline() */
-    bool hashed, listed, dirty;
+    bool hashed, dirty;
     /* listener */
     bool listener, bound;
     synack_endpoint local;
@@ -138,10 +137,11 @@ struct synack_stack {
 
     struct sock **handles;
     int n_handles;
+    int handle_lo;         /* no free handle below this */
+    uint16_t *port_refs;   /* per port: bound sockets with a handle on it */
 
     struct sock **buckets; /* 4-tuple hash, chained */
     size_t n_buckets, n_hashed;
-    struct sock *all; /* every connection with a TCB outside LISTEN/CLOSED */
     struct sock *dirty;
     struct wheel wheel; /* every connection with a timer running */
     struct pool pool;
@@ -188,8 +188,6 @@ struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
 struct sock *demux_listener(synack_stack *s, const struct tcp_tuple *t);
 int demux_add_listener(synack_stack *s, struct sock *k);
 void demux_remove_listener(synack_stack *s, struct sock *k);
-void list_add(synack_stack *s, struct sock *k);
-void list_remove(synack_stack *s, struct sock *k);
 
 /* timewait.c: an orphaned connection in TIME_WAIT becomes a record of
  * struct tcp_tw (about 120 bytes) and its sock is freed. */

@@ -102,7 +102,8 @@ void tw_maybe_enter(synack_stack *s, struct sock *k)
     if ((b->flags & TCB_ACK_PENDING) && stack_attach(s, k, 0, 0) == 0)
         tcp_output(&s->tcp, b);
     tcp_tw_save(b, &w->tw);
-    b->a6 = NULL; /* the record owns the IPv6 addresses now */
+    demux_remove(s, k); /* while the TCB still has its addresses to hash */
+    b->a6 = NULL;       /* the record owns the IPv6 addresses now */
     wheel_node_init(&w->tn);
     uint64_t at = b->t_wait;
     sock_free(s, k);

@@ -31,11 +31,14 @@ static long maxrss_kb(void)
 static size_t live_conns(synack_stack *s, size_t *bytes)
 {
     size_t n = 0, b = 0;
-    for (struct sock *k = s->all; k; k = k->next) {
-        n++;
-        b += sizeof *k;
-        if (k->tcb.x) /* the extension and ring storage attached while busy */
-            b += sizeof *k->tcb.x + (k->tcb.x->sbuf ? k->tcb.snd.cap : 0) + (k->tcb.x->rbuf ? k->tcb.rcv.cap : 0);
+    for (size_t i = 0; i < s->n_buckets; i++) {
+        for (struct sock *k = s->buckets[i]; k; k = k->hnext) {
+            n++;
+            b += sizeof *k;
+            if (k->tcb.x) /* the extension and ring storage attached while busy */
+                b += sizeof *k->tcb.x + (k->tcb.x->sbuf ? k->tcb.snd.cap : 0) +
+                     (k->tcb.x->rbuf ? k->tcb.rcv.cap : 0);
+        }
     }
     *bytes = b;
     return n;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../tcp/xfer_util.h"
+#include "sim.h"
 #include "stack/stack.h"
 
 #define A_ WIRE_TCP_ACK
@@ -50,7 +51,7 @@ static void to_time_wait(struct xconn *x, bool keep_handle)
     /* the record is all that is left */
     synack_stack *s = c->h.s;
     assert_int_equal(s->n_tw, 1);
-    assert_null(s->all);
+    assert_int_equal(s->n_hashed, 0);
     assert_int_equal(s->pool.ext_live, 0);
     assert_int_equal(s->pool.buf_bytes_live, 0);
 }
@@ -273,6 +274,49 @@ static void record_answers_as_the_tcb(void **state)
     }
 }
 
+/* IPv6: the record keeps the connection's addresses (tcb->a6 moves to it),
+ * is found by its IPv6 tuple, and ends after 2MSL. */
+static void ipv6_record(void **state)
+{
+    (void)state;
+    struct sim sm;
+    sim_init(&sm, 3, SYNACK_MS(1), NULL);
+    synack_endpoint srv = sim_ep6(SIM_ADDR6_B, 7000);
+    synack_sock l = synack_socket(sm.b);
+    assert_int_equal(synack_bind(sm.b, l, &srv), 0);
+    assert_int_equal(synack_listen(sm.b, l, 8), 0);
+    synack_sock c = synack_socket(sm.a);
+    assert_int_equal(synack_connect(sm.a, c, &srv), -EINPROGRESS);
+    sim_advance(&sm, SYNACK_MS(10));
+    synack_sock a = synack_accept(sm.b, l, NULL);
+    assert_true(a >= 0);
+    synack_endpoint le;
+    assert_int_equal(synack_local(sm.a, c, &le), 0);
+    assert_int_equal(synack_send(sm.a, c, "ping", 4), 4);
+    sim_advance(&sm, SYNACK_MS(10));
+    char buf[8];
+    assert_int_equal(synack_recv(sm.b, a, buf, sizeof buf), 4);
+    /* the client closes first and ends in TIME_WAIT, as a record */
+    assert_int_equal(synack_close(sm.a, c), 0);
+    sim_advance(&sm, SYNACK_MS(10));
+    assert_int_equal(synack_close(sm.b, a), 0);
+    sim_advance(&sm, SYNACK_MS(10));
+    assert_int_equal(sm.a->n_tw, 1);
+    assert_int_equal(sm.a->n_hashed, 0);
+    struct tcp_tuple t = {.family = 6, .lport = le.port, .rport = 7000};
+    memcpy(t.laddr, le.addr.bytes, 16);
+    memcpy(t.raddr, srv.addr.bytes, 16);
+    struct tw_rec *w = tw_lookup(sm.a, &t);
+    assert_non_null(w);
+    assert_non_null(w->tw.a6);
+    t.raddr[15] ^= 1; /* another peer: not this record */
+    assert_null(tw_lookup(sm.a, &t));
+    sim_advance(&sm, SYNACK_SEC(60));
+    assert_int_equal(sm.a->n_tw, 0);
+    synack_close(sm.b, l);
+    sim_free(&sm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +327,7 @@ int main(void)
         cmocka_unit_test(new_syn_reopens),
         cmocka_unit_test(old_syn_does_not_reopen),
         cmocka_unit_test(record_answers_as_the_tcb),
+        cmocka_unit_test(ipv6_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
