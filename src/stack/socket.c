@@ -34,17 +34,17 @@ static void unlink_child(struct sock *child)
     if (!p)
         return;
     if (child->queued) {
-        struct sock **pp = &p->acc_head;
+        struct sock **pp = &p->lq->acc_head;
         while (*pp && *pp != child)
             pp = &(*pp)->acc_next;
         if (*pp)
             *pp = child->acc_next;
-        p->acc_tail = NULL;
-        for (struct sock *c = p->acc_head; c; c = c->acc_next)
-            p->acc_tail = c;
-        p->acc_count--;
+        p->lq->acc_tail = NULL;
+        for (struct sock *c = p->lq->acc_head; c; c = c->acc_next)
+            p->lq->acc_tail = c;
+        p->lq->acc_count--;
     } else {
-        p->syn_count--;
+        p->lq->syn_count--;
     }
     child->parent = NULL;
     child->queued = false;
@@ -57,8 +57,8 @@ void sock_free(synack_stack *s, struct sock *k)
         demux_remove_listener(s, k);
         /* Connections nobody accepted are reset, as Linux does on close of
          * a listener (inet_csk_listen_stop). */
-        while (k->acc_head) {
-            struct sock *c = k->acc_head;
+        while (k->lq->acc_head) {
+            struct sock *c = k->lq->acc_head;
             unlink_child(c);
             if (c->tcb.state != TCP_CLOSED && stack_attach(s, c, 0, 0) == 0)
                 tcp_abort(&s->tcp, &c->tcb, 0, "listener closed");
@@ -85,6 +85,7 @@ void sock_free(synack_stack *s, struct sock *k)
                 c->parent = NULL;
     stack_release_idle(s, k, true);
     free(k->tcb.a6);
+    free(k->lq);
     free(k);
 }
 
@@ -214,15 +215,17 @@ int synack_listen(synack_stack *s, synack_sock h, int backlog)
     if (!k)
         return -EBADF;
     if (k->tcb.state == TCP_LISTEN) {
-        k->backlog = backlog > 0 ? backlog : 1;
+        k->lq->backlog = backlog > 0 ? backlog : 1;
         return 0;
     }
     if (k->tcb.state != TCP_CLOSED || !k->bound || !k->local.port)
         return -EINVAL;
+    if (!k->lq && !(k->lq = calloc(1, sizeof *k->lq)))
+        return -ENOMEM;
     int r = demux_add_listener(s, k);
     if (r < 0)
         return r;
-    k->backlog = backlog > 0 ? backlog : 1;
+    k->lq->backlog = backlog > 0 ? backlog : 1;
     k->listener = true;
     struct tcp_tuple t;
     memset(&t, 0, sizeof t);
@@ -244,7 +247,7 @@ synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remot
         return -EBADF;
     if (k->tcb.state != TCP_LISTEN)
         return -EINVAL;
-    struct sock *c = k->acc_head;
+    struct sock *c = k->lq->acc_head;
     if (!c)
         return -EAGAIN;
     synack_sock nh = assign_handle(s, c);
@@ -442,7 +445,7 @@ unsigned synack_events(synack_stack *s, synack_sock h)
     const struct tcb *b = &k->tcb;
     unsigned ev = 0;
     if (b->state == TCP_LISTEN)
-        return k->acc_head ? SYNACK_EV_IN : 0;
+        return k->lq->acc_head ? SYNACK_EV_IN : 0;
     if (b->rcv.len || (b->flags & TCB_FIN_RCVD))
         ev |= SYNACK_EV_IN;
     if (b->flags & TCB_FIN_RCVD)
@@ -721,8 +724,8 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
 
 static bool syncookie_recent(synack_stack *s, const struct sock *l)
 {
-    return l->syncookie_at &&
-           s->tcp.now - l->syncookie_at < (synack_time)TCP_SYNCOOKIE_MAX_AGE * TCP_SYNCOOKIE_PERIOD;
+    return l->lq->syncookie_at &&
+           s->tcp.now - l->lq->syncookie_at < (synack_time)TCP_SYNCOOKIE_MAX_AGE * TCP_SYNCOOKIE_PERIOD;
 }
 
 static bool syncookie_ack(synack_stack *s, struct sock *l, const struct tcp_tuple *t, const struct wire_tcp *seg)
@@ -732,7 +735,7 @@ static bool syncookie_ack(synack_stack *s, struct sock *l, const struct tcp_tupl
     struct tcp_syncookie ck;
     if (!tcp_syncookie_check(&s->tcp, t, seg, &ck))
         return false;
-    if (l->acc_count >= l->backlog) {
+    if (l->lq->acc_count >= l->lq->backlog) {
         s->st.tcp_drop_backlog++;
         return true; /* dropped: the peer retransmits, the cookie stays good */
     }
@@ -763,7 +766,7 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
         return NULL;
     }
     c->parent = l;
-    l->syn_count++;
+    l->lq->syn_count++;
     return c;
 }
 
@@ -771,13 +774,13 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
                       uint32_t iss_hint)
 {
     /* A SYN queue and an accept queue, each bounded by the backlog. */
-    if (l->acc_count >= l->backlog) {
+    if (l->lq->acc_count >= l->lq->backlog) {
         s->st.tcp_drop_backlog++;
         return;
     }
-    if (l->syn_count >= l->backlog) { /* SYN cookies (see above) */
+    if (l->lq->syn_count >= l->lq->backlog) { /* SYN cookies (see above) */
         tcp_syncookie_send(&s->tcp, t, seg, mss_for(s, t), l->rcvcap);
-        l->syncookie_at = s->tcp.now ? s->tcp.now : 1;
+        l->lq->syncookie_at = s->tcp.now ? s->tcp.now : 1;
         return;
     }
     struct sock *c = make_child(s, l, t);
@@ -813,7 +816,7 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
     }
     struct sock *parent = k->parent;
     if (parent && !k->queued && k->tcb.state == TCP_SYN_RECEIVED && (seg->flags & WIRE_TCP_ACK) &&
-        !(seg->flags & (WIRE_TCP_RST | WIRE_TCP_SYN)) && parent->acc_count >= parent->backlog) {
+        !(seg->flags & (WIRE_TCP_RST | WIRE_TCP_SYN)) && parent->lq->acc_count >= parent->lq->backlog) {
         /* Accept queue full: Linux drops the handshake's ACK and lets the
          * SYN-ACK be retransmitted, so the connection completes later. */
         s->st.tcp_drop_backlog++;
@@ -841,15 +844,15 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
     }
     if (parent && k->parent && !k->queued && k->tcb.state != TCP_SYN_RECEIVED &&
         k->tcb.state != TCP_CLOSED) {
-        parent->syn_count--;
+        parent->lq->syn_count--;
         k->queued = true;
         k->acc_next = NULL;
-        if (parent->acc_tail)
-            parent->acc_tail->acc_next = k;
+        if (parent->lq->acc_tail)
+            parent->lq->acc_tail->acc_next = k;
         else
-            parent->acc_head = k;
-        parent->acc_tail = k;
-        parent->acc_count++;
+            parent->lq->acc_head = k;
+        parent->lq->acc_tail = k;
+        parent->lq->acc_count++;
     }
     if (v == TCP_FREE) {
         sock_released(s, k);

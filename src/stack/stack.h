@@ -103,24 +103,28 @@ struct sock {
     struct sock *hnext; /* connection hash chain */
     struct sock *dirty_next;  /* owes output at the next flush */
     struct wheel_node tn;     /* in the stack's timer wheel at tcp_next_deadline() */
-    bool hashed, dirty;
-    /* listener */
-    bool listener, bound;
     synack_endpoint local;
+    struct listener *lq; /* a listener's queues, from listen() on */
+    /* child of a listener, until accepted */
+    struct sock *parent;
+    struct sock *acc_next;
+    uint32_t sndcap, rcvcap; /* SO_SNDBUF, SO_RCVBUF: the rings' sizes (storage on demand, pool.c) */
+    int32_t linger_sec;
+    int16_t soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
+    bool hashed : 1, dirty : 1;
+    bool listener : 1, bound : 1;
+    bool queued : 1;
+    /* options: the TCP ones live in tcb.o */
+    bool reuseaddr : 1;
+    bool linger_on : 1;
+};
+
+/* What only a listening socket needs (kept out of every connection). */
+struct listener {
     int backlog;
     int syn_count, acc_count;
     struct sock *acc_head, *acc_tail;
     synack_time syncookie_at; /* last cookie SYN-ACK sent (SYN queue full); 0: never */
-    /* child of a listener, until accepted */
-    struct sock *parent;
-    struct sock *acc_next;
-    bool queued;
-    /* options: the TCP ones live in tcb.o */
-    bool reuseaddr;
-    bool linger_on;
-    int linger_sec;
-    uint32_t sndcap, rcvcap; /* SO_SNDBUF, SO_RCVBUF: the rings' sizes (storage on demand, pool.c) */
-    int soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
 };
 
 struct synack_stack {
