@@ -432,7 +432,8 @@ int synack_close(synack_stack *s, synack_sock h)
         sock_closed(s, k);
     } else {
         stack_settle(s, k);
-        tw_maybe_enter(s, k); /* closed in TIME_WAIT: k may be gone */
+        if (k->tcb.state == TCP_TIME_WAIT)
+            stack_mark_dirty(s, k); /* the flush makes it a record */
     }
     return 0;
 }
@@ -858,10 +859,9 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         sock_released(s, k);
         return;
     }
-    stack_mark_dirty(s, k);
+    stack_mark_dirty(s, k); /* the flush also turns an orphan in TIME_WAIT into a record */
     stack_settle(s, k);
     stack_notify(s, k);
-    tw_maybe_enter(s, k); /* k may be gone */
 }
 
 void sock_released(synack_stack *s, struct sock *k)

@@ -157,6 +157,8 @@ static void flush(synack_stack *s)
             tcp_output(&s->tcp, &k->tcb);
             stack_settle(s, k);
         }
+        /* off the flush list, so freeing it costs no search */
+        tw_maybe_enter(s, k);
     }
 }
 

@@ -201,7 +201,7 @@ struct tw_rec {
     struct tcp_tw tw;
 };
 /* If k is orphaned in TIME_WAIT, replaces it by a record (k is freed:
- * call last). */
+ * call last). The flush calls it, once k is off the flush list. */
 void tw_maybe_enter(synack_stack *s, struct sock *k);
 struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t);
 /* A segment for a record. True when it was a SYN that ends TIME_WAIT
