@@ -10,41 +10,67 @@
 #include "stack.h"
 
 #define SPARE_EXT 4096          /* about 2 MiB of extensions */
+#define SPARE_TW 16384          /* 2 MiB of TIME_WAIT records */
 #define SPARE_BUF_BYTES (8u << 20) /* per buffer size */
 
 struct chunk {
     struct chunk *next;
 };
 
+/* A free list of objects of one size, keeping at most max spares. */
+static void *chunk_get(struct chunk **list, size_t *n, size_t size)
+{
+    struct chunk *c = *list;
+    if (!c)
+        return malloc(size);
+    *list = c->next;
+    (*n)--;
+    return c;
+}
+
+static void chunk_put(struct chunk **list, size_t *n, size_t max, void *m)
+{
+    if (*n >= max) {
+        free(m);
+        return;
+    }
+    struct chunk *c = m;
+    c->next = *list;
+    *list = c;
+    (*n)++;
+}
+
+static void chunks_free(struct chunk **list)
+{
+    while (*list) {
+        struct chunk *c = *list;
+        *list = c->next;
+        free(c);
+    }
+}
+
 static struct tcp_ext *ext_get(synack_stack *s)
 {
-    struct pool *p = &s->pool;
-    struct tcp_ext *x;
-    if (p->ext_free) {
-        x = (struct tcp_ext *)p->ext_free;
-        p->ext_free = p->ext_free->next;
-        p->n_ext_free--;
-    } else {
-        x = malloc(sizeof *x);
-        if (!x)
-            return NULL;
-    }
-    p->ext_live++;
+    struct tcp_ext *x = chunk_get(&s->pool.ext_free, &s->pool.n_ext_free, sizeof *x);
+    if (x)
+        s->pool.ext_live++;
     return x;
 }
 
 static void ext_put(synack_stack *s, struct tcp_ext *x)
 {
-    struct pool *p = &s->pool;
-    p->ext_live--;
-    if (p->n_ext_free >= SPARE_EXT) {
-        free(x);
-        return;
-    }
-    struct chunk *c = (struct chunk *)x;
-    c->next = p->ext_free;
-    p->ext_free = c;
-    p->n_ext_free++;
+    s->pool.ext_live--;
+    chunk_put(&s->pool.ext_free, &s->pool.n_ext_free, SPARE_EXT, x);
+}
+
+struct tw_rec *pool_tw_get(synack_stack *s)
+{
+    return chunk_get(&s->pool.tw_free, &s->pool.n_tw_free, sizeof(struct tw_rec));
+}
+
+void pool_tw_put(synack_stack *s, struct tw_rec *w)
+{
+    chunk_put(&s->pool.tw_free, &s->pool.n_tw_free, SPARE_TW, w);
 }
 
 /* The free list for buffers of size n: one per size the stack hands out by
@@ -60,17 +86,10 @@ static struct pool_bufs *bufs_of(synack_stack *s, uint32_t n)
 static uint8_t *buf_get(synack_stack *s, uint32_t n)
 {
     struct pool_bufs *b = bufs_of(s, n);
-    uint8_t *m;
-    if (b && b->free) {
-        m = (uint8_t *)b->free;
-        b->free = b->free->next;
-        b->n_free--;
-    } else {
-        m = malloc(n < sizeof(struct chunk) ? sizeof(struct chunk) : n);
-        if (!m)
-            return NULL;
-    }
-    s->pool.buf_bytes_live += n;
+    size_t size = n < sizeof(struct chunk) ? sizeof(struct chunk) : n;
+    uint8_t *m = b ? chunk_get(&b->free, &b->n_free, size) : malloc(size);
+    if (m)
+        s->pool.buf_bytes_live += n;
     return m;
 }
 
@@ -78,14 +97,10 @@ static void buf_put(synack_stack *s, uint8_t *m, uint32_t n)
 {
     struct pool_bufs *b = bufs_of(s, n);
     s->pool.buf_bytes_live -= n;
-    if (!b || (size_t)(b->n_free + 1) * n > SPARE_BUF_BYTES) {
+    if (!b)
         free(m);
-        return;
-    }
-    struct chunk *c = (struct chunk *)m;
-    c->next = b->free;
-    b->free = c;
-    b->n_free++;
+    else
+        chunk_put(&b->free, &b->n_free, SPARE_BUF_BYTES / (n ? n : 1), m);
 }
 
 void pool_init(synack_stack *s)
@@ -97,17 +112,10 @@ void pool_init(synack_stack *s)
 void pool_free(synack_stack *s)
 {
     struct pool *p = &s->pool;
-    while (p->ext_free) {
-        struct chunk *c = p->ext_free;
-        p->ext_free = c->next;
-        free(c);
-    }
+    chunks_free(&p->ext_free);
+    chunks_free(&p->tw_free);
     for (int i = 0; i < 2; i++)
-        while (p->bufs[i].free) {
-            struct chunk *c = p->bufs[i].free;
-            p->bufs[i].free = c->next;
-            free(c);
-        }
+        chunks_free(&p->bufs[i].free);
 }
 
 int stack_attach(synack_stack *s, struct sock *k, size_t snd_payload, size_t rcv_payload)

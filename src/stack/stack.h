@@ -85,12 +85,12 @@ struct iface {
 struct chunk;
 struct pool_bufs {
     uint32_t size; /* 0: unused */
-    uint32_t n_free;
+    size_t n_free;
     struct chunk *free;
 };
 struct pool {
-    struct chunk *ext_free;
-    size_t n_ext_free;
+    struct chunk *ext_free, *tw_free;
+    size_t n_ext_free, n_tw_free;
     struct pool_bufs bufs[2]; /* the default send and receive sizes */
     size_t ext_live;          /* extensions attached now */
     size_t buf_bytes_live;    /* ring storage attached now */
@@ -181,6 +181,8 @@ int stack_attach(synack_stack *s, struct sock *k, size_t snd_payload, size_t rcv
 /* Gives back the idle parts of k's extension, or (all) everything. */
 void stack_release_idle(synack_stack *s, struct sock *k, bool all);
 int stack_resize_bufs(synack_stack *s, struct sock *k, uint32_t sndcap, uint32_t rcvcap);
+struct tw_rec *pool_tw_get(synack_stack *s);
+void pool_tw_put(synack_stack *s, struct tw_rec *w);
 void pool_init(synack_stack *s);
 void pool_free(synack_stack *s);
 

@@ -85,7 +85,7 @@ static void tw_remove(synack_stack *s, struct tw_rec *w)
     s->n_tw--;
     wheel_cancel(&s->tw_wheel, &w->tn);
     free(w->tw.a6);
-    free(w);
+    pool_tw_put(s, w);
 }
 
 void tw_maybe_enter(synack_stack *s, struct sock *k)
@@ -95,7 +95,7 @@ void tw_maybe_enter(synack_stack *s, struct sock *k)
         return;
     if (s->n_tw >= s->n_tw_buckets && !grow(s))
         return; /* no memory: the full TCB serves TIME_WAIT */
-    struct tw_rec *w = malloc(sizeof *w);
+    struct tw_rec *w = pool_tw_get(s);
     if (!w)
         return;
     /* an ACK still owed (the one for the peer's FIN) leaves now */

@@ -30,6 +30,9 @@ static void idle_after_transfer_holds_no_buffer(void **state)
     struct conn c;
     conn_open(&c, NULL, 1000);
     assert_idle(&c); /* ESTABLISHED, nothing sent or received */
+    /* and no timer runs: the poll's wheel does not hold it */
+    assert_false(wheel_armed(&sock_of(&c)->tn));
+    assert_int_equal(c.h.s->wheel.count, 0);
     uint32_t wnd0 = info_of(&c.h, c.s).rcv_wnd;
 
     /* data in: the receive ring's storage comes, and stays while unread */
@@ -58,6 +61,7 @@ static void idle_after_transfer_holds_no_buffer(void **state)
     c.ours += 500;
     conn_send(&c, WIRE_TCP_ACK, NULL, 0);
     assert_idle(&c);
+    assert_int_equal(c.h.s->wheel.count, 0); /* everything acknowledged: no timer left */
     /* the window offered is the configured one, all along */
     assert_int_equal(info_of(&c.h, c.s).rcv_wnd, wnd0);
     h_free(&c.h);
