@@ -195,6 +195,7 @@ struct tcb {
     uint64_t last_send, last_rcv; /* idle restart (RFC 5681 §4.1) and keepalive */
     uint64_t lrcvtime; /* when data last arrived */
     struct tcp_ext *x; /* attached by the stack around every call into the core */
+    struct tcp_addr6 *a6; /* IPv6 addresses in storage the stack gives (family 6), else NULL */
 
     uint32_t flags;
     /* Send sequence space (RFC 9293 §3.3.1) */
@@ -229,8 +230,7 @@ struct tcb {
     struct ring snd, rcv; /* storage in x->sbuf, x->rbuf */
 
     struct tcp_opts o;
-    uint8_t laddr[4], raddr[4]; /* the tuple (tcp_tuple_of): IPv4 here, */
-    struct tcp_addr6 *a6;       /* IPv6 in storage the stack gives (family 6), else NULL */
+    uint8_t laddr[4], raddr[4]; /* the tuple (tcp_tuple_of): IPv4 here, IPv6 in a6 */
     uint16_t lport, rport;
 
     uint16_t mss_peer;   /* the peer's MSS option (536 without one: RFC 9293 §3.7.1) */
