@@ -59,6 +59,21 @@ static void unlink_child(struct sock *child)
     child->acc_next = NULL;
 }
 
+/* The handle goes back to the table: the lowest free one is handed out
+ * next, as file descriptors are. */
+static void release_handle(synack_stack *s, struct sock *k)
+{
+    int h = k->handle;
+    if (h < 0 || h >= s->n_handles)
+        return;
+    s->handles[h] = NULL;
+    k->handle = -1;
+    if (h < s->handle_lo)
+        s->handle_lo = h;
+    if (k->bound)
+        s->n_bound--;
+}
+
 void sock_free(synack_stack *s, struct sock *k)
 {
     if (k->listener) {
@@ -83,12 +98,13 @@ void sock_free(synack_stack *s, struct sock *k)
         if (*pp)
             *pp = k->dirty_next;
     }
-    if (k->handle >= 0 && k->handle < s->n_handles)
-        s->handles[k->handle] = NULL;
-    /* children of a listener still in their SYN queue point at it */
-    for (struct sock *c = s->all; c; c = c->next)
-        if (c->parent == k)
-            c->parent = NULL;
+    release_handle(s, k);
+    /* children of a listener still in their SYN queue point at it (only a
+     * listener is anyone's parent: the walk stays off every other free) */
+    if (k->listener)
+        for (struct sock *c = s->all; c; c = c->next)
+            if (c->parent == k)
+                c->parent = NULL;
     free(k->bufs);
     free(k);
 }
@@ -112,9 +128,10 @@ static struct sock *get(synack_stack *s, synack_sock h)
 static synack_sock assign_handle(synack_stack *s, struct sock *k)
 {
     /* lowest free number, as file descriptors are */
-    for (int i = 0; i < s->n_handles; i++)
+    for (int i = s->handle_lo; i < s->n_handles; i++)
         if (!s->handles[i]) {
             s->handles[i] = k;
+            s->handle_lo = i + 1;
             return k->handle = i;
         }
     int n = s->n_handles ? 2 * s->n_handles : 16;
@@ -126,6 +143,7 @@ static synack_sock assign_handle(synack_stack *s, struct sock *k)
     int i = s->n_handles;
     s->n_handles = n;
     s->handles[i] = k;
+    s->handle_lo = i + 1;
     return k->handle = i;
 }
 
@@ -154,6 +172,8 @@ static uint16_t mss_for(synack_stack *s, const struct tcp_tuple *t)
 
 static bool port_in_use(synack_stack *s, const synack_endpoint *e, const struct sock *self)
 {
+    if (!s->n_bound)
+        return false;
     for (int i = 0; i < s->n_handles; i++) {
         struct sock *k = s->handles[i];
         if (!k || k == self || !k->bound || k->local.port != e->port)
@@ -181,6 +201,7 @@ int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
         return -EADDRINUSE;
     k->local = *local;
     k->bound = true;
+    s->n_bound++;
     return 0;
 }
 
@@ -362,8 +383,7 @@ int synack_close(synack_stack *s, synack_sock h)
     if (!k)
         return -EBADF;
     stack_now(s);
-    s->handles[h] = NULL;
-    k->handle = -1;
+    release_handle(s, k);
     if (k->listener) {
         tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "close()");
         sock_free(s, k);

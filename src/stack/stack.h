@@ -118,6 +118,10 @@ struct synack_stack {
 
     struct sock **handles;
     int n_handles;
+    /* ---- handle and port bookkeeping (issue 8): no walk of every handle
+     * per new socket or connect ---- */
+    int handle_lo; /* every handle below this one is in use */
+    int n_bound;   /* handles held on a bound socket (port_in_use walks only then) */
 
     struct sock **buckets; /* 4-tuple hash, chained */
     size_t n_buckets, n_hashed;
