@@ -83,7 +83,7 @@ int bench_listen(synack_stack *s, synack_sock *out, int n, int backlog)
 size_t bench_establish(struct bench_pair *p, const synack_sock *ls, int nports, size_t k, size_t batch,
                        synack_sock *c, synack_sock *v, uint64_t rss_limit)
 {
-    size_t started = 0, done = 0, accepted = 0;
+    size_t started = 0, done = 0, accepted = 0, checked = 0;
     bool stop = false;
     unsigned idle = 0;
     while (done < k && idle < 1000) {
@@ -118,8 +118,11 @@ size_t bench_establish(struct bench_pair *p, const synack_sock *ls, int nports, 
         idle = moved ? 0 : idle + 1;
         if (stop && done == started)
             break;
-        if (rss_limit && (done & 1023) == 0 && bench_rss() > rss_limit)
-            stop = true;
+        if (rss_limit && done - checked >= 4096) {
+            checked = done;
+            if (bench_rss() > rss_limit)
+                stop = true;
+        }
     }
     return done;
 }
@@ -231,4 +234,102 @@ const char *bench_si(double v, char *buf, size_t len)
     else
         snprintf(buf, len, "%.1f ", v);
     return buf;
+}
+
+/* ---- Linux idle connections held by children ---- */
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#define HOLD_PORTS 64
+
+/* In the child: n connections over HOLD_PORTS listeners from port base;
+ * writes the count to fd, then waits to be killed. */
+static void hold_child(size_t n, int base, int fd)
+{
+    int lfd[HOLD_PORTS], one = 1;
+    size_t got = 0;
+    for (int i = 0; i < HOLD_PORTS; i++) {
+        lfd[i] = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base + i)),
+                                 .sin_addr.s_addr = htonl(0x7f000001)};
+        setsockopt(lfd[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (lfd[i] < 0 || bind(lfd[i], (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd[i], 128) < 0)
+            n = 0;
+    }
+    for (; got < n; got++) {
+        int i = (int)(got % HOLD_PORTS);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(base + i)),
+                                 .sin_addr.s_addr = htonl(0x7f000001)};
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        if (c < 0)
+            break;
+        if (connect(c, (struct sockaddr *)&sa, sizeof sa) < 0) {
+            close(c);
+            break;
+        }
+        if (accept(lfd[i], NULL, NULL) < 0)
+            break;
+    }
+    uint64_t g = got;
+    if (write(fd, &g, sizeof g) != (ssize_t)sizeof g)
+        _exit(1);
+    close(fd);
+    for (;;)
+        pause();
+}
+
+size_t bench_linux_hold(size_t k, int port_base, struct bench_linux_hold *h)
+{
+    uint64_t lim = bench_raise_nofile(1u << 20);
+    size_t per = lim > 2 * HOLD_PORTS + 64 ? (size_t)(lim - HOLD_PORTS - 64) / 2 : 0;
+    h->n = 0;
+    h->pids = NULL;
+    if (!per || !k)
+        return 0;
+    int children = (int)((k + per - 1) / per);
+    if (port_base + (size_t)children * HOLD_PORTS > 65535)
+        children = (65535 - port_base) / HOLD_PORTS;
+    h->pids = calloc((size_t)children, sizeof *h->pids);
+    size_t total = 0, left = k;
+    for (int j = 0; j < children && left; j++) {
+        size_t n = left < per ? left : per;
+        int pfd[2];
+        if (pipe(pfd) < 0)
+            break;
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(pfd[0]);
+            close(pfd[1]);
+            break;
+        }
+        if (pid == 0) {
+            close(pfd[0]);
+            hold_child(n, port_base + j * HOLD_PORTS, pfd[1]);
+        }
+        close(pfd[1]);
+        h->pids[h->n++] = pid;
+        uint64_t g = 0;
+        if (read(pfd[0], &g, sizeof g) != (ssize_t)sizeof g)
+            g = 0;
+        close(pfd[0]);
+        total += (size_t)g;
+        left -= n;
+        if (g < n)
+            break;
+    }
+    return total;
+}
+
+void bench_linux_release(struct bench_linux_hold *h)
+{
+    for (int j = 0; j < h->n; j++)
+        kill(h->pids[j], SIGKILL);
+    for (int j = 0; j < h->n; j++)
+        waitpid(h->pids[j], NULL, 0);
+    free(h->pids);
+    h->pids = NULL;
+    h->n = 0;
 }

@@ -64,3 +64,15 @@ uint64_t bench_meminfo(const char *field);
 const char *bench_si(double v, char *buf, size_t len);
 
 #endif
+
+/* Linux: k idle established loopback connections (both ends), held by
+ * child processes of ours (each within its RLIMIT_NOFILE) on listeners at
+ * port_base and up (64 per child), so k is not bounded by one process's
+ * descriptor limit. Returns how many were established; *h keeps what
+ * bench_linux_release needs. Call inside bench_netns. */
+struct bench_linux_hold {
+    int *pids;
+    int n;
+};
+size_t bench_linux_hold(size_t k, int port_base, struct bench_linux_hold *h);
+void bench_linux_release(struct bench_linux_hold *h);

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Smoke test of bench-memory (not a size check): small counts complete, every
+# connection asked for is held, and the per-connection figures are positive.
+set -eu
+bin=${SYNACK_BUILD:-build}/bench/bench-memory
+[ -x "$bin" ] || { echo "skip: $bin not built"; exit 77; }
+out=$("$bin" -k 3000 -c 200 -L 20 -l 300)
+echo "$out"
+grep -q '^listening socket *synack *[0-9]' <<<"$out" || { echo "FAIL: listener row"; exit 1; }
+grep -q '^ESTABLISHED, idle *synack *[1-9]' <<<"$out" || { echo "FAIL: established row"; exit 1; }
+grep -q '^TIME_WAIT *synack *[1-9].*(200 closed' <<<"$out" || { echo "FAIL: TIME_WAIT row"; exit 1; }
+grep -q '^3000 idle connections: synack RSS' <<<"$out" || { echo "FAIL: 3000 idle connections not held"; exit 1; }
+echo ok
