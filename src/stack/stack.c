@@ -159,8 +159,12 @@ synack_time synack_poll(synack_stack *s)
                  * ICMP message left behind (RFC 1122 §4.2.3.9), if any. */
                 if (k->tcb.err == -ETIMEDOUT && k->soft_err)
                     k->tcb.err = k->soft_err;
+                /* sock_closed frees k unless a handle or an accept queue
+                 * holds it: only then is there anyone to tell */
+                bool held = k->handle >= 0 || k->queued;
                 sock_closed(s, k);
-                stack_notify(s, k);
+                if (held)
+                    stack_notify(s, k);
                 k = after;
                 continue;
             }
