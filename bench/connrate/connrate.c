@@ -47,29 +47,70 @@ static double rate(const struct result *r) { return r->secs > 0 ? (double)r->don
 
 /* ---- synack ---- */
 
-enum { C_CONNECTING = 1, C_WAITING };
-enum { S_REQUEST = 1, S_EOF };
+enum { C_CONNECTING = 1, C_WAITING, S_REQUEST, S_EOF, LISTENER };
 
-struct table { /* per-handle state, handles being small integers */
+/* Per-handle state (handles are small integers) and the handles the stack
+ * said may be ready: the loop visits only those, as epoll does for Linux. */
+struct side {
+    synack_stack *s;
     uint8_t *st;
+    bool *queued;
     size_t cap;
+    synack_sock *ready, *work;
+    size_t n_ready;
 };
 
-static int table_set(struct table *t, synack_sock h, uint8_t v)
+static int side_grow(struct side *d, synack_sock h)
 {
-    if ((size_t)h >= t->cap) {
-        size_t cap = t->cap ? t->cap : 1024;
-        while (cap <= (size_t)h)
-            cap *= 2;
-        uint8_t *n = realloc(t->st, cap);
-        if (!n)
-            return -ENOMEM;
-        memset(n + t->cap, 0, cap - t->cap);
-        t->st = n;
-        t->cap = cap;
-    }
-    t->st[h] = v;
+    if ((size_t)h < d->cap)
+        return 0;
+    size_t cap = d->cap ? d->cap : 1024;
+    while (cap <= (size_t)h)
+        cap *= 2;
+    uint8_t *st = realloc(d->st, cap);
+    bool *q = st ? realloc(d->queued, cap * sizeof *q) : NULL;
+    synack_sock *r = q ? realloc(d->ready, cap * sizeof *r) : NULL;
+    synack_sock *w = r ? realloc(d->work, cap * sizeof *w) : NULL;
+    if (st)
+        d->st = st;
+    if (q)
+        d->queued = q;
+    if (r)
+        d->ready = r;
+    if (w)
+        d->work = w;
+    if (!w)
+        return -ENOMEM;
+    memset(d->st + d->cap, 0, cap - d->cap);
+    memset(d->queued + d->cap, 0, (cap - d->cap) * sizeof *q);
+    d->cap = cap;
     return 0;
+}
+
+static void side_push(struct side *d, synack_sock h)
+{
+    if ((size_t)h >= d->cap || d->queued[h] || !d->st[h])
+        return;
+    d->queued[h] = true;
+    d->ready[d->n_ready++] = h;
+}
+
+static void on_event(void *ctx, synack_sock h, unsigned events) { side_push(ctx, h); }
+
+static int side_set(struct side *d, synack_sock h, uint8_t st)
+{
+    if (h < 0 || side_grow(d, h) < 0)
+        return -ENOMEM;
+    d->st[h] = st;
+    return 0;
+}
+
+static void side_free(struct side *d)
+{
+    free(d->st);
+    free(d->queued);
+    free(d->ready);
+    free(d->work);
 }
 
 static void count_tw(void *ctx, const synack_endpoint *l, const synack_endpoint *r, synack_state from,
@@ -79,23 +120,123 @@ static void count_tw(void *ctx, const synack_endpoint *l, const synack_endpoint 
         ++*(uint64_t *)ctx;
 }
 
-static synack_sock open_one(synack_stack *s, uint64_t i, int ports)
+static synack_sock open_one(struct side *d, uint64_t i, int ports)
 {
-    synack_sock h = synack_socket(s);
+    synack_sock h = synack_socket(d->s);
     if (h < 0)
         return h;
     synack_endpoint ep = {.addr = synack_ipv4(BENCH_SRV_ADDR), .port = (uint16_t)(BENCH_PORT0 + i % (unsigned)ports)};
-    int r = synack_connect(s, h, &ep);
-    if (r != -EINPROGRESS) {
-        synack_close(s, h);
-        return r < 0 ? r : -EIO;
+    int r = synack_connect(d->s, h, &ep);
+    if (r != -EINPROGRESS || side_set(d, h, C_CONNECTING) < 0) {
+        synack_close(d->s, h);
+        return r < 0 && r != -EINPROGRESS ? r : -EIO;
     }
     return h;
 }
 
+struct run {
+    struct side cli, srv;
+    int ports;
+    uint64_t started;
+    size_t live, nsrv;
+    bool opening;
+    struct result res;
+};
+
+/* A client connection is done (response read, or failed): close it first,
+ * and open the next in its place while the run lasts. */
+static void client_done(struct run *r, synack_sock h)
+{
+    synack_close(r->cli.s, h);
+    r->cli.st[h] = 0;
+    r->live--;
+    if (r->opening) {
+        if (open_one(&r->cli, r->started++, r->ports) >= 0)
+            r->live++;
+        else
+            r->res.errors++;
+    }
+}
+
+static void client_ready(struct run *r, synack_sock h)
+{
+    uint8_t buf[64];
+    if (r->cli.st[h] == C_CONNECTING) {
+        unsigned ev = synack_events(r->cli.s, h);
+        if (ev & SYNACK_EV_ERR) {
+            r->res.errors++;
+            client_done(r, h);
+        } else if (ev & SYNACK_EV_OUT) {
+            if (synack_send(r->cli.s, h, REQ, MSG_LEN) != MSG_LEN)
+                r->res.errors++;
+            r->cli.st[h] = C_WAITING;
+        }
+        return;
+    }
+    long n = synack_recv(r->cli.s, h, buf, sizeof buf);
+    if (n == -EAGAIN)
+        return;
+    if (n != MSG_LEN)
+        r->res.errors++;
+    client_done(r, h);
+}
+
+static void server_ready(struct run *r, synack_sock h)
+{
+    struct side *d = &r->srv;
+    uint8_t buf[64];
+    if (d->st[h] == LISTENER) {
+        synack_sock c;
+        while ((c = synack_accept(d->s, h, NULL)) >= 0) {
+            if (side_set(d, c, S_REQUEST) < 0) {
+                synack_close(d->s, c);
+                r->res.errors++;
+                continue;
+            }
+            r->nsrv++;
+            side_push(d, c); /* the request may be in already */
+        }
+        return;
+    }
+    long n = synack_recv(d->s, h, buf, sizeof buf);
+    if (n == -EAGAIN)
+        return;
+    if (d->st[h] == S_REQUEST && n == MSG_LEN) {
+        if (synack_send(d->s, h, RSP, MSG_LEN) != MSG_LEN)
+            r->res.errors++;
+        d->st[h] = S_EOF;
+        side_push(d, h); /* the end of stream may follow at once */
+        return;
+    }
+    if (d->st[h] == S_EOF && n == 0)
+        r->res.done++;
+    else
+        r->res.errors++;
+    synack_close(d->s, h);
+    d->st[h] = 0;
+    r->nsrv--;
+}
+
+/* Visits the handles made ready since the last visit. */
+static void drain(struct run *r, struct side *d, void (*ready)(struct run *, synack_sock))
+{
+    while (d->n_ready) {
+        size_t n = d->n_ready;
+        synack_sock *w = d->ready;
+        d->ready = d->work;
+        d->work = w;
+        d->n_ready = 0;
+        for (size_t i = 0; i < n; i++) {
+            d->queued[w[i]] = false;
+            if (d->st[w[i]])
+                ready(r, w[i]);
+        }
+    }
+}
+
 static struct result synack_run(int n, double secs, int ports, synack_time tw, bool verify)
 {
-    struct result res = {0};
+    struct run r = {.ports = ports, .opening = true};
     struct bench_pair p;
     synack_config cfg = {.time_wait = tw};
     uint64_t tw_seen = 0;
@@ -103,121 +244,45 @@ static struct result synack_run(int n, double secs, int ports, synack_time tw, b
         cfg.on_state = count_tw;
         cfg.on_state_ctx = &tw_seen;
     }
-    if (bench_pair_new(&p, &cfg) < 0) {
-        res.errors = 1;
-        return res;
-    }
     synack_sock ls[MAX_PORTS];
-    if (bench_listen(p.srv, ls, ports, n + 64) < 0) {
-        res.errors = 1;
-        bench_pair_free(&p);
-        return res;
+    if (bench_pair_new(&p, &cfg) < 0 || bench_listen(p.srv, ls, ports, n + 64) < 0) {
+        r.res.errors = 1;
+        if (p.cli)
+            bench_pair_free(&p);
+        return r.res;
     }
-    synack_sock *slot = malloc((size_t)n * sizeof *slot), *srv = malloc((size_t)n * 2 * sizeof *srv);
-    struct table ct = {0}, stt = {0};
-    size_t nsrv = 0;
-    uint64_t started = 0;
+    r.cli.s = p.cli;
+    r.srv.s = p.srv;
+    synack_set_event_handler(p.cli, on_event, &r.cli);
+    synack_set_event_handler(p.srv, on_event, &r.srv);
+    for (int i = 0; i < ports; i++)
+        if (side_set(&r.srv, ls[i], LISTENER) < 0)
+            r.res.errors++;
     double t0 = bench_now(), end = t0 + secs;
-    bool opening = true;
     for (int i = 0; i < n; i++) {
-        slot[i] = open_one(p.cli, started++, ports);
-        if (slot[i] < 0 || table_set(&ct, slot[i], C_CONNECTING) < 0) {
-            res.errors++;
-            slot[i] = -1;
-        }
+        if (open_one(&r.cli, r.started++, ports) >= 0)
+            r.live++;
+        else
+            r.res.errors++;
     }
-    uint8_t buf[64];
-    size_t live = (size_t)n;
     for (unsigned iter = 0;; iter++) {
         bench_pair_step(&p);
-        if (opening && (iter & 63) == 0 && bench_now() >= end)
-            opening = false;
-        /* server: accept, answer, close at end of stream */
-        for (int i = 0; i < ports; i++) {
-            synack_sock h;
-            while ((h = synack_accept(p.srv, ls[i], NULL)) >= 0) {
-                if (nsrv == (size_t)n * 2 || table_set(&stt, h, S_REQUEST) < 0) {
-                    synack_close(p.srv, h);
-                    res.errors++;
-                    continue;
-                }
-                srv[nsrv++] = h;
-            }
-        }
-        for (size_t i = 0; i < nsrv;) {
-            synack_sock h = srv[i];
-            long r = synack_recv(p.srv, h, buf, sizeof buf);
-            if (r == -EAGAIN) {
-                i++;
-                continue;
-            }
-            if (stt.st[h] == S_REQUEST && r == MSG_LEN) {
-                if (synack_send(p.srv, h, RSP, MSG_LEN) != MSG_LEN)
-                    res.errors++;
-                stt.st[h] = S_EOF;
-                i++;
-                continue;
-            }
-            if (stt.st[h] == S_EOF && r == 0)
-                res.done++;
-            else
-                res.errors++;
-            synack_close(p.srv, h);
-            srv[i] = srv[--nsrv];
-        }
-        /* clients: request once connected, close on the response, reopen */
-        for (int i = 0; i < n; i++) {
-            synack_sock h = slot[i];
-            if (h < 0)
-                continue;
-            bool finished = false;
-            if (ct.st[h] == C_CONNECTING) {
-                unsigned ev = synack_events(p.cli, h);
-                if (ev & SYNACK_EV_ERR) {
-                    res.errors++;
-                    finished = true;
-                } else if (ev & SYNACK_EV_OUT) {
-                    if (synack_send(p.cli, h, REQ, MSG_LEN) != MSG_LEN)
-                        res.errors++;
-                    ct.st[h] = C_WAITING;
-                }
-            } else {
-                long r = synack_recv(p.cli, h, buf, sizeof buf);
-                if (r == -EAGAIN)
-                    continue;
-                if (r != MSG_LEN)
-                    res.errors++;
-                finished = true;
-            }
-            if (!finished)
-                continue;
-            synack_close(p.cli, h);
-            slot[i] = -1;
-            if (opening) {
-                slot[i] = open_one(p.cli, started++, ports);
-                if (slot[i] < 0 || table_set(&ct, slot[i], C_CONNECTING) < 0) {
-                    res.errors++;
-                    slot[i] = -1;
-                    live--;
-                }
-            } else {
-                live--;
-            }
-        }
-        if (!live && !nsrv && synack_memlink_next(p.link) == SYNACK_TIME_NEVER)
+        if (r.opening && (iter & 63) == 0 && bench_now() >= end)
+            r.opening = false;
+        drain(&r, &r.srv, server_ready);
+        drain(&r, &r.cli, client_ready);
+        if (!r.live && !r.nsrv && synack_memlink_next(p.link) == SYNACK_TIME_NEVER)
             break;
-        if (res.errors > 1000)
+        if (r.res.errors > 1000)
             break;
     }
-    res.secs = bench_now() - t0;
-    res.segments = synack_counter(p.cli, "tcp_out") + synack_counter(p.srv, "tcp_out");
-    res.time_wait = tw_seen;
-    free(slot);
-    free(srv);
-    free(ct.st);
-    free(stt.st);
+    r.res.secs = bench_now() - t0;
+    r.res.segments = synack_counter(p.cli, "tcp_out") + synack_counter(p.srv, "tcp_out");
+    r.res.time_wait = tw_seen;
+    side_free(&r.cli);
+    side_free(&r.srv);
     bench_pair_free(&p);
-    return res;
+    return r.res;
 }
 
 /* ---- Linux ---- */
