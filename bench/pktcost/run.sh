@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Per-packet cost (issue 8): ns per segment of a ping-pong beside K = 1,000
-# and K = 1,000,000 idle connections (the larger stopped at 6 GiB of RSS),
-# synack against Linux loopback. QUICK=1: K = 1,000 and 20,000.
+# and K = 1,000,000 idle connections (the larger stopped at 6 GiB of RSS;
+# Linux at most 100,000: -l), synack against Linux loopback. QUICK=1: K = 1,000 and 20,000.
 # usage: bench/pktcost/run.sh [BUILD_DIR] [options...]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
