@@ -197,6 +197,9 @@ int main(int argc, char **argv)
     printf("memory: synack on the in-memory link (two stacks, this process), socket buffers %s; linux loopback "
            "sockets\n",
            bufsize ? "set by -b" : "the defaults (16 KiB send, 128 KiB receive)");
+    if (!bench_heap())
+        printf("allocator bytes unavailable: mallinfo2() reports nothing (not glibc's malloc, e.g. under a "
+               "sanitizer); the RSS figures stand\n");
     int rc = 0;
     if (listeners(nl, &cfg) < 0)
         rc = 1;
