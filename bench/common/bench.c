@@ -127,6 +127,28 @@ size_t bench_establish(struct bench_pair *p, const synack_sock *ls, int nports, 
     return done;
 }
 
+int bench_prime(struct bench_pair *p, const synack_sock *ls, int nports, size_t batch)
+{
+    synack_sock *c = malloc(batch * sizeof *c), *v = malloc(batch * sizeof *v);
+    if (!c || !v) {
+        free(c);
+        free(v);
+        return -ENOMEM;
+    }
+    size_t got = bench_establish(p, ls, nports, batch, batch, c, v, 0);
+    for (size_t i = 0; i < got; i++) {
+        synack_set_linger(p->cli, c[i], true, 0);
+        synack_close(p->cli, c[i]);
+        synack_set_linger(p->srv, v[i], true, 0);
+        synack_close(p->srv, v[i]);
+    }
+    while (bench_pair_step(p))
+        ;
+    free(c);
+    free(v);
+    return got == batch ? 0 : -EADDRNOTAVAIL;
+}
+
 static int write_file(const char *path, const char *val)
 {
     int fd = open(path, O_WRONLY);

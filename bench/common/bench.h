@@ -76,3 +76,10 @@ struct bench_linux_hold {
 };
 size_t bench_linux_hold(size_t k, int port_base, struct bench_linux_hold *h);
 void bench_linux_release(struct bench_linux_hold *h);
+
+/* Opens `batch` connections and aborts them (SO_LINGER 0: nothing stays
+ * behind), so that the in-memory link's frame pool, which keeps the most
+ * frames ever in flight, is already that large before a memory baseline is
+ * taken; bench_establish with the same batch then adds no link memory to
+ * the per-connection figures. Returns 0 or a negative errno. */
+int bench_prime(struct bench_pair *p, const synack_sock *ls, int nports, size_t batch);
