@@ -158,6 +158,10 @@ static bool port_in_use(synack_stack *s, const synack_endpoint *e, const struct 
         struct sock *k = s->handles[i];
         if (!k || k == self || !k->bound || k->local.port != e->port)
             continue;
+        /* Linux inet_bind_conflict: an IPV6_V6ONLY socket shares its port
+         * with IPv4 sockets (dual stack otherwise claims both families) */
+        if (k->local.addr.family != e->addr.family && (k->v6only || self->v6only))
+            continue;
         return true;
     }
     return false;
@@ -549,6 +553,11 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
             return r;
         }
     case SYNACK_OPT_REUSEADDR: k->reuseaddr = v != 0; return 0;
+    case SYNACK_OPT_V6ONLY:
+        if (k->bound) /* Linux do_ipv6_setsockopt: EINVAL once inet_num is set */
+            return -EINVAL;
+        k->v6only = v != 0;
+        return 0;
     case SYNACK_OPT_LINGER: return synack_set_linger(s, h, v >= 0, v >= 0 ? v : 0);
     default: return -ENOPROTOOPT;
     }
@@ -584,6 +593,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_SNDBUF: *v = (int)k->sndcap; break;
     case SYNACK_OPT_RCVBUF: *v = (int)k->rcvcap; break;
     case SYNACK_OPT_REUSEADDR: *v = k->reuseaddr; break;
+    case SYNACK_OPT_V6ONLY: *v = k->v6only; break;
     case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
     default: return -ENOPROTOOPT;
     }

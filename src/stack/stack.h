@@ -97,6 +97,7 @@ struct sock {
     /* options */
     struct tcp_opts opt; /* copied into the TCB when it is set up */
     bool reuseaddr;
+    bool v6only; /* IPV6_V6ONLY: an IPv6 wildcard listener refuses IPv4 */
     bool linger_on;
     int linger_sec;
     uint32_t sndcap, rcvcap;
