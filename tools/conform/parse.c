@@ -870,6 +870,7 @@ int script_set_option(struct script_opts *o, const char *name, const char *value
             o->ip_version = 46;
         else
             goto bad;
+        o->ip_version_set = true;
     } else if (!strcmp(name, "local_ip") || !strcmp(name, "remote_ip")) {
         if (!value || strlen(value) >= sizeof o->local_ip)
             goto bad;

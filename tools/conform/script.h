@@ -123,7 +123,8 @@ struct script_opts {
     bool ts_ecr_scaled;     /* --tcp_ts_ecr_scaled */
     bool strict_segments;   /* --strict_segments */
     int mss, mtu;           /* --mss, --mtu (0 = unset) */
-    int ip_version;         /* 4 or 6 (--ip_version) */
+    int ip_version;         /* 4, 6, or 46 for ipv4-mapped-ipv6 (--ip_version) */
+    bool ip_version_set;    /* the script pins it */
     int bind_port, connect_port;
     char local_ip[64], remote_ip[64]; /* --local_ip / --remote_ip, "" = default */
     char unknown[256];      /* options we parse but do not honour, for the report */
