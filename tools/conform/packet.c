@@ -179,24 +179,39 @@ static uint8_t tos_of(int ecn)
     }
 }
 
+/* The type and code of an ICMP line in this run's family: packetdrill looks
+ * the names up in the family's own table, so an ICMPv4-only name is an
+ * error in an IPv6 run and the other way round. */
+static int icmp_values(int ipv, const struct pkt_spec *pk, int *type, int *code, char *err,
+                       size_t errlen)
+{
+    if (ipv == 6)
+        return script_icmp6_resolve(pk, type, code, err, errlen);
+    if (pk->icmpv6)
+        return errf(err, errlen, "bad ICMP type %s", pk->icmp_type_name);
+    if (pk->icmp_code < 0)
+        return errf(err, errlen, "bad ICMP code %s", pk->icmp_code_name);
+    *type = pk->icmp_type;
+    *code = pk->icmp_code;
+    return 0;
+}
+
 static int build_icmp(struct conn *c, const struct pkt_spec *pk, uint8_t *buf, size_t cap,
                       char *err, size_t errlen)
 {
     if (c->st == CS_NONE || c->st == CS_LISTENING)
         return errf(err, errlen, "no connection for the ICMP message to quote");
-    /* packetdrill takes ICMPv4 names in an IPv4 run and ICMPv6 names in an
-     * IPv6 run; the other family's names are an error there too */
-    if (pk->icmpv6 != (c->ipv == 6))
-        return errf(err, errlen, "%s message in an %s run", pk->icmpv6 ? "ICMPv6" : "ICMPv4",
-                    c->ipv == 6 ? "IPv6" : "IPv4");
+    int type, code;
+    if (icmp_values(c->ipv, pk, &type, &code, err, errlen))
+        return -1;
     size_t hl = ip_hlen(c->ipv);
     size_t total = hl + 8 + hl + 8;
     if (cap < total)
         return errf(err, errlen, "packet buffer too small");
     uint8_t *ic = buf + hl;
     memset(ic, 0, 8);
-    ic[0] = (uint8_t)pk->icmp_type;
-    ic[1] = (uint8_t)pk->icmp_code;
+    ic[0] = (uint8_t)type;
+    ic[1] = (uint8_t)code;
     if (pk->has_mtu) {
         if (c->ipv == 6)
             wr32(ic + 4, pk->mtu); /* RFC 4443 §3.2: a 32-bit MTU */
@@ -559,10 +574,10 @@ int conn_check_outbound(struct conn *c, const struct pkt_spec *pk, const struct 
         if (!is_icmp(&lp[0]))
             return errf(err, errlen, "live packet: expected an ICMP message, got protocol %u",
                         lp[0].proto);
-        if (check_field("icmp_type", (uint32_t)pk->icmp_type, (uint32_t)lp[0].icmp_type, err,
-                        errlen) ||
-            check_field("icmp_code", (uint32_t)pk->icmp_code, (uint32_t)lp[0].icmp_code, err,
-                        errlen))
+        int type, code;
+        if (icmp_values(c->ipv, pk, &type, &code, err, errlen) ||
+            check_field("icmp_type", (uint32_t)type, (uint32_t)lp[0].icmp_type, err, errlen) ||
+            check_field("icmp_code", (uint32_t)code, (uint32_t)lp[0].icmp_code, err, errlen))
             return -1;
         return 0;
     }

@@ -476,8 +476,6 @@ static int run_event(struct runner *r, const struct event *ev)
     if (ev->kind == EV_PACKET && ev->pkt.undefined[0])
         return run_fail(r, ev, "packet uses '%s', a --define'd symbol: not supported",
                         ev->pkt.undefined);
-    if (ev->kind == EV_PACKET && ev->pkt.icmpv6)
-        return run_fail(r, ev, "ICMPv6 message: synack does not speak IPv6 yet");
     if (ev->tkind == TM_NONE) {
         note_skipped(r, ev);
         return 0;
