@@ -13,6 +13,7 @@
 #include "wire/checksum.h"
 #include "wire/ethernet.h"
 #include "wire/ipv4.h"
+#include "wire/icmpv6.h"
 #include "wire/ipv6.h"
 #include "wire/linklayer.h"
 #include "wire/tcp.h"
@@ -124,6 +125,15 @@ static void ipv6_layer(const uint8_t *buf, size_t len, unsigned flags)
         FUZZ_CHECK(!ip.truncated);
     if (ip.proto == WIRE_IPPROTO_TCP && (!ip.has_frag || ip.atomic))
         tcp_layer(ip.payload, ip.payload_len, ip.src, ip.dst, 1);
+    if (ip.proto == WIRE_IPPROTO_ICMPV6) {
+        struct wire_icmpv6 m;
+        if (wire_icmpv6_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &m) == WIRE_OK) {
+            FUZZ_CHECK(m.body + m.body_len == ip.payload + ip.payload_len);
+            struct wire_icmpv6_quote q;
+            if (wire_icmpv6_is_error(m.type) && wire_icmpv6_quote_parse(&m, &q) == WIRE_OK)
+                FUZZ_CHECK(q.payload_len >= 8 && q.payload + q.payload_len <= m.body + m.body_len);
+        }
+    }
 }
 
 static void by_ethertype(uint16_t type, const uint8_t *p, size_t len, unsigned trunc)

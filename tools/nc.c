@@ -11,8 +11,11 @@
  *       if missing; then the user configures the kernel's side of it);
  *   --netns [NAME]   a namespace of its own (NAME, or synack-PID when NAME is
  *       not given or does not exist yet; deleted at exit when made here) with
- *       the device in it, the kernel at 198.18.0.1/24 and synack at
- *       198.18.0.2/24: `ip netns exec NAME nc 198.18.0.2 PORT` reaches it.
+ *       the device in it, the kernel at 198.18.0.1/24 and 2001:2::1/64, synack
+ *       at 198.18.0.2/24 and 2001:2::2/64 (RFC 5180's benchmarking prefixes):
+ *       `ip netns exec NAME nc 198.18.0.2 PORT` (or 2001:2::2) reaches it.
+ *   --addr6 ADDR/LEN gives synack an IPv6 address beside --addr's IPv4 one
+ *   (--addr may itself be IPv6); a listener then takes both families.
  *
  * For tests and clients of many connections, two modes read stdin whole
  * first: `connect --parallel N` opens N connections that each send stdin and
@@ -46,6 +49,8 @@
 #define NC_BODY_MAX (256u * 1024u * 1024u)
 #define NETNS_KERNEL "198.18.0.1"
 #define NETNS_STACK "198.18.0.2/24"
+#define NETNS_KERNEL6 "2001:2::1"
+#define NETNS_STACK6 "2001:2::2/64"
 #define NETNS_DEV "sk0"
 
 struct conn {
@@ -98,7 +103,8 @@ static void usage(FILE *f)
             "usage: synack connect [OPTIONS] ADDR PORT\n"
             "       synack listen [OPTIONS] PORT\n"
             "  --tun NAME | --tap NAME   the device (with --addr A.B.C.D/LEN, synack's address)\n"
-            "  --netns [NAME]            a namespace of its own: kernel %s, synack %s\n"
+            "  --addr6 ADDR/LEN          an IPv6 address too (TUN; listen then takes both)\n"
+            "  --netns [NAME]            a namespace of its own: kernel %s and %s, synack %s and %s\n"
             "  --mtu N                   device MTU (default: the device's, else 1500)\n"
             "  --offload                 TUN: take the kernel's 64 KiB TCP segments (virtio-net GSO)\n"
             "  --pcap FILE               write a capture of synack's IP datagrams\n"
@@ -106,7 +112,7 @@ static void usage(FILE *f)
             "  -v                        print synack's state changes on stderr\n"
             "  connect --parallel N      N connections, each sending stdin; one line each\n"
             "  listen --http [--max N]   answer HTTP requests with stdin as the body\n",
-            NETNS_KERNEL, NETNS_STACK);
+            NETNS_KERNEL, NETNS_KERNEL6, NETNS_STACK, NETNS_STACK6);
 }
 
 /* A whole decimal number in [lo, hi], or -1. */
@@ -422,16 +428,23 @@ static int parse_prefix(const char *text, synack_addr *a, uint8_t *len)
     char buf[64];
     snprintf(buf, sizeof buf, "%s", text);
     char *slash = strchr(buf, '/');
-    *len = 24;
+    long l = -1;
     if (slash) {
         *slash = 0;
         char *end;
-        long l = strtol(slash + 1, &end, 10);
-        if (*end || l < 0 || l > 32)
+        l = strtol(slash + 1, &end, 10);
+        if (*end || slash[1] == 0)
             return -EINVAL;
-        *len = (uint8_t)l;
     }
-    return synack_addr_parse(buf, a);
+    if (synack_addr_parse(buf, a) < 0)
+        return -EINVAL;
+    long max = a->family == SYNACK_AF_INET6 ? 128 : 32;
+    if (l < 0)
+        l = a->family == SYNACK_AF_INET6 ? 64 : 24;
+    if (l > max)
+        return -EINVAL;
+    *len = (uint8_t)l;
+    return 0;
 }
 
 /* Runs ip(8) with these arguments (no shell: names go through untouched). */
@@ -477,11 +490,11 @@ int synack_cmd_nc(int argc, char **argv)
     nc->listen = !strcmp(argv[0], "listen");
     nc->lsn = -1;
     nc->rc = 0;
-    const char *tun = NULL, *tap = NULL, *addr = NULL, *pcap = NULL, *netns = NULL;
+    const char *tun = NULL, *tap = NULL, *addr = NULL, *addr6 = NULL, *pcap = NULL, *netns = NULL;
     bool want_netns = false;
     uint32_t mtu = 0;
     double timeout = 0;
-    enum { O_TUN = 1, O_TAP, O_ADDR, O_NETNS, O_MTU, O_PCAP, O_TIMEOUT, O_PAR, O_HTTP, O_MAX, O_OFFLOAD };
+    enum { O_TUN = 1, O_TAP, O_ADDR, O_NETNS, O_MTU, O_PCAP, O_TIMEOUT, O_PAR, O_HTTP, O_MAX, O_OFFLOAD, O_ADDR6 };
     bool offload = false;
     static const struct option opts[] = {
         {"tun", required_argument, 0, O_TUN},         {"tap", required_argument, 0, O_TAP},
@@ -489,7 +502,7 @@ int synack_cmd_nc(int argc, char **argv)
         {"mtu", required_argument, 0, O_MTU},         {"pcap", required_argument, 0, O_PCAP},
         {"timeout", required_argument, 0, O_TIMEOUT}, {"parallel", required_argument, 0, O_PAR},
         {"http", no_argument, 0, O_HTTP},             {"max", required_argument, 0, O_MAX},
-        {"offload", no_argument, 0, O_OFFLOAD},
+        {"offload", no_argument, 0, O_OFFLOAD},       {"addr6", required_argument, 0, O_ADDR6},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     int o;
     optind = 1;
@@ -499,6 +512,7 @@ int synack_cmd_nc(int argc, char **argv)
         case O_TUN: tun = optarg; break;
         case O_TAP: tap = optarg; break;
         case O_ADDR: addr = optarg; break;
+        case O_ADDR6: addr6 = optarg; break;
         case O_NETNS:
             want_netns = true;
             if (!optarg && optind < argc && argv[optind][0] != '-' &&
@@ -584,10 +598,20 @@ int synack_cmd_nc(int argc, char **argv)
     else if (!nc->http)
         nc->max = 1;
 
-    synack_addr me;
-    uint8_t plen;
+    synack_addr me, me6;
+    uint8_t plen, plen6 = 0;
+    memset(&me6, 0, sizeof me6);
     if (parse_prefix(addr ? addr : NETNS_STACK, &me, &plen) < 0) {
-        fprintf(stderr, "synack %s: bad --addr '%s' (want A.B.C.D/LEN)\n", argv[0], addr);
+        fprintf(stderr, "synack %s: bad --addr '%s' (want A.B.C.D/LEN or an IPv6 prefix)\n", argv[0], addr);
+        free(nc);
+        return 2;
+    }
+    if (!addr6 && want_netns && !addr)
+        addr6 = NETNS_STACK6;
+    if (addr6 && (parse_prefix(addr6, &me6, &plen6) < 0 || me6.family != SYNACK_AF_INET6 ||
+                  me.family != SYNACK_AF_INET)) {
+        fprintf(stderr, "synack %s: bad --addr6 '%s' (want an IPv6 prefix, beside an IPv4 --addr)\n", argv[0],
+                addr6);
         free(nc);
         return 2;
     }
@@ -656,6 +680,8 @@ int synack_cmd_nc(int argc, char **argv)
                               .ctx = tap ? (void *)synack_tap_eth(tp) : (void *)tn,
                               .addr = me,
                               .prefix_len = plen,
+                              .addr6 = me6,
+                              .prefix6_len = plen6,
                               .mtu = mtu};
     int ifx = synack_iface_add(nc->s, &ic);
     if (ifx < 0) {
@@ -673,7 +699,13 @@ int synack_cmd_nc(int argc, char **argv)
     if (want_netns) {
         char a[32];
         snprintf(a, sizeof a, "%s/24", NETNS_KERNEL);
-        if (run_ip("addr", "add", a, "dev", dev, NULL) < 0 || run_ip("link", "set", dev, "up", NULL, NULL) < 0) {
+        /* nodad: the address is usable at once (no duplicate detection
+         * on a link whose only other end is synack) */
+        char a6[64];
+        snprintf(a6, sizeof a6, "%s/%u", NETNS_KERNEL6, (unsigned)plen6);
+        if (run_ip("addr", "add", a, "dev", dev, NULL) < 0 ||
+            (me6.family && run_ip("addr", "add", a6, "dev", dev, "nodad") < 0) ||
+            run_ip("link", "set", dev, "up", NULL, NULL) < 0) {
             fprintf(stderr, "synack %s: cannot configure %s in %s\n", argv[0], dev, nsname);
             goto out;
         }
@@ -688,7 +720,12 @@ int synack_cmd_nc(int argc, char **argv)
 
     if (nc->listen) {
         nc->lsn = synack_socket(nc->s);
+        /* with both families, the IPv6 wildcard takes both (dual stack) */
         synack_endpoint le = {.addr = me, .port = (uint16_t)port};
+        if (me6.family) {
+            memset(&le.addr, 0, sizeof le.addr);
+            le.addr.family = SYNACK_AF_INET6;
+        }
         if ((e = synack_bind(nc->s, nc->lsn, &le)) < 0 || (e = synack_listen(nc->s, nc->lsn, 128)) < 0) {
             fprintf(stderr, "synack listen: port %ld: %s\n", port, synack_strerror(e));
             goto out;

@@ -1,6 +1,7 @@
-/* Ethernet framing and ARP (RFC 826) for one interface of a stack: the part
- * of the TAP link that does not touch a device, so tests drive it with
- * frames in memory.
+/* Ethernet framing, ARP (RFC 826) and IPv6 neighbour discovery (RFC 4861
+ * §7: solicitations and advertisements) for one interface of a stack: the
+ * part of the TAP link that does not touch a device, so tests drive it with
+ * frames in memory. One neighbour table serves both families.
  *
  * The neighbour table follows Linux's (net/core/neighbour.c) in its states
  * and defaults: INCOMPLETE while a broadcast request is outstanding (3 tries,
@@ -20,6 +21,9 @@
 #include "wire/arp.h"
 #include "wire/bytes.h"
 #include "wire/ethernet.h"
+#include "wire/icmpv6.h"
+#include "wire/ipv4.h"
+#include "wire/ipv6.h"
 
 #define NEIGH_MAX 256
 #define NEIGH_QUEUE_PKTS 32
@@ -38,7 +42,8 @@ struct pending {
 };
 
 struct neigh {
-    uint32_t ip;
+    uint8_t fam;      /* SYNACK_AF_INET or SYNACK_AF_INET6 */
+    uint8_t addr[16]; /* IPv4 in the first four bytes */
     synack_neigh_state state;
     uint8_t mac[6];
     uint8_t probes;
@@ -118,6 +123,12 @@ static uint32_t our_ip(const synack_eth *e)
     return e->stack->ifaces[e->ifindex].addr;
 }
 
+static const uint8_t *our_ip6(const synack_eth *e)
+{
+    const struct iface *f = &e->stack->ifaces[e->ifindex];
+    return f->has6 ? f->addr6 : NULL;
+}
+
 static int send_frame(synack_eth *e, const uint8_t dst[6], uint16_t type, const uint8_t *payload, size_t len)
 {
     if (WIRE_ETH_HDR_LEN + len > sizeof e->frame)
@@ -142,10 +153,67 @@ static void send_arp(synack_eth *e, uint16_t op, const uint8_t dst[6], const uin
         e->stack->nst.arp_replies_out++;
 }
 
+/* RFC 4861 §4.6.1 link-layer address option: type 1 (source) or 2 (target). */
+static void put_lla(uint8_t *o, uint8_t type, const uint8_t mac[6])
+{
+    o[0] = type;
+    o[1] = 1; /* in units of 8 bytes */
+    memcpy(o + 2, mac, 6);
+}
+
+/* An ICMPv6 neighbour message (135/136) from our address to dst, hop limit
+ * 255 (RFC 4861 §7.1: receivers drop anything less). */
+static void send_nd(synack_eth *e, const uint8_t mac_dst[6], const uint8_t dst[16], uint8_t type, uint32_t flags,
+                    const uint8_t target[16], uint8_t opt_type)
+{
+    const uint8_t *src = our_ip6(e);
+    if (!src)
+        return;
+    uint8_t body[16 + 8], pkt[WIRE_IPV6_HDR_LEN + WIRE_ICMPV6_HDR_LEN + sizeof body];
+    memcpy(body, target, 16);
+    put_lla(body + 16, opt_type, e->mac);
+    int n = wire_icmpv6_emit(pkt + WIRE_IPV6_HDR_LEN, sizeof pkt - WIRE_IPV6_HDR_LEN, src, dst, type, 0, flags,
+                             body, sizeof body, NULL, 0);
+    struct wire_ipv6 ip;
+    memset(&ip, 0, sizeof ip);
+    ip.hop_limit = 255;
+    ip.proto = WIRE_IPPROTO_ICMPV6;
+    memcpy(ip.src, src, 16);
+    memcpy(ip.dst, dst, 16);
+    wire_ipv6_emit(pkt, sizeof pkt, &ip, (size_t)n);
+    send_frame(e, mac_dst, WIRE_ETHERTYPE_IPV6, pkt, WIRE_IPV6_HDR_LEN + (size_t)n);
+    if (type == WIRE_ICMPV6_NEIGH_SOLICIT)
+        e->stack->nst.ndp_ns_out++;
+    else
+        e->stack->nst.ndp_na_out++;
+}
+
+/* RFC 2464 §7: an IPv6 multicast address maps onto 33:33 + its low 32 bits. */
+static void mcast_mac6(const uint8_t a[16], uint8_t mac[6])
+{
+    mac[0] = mac[1] = 0x33;
+    memcpy(mac + 2, a + 12, 4);
+}
+
 static void solicit(synack_eth *e, struct neigh *n, bool unicast)
 {
-    static const uint8_t zero[6];
-    send_arp(e, WIRE_ARP_REQUEST, unicast ? n->mac : BROADCAST, zero, n->ip, our_ip(e));
+    if (n->fam == SYNACK_AF_INET6) {
+        /* RFC 4861 §7.2.2: to the solicited-node multicast address
+         * ff02::1:ffXX:XXXX of the target, or unicast when probing. */
+        uint8_t dst[16] = {0xff, 0x02, [11] = 0x01, [12] = 0xff};
+        uint8_t mac[6];
+        if (unicast) {
+            memcpy(dst, n->addr, 16);
+            memcpy(mac, n->mac, 6);
+        } else {
+            memcpy(dst + 13, n->addr + 13, 3);
+            mcast_mac6(dst, mac);
+        }
+        send_nd(e, mac, dst, WIRE_ICMPV6_NEIGH_SOLICIT, 0, n->addr, 1);
+    } else {
+        static const uint8_t zero[6];
+        send_arp(e, WIRE_ARP_REQUEST, unicast ? n->mac : BROADCAST, zero, wire_get32(n->addr), our_ip(e));
+    }
     n->probes++;
     n->timer = now_of(e) + RETRANS_TIME;
 }
@@ -162,12 +230,20 @@ int synack_eth_announce(synack_eth *e)
     return 0;
 }
 
-static struct neigh *neigh_find(synack_eth *e, uint32_t ip)
+static struct neigh *neigh_find(synack_eth *e, uint8_t fam, const uint8_t addr[16])
 {
+    size_t n = fam == SYNACK_AF_INET6 ? 16 : 4;
     for (int i = 0; i < e->n_neigh; i++)
-        if (e->neigh[i].ip == ip)
+        if (e->neigh[i].fam == fam && !memcmp(e->neigh[i].addr, addr, n))
             return &e->neigh[i];
     return NULL;
+}
+
+static struct neigh *neigh_find4(synack_eth *e, uint32_t ip)
+{
+    uint8_t a[16] = {0};
+    wire_put32(a, ip);
+    return neigh_find(e, SYNACK_AF_INET, a);
 }
 
 static void neigh_remove(synack_eth *e, struct neigh *n)
@@ -179,7 +255,7 @@ static void neigh_remove(synack_eth *e, struct neigh *n)
 
 /* A new entry; when the table is full, the entry unused for longest that is
  * not being resolved gives its place. NULL if every entry is resolving. */
-static struct neigh *neigh_new(synack_eth *e, uint32_t ip)
+static struct neigh *neigh_new(synack_eth *e, uint8_t fam, const uint8_t addr[16])
 {
     if (e->n_neigh == NEIGH_MAX) {
         struct neigh *victim = NULL;
@@ -194,9 +270,17 @@ static struct neigh *neigh_new(synack_eth *e, uint32_t ip)
     }
     struct neigh *n = &e->neigh[e->n_neigh++];
     memset(n, 0, sizeof *n);
-    n->ip = ip;
+    n->fam = fam;
+    memcpy(n->addr, addr, fam == SYNACK_AF_INET6 ? 16 : 4);
     n->used = now_of(e);
     return n;
+}
+
+static struct neigh *neigh_new4(synack_eth *e, uint32_t ip)
+{
+    uint8_t a[16] = {0};
+    wire_put32(a, ip);
+    return neigh_new(e, SYNACK_AF_INET, a);
 }
 
 static void set_reachable(synack_eth *e, struct neigh *n, const uint8_t mac[6])
@@ -216,7 +300,8 @@ static void flush_queue(synack_eth *e, struct neigh *n)
     n->qlen = n->qbytes = 0;
     while (p) {
         struct pending *next = p->next;
-        send_frame(e, n->mac, WIRE_ETHERTYPE_IPV4, p->data, p->len);
+        send_frame(e, n->mac, n->fam == SYNACK_AF_INET6 ? WIRE_ETHERTYPE_IPV6 : WIRE_ETHERTYPE_IPV4, p->data,
+                   p->len);
         free(p);
         p = next;
     }
@@ -274,14 +359,29 @@ static int eth_transmit(void *ctx, const uint8_t *dgram, size_t len)
         return -ENOTCONN;
     /* Every destination is on the link: the stack's routes are its
      * interfaces' prefixes, and there are no gateways. */
-    uint32_t dst = wire_get32(dgram + 16);
+    bool v6 = dgram[0] >> 4 == 6;
+    uint16_t type = v6 ? WIRE_ETHERTYPE_IPV6 : WIRE_ETHERTYPE_IPV4;
+    uint8_t key[16] = {0};
     uint8_t mac[6];
-    if (link_dst_without_arp(e, dst, mac))
-        return send_frame(e, mac, WIRE_ETHERTYPE_IPV4, dgram, len);
-    struct neigh *n = neigh_find(e, dst);
+    if (v6) {
+        if (len < WIRE_IPV6_HDR_LEN)
+            return -EINVAL;
+        memcpy(key, dgram + 24, 16);
+        if (key[0] == 0xff) {
+            mcast_mac6(key, mac);
+            return send_frame(e, mac, type, dgram, len);
+        }
+    } else {
+        uint32_t dst = wire_get32(dgram + 16);
+        if (link_dst_without_arp(e, dst, mac))
+            return send_frame(e, mac, type, dgram, len);
+        wire_put32(key, dst);
+    }
+    uint8_t fam = v6 ? SYNACK_AF_INET6 : SYNACK_AF_INET;
+    struct neigh *n = neigh_find(e, fam, key);
     synack_time now = now_of(e);
     if (!n) {
-        n = neigh_new(e, dst);
+        n = neigh_new(e, fam, key);
         if (!n)
             return -ENOBUFS;
         n->state = SYNACK_NEIGH_INCOMPLETE;
@@ -305,7 +405,7 @@ static int eth_transmit(void *ctx, const uint8_t *dgram, size_t len)
     default: /* DELAY, PROBE: the address is still believed */
         break;
     }
-    return send_frame(e, n->mac, WIRE_ETHERTYPE_IPV4, dgram, len);
+    return send_frame(e, n->mac, type, dgram, len);
 }
 
 synack_link_ops synack_eth_ops(void)
@@ -333,7 +433,7 @@ static void arp_input(synack_eth *e, const uint8_t *pkt, size_t len)
         return;
     }
     bool for_us = a.tpa == me;
-    struct neigh *n = a.spa ? neigh_find(e, a.spa) : NULL;
+    struct neigh *n = a.spa ? neigh_find4(e, a.spa) : NULL;
     if (n) {
         bool changed = memcmp(n->mac, a.sha, 6) != 0;
         if (a.op == WIRE_ARP_REPLY && for_us) {
@@ -350,7 +450,7 @@ static void arp_input(synack_eth *e, const uint8_t *pkt, size_t len)
             n->timer = SYNACK_TIME_NEVER;
         }
     } else if (for_us && a.spa && a.op == WIRE_ARP_REQUEST) {
-        n = neigh_new(e, a.spa);
+        n = neigh_new4(e, a.spa);
         if (n) {
             memcpy(n->mac, a.sha, 6);
             n->state = SYNACK_NEIGH_STALE;
@@ -368,6 +468,118 @@ static void arp_input(synack_eth *e, const uint8_t *pkt, size_t len)
         send_arp(e, WIRE_ARP_REPLY, a.sha, a.sha, a.spa, me);
 }
 
+/* The link-layer address option of type want among a neighbour message's
+ * options; false if absent. A zero-length option makes the message invalid
+ * (RFC 4861 §4.6), reported through *bad. */
+static bool find_lla(const uint8_t *o, size_t n, uint8_t want, uint8_t mac[6], bool *bad)
+{
+    bool found = false;
+    while (n >= 2) {
+        size_t l = (size_t)o[1] * 8;
+        if (l == 0 || l > n) {
+            *bad = true;
+            return false;
+        }
+        if (o[0] == want && l >= 8) {
+            memcpy(mac, o + 2, 6);
+            found = true;
+        }
+        o += l;
+        n -= l;
+    }
+    return found;
+}
+
+/* RFC 4861 §7.1 validation, then §7.2.3 (a solicitation for our address:
+ * learn the sender, STALE, and advertise) and §7.2.5 (an advertisement:
+ * complete or confirm the entry, as for an ARP reply). Returns false when
+ * the packet is not a neighbour message, for the stack to take. */
+static bool ndp_input(synack_eth *e, const uint8_t src_mac[6], const uint8_t *pkt, size_t len)
+{
+    struct wire_ipv6 ip;
+    if (wire_ipv6_parse(pkt, len, 0, &ip) != WIRE_OK || ip.proto != WIRE_IPPROTO_ICMPV6 || ip.n_ext ||
+        ip.payload_len < 1 ||
+        (ip.payload[0] != WIRE_ICMPV6_NEIGH_SOLICIT && ip.payload[0] != WIRE_ICMPV6_NEIGH_ADVERT))
+        return false;
+    synack_stack *s = e->stack;
+    s->nst.ndp_in++;
+    struct wire_icmpv6 m;
+    const uint8_t *me = our_ip6(e);
+    if (!me || ip.hop_limit != 255 || wire_icmpv6_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &m) != WIRE_OK ||
+        m.code != 0 || m.body_len < 16 || m.body[0] == 0xff) {
+        s->nst.ndp_drop++;
+        return true;
+    }
+    const uint8_t *target = m.body;
+    uint8_t mac[6];
+    bool bad = false;
+    static const uint8_t unspec[16];
+    bool dad = !memcmp(ip.src, unspec, 16);
+    if (m.type == WIRE_ICMPV6_NEIGH_SOLICIT) {
+        bool has = find_lla(m.body + 16, m.body_len - 16, 1, mac, &bad);
+        if (bad || (dad && (has || ip.dst[0] != 0xff)) || memcmp(target, me, 16)) {
+            s->nst.ndp_drop++;
+            return true;
+        }
+        if (has && !(mac[0] & 1)) {
+            struct neigh *n = neigh_find(e, SYNACK_AF_INET6, ip.src);
+            if (!n && (n = neigh_new(e, SYNACK_AF_INET6, ip.src)))
+                n->state = SYNACK_NEIGH_INCOMPLETE; /* filled just below */
+            if (n && (n->state == SYNACK_NEIGH_INCOMPLETE || memcmp(n->mac, mac, 6))) {
+                bool waiting = n->state == SYNACK_NEIGH_INCOMPLETE && n->qhead;
+                memcpy(n->mac, mac, 6);
+                n->state = SYNACK_NEIGH_STALE;
+                n->timer = SYNACK_TIME_NEVER;
+                if (waiting)
+                    flush_queue(e, n);
+            }
+        }
+        /* §7.2.4: solicited and override, to the sender; a duplicate
+         * address check (unspecified source) is answered to all nodes. */
+        static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
+        uint8_t dmac[6];
+        if (dad) {
+            mcast_mac6(all_nodes, dmac);
+            send_nd(e, dmac, all_nodes, WIRE_ICMPV6_NEIGH_ADVERT, 0x20000000u, me, 2);
+        } else {
+            memcpy(dmac, has ? mac : src_mac, 6); /* no option: the frame's source */
+            send_nd(e, dmac, ip.src, WIRE_ICMPV6_NEIGH_ADVERT, 0x60000000u, me, 2);
+        }
+        return true;
+    }
+    /* advertisement: R S O flags in the top bits of rest */
+    bool solicited = m.rest & 0x40000000u, override = m.rest & 0x20000000u;
+    bool has = find_lla(m.body + 16, m.body_len - 16, 2, mac, &bad);
+    if (bad || (solicited && ip.dst[0] == 0xff) || !memcmp(target, me, 16)) {
+        s->nst.ndp_drop++;
+        return true;
+    }
+    struct neigh *n = neigh_find(e, SYNACK_AF_INET6, target);
+    if (!n)
+        return true; /* §7.2.5: unsolicited news of a stranger is dropped */
+    if (n->state == SYNACK_NEIGH_INCOMPLETE) {
+        if (!has)
+            return true;
+        set_reachable(e, n, mac);
+        if (!solicited)
+            n->state = SYNACK_NEIGH_STALE;
+        flush_queue(e, n);
+    } else if (has && memcmp(n->mac, mac, 6)) {
+        if (override) {
+            memcpy(n->mac, mac, 6);
+            if (solicited)
+                set_reachable(e, n, mac);
+            else
+                n->state = SYNACK_NEIGH_STALE;
+        } else if (n->state == SYNACK_NEIGH_REACHABLE) {
+            n->state = SYNACK_NEIGH_STALE;
+        }
+    } else if (solicited) {
+        set_reachable(e, n, n->mac);
+    }
+    return true;
+}
+
 void synack_eth_input(synack_eth *e, const uint8_t *frame, size_t len)
 {
     if (!e->stack)
@@ -375,12 +587,17 @@ void synack_eth_input(synack_eth *e, const uint8_t *frame, size_t len)
     struct wire_eth h;
     if (wire_eth_parse(frame, len, &h) != WIRE_OK || h.nvlan ||
         (memcmp(h.dst, e->mac, 6) != 0 && memcmp(h.dst, BROADCAST, 6) != 0 &&
-         !(h.type == WIRE_ETHERTYPE_IPV4 && h.dst[0] == 0x01 && h.dst[1] == 0 && h.dst[2] == 0x5e))) {
+         !(h.type == WIRE_ETHERTYPE_IPV4 && h.dst[0] == 0x01 && h.dst[1] == 0 && h.dst[2] == 0x5e) &&
+         !(h.type == WIRE_ETHERTYPE_IPV6 && h.dst[0] == 0x33 && h.dst[1] == 0x33))) {
         e->stack->nst.eth_drop++;
         return;
     }
     if (h.type == WIRE_ETHERTYPE_IPV4)
         synack_input(e->stack, e->ifindex, h.payload, h.payload_len);
+    else if (h.type == WIRE_ETHERTYPE_IPV6) {
+        if (!ndp_input(e, h.src, h.payload, h.payload_len))
+            synack_input(e->stack, e->ifindex, h.payload, h.payload_len);
+    }
     else if (h.type == WIRE_ETHERTYPE_ARP)
         arp_input(e, h.payload, h.payload_len);
     else
@@ -422,10 +639,10 @@ synack_time synack_eth_poll(synack_eth *e)
 
 int synack_eth_neigh(const synack_eth *e, const synack_addr *addr, uint8_t mac[6], synack_neigh_state *state)
 {
-    uint32_t ip = synack_addr_ipv4(addr);
+    size_t len = addr->family == SYNACK_AF_INET6 ? 16 : 4;
     for (int i = 0; i < e->n_neigh; i++) {
         const struct neigh *n = &e->neigh[i];
-        if (n->ip != ip)
+        if (n->fam != addr->family || memcmp(n->addr, addr->bytes, len))
             continue;
         if (mac)
             memcpy(mac, n->mac, 6);

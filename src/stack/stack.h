@@ -43,7 +43,11 @@
     X(arp_replies_out, "ARP replies sent")                                        \
     X(arp_unresolved, "datagrams dropped: neighbour never answered")              \
     X(arp_queue_full, "datagrams dropped: too many waiting for one neighbour")    \
-    X(eth_drop, "Ethernet frames dropped: bad, foreign or unknown type")
+    X(eth_drop, "Ethernet frames dropped: bad, foreign or unknown type")         \
+    X(ndp_in, "IPv6 neighbour solicitations and advertisements received")      \
+    X(ndp_drop, "neighbour messages dropped: invalid (RFC 4861 §7.1) or not for us") \
+    X(ndp_ns_out, "neighbour solicitations sent")                                \
+    X(ndp_na_out, "neighbour advertisements sent")
 
 struct net_stats {
 #define NET_STATS_FIELD(name, text) uint64_t name;

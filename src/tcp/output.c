@@ -204,6 +204,8 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
     bool rtx = seq_lt(seq, tcb->snd_max);
     if (rtx)
         ctx->st->tcp_retrans++;
+    if (tcb->ca_state == TCP_CA_RECOVERY) /* RFC 6937 prr_out */
+        tcb->prr_out += len + (fin ? 1u : 0u);
     tcp_emit(ctx, tcb, flags, seq, seq - tcb->snd_data, len);
     end += fin ? 1 : 0;
     if (fin)

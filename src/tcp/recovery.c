@@ -105,11 +105,40 @@ static uint32_t head_end(const struct tcb *tcb)
     return seq_min(tcb->snd_una + tcp_eff_mss(tcb), tcb->snd_max);
 }
 
+/* RFC 6937 §3.1, as Linux's tcp_cwnd_reduction: while pipe is above
+ * ssthresh, send in proportion to what the network delivered
+ * (ssthresh/RecoverFS of it); below, slow-start back up to ssthresh, at most
+ * what was delivered (PRR-SSRB, one segment more when SND.UNA moved). The
+ * first ACK of a recovery always lets the fast retransmit go. */
+static void prr_update(struct tcb *tcb, uint32_t delivered, bool una_advanced)
+{
+    uint32_t mss = tcp_eff_mss(tcb);
+    tcb->prr_delivered += delivered;
+    uint32_t pipe = tcp_pipe(tcb);
+    int64_t sndcnt;
+    if (pipe > tcb->ssthresh) {
+        uint64_t fs = tcb->prior_cwnd ? tcb->prior_cwnd : 1;
+        sndcnt = (int64_t)(((uint64_t)tcb->ssthresh * tcb->prr_delivered + fs - 1) / fs) - tcb->prr_out;
+    } else {
+        int64_t owed = (int64_t)tcb->prr_delivered - tcb->prr_out;
+        sndcnt = owed > (int64_t)delivered ? owed : (int64_t)delivered;
+        if (una_advanced)
+            sndcnt += mss;
+        int64_t room = (int64_t)tcb->ssthresh - pipe;
+        sndcnt = sndcnt < room ? sndcnt : room;
+    }
+    if (sndcnt < (tcb->prr_out ? 0 : (int64_t)mss))
+        sndcnt = tcb->prr_out ? 0 : mss;
+    tcb->cwnd = pipe + (uint32_t)sndcnt;
+}
+
 static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     uint32_t ss = tcp_cc(tcb)->ssthresh(ctx, tcb);
+    tcb->prior_cwnd = tcb->cwnd;
+    tcb->prr_delivered = tcb->prr_out = 0;
     tcb->ssthresh = ss;
-    tcb->cwnd = ss; /* RFC 6675 §5 (4.2); RFC 6582 adds the dupacks back via pipe */
+    tcb->cwnd = ss; /* RFC 6675 §5 (4.2); PRR (prr_update) sets it per ACK from here */
     tcb->recover = tcb->snd_max;
     tcb->high_rxt = tcb->snd_una;
     tcb->ca_state = TCP_CA_RECOVERY;
@@ -126,13 +155,10 @@ static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
 
 static void exit_recovery(struct tcb *tcb)
 {
-    /* RFC 6582 §3.2 (3), "full acknowledgment": deflate to
-     * min(ssthresh, max(FlightSize, SMSS) + SMSS) */
-    uint32_t mss = tcp_eff_mss(tcb);
-    uint32_t flight = tcb->snd_max - tcb->snd_una;
-    uint32_t w = (flight > mss ? flight : mss) + mss;
+    /* RFC 6937 §3.1 and Linux tcp_end_cwnd_reduction: the recovery ends
+     * with cwnd = ssthresh (PRR has brought pipe there already). */
     if (tcb->ca_state == TCP_CA_RECOVERY)
-        tcb->cwnd = w < tcb->ssthresh ? w : tcb->ssthresh;
+        tcb->cwnd = tcb->ssthresh;
     tcb->ca_state = TCP_CA_OPEN;
     tcb->dupacks = 0;
     tcb->reno_sacked = 0;
@@ -202,6 +228,8 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
         }
         if (tcb->ca_state == TCP_CA_LOSS && acked)
             goto grow; /* slow start again after a timeout (RFC 5681 §3.1) */
+        if (tcb->ca_state == TCP_CA_RECOVERY)
+            prr_update(tcb, delivered, acked > 0);
         return;
     default:
         break;
@@ -217,6 +245,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
     if (outstanding && (tcb->dupacks >= DUPTHRESH || lost_head)) {
         if ((tcb->flags & TCB_SACK_OK) || seq_gt(tcb->snd_una, tcb->recover)) {
             enter_recovery(ctx, tcb);
+            prr_update(tcb, delivered, acked > 0);
             return;
         }
     }

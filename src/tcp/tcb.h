@@ -202,6 +202,9 @@ struct tcb {
     uint32_t reno_sacked; /* without SACK: bytes the duplicate ACKs stand for */
     uint32_t snd_sml;  /* end of the last small segment sent (Nagle, Minshall's variant) */
     uint32_t tlp_high_seq; /* SND.NXT when the tail loss probe went (TCB_TLP_OUT) */
+    /* RFC 6937 proportional rate reduction, bytes: delivered and sent since
+     * recovery began, and cwnd when it began (Linux prior_cwnd) */
+    uint32_t prr_delivered, prr_out, prior_cwnd;
     uint8_t dupacks;
     uint8_t ca_state;
     uint8_t burst; /* new segments since the window last stopped the sender (PSH) */

@@ -52,8 +52,10 @@ void h_init(struct harness *h, const synack_config *base)
     c.on_state = log_state;
     c.on_state_ctx = h;
     h->s = synack_stack_new(&c);
+    /* IPv6 beside IPv4, so IPv6 input is reachable too (2001:2::2/64) */
+    static const uint8_t a6[16] = {0x20, 0x01, 0x00, 0x02, [15] = 2};
     synack_iface_config ic = {.ops = {.transmit = capture}, .ctx = h, .addr = synack_ipv4(H_LOCAL),
-                              .prefix_len = 24};
+                              .prefix_len = 24, .addr6 = synack_ipv6(a6), .prefix6_len = 64};
     h->ifx = synack_iface_add(h->s, &ic);
 }
 

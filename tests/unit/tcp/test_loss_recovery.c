@@ -241,6 +241,46 @@ static void test_rfc5681_3_1_loss_window_then_slow_start(void **state)
     h_free(&p.x.c.h);
 }
 
+/* RFC 6937 §3.1 (Linux tcp_cwnd_reduction): in recovery, while pipe is
+ * above ssthresh, the sender sends ssthresh/RecoverFS of what each ACK
+ * delivered: with NewReno's ssthresh of half the window, one segment for
+ * every second segment SACKed; the fast retransmit goes at once. */
+static void test_rfc6937_prr_sends_in_proportion(void **state)
+{
+    (void)state;
+    struct xconn x;
+    synack_config cfg = {.sndbuf = 1 << 20, .rcvbuf = 1 << 20};
+    x_open(&x, &cfg, &(struct xopen){.mss = MSS, .sack = true, .wscale = 7});
+    struct conn *c = &x.c;
+    assert_int_equal(synack_setopt(c->h.s, c->s, SYNACK_OPT_CONGESTION, SYNACK_CC_NEWRENO), 0);
+    static uint8_t d[40 * MSS];
+    assert_int_equal(synack_send(c->h.s, c->s, d, sizeof d), (long)sizeof d);
+    uint32_t seqs[64];
+    assert_int_equal(x_data_segs(&x, seqs, 64), 10);
+    x_ack(&x, c->ours + 10 * MSS, NULL, 0); /* slow start: cwnd 20 segments */
+    assert_int_equal(x_data_segs(&x, seqs, 64), 20);
+    uint32_t base = c->ours + 10 * MSS; /* the first of the 20 is lost */
+    int sent = 0;
+    for (int k = 1; k <= 17; k++) {
+        uint32_t sack[2] = {base + MSS, base + (uint32_t)(k + 1) * MSS};
+        x_ack(&x, base, sack, 1);
+        int n = x_data_segs(&x, seqs, 64);
+        if (k < 3) { /* limited transmit (RFC 3042): one new segment each */
+            assert_int_equal(n, 1);
+            continue;
+        }
+        if (k == 3)
+            assert_int_equal(seqs[0], base); /* the fast retransmit */
+        sent += n;
+        /* delivered since recovery began: k - 2 segments; ceil(that * 10 / 20) */
+        int want = (k - 2 + 1) / 2;
+        if (sent != want)
+            fail_msg("after %d segments SACKed: %d sent in recovery, PRR allows %d", k, sent, want);
+    }
+    assert_int_equal(info_of(&c->h, c->s).ssthresh, 10 * MSS);
+    h_free(&c->h);
+}
+
 /* RFC 3042 §2: limited transmit sends only new data, at most two segments
  * beyond cwnd, and never when the peer's window forbids it. */
 static void test_rfc3042_limited_transmit_two_segments(void **state)
@@ -272,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_rfc6298_5_5_rto_backoff_doubles),
         cmocka_unit_test(test_rfc5681_3_1_loss_window_then_slow_start),
         cmocka_unit_test(test_rfc3042_limited_transmit_two_segments),
+        cmocka_unit_test(test_rfc6937_prr_sends_in_proportion),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
