@@ -104,8 +104,11 @@ static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
     }
     char flags[512];
     bool v6 = s.opts.ip_version == 6;
-    snprintf(flags, sizeof flags, "nowait seed=1 %s=%s", v6 ? "local_ip6" : "local_ip",
-             s.opts.local_ip[0] ? s.opts.local_ip : v6 ? RUN_V6_LOCAL : "192.168.0.1");
+    /* an IPv4 --local_ip in an IPv6 run is the runner's error (run.c), as
+     * packetdrill's; the library keeps its default then */
+    const char *lip = s.opts.local_ip[0] && (!v6 || strchr(s.opts.local_ip, ':')) ? s.opts.local_ip
+                      : v6 ? RUN_V6_LOCAL : "192.168.0.1";
+    snprintf(flags, sizeof flags, "nowait seed=1 %s=%s", v6 ? "local_ip6" : "local_ip", lip);
     size_t used = strlen(flags);
     int mtu = s.opts.mtu ? s.opts.mtu : v6 ? RUN_V6_MTU : 0;
     if (mtu)

@@ -202,6 +202,7 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
         total++;
         char status[3][16];
         char first[300] = "", full[RUN_ERR_LEN] = "";
+        bool first_is_skip = false;
         const char *mark = "";
         int skipped = 0;
         char skipped_lines[512] = "";
@@ -217,7 +218,10 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
                 skipped = r.skipped;
                 snprintf(skipped_lines, sizeof skipped_lines, "%s", r.skipped_lines);
             }
-            if (!ok && !first[0]) {
+            /* the first error of a run that ran wins over a SKIP's reason */
+            bool skip = !strcmp(r.status, "SKIP");
+            if (!ok && (!first[0] || (first_is_skip && !skip))) {
+                first_is_skip = skip;
                 /* drop the root prefix so the table reads script:line */
                 const char *e = r.error;
                 size_t rl = strlen(root);
