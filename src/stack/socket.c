@@ -725,6 +725,7 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     c->sndcap = l->sndcap;
     c->rcvcap = l->rcvcap;
     c->opt = l->opt; /* Linux: an accepted socket inherits the listener's options */
+    c->v6only = l->v6only;
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
     if (sock_alloc_bufs(c) < 0) {

@@ -253,6 +253,11 @@ static void v4_mapped(void **state)
     assert_errno(sxp_connect(pr.a, c3, SA(d6), sizeof d6), EINPROGRESS);
     pump(&pr);
     assert_int_equal(sxp_connect(pr.a, c3, SA(d6), sizeof d6), 0);
+    /* the accepted socket inherits IPV6_V6ONLY (Linux copies sk_ipv6only) */
+    int s3 = sxp_accept(pr.b, lo, NULL, NULL);
+    assert_true(s3 >= 0);
+    assert_int_equal(opt_int(pr.b, s3, IPPROTO_IPV6, IPV6_V6ONLY), 1);
+    assert_int_equal(opt_int(pr.b, s, IPPROTO_IPV6, IPV6_V6ONLY), 0);
     pair_free(&pr);
 }
 
