@@ -231,6 +231,9 @@ typedef enum synack_opt {
     SYNACK_OPT_LINGER,       /* SO_LINGER: -1 off, else seconds (0 = close aborts with RST) */
     SYNACK_OPT_QUICKACK,     /* TCP_QUICKACK, a switch as in Linux: 1 = ACK at once now (leave
                               * interactive mode), 0 = delay ACKs (enter it) */
+    SYNACK_OPT_V6ONLY,       /* IPV6_V6ONLY: 1 = a socket bound to the IPv6 wildcard takes IPv6 only
+                              * (no IPv4 connections, no port conflict with IPv4); Linux default 0.
+                              * Set before bind (else -EINVAL) */
 } synack_opt;
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */

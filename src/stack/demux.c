@@ -112,7 +112,8 @@ struct sock *demux_listener(synack_stack *s, const struct tcp_tuple *t)
                 return k;
             if (is_any)
                 wild = k;
-        } else if (is_any && k->local.addr.family == SYNACK_AF_INET6 && t->family == SYNACK_AF_INET) {
+        } else if (is_any && !k->v6only && k->local.addr.family == SYNACK_AF_INET6 &&
+                   t->family == SYNACK_AF_INET) {
             dual = k;
         }
     }

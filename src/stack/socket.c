@@ -110,8 +110,11 @@ static struct sock *get(synack_stack *s, synack_sock h)
  * (allocated at the first bind), so that checking one is O(1). */
 static void port_hold(synack_stack *s, const struct sock *k, int d)
 {
-    if (s->port_refs && k->bound && k->local.port && k->handle >= 0)
+    if (s->port_refs && k->bound && k->local.port && k->handle >= 0) {
         s->port_refs[k->local.port] = (uint16_t)(s->port_refs[k->local.port] + d);
+        if (k->v6only)
+            s->n_v6only += d;
+    }
 }
 
 static void handle_release(synack_stack *s, struct sock *k)
@@ -174,7 +177,22 @@ static bool port_in_use(synack_stack *s, const synack_endpoint *e, const struct 
     if (!s->port_refs)
         return false;
     unsigned mine = self->bound && self->handle >= 0 && self->local.port == e->port;
-    return s->port_refs[e->port] > mine;
+    if (s->port_refs[e->port] <= mine)
+        return false;
+    if (!self->v6only && !s->n_v6only)
+        return true;
+    /* Linux inet_bind_conflict: an IPV6_V6ONLY socket shares its port
+     * with IPv4 sockets (dual stack otherwise claims both families); only
+     * then are the holders looked at */
+    for (int i = 0; i < s->n_handles; i++) {
+        struct sock *k = s->handles[i];
+        if (!k || k == self || !k->bound || k->local.port != e->port)
+            continue;
+        if (k->local.addr.family != e->addr.family && (k->v6only || self->v6only))
+            continue;
+        return true;
+    }
+    return false;
 }
 
 int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
@@ -593,6 +611,11 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
             return r;
         }
     case SYNACK_OPT_REUSEADDR: k->reuseaddr = v != 0; return 0;
+    case SYNACK_OPT_V6ONLY:
+        if (k->bound) /* Linux do_ipv6_setsockopt: EINVAL once inet_num is set */
+            return -EINVAL;
+        k->v6only = v != 0;
+        return 0;
     case SYNACK_OPT_LINGER: return synack_set_linger(s, h, v >= 0, v >= 0 ? v : 0);
     default: return -ENOPROTOOPT;
     }
@@ -628,6 +651,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_SNDBUF: *v = (int)k->sndcap; break;
     case SYNACK_OPT_RCVBUF: *v = (int)k->rcvcap; break;
     case SYNACK_OPT_REUSEADDR: *v = k->reuseaddr; break;
+    case SYNACK_OPT_V6ONLY: *v = k->v6only; break;
     case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
     default: return -ENOPROTOOPT;
     }
@@ -759,6 +783,7 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     c->sndcap = l->sndcap;
     c->rcvcap = l->rcvcap;
     c->tcb.o = l->tcb.o; /* Linux: an accepted socket inherits the listener's options */
+    c->v6only = l->v6only;
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
     if (init_tcb(s, c, t) < 0 || stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c) < 0) {

@@ -117,6 +117,7 @@ struct sock {
     /* options: the TCP ones live in tcb.o */
     bool reuseaddr : 1;
     bool linger_on : 1;
+    bool v6only : 1; /* IPV6_V6ONLY: an IPv6 wildcard listener refuses IPv4 */
 };
 
 /* What only a listening socket needs (kept out of every connection). */
@@ -143,6 +144,7 @@ struct synack_stack {
     int n_handles;
     int handle_lo;         /* no free handle below this */
     uint16_t *port_refs;   /* per port: bound sockets with a handle on it */
+    int n_v6only;          /* of those, IPV6_V6ONLY ones (ports shared across families) */
 
     struct sock **buckets; /* 4-tuple hash, chained */
     size_t n_buckets, n_hashed;
