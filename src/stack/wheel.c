@@ -29,17 +29,44 @@ static void unlink_node(struct wheel_node *n)
     n->pprev = NULL;
 }
 
+/* The slot a node with deadline when waits in: false for the due list.
+ * A node is cascaded before the current tick enters its slot, so the slot
+ * found from the current tick is the one it was filed in. */
+static bool slot_of(const struct wheel *w, uint64_t when, unsigned *level, unsigned *idx)
+{
+    uint64_t t = when / WHEEL_TICK_US;
+    if (t <= w->cur)
+        return false;
+    *level = (unsigned)(63 - __builtin_clzll(t ^ w->cur)) / WHEEL_BITS;
+    *idx = digit(t, *level);
+    return true;
+}
+
 static void place(struct wheel *w, struct wheel_node *n)
 {
-    uint64_t t = n->when / WHEEL_TICK_US;
-    if (t <= w->cur) {
+    unsigned level, i;
+    if (!slot_of(w, n->when, &level, &i)) {
         link_at(&w->due, n);
         return;
     }
-    unsigned level = (unsigned)(63 - __builtin_clzll(t ^ w->cur)) / WHEEL_BITS;
-    unsigned i = digit(t, level);
-    w->occupied[level] |= 1ull << i;
+    uint64_t bit = 1ull << i;
+    if (!w->slot[level][i]) {
+        w->min[level][i] = n->when;
+        w->stale[level] &= ~bit;
+    } else if (n->when < w->min[level][i]) {
+        w->min[level][i] = n->when;
+    }
+    w->occupied[level] |= bit;
     link_at(&w->slot[level][i], n);
+}
+
+/* n leaves its slot: if it was the earliest, the slot's minimum becomes a
+ * lower bound only. */
+static void forget(struct wheel *w, const struct wheel_node *n)
+{
+    unsigned level, i;
+    if (slot_of(w, n->when, &level, &i) && n->when == w->min[level][i])
+        w->stale[level] |= 1ull << i;
 }
 
 void wheel_init(struct wheel *w, uint64_t now)
@@ -52,6 +79,7 @@ void wheel_set(struct wheel *w, struct wheel_node *n, uint64_t when)
     if (n->pprev) {
         if (n->when == when)
             return;
+        forget(w, n);
         unlink_node(n);
         w->count--;
         if (w->next_ok && n->when == w->next)
@@ -159,8 +187,13 @@ uint64_t wheel_next(struct wheel *w)
     uint64_t m = list_min(w->firing, list_min(w->due, WHEEL_NEVER));
     unsigned l, i;
     uint64_t start;
-    if (first_slot(w, &l, &i, &start))
-        m = list_min(w->slot[l][i], m);
+    if (first_slot(w, &l, &i, &start)) {
+        if (w->stale[l] & (1ull << i)) {
+            w->min[l][i] = list_min(w->slot[l][i], WHEEL_NEVER);
+            w->stale[l] &= ~(1ull << i);
+        }
+        m = w->min[l][i] < m ? w->min[l][i] : m;
+    }
     w->next = m;
     w->next_ok = true;
     return m;

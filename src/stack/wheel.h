@@ -33,6 +33,12 @@ struct wheel {
     struct wheel_node *firing; /* taken out by wheel_expire, handed out one at a time */
     struct wheel_node *slot[WHEEL_LEVELS][WHEEL_SLOTS];
     uint64_t occupied[WHEEL_LEVELS]; /* a hint: a set bit may name an emptied slot */
+    /* Each slot's earliest deadline, so that wheel_next never scans a slot
+     * (a far one can hold every TIME_WAIT of a busy minute). Inserting keeps
+     * it exact; taking out the earliest node marks it stale (a lower bound)
+     * until the next wheel_next rescans that one slot. */
+    uint64_t min[WHEEL_LEVELS][WHEEL_SLOTS];
+    uint64_t stale[WHEEL_LEVELS];
     uint64_t next;                   /* cached wheel_next, valid when next_ok */
     bool next_ok;
     size_t count;
