@@ -90,7 +90,9 @@ case_tap() { # neighbour discovery against the kernel's
         --addr "$S/24" --addr6 "$S6/64" 5000
     wait_grep "$WORK/err" LISTEN 10 || { release_hold; return 1; }
     ip netns exec "$ns" ping -6 -c 2 -i 0.2 -W 2 "$S6" >/dev/null || { echo "FAIL: $what: ping -6" >&2; release_hold; return 1; }
-    ip -n "$ns" -6 neigh show "$S6" | grep -qE 'REACHABLE|STALE|DELAY' ||
+    local neigh
+    neigh=$(ip -n "$ns" -6 neigh show "$S6") # not piped into grep -q: SIGPIPE under pipefail
+    grep -qE 'REACHABLE|STALE|DELAY' <<<"$neigh" ||
         { echo "FAIL: $what: the kernel has no neighbour entry for $S6" >&2; release_hold; return 1; }
     kernel_bg k "$ns" /dev/null /dev/null socat -t 120 -u OPEN:"$WORK/in" "TCP6:[$S6]:5000"
     wait_pid "$k" "$LIMIT" "$what: kernel socat" || { release_hold; return 1; }

@@ -15,7 +15,10 @@ make_file "$WORK/in" 100000
 s=""
 synack_bg s "$ns" "$WORK/in" /dev/null "$WORK/err" listen -v --timeout 30 --netns "$ns" --pcap "$WORK/cap.pcap" 7000
 wait_grep "$WORK/err" LISTEN 10 || { echo "FAIL: synack listen --netns did not start" >&2; cat "$WORK/err" >&2; exit 1; }
-ip -n "$ns" addr show dev sk0 | grep -q "inet $K/24" || { echo "FAIL: sk0 has no kernel address" >&2; exit 1; }
+# the listing goes to a variable first: grep -q leaving early would SIGPIPE
+# ip, and pipefail would call that a failure (seen under load)
+addrs=$(ip -n "$ns" addr show dev sk0)
+grep -q "inet $K/24" <<<"$addrs" || { echo "FAIL: sk0 has no kernel address: $addrs" >&2; exit 1; }
 ip netns exec "$ns" nc -N "$S" 7000 </dev/null >"$WORK/out"
 wait_pid "$s" 30 "synack listen --netns"
 expect_same "$WORK/in" "$WORK/out" "listen --netns"
