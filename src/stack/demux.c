@@ -147,6 +147,7 @@ void list_add(synack_stack *s, struct sock *k)
         s->all->prev = k;
     s->all = k;
     k->listed = true;
+    s->n_listed++;
 }
 
 void list_remove(synack_stack *s, struct sock *k)
@@ -161,4 +162,5 @@ void list_remove(synack_stack *s, struct sock *k)
         k->next->prev = k->prev;
     k->prev = k->next = NULL;
     k->listed = false;
+    s->n_listed--;
 }

@@ -16,6 +16,7 @@ struct sock *sock_new(synack_stack *s)
     struct sock *k = calloc(1, sizeof *k);
     if (!k)
         return NULL;
+    s->n_socks++;
     k->handle = -1;
     k->sndcap = s->cfg.sndbuf;
     k->rcvcap = s->cfg.rcvbuf;
@@ -26,12 +27,13 @@ struct sock *sock_new(synack_stack *s)
     return k;
 }
 
-int sock_alloc_bufs(struct sock *k)
+int sock_alloc_bufs(synack_stack *s, struct sock *k)
 {
     if (!k->bufs) {
         k->bufs = malloc((size_t)k->sndcap + k->rcvcap);
         if (!k->bufs)
             return -ENOMEM;
+        s->buf_bytes += (uint64_t)k->sndcap + k->rcvcap;
     }
     return 0;
 }
@@ -89,6 +91,9 @@ void sock_free(synack_stack *s, struct sock *k)
     for (struct sock *c = s->all; c; c = c->next)
         if (c->parent == k)
             c->parent = NULL;
+    if (k->bufs)
+        s->buf_bytes -= (uint64_t)k->sndcap + k->rcvcap;
+    s->n_socks--;
     free(k->bufs);
     free(k);
 }
@@ -138,7 +143,7 @@ synack_sock synack_socket(synack_stack *s)
         return -ENOMEM;
     synack_sock h = assign_handle(s, k);
     if (h < 0)
-        free(k);
+        sock_free(s, k);
     return h;
 }
 
@@ -282,7 +287,7 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         wire_put32(t.laddr, f->addr);
     memcpy(t.raddr, remote->addr.bytes, 16);
     t.rport = remote->port;
-    int r = sock_alloc_bufs(k);
+    int r = sock_alloc_bufs(s, k);
     if (r < 0)
         return r;
     stack_now(s);
@@ -429,7 +434,7 @@ int synack_set_linger(synack_stack *s, synack_sock h, bool on, int seconds)
  * out-of-order bytes held past the receive ring's length, move over at
  * their offsets); a smaller size is kept as is, since bytes already queued
  * or a window already advertised cannot be taken back. ---- */
-static int grow_live_bufs(struct sock *k, uint32_t sndbuf, uint32_t rcvbuf)
+static int grow_live_bufs(synack_stack *s, struct sock *k, uint32_t sndbuf, uint32_t rcvbuf)
 {
     if ((sndbuf && sndbuf < 1024) || (rcvbuf && rcvbuf < 1024))
         return -EINVAL;
@@ -454,6 +459,7 @@ static int grow_live_bufs(struct sock *k, uint32_t sndbuf, uint32_t rcvbuf)
         rr->head = 0;
     }
     free(k->bufs);
+    s->buf_bytes += (uint64_t)ns + nr - k->sndcap - k->rcvcap;
     k->bufs = b;
     k->sndcap = ns;
     k->rcvcap = nr;
@@ -466,7 +472,7 @@ int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t
     if (!k)
         return -EBADF;
     if (k->bufs)
-        return grow_live_bufs(k, sndbuf, rcvbuf);
+        return grow_live_bufs(s, k, sndbuf, rcvbuf);
     if ((sndbuf && sndbuf < 1024) || (rcvbuf && rcvbuf < 1024))
         return -EINVAL;
     if (sndbuf)
@@ -717,8 +723,8 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     c->opt = l->opt; /* Linux: an accepted socket inherits the listener's options */
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
-    if (sock_alloc_bufs(c) < 0) {
-        free(c);
+    if (sock_alloc_bufs(s, c) < 0) {
+        sock_free(s, c);
         s->st.tcp_drop_backlog++;
         return NULL;
     }

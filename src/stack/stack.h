@@ -136,6 +136,10 @@ struct synack_stack {
     void *on_event_ctx;
 
     uint8_t tx[65536 + 64];
+
+    /* ---- added for the simulator: what sockets hold (usage.c) ---- */
+    uint32_t n_socks, n_listed;
+    uint64_t buf_bytes;
 };
 
 /* stack.c */
@@ -190,7 +194,7 @@ void icmp_send_unreach(synack_stack *s, const struct wire_ipv4 *ip, const uint8_
 
 /* socket.c */
 struct sock *sock_new(synack_stack *s);
-int sock_alloc_bufs(struct sock *k);
+int sock_alloc_bufs(synack_stack *s, struct sock *k);
 void sock_free(synack_stack *s, struct sock *k);
 /* A TCB reached CLOSED: unhash it; free the sock unless a user or an
  * accept queue still holds it. */
