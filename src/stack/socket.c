@@ -87,10 +87,18 @@ void sock_free(synack_stack *s, struct sock *k)
     }
     if (k->handle >= 0 && k->handle < s->n_handles)
         s->handles[k->handle] = NULL;
-    /* children of a listener still in their SYN queue point at it */
-    for (struct sock *c = s->all; c; c = c->next)
-        if (c->parent == k)
-            c->parent = NULL;
+    /* Children still in the SYN queue go with their listener (Linux
+     * inet_csk_listen_stop): reset, not left to finish the handshake as
+     * orphans nobody can accept (found by synack sim --seed 170). */
+    for (struct sock *c = s->all, *after; c; c = after) {
+        after = c->next;
+        if (c->parent != k)
+            continue;
+        unlink_child(c);
+        if (c->tcb.state != TCP_CLOSED)
+            tcp_abort(&s->tcp, &c->tcb, 0, "listener closed");
+        sock_closed(s, c);
+    }
     if (k->bufs)
         s->buf_bytes -= (uint64_t)k->sndcap + k->rcvcap;
     s->n_socks--;
