@@ -9,7 +9,14 @@
 #include "sim_world.h"
 
 #define T0 SYNACK_SEC(1000)        /* virtual start, as the tests' sims */
-#define DRAIN_MAX SYNACK_SEC(3600) /* after the workload: every application must be done by then */
+#define DRAIN_MAX SYNACK_SEC(86400) /* after the workload: every application must be done by then */
+/* An application still open whose connection moved no byte and changed
+ * nothing for this long is stuck: a live connection delivers something, a
+ * dead one is given up within data_retries (15, RTO capped at 120 s: about
+ * 17 minutes) or, idle, within keepalive's 10 + 9 x 2 s, and either way the
+ * application is told. Slow progress (30 % loss on a 4 KiB window inflates
+ * the RTO, RFC 7323 §4.3) is not stuck. */
+#define STUCK_AFTER SYNACK_SEC(1800)
 /* Once both applications have closed, each end must be CLOSED or in
  * TIME_WAIT within this: the longest legitimate wait is an orphan's FIN
  * retransmitted data_retries (15) times with the RTO capped at 120 s
@@ -36,6 +43,7 @@ struct conn {
     synack_endpoint cli, srv;
     bool started, accepted, bound_checked;
     synack_time both_closed_at;
+    synack_time progress_at; /* last byte moved, or event, of either application */
 };
 
 struct tracked {
@@ -309,6 +317,7 @@ static void side_close(struct world *w, struct conn *c, int s, enum outcome out,
     d->out = out;
     d->err = err;
     d->closed = true;
+    c->progress_at = w->clock.now;
     logf_(w, "conn %d %s: %s%s%s (sent %llu, read %llu)", c->op->conn, s ? "server" : "client", out_name(out),
           err ? ": " : "", err ? synack_strerror(err) : "", (unsigned long long)d->sent, (unsigned long long)d->rcvd);
     if (w->p->inject == SIM_INJECT_LEAK && !w->injected && out == OUT_CLEAN) {
@@ -349,6 +358,7 @@ static bool check_data(struct world *w, struct conn *c, int s, uint8_t *data, si
         return false;
     }
     d->rcvd += n;
+    c->progress_at = w->clock.now;
     return true;
 }
 
@@ -365,6 +375,7 @@ static void side_step(struct world *w, struct conn *c, int s)
         synack_tcp_info_get(st, d->h, &ti);
         if (ti.state >= SYNACK_ESTABLISHED) {
             d->connected = true;
+            c->progress_at = w->clock.now;
         } else if (ti.state == SYNACK_CLOSED) {
             int e = synack_sock_error(st, d->h);
             if (!e)
@@ -390,6 +401,7 @@ static void side_step(struct world *w, struct conn *c, int s)
             return;
         }
         d->sent += (uint64_t)r;
+        c->progress_at = w->clock.now;
     }
     if (d->sent == total && !d->shut) {
         if (op->end[s] == SIM_END_CLOSE) {
@@ -415,6 +427,7 @@ static void side_step(struct world *w, struct conn *c, int s)
         if (r == 0) {
             struct side *peer = &c->side[1 - s];
             d->eof = true;
+            c->progress_at = w->clock.now;
             bool peer_done = peer->shut || peer->closed; /* its FIN: it wrote all it will */
             if (d->rcvd != peer->sent || !peer_done)
                 fail(w, "data", "conn %d %s: end of stream after %llu bytes, but the peer's application sent "
@@ -449,6 +462,7 @@ static void accept_all(struct world *w, struct node *n, int port)
             continue;
         }
         c->accepted = true;
+        c->progress_at = w->clock.now;
         c->both_closed_at = SYNACK_TIME_NEVER; /* the server side is open after all */
         struct side *d = &c->side[1];
         d->h = h;
@@ -514,6 +528,7 @@ static void do_connect(struct world *w, const struct sim_op *op)
     c->srv = (synack_endpoint){.addr = b->addr_to[op->a], .port = op->port};
     int r = synack_connect(a->s, h, &c->srv);
     c->started = true;
+    c->progress_at = w->clock.now;
     c->side[0] = (struct side){.node = op->a, .h = h, .opened = true, .rng = c->side[0].rng};
     c->side[1].node = op->b;
     c->side[1].out = OUT_NEVER;
@@ -729,8 +744,11 @@ static synack_time check_close_bound(struct world *w)
     return next;
 }
 
-static void check_done(struct world *w)
+/* Every application still open has seen progress within STUCK_AFTER (or,
+ * at the drain's end, at all). Returns when the next one falls due. */
+static synack_time check_stuck(struct world *w, bool at_end)
 {
+    synack_time next = SYNACK_TIME_NEVER;
     for (int i = 0; i < w->n_conns; i++) {
         struct conn *c = &w->conns[i];
         if (!c->started)
@@ -739,15 +757,26 @@ static void check_done(struct world *w)
             struct side *d = &c->side[s];
             if (!d->opened || d->closed)
                 continue;
+            synack_time due = c->progress_at + STUCK_AFTER;
+            if (!at_end && w->clock.now < due) {
+                next = due < next ? due : next;
+                continue;
+            }
             synack_tcp_info ti;
             synack_tcp_info_get(w->nodes[d->node].s, d->h, &ti);
-            fail(w, "stuck", "conn %d %s: %.0f s after the workload ended the application is neither done nor "
-                 "told of an error (%s, sent %llu of %llu, read %llu of the peer's %llu)", c->op->conn,
-                 s ? "server" : "client", (double)DRAIN_MAX / 1e6, synack_state_name(ti.state),
+            logf_(w, "conn %d %s: %s snd_una %u snd_nxt %u snd_wnd %u rcv_nxt %u rcv_wnd %u unread %u unsent %u "
+                  "queued %u cwnd %u rto %u ms backoff %u ca_state %u", c->op->conn, s ? "server" : "client",
+                  synack_state_name(ti.state), ti.snd_una - ti.iss, ti.snd_nxt - ti.iss, ti.snd_wnd,
+                  ti.rcv_nxt - ti.irs, ti.rcv_wnd, ti.unread, ti.unsent, ti.snd_queued, ti.cwnd, ti.rto_us / 1000,
+                  ti.backoff, ti.ca_state);
+            fail(w, "stuck", "conn %d %s: no progress for %.0f s, and the application is neither done nor told "
+                 "of an error (%s, sent %llu of %llu, read %llu of the peer's %llu)", c->op->conn,
+                 s ? "server" : "client", (double)(w->clock.now - c->progress_at) / 1e6, synack_state_name(ti.state),
                  (unsigned long long)d->sent, (unsigned long long)c->op->bytes[s], (unsigned long long)d->rcvd,
                  (unsigned long long)c->side[1 - s].sent);
         }
     }
+    return next;
 }
 
 static bool all_done(const struct world *w)
@@ -835,7 +864,7 @@ static void run(struct world *w, const bool *enabled)
             return;
         check_stacks(w, false);
         check_counters(w, false);
-        next = min3(next, check_close_bound(w), SYNACK_TIME_NEVER);
+        next = min3(next, check_close_bound(w), check_stuck(w, false));
         if (w->res->failed)
             return;
         for (int i = 0; i < w->n_conns; i++)
@@ -850,7 +879,7 @@ static void run(struct world *w, const bool *enabled)
             next = next < work_end ? next : work_end;
         if (w->draining && !closing && (all_done(w) || w->clock.now >= drain_end)) {
             if (!all_done(w)) {
-                check_done(w);
+                check_stuck(w, true);
                 return;
             }
             /* every application is done: the listeners go, and the stacks
