@@ -470,6 +470,7 @@ int synack_loop_add_tap(synack_loop *l, synack_tap *t);
  * that every connection gives back what it took. */
 typedef struct synack_stack_usage {
     uint32_t socks;        /* socket objects alive: handles, orphans, unaccepted children */
+    uint32_t handles;      /* of those, held by the application (handles not closed) */
     uint32_t conns;        /* connections the timer list holds (a TCB outside CLOSED and LISTEN) */
     uint64_t buf_bytes;    /* socket buffer bytes allocated */
     uint64_t bytes;        /* buf_bytes plus the socket objects themselves */

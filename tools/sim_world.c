@@ -320,7 +320,7 @@ static void side_close(struct world *w, struct conn *c, int s, enum outcome out,
     c->progress_at = w->clock.now;
     logf_(w, "conn %d %s: %s%s%s (sent %llu, read %llu)", c->op->conn, s ? "server" : "client", out_name(out),
           err ? ": " : "", err ? synack_strerror(err) : "", (unsigned long long)d->sent, (unsigned long long)d->rcvd);
-    if (w->p->inject == SIM_INJECT_LEAK && !w->injected && out == OUT_CLEAN) {
+    if (w->p->inject == SIM_INJECT_LEAK && !w->injected) {
         w->injected = true; /* the application forgets the socket */
         d->h = -1;
         return;
@@ -704,6 +704,9 @@ static void check_stacks(struct world *w, bool final)
                  listening);
         /* every socket is the application's, or a connection nobody holds
          * (orphaned by close(), or not accepted yet) */
+        if (u.handles != handles + listeners)
+            fail(w, "memory", "stack %d: %u handles open, but the applications hold %u (+%u listeners)", i,
+                 u.handles, handles, listeners);
         if (u.socks != handles + listeners + (live - held_live))
             fail(w, "memory", "stack %d: %u sockets allocated; the applications hold %u (+%u listeners) and %u "
                  "connections are orphans", i, u.socks, handles, listeners, live - held_live);

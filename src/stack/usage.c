@@ -37,6 +37,7 @@ void synack_stack_usage_get(const synack_stack *s, synack_stack_usage *out)
         const struct sock *k = s->handles[i];
         if (!k)
             continue;
+        out->handles++;
         if (!k->listed)
             count_timers(k, out);
         for (const struct sock *c = k->acc_head; c; c = c->acc_next)

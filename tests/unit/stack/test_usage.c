@@ -31,6 +31,7 @@ static void test_usage_follows_a_connection_and_returns_to_zero(void **state)
     assert_true(b >= 0);
     synack_stack_usage_get(s.b, &u);
     assert_int_equal(u.socks, 2); /* the listener and the connection */
+    assert_int_equal(u.handles, 2);
     assert_int_equal(u.conns, 1);
     assert_int_equal(u.buf_bytes, 8192 + 16384);
     assert_int_equal(u.closed_armed, 0);
