@@ -142,9 +142,12 @@ static bool ep_eq(const synack_endpoint *a, const synack_endpoint *b)
 static void stream_fill(uint64_t seed, int conn, int dir, uint64_t off, uint8_t *out, size_t n)
 {
     uint64_t key = mix64(seed ^ ((uint64_t)conn << 33) ^ ((uint64_t)dir << 32) ^ 0xda7aull);
+    uint64_t word = mix64(key ^ (off >> 3));
     for (size_t i = 0; i < n; i++) {
         uint64_t o = off + i;
-        out[i] = (uint8_t)(mix64(key ^ (o >> 3)) >> ((o & 7) * 8));
+        if (i && !(o & 7))
+            word = mix64(key ^ (o >> 3));
+        out[i] = (uint8_t)(word >> ((o & 7) * 8));
     }
 }
 
@@ -390,8 +393,14 @@ static void side_step(struct world *w, struct conn *c, int s)
     /* write */
     uint64_t total = op->bytes[s];
     while (d->sent < total) {
+        synack_tcp_info ti;
+        synack_tcp_info_get(st, d->h, &ti);
+        if (ti.snd_queued >= ti.snd_cap)
+            break; /* no room: send() would say EAGAIN */
         uint64_t left = total - d->sent;
         size_t chunk = 1 + (size_t)(next_rand(&d->rng) % (left < CHUNK_MAX ? left : CHUNK_MAX));
+        if (chunk > ti.snd_cap - ti.snd_queued)
+            chunk = ti.snd_cap - ti.snd_queued;
         stream_fill(w->p->seed, op->conn, s, d->sent, w->buf, chunk);
         long r = synack_send(st, d->h, w->buf, chunk);
         if (r == -EAGAIN)
@@ -428,7 +437,9 @@ static void side_step(struct world *w, struct conn *c, int s)
             struct side *peer = &c->side[1 - s];
             d->eof = true;
             c->progress_at = w->clock.now;
-            bool peer_done = peer->shut || peer->closed; /* its FIN: it wrote all it will */
+            /* a FIN comes only from shutdown() or a graceful close(): never
+             * from an abort, nor from a connection already dead */
+            bool peer_done = peer->shut || (peer->closed && (peer->out == OUT_CLEAN || peer->out == OUT_EARLY));
             if (d->rcvd != peer->sent || !peer_done)
                 fail(w, "data", "conn %d %s: end of stream after %llu bytes, but the peer's application sent "
                      "%llu%s", op->conn, s ? "server" : "client", (unsigned long long)d->rcvd,
