@@ -12,16 +12,19 @@
 #define DRAIN_MAX SYNACK_SEC(86400) /* after the workload: every application must be done by then */
 /* An application still open whose connection moved no byte and changed
  * nothing for this long is stuck: a live connection delivers something, a
- * dead one is given up within data_retries (15, RTO capped at 120 s: about
- * 17 minutes) or, idle, within keepalive's 10 + 9 x 2 s, and either way the
- * application is told. Slow progress (30 % loss on a 4 KiB window inflates
- * the RTO, RFC 7323 §4.3) is not stuck. */
-#define STUCK_AFTER SYNACK_SEC(1800)
+ * dead one is given up within GIVE_UP_MAX (then the peer's keepalive, 10 +
+ * 9 x 2 s, draws a RST), and either way the application is told. Slow
+ * progress is not stuck. */
+#define STUCK_AFTER (GIVE_UP_MAX + SYNACK_SEC(480))
+/* The longest a live connection may go without delivering anything before
+ * it is given up: data_retries (15) retransmissions and the last wait, each
+ * up to the 120 s RTO cap (an RTO already near the cap is legitimate under
+ * heavy loss, since RTT samples then include timeouts, RFC 7323 §4.3). */
+#define GIVE_UP_MAX SYNACK_SEC(16 * 120)
 /* Once both applications have closed, each end must be CLOSED or in
- * TIME_WAIT within this: the longest legitimate wait is an orphan's FIN
- * retransmitted data_retries (15) times with the RTO capped at 120 s
- * (about 17 minutes), then FIN_WAIT_2's 60 s. */
-#define CLOSE_BOUND SYNACK_SEC(1800)
+ * TIME_WAIT within this: an orphan's FIN given up after GIVE_UP_MAX, then
+ * FIN_WAIT_2's 60 s, with room to spare. */
+#define CLOSE_BOUND (GIVE_UP_MAX + SYNACK_SEC(480))
 #define CHUNK_MAX 65536
 
 enum outcome { OUT_NONE, OUT_CLEAN, OUT_EARLY, OUT_ABORTED, OUT_ERROR, OUT_NEVER };
