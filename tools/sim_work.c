@@ -114,6 +114,27 @@ int sim_workload_make(const struct sim_params *p, struct sim_workload *w)
          * before closing would wait forever: one of them half-closes */
         if (o->end[0] == SIM_END_READ && o->end[1] == SIM_END_READ)
             o->end[1] = SIM_END_HALF;
+        /* a few clients bind one of a handful of ports, so 4-tuples recur
+         * and new SYNs meet old connections in TIME_WAIT (RFC 6191) */
+        if (unit(&st) < 0.2)
+            o->bind_port = (uint16_t)(6000 + below(&st, 4));
+        if (unit(&st) < 0.2)
+            o->maxseg = (uint16_t)(536 + below(&st, 1000));
+        o->newreno = unit(&st) < 0.3;
+        /* some arrive in bursts at one listener: full SYN queues, cookies */
+        if (c && unit(&st) < 0.15) {
+            const struct sim_op *prev = NULL;
+            for (int i = w->n - 2; i >= 0 && !prev; i--)
+                if (w->ops[i].kind == SIM_OP_CONNECT)
+                    prev = &w->ops[i];
+            if (prev) {
+                o->at = prev->at + below(&st, SYNACK_MS(2));
+                o->b = prev->b;
+                o->port = prev->port;
+                if (o->a == o->b)
+                    o->a = (o->b + 1) % p->stacks;
+            }
+        }
         synack_time at = o->at;
         if (unit(&st) < 0.25) {
             struct sim_op *s2 = push(w);

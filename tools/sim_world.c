@@ -44,7 +44,8 @@ struct conn {
     const struct sim_op *op;
     struct side side[2];
     synack_endpoint cli, srv;
-    bool started, accepted, bound_checked;
+    bool started, accepted, bound_checked, no_conn;
+    synack_time started_at;
     synack_time both_closed_at;
     synack_time progress_at; /* last byte moved, or event, of either application */
 };
@@ -461,13 +462,17 @@ static void accept_all(struct world *w, struct node *n, int port)
     synack_endpoint remote;
     synack_sock h;
     while ((h = synack_accept(n->s, n->lsn[port], &remote)) >= 0) {
+        /* the latest connect from that address and port: a bound client
+         * port makes a 4-tuple recur once the one before is over */
         struct conn *c = NULL;
-        for (int i = 0; i < w->n_conns && !c; i++) {
+        for (int i = 0; i < w->n_conns; i++) {
             struct conn *k = &w->conns[i];
-            if (k->started && !k->accepted && k->op->b == n->idx && k->op->port == SIM_PORT_BASE + port &&
-                ep_eq(&k->cli, &remote))
+            if (k->started && !k->no_conn && k->op->b == n->idx && k->op->port == SIM_PORT_BASE + port &&
+                ep_eq(&k->cli, &remote) && (!c || k->started_at > c->started_at))
                 c = k;
         }
+        if (c && c->accepted)
+            c = NULL;
         char rb[64];
         if (!c) {
             fail(w, "accept", "stack %d port %d accepted %s, which no application connected from", n->idx,
@@ -481,6 +486,8 @@ static void accept_all(struct world *w, struct node *n, int port)
         struct side *d = &c->side[1];
         d->h = h;
         d->opened = true;
+        if (c->op->nodelay[1])
+            synack_setopt(n->s, h, SYNACK_OPT_NODELAY, 1);
         logf_(w, "conn %d: stack %d accepted %s", c->op->conn, n->idx, ep_str(&remote, rb, sizeof rb));
     }
 }
@@ -539,21 +546,43 @@ static void do_connect(struct world *w, const struct sim_op *op)
         return;
     }
     sock_opts(a->s, h, op->nodelay[0]);
+    if (op->maxseg)
+        synack_setopt(a->s, h, SYNACK_OPT_MAXSEG, op->maxseg);
+    if (op->newreno)
+        synack_setopt(a->s, h, SYNACK_OPT_CONGESTION, SYNACK_CC_NEWRENO);
+    if (op->bind_port) {
+        synack_endpoint local = {.addr = a->addr_to[op->b], .port = op->bind_port};
+        synack_setopt(a->s, h, SYNACK_OPT_REUSEADDR, 1);
+        int br = synack_bind(a->s, h, &local);
+        if (br < 0) { /* another socket of this application holds it: ephemeral then */
+            logf_(w, "conn %d: bind to port %u: %s", op->conn, op->bind_port, synack_strerror(br));
+        }
+    }
     c->srv = (synack_endpoint){.addr = b->addr_to[op->a], .port = op->port};
     int r = synack_connect(a->s, h, &c->srv);
     c->started = true;
+    c->started_at = w->clock.now;
     c->progress_at = w->clock.now;
     c->side[0] = (struct side){.node = op->a, .h = h, .opened = true, .rng = c->side[0].rng};
     c->side[1].node = op->b;
     c->side[1].out = OUT_NEVER;
     synack_local(a->s, h, &c->cli);
+
     char lb[64], rb[64];
     logf_(w, "conn %d: stack %d %s connects to stack %d %s (%llu bytes, %llu back)", op->conn, op->a,
           ep_str(&c->cli, lb, sizeof lb), op->b, ep_str(&c->srv, rb, sizeof rb), (unsigned long long)op->bytes[0],
           (unsigned long long)op->bytes[1]);
-    if (r != -EINPROGRESS) {
+    if (r != -EINPROGRESS) { /* no connection: the 4-tuple, if any, is another's */
+        c->bound_checked = c->no_conn = true;
         side_close(w, c, 0, OUT_ERROR, r);
         return;
+    }
+    /* a 4-tuple used again: what the stacks hold for it is this
+     * connection's now, and the bound of the one before is moot */
+    for (int i = 0; i < w->n_conns; i++) {
+        struct conn *k = &w->conns[i];
+        if (k != c && k->started && k->op->a == op->a && ep_eq(&k->cli, &c->cli) && ep_eq(&k->srv, &c->srv))
+            k->bound_checked = true;
     }
 }
 

@@ -57,6 +57,9 @@ struct sim_op {
     uint64_t bytes[2]; /* side 0 (client) sends bytes[0], side 1 bytes[1] */
     enum sim_end end[2];
     bool nodelay[2];
+    uint16_t bind_port; /* 0: ephemeral; else the client binds this port (TIME_WAIT reuse) */
+    uint16_t maxseg;    /* client's TCP_MAXSEG, 0: none */
+    bool newreno;       /* client's TCP_CONGESTION: NewReno instead of CUBIC */
 };
 
 struct sim_workload {
