@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `synack sim`: a few hundred seeds of the deterministic simulator under
+# `synack sim`: 900 seeds of the deterministic simulator under
 # faults (docs/simulation.md), its one-line errors for bad arguments, and
 # the checker itself: a broken application must be caught, minimized,
 # replayed the same way, and traced (pcap and state log).
@@ -9,12 +9,12 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "sim_test: $*"; exit 1; }
 
-# ---- the seeds: a clean network, then every fault at once ----
-"$bin" sim --seed 1 --seeds 100 --stacks 2 --time 20 --quiet || fail "seeds 1..100 (no faults) failed"
-"$bin" sim --seed 101 --seeds 100 --stacks 3 --time 20 --loss 0.1 --reorder 0.05 --dup 0.02 --corrupt 0.02 --quiet ||
-    fail "seeds 101..200 (faults) failed"
-"$bin" sim --seed 201 --seeds 100 --stacks 4 --time 20 --loss 0.3 --reorder 0.1 --dup 0.05 --corrupt 0.05 --vary \
-    --flaps --quiet || fail "seeds 201..300 (heavy faults, flaps) failed"
+# ---- the seeds: a clean network, then faults, then every fault at once ----
+"$bin" sim --seed 1 --seeds 300 --stacks 2 --time 30 --quiet || fail "seeds 1..300 (no faults) failed"
+"$bin" sim --seed 301 --seeds 300 --stacks 3 --time 30 --loss 0.1 --reorder 0.05 --dup 0.02 --corrupt 0.02 --quiet ||
+    fail "seeds 301..600 (faults) failed"
+"$bin" sim --seed 601 --seeds 300 --stacks 4 --time 30 --loss 0.3 --reorder 0.1 --dup 0.05 --corrupt 0.05 --vary \
+    --flaps --quiet || fail "seeds 601..900 (heavy faults, flaps) failed"
 
 # ---- bad arguments: one line on stderr, exit 2 ----
 for args in "--stacks 1" "--stacks 10" "--loss 1.5" "--loss 1" "--seed x" "--seeds 0" "--time 0" "--bogus" \
