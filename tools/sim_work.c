@@ -121,8 +121,9 @@ int sim_workload_make(const struct sim_params *p, struct sim_workload *w)
         if (unit(&st) < 0.2)
             o->maxseg = (uint16_t)(536 + below(&st, 1000));
         o->newreno = unit(&st) < 0.3;
+        o->simopen = unit(&st) < 0.05;
         /* some arrive in bursts at one listener: full SYN queues, cookies */
-        if (c && unit(&st) < 0.15) {
+        if (c && unit(&st) < 0.15 && !o->simopen) {
             const struct sim_op *prev = NULL;
             for (int i = w->n - 2; i >= 0 && !prev; i--)
                 if (w->ops[i].kind == SIM_OP_CONNECT)
@@ -135,6 +136,8 @@ int sim_workload_make(const struct sim_params *p, struct sim_workload *w)
                     o->a = (o->b + 1) % p->stacks;
             }
         }
+        if (o->simopen) /* ports of its own, called on both sides */
+            o->bind_port = o->port = (uint16_t)(7000 + c % 20000);
         synack_time at = o->at;
         if (unit(&st) < 0.25) {
             struct sim_op *s2 = push(w);

@@ -572,6 +572,24 @@ static void do_connect(struct world *w, const struct sim_op *op)
     logf_(w, "conn %d: stack %d %s connects to stack %d %s (%llu bytes, %llu back)", op->conn, op->a,
           ep_str(&c->cli, lb, sizeof lb), op->b, ep_str(&c->srv, rb, sizeof rb), (unsigned long long)op->bytes[0],
           (unsigned long long)op->bytes[1]);
+    if (op->simopen && r == -EINPROGRESS) {
+        /* the other side connects back from the port it was called on, at
+         * the same instant: the SYNs cross on the link */
+        synack_sock h2 = synack_socket(b->s);
+        sock_opts(b->s, h2, op->nodelay[1]);
+        synack_setopt(b->s, h2, SYNACK_OPT_REUSEADDR, 1);
+        int r2 = synack_bind(b->s, h2, &c->srv);
+        if (r2 == 0)
+            r2 = synack_connect(b->s, h2, &c->cli);
+        c->accepted = true;
+        c->side[1].h = h2;
+        c->side[1].opened = true;
+        c->side[1].out = OUT_NONE;
+        logf_(w, "conn %d: stack %d connects back (simultaneous open): %s", op->conn, op->b,
+              synack_strerror(r2 == -EINPROGRESS ? 0 : r2));
+        if (r2 != -EINPROGRESS)
+            side_close(w, c, 1, OUT_ERROR, r2);
+    }
     if (r != -EINPROGRESS) { /* no connection: the 4-tuple, if any, is another's */
         c->bound_checked = c->no_conn = true;
         side_close(w, c, 0, OUT_ERROR, r);

@@ -60,6 +60,7 @@ struct sim_op {
     uint16_t bind_port; /* 0: ephemeral; else the client binds this port (TIME_WAIT reuse) */
     uint16_t maxseg;    /* client's TCP_MAXSEG, 0: none */
     bool newreno;       /* client's TCP_CONGESTION: NewReno instead of CUBIC */
+    bool simopen;       /* both sides connect to each other at once (RFC 9293 §3.5 Figure 7) */
 };
 
 struct sim_workload {
