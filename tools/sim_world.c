@@ -48,6 +48,7 @@ struct conn {
     synack_time started_at;
     synack_time both_closed_at;
     synack_time progress_at; /* last byte moved, or event, of either application */
+    uint64_t quiet_frames;   /* frames of this connection since then */
 };
 
 struct tracked {
@@ -142,6 +143,12 @@ static bool ep_eq(const synack_endpoint *a, const synack_endpoint *b)
     return a->port == b->port && !memcmp(a->addr.bytes, b->addr.bytes, 4);
 }
 
+static void progress(struct world *w, struct conn *c)
+{
+    c->progress_at = w->clock.now;
+    c->quiet_frames = 0;
+}
+
 /* The byte at offset off of the stream side `dir` of conn sends. */
 static void stream_fill(uint64_t seed, int conn, int dir, uint64_t off, uint8_t *out, size_t n)
 {
@@ -201,12 +208,41 @@ static void on_state(void *ctx, const synack_endpoint *l, const synack_endpoint 
     t->st = to;
 }
 
+/* Every frame a stack sends: into the capture, and counted against its
+ * connection. A connection that sends STORM_FRAMES frames while neither
+ * application moves a byte is in a storm (an ACK war, a retransmission
+ * loop): timers and retries account for a few dozen. */
+#define STORM_FRAMES 5000
 static void tap_out(void *ctx, int dir, int ifindex, const uint8_t *frame, size_t len, synack_time now)
 {
     struct world *w = ctx;
-    if (dir == SYNACK_TAP_OUT)
-        synack_pcap_write(w->pcap, frame, len, now);
     (void)ifindex;
+    if (dir != SYNACK_TAP_OUT)
+        return;
+    if (w->pcap)
+        synack_pcap_write(w->pcap, frame, len, now);
+    size_t ihl = len ? (size_t)(frame[0] & 15) * 4 : 0;
+    if (len < ihl + 20 || frame[9] != 6)
+        return;
+    uint16_t sport = (uint16_t)(frame[ihl] << 8 | frame[ihl + 1]), dport = (uint16_t)(frame[ihl + 2] << 8 | frame[ihl + 3]);
+    for (int i = 0; i < w->n_conns; i++) {
+        struct conn *c = &w->conns[i];
+        if (!c->started || c->no_conn)
+            continue;
+        bool fwd = c->cli.port == sport && c->srv.port == dport && !memcmp(frame + 12, c->cli.addr.bytes, 4) &&
+                   !memcmp(frame + 16, c->srv.addr.bytes, 4);
+        bool rev = c->srv.port == sport && c->cli.port == dport && !memcmp(frame + 12, c->srv.addr.bytes, 4) &&
+                   !memcmp(frame + 16, c->cli.addr.bytes, 4);
+        if (!fwd && !rev)
+            continue;
+        if (++c->quiet_frames == STORM_FRAMES) {
+            char lb[64], rb[64];
+            fail(w, "storm", "conn %d (%s <> %s): %d frames sent while neither application moved a byte for "
+                 "%.3f s", c->op->conn, ep_str(&c->cli, lb, sizeof lb), ep_str(&c->srv, rb, sizeof rb),
+                 STORM_FRAMES, (double)(w->clock.now - c->progress_at) / 1e6);
+        }
+        break;
+    }
 }
 
 /* ---- building the world ------------------------------------------------ */
@@ -232,8 +268,7 @@ static int build(struct world *w)
         n->s = synack_stack_new(&c);
         if (!n->s)
             return -ENOMEM;
-        if (w->pcap)
-            synack_set_tap(n->s, tap_out, w);
+        synack_set_tap(n->s, tap_out, w);
     }
     /* one /24 per pair of stacks: 198.18.P.1 (lower index) and .2 */
     int pair = 0;
@@ -324,7 +359,7 @@ static void side_close(struct world *w, struct conn *c, int s, enum outcome out,
     d->out = out;
     d->err = err;
     d->closed = true;
-    c->progress_at = w->clock.now;
+    progress(w, c);
     logf_(w, "conn %d %s: %s%s%s (sent %llu, read %llu)", c->op->conn, s ? "server" : "client", out_name(out),
           err ? ": " : "", err ? synack_strerror(err) : "", (unsigned long long)d->sent, (unsigned long long)d->rcvd);
     if (w->p->inject == SIM_INJECT_LEAK && !w->injected) {
@@ -365,7 +400,7 @@ static bool check_data(struct world *w, struct conn *c, int s, uint8_t *data, si
         return false;
     }
     d->rcvd += n;
-    c->progress_at = w->clock.now;
+    progress(w, c);
     return true;
 }
 
@@ -382,7 +417,7 @@ static void side_step(struct world *w, struct conn *c, int s)
         synack_tcp_info_get(st, d->h, &ti);
         if (ti.state >= SYNACK_ESTABLISHED) {
             d->connected = true;
-            c->progress_at = w->clock.now;
+            progress(w, c);
         } else if (ti.state == SYNACK_CLOSED) {
             int e = synack_sock_error(st, d->h);
             if (!e)
@@ -414,7 +449,7 @@ static void side_step(struct world *w, struct conn *c, int s)
             return;
         }
         d->sent += (uint64_t)r;
-        c->progress_at = w->clock.now;
+        progress(w, c);
     }
     if (d->sent == total && !d->shut) {
         if (op->end[s] == SIM_END_CLOSE) {
@@ -440,7 +475,7 @@ static void side_step(struct world *w, struct conn *c, int s)
         if (r == 0) {
             struct side *peer = &c->side[1 - s];
             d->eof = true;
-            c->progress_at = w->clock.now;
+            progress(w, c);
             /* a FIN comes only from shutdown() or a graceful close(): never
              * from an abort, nor from a connection already dead */
             bool peer_done = peer->shut || (peer->closed && (peer->out == OUT_CLEAN || peer->out == OUT_EARLY));
@@ -481,7 +516,7 @@ static void accept_all(struct world *w, struct node *n, int port)
             continue;
         }
         c->accepted = true;
-        c->progress_at = w->clock.now;
+        progress(w, c);
         c->both_closed_at = SYNACK_TIME_NEVER; /* the server side is open after all */
         struct side *d = &c->side[1];
         d->h = h;
@@ -562,7 +597,7 @@ static void do_connect(struct world *w, const struct sim_op *op)
     int r = synack_connect(a->s, h, &c->srv);
     c->started = true;
     c->started_at = w->clock.now;
-    c->progress_at = w->clock.now;
+    progress(w, c);
     c->side[0] = (struct side){.node = op->a, .h = h, .opened = true, .rng = c->side[0].rng};
     c->side[1].node = op->b;
     c->side[1].out = OUT_NEVER;
