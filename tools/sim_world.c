@@ -506,9 +506,17 @@ static void accept_all(struct world *w, struct node *n, int port)
                 ep_eq(&k->cli, &remote) && (!c || k->started_at > c->started_at))
                 c = k;
         }
-        if (c && c->accepted)
-            c = NULL;
         char rb[64];
+        if (c && c->accepted) {
+            /* A copy of the handshake's last ACK, arriving once that
+             * connection is gone, passes as a SYN cookie still inside its
+             * two minutes and opens the connection again (Linux does the
+             * same, cookie_v4_check): the application closes it. */
+            logf_(w, "conn %d: stack %d accepted %s again (a copy of its cookie ACK); closed", c->op->conn, n->idx,
+                  ep_str(&remote, rb, sizeof rb));
+            synack_close(n->s, h);
+            continue;
+        }
         if (!c) {
             fail(w, "accept", "stack %d port %d accepted %s, which no application connected from", n->idx,
                  SIM_PORT_BASE + port, ep_str(&remote, rb, sizeof rb));
