@@ -84,7 +84,7 @@ struct world {
     synack_pcap *pcap;
     struct sim_result *res;
     bool draining, injected;
-    size_t ctr_idx[16];
+    size_t ctr_idx[24];
     uint8_t buf[CHUNK_MAX];
 };
 
@@ -695,11 +695,14 @@ static void run_op(struct world *w, const struct sim_op *op)
 
 /* Counter indices, looked up by name once per run. */
 enum { C_IP_OUT, C_IP_OUT_DROP, C_TCP_OUT, C_ECHO, C_UNREACH, C_IP_IN, C_IP_HDR, C_IP_CSUM, C_IP_ADDR, C_IP_FRAG,
-       C_IP_PROTO, C_ICMP_IN, C_TCP_IN, C_TCP_CSUM, C_TCP_HDR, C_TCP_OPTS, C_COUNT };
+       C_IP_PROTO, C_ICMP_IN, C_TCP_IN, C_TCP_CSUM, C_TCP_HDR, C_TCP_OPTS, C_IP6_HDR, C_IP6_ADDR, C_IP6_FRAG,
+       C_IP6_PROTO, C_ICMP6_IN, C_ICMP6_DROP, C_ICMP6_ECHO, C_ICMP6_ERR, C_COUNT };
 static const char *const ctr_names[C_COUNT] = {
     "ip_out", "ip_out_drop", "tcp_out", "icmp_echo_replies", "icmp_unreach_out", "ip_in", "ip_drop_hdr",
     "ip_drop_csum", "ip_drop_addr", "ip_drop_frag", "ip_drop_proto", "icmp_in", "tcp_in", "tcp_drop_csum",
-    "tcp_drop_hdr", "tcp_drop_opts"};
+    "tcp_drop_hdr", "tcp_drop_opts", "ip6_drop_hdr", "ip6_drop_addr", "ip6_drop_frag", "ip6_drop_proto",
+    "icmp6_in", "icmp6_drop", "icmp6_echo_replies", "icmp6_errors_out"};
+_Static_assert(C_COUNT <= sizeof ((struct world *)0)->ctr_idx / sizeof(size_t), "ctr_idx too small");
 
 static void ctr_init(struct world *w)
 {
@@ -748,7 +751,8 @@ static void check_counters(struct world *w, bool exact)
         if (frames_out < ip_out || frames_out > ip_out + ip_out_drop)
             fail(w, "counters", "stack %d: ip_out %llu (+%llu refused) but its links took %llu frames", i,
                  (unsigned long long)ip_out, (unsigned long long)ip_out_drop, (unsigned long long)frames_out);
-        uint64_t out_parts = ctr(s, C_TCP_OUT) + ctr(s, C_ECHO) + ctr(s, C_UNREACH);
+        uint64_t out_parts = ctr(s, C_TCP_OUT) + ctr(s, C_ECHO) + ctr(s, C_UNREACH) + ctr(s, C_ICMP6_ECHO) +
+                             ctr(s, C_ICMP6_ERR);
         if (out_parts != ip_out + ip_out_drop)
             fail(w, "counters", "stack %d: tcp_out + ICMP sent = %llu, ip_out + ip_out_drop = %llu", i,
                  (unsigned long long)out_parts, (unsigned long long)(ip_out + ip_out_drop));
@@ -756,15 +760,17 @@ static void check_counters(struct world *w, bool exact)
         if (ip_in != delivered_in)
             fail(w, "counters", "stack %d: ip_in %llu, but its links delivered %llu", i, (unsigned long long)ip_in,
                  (unsigned long long)delivered_in);
-        uint64_t in_parts = ctr(s, C_IP_HDR) + ctr(s, C_IP_CSUM) + ctr(s, C_IP_ADDR) +
-                            ctr(s, C_IP_FRAG) + ctr(s, C_IP_PROTO) + ctr(s, C_ICMP_IN) + ctr(s, C_TCP_IN);
+        /* a flipped version bit sends an IPv4 frame down the IPv6 path */
+        uint64_t ip6_drops = ctr(s, C_IP6_HDR) + ctr(s, C_IP6_ADDR) + ctr(s, C_IP6_FRAG) + ctr(s, C_IP6_PROTO);
+        uint64_t in_parts = ctr(s, C_IP_HDR) + ctr(s, C_IP_CSUM) + ctr(s, C_IP_ADDR) + ctr(s, C_IP_FRAG) +
+                            ctr(s, C_IP_PROTO) + ctr(s, C_ICMP_IN) + ip6_drops + ctr(s, C_ICMP6_IN) + ctr(s, C_TCP_IN);
         if (in_parts != ip_in)
             fail(w, "counters", "stack %d: ip_in %llu, but drops + icmp_in + tcp_in = %llu", i,
                  (unsigned long long)ip_in, (unsigned long long)in_parts);
         /* one flipped bit always changes the Internet checksum: every corrupted
          * frame, and no other, is dropped by a header or checksum check */
-        uint64_t caught = ctr(s, C_IP_HDR) + ctr(s, C_IP_CSUM) + ctr(s, C_TCP_CSUM) +
-                          ctr(s, C_TCP_HDR) + ctr(s, C_TCP_OPTS);
+        uint64_t caught = ctr(s, C_IP_HDR) + ctr(s, C_IP_CSUM) + ctr(s, C_TCP_CSUM) + ctr(s, C_TCP_HDR) +
+                          ctr(s, C_TCP_OPTS) + ip6_drops + ctr(s, C_ICMP6_DROP);
         if (exact ? caught != corrupt_in : caught > corrupt_in)
             fail(w, "counters", "stack %d: %llu frames corrupted on the way in, %llu dropped by header or "
                  "checksum checks", i, (unsigned long long)corrupt_in, (unsigned long long)caught);
