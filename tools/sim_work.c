@@ -122,6 +122,7 @@ int sim_workload_make(const struct sim_params *p, struct sim_workload *w)
             o->maxseg = (uint16_t)(536 + below(&st, 1000));
         o->newreno = unit(&st) < 0.3;
         o->simopen = unit(&st) < 0.05;
+        o->cork = unit(&st) < 0.1;
         /* some arrive in bursts at one listener: full SYN queues, cookies */
         if (c && unit(&st) < 0.15 && !o->simopen) {
             const struct sim_op *prev = NULL;

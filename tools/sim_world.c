@@ -593,6 +593,8 @@ static void do_connect(struct world *w, const struct sim_op *op)
         synack_setopt(a->s, h, SYNACK_OPT_MAXSEG, op->maxseg);
     if (op->newreno)
         synack_setopt(a->s, h, SYNACK_OPT_CONGESTION, SYNACK_CC_NEWRENO);
+    if (op->cork)
+        synack_setopt(a->s, h, SYNACK_OPT_CORK, 1);
     if (op->bind_port) {
         synack_endpoint local = {.addr = a->addr_to[op->b], .port = op->bind_port};
         synack_setopt(a->s, h, SYNACK_OPT_REUSEADDR, 1);

@@ -61,6 +61,7 @@ struct sim_op {
     uint16_t maxseg;    /* client's TCP_MAXSEG, 0: none */
     bool newreno;       /* client's TCP_CONGESTION: NewReno instead of CUBIC */
     bool simopen;       /* both sides connect to each other at once (RFC 9293 §3.5 Figure 7) */
+    bool cork;          /* client's TCP_CORK (partial segments held, 200 ms at most) */
 };
 
 struct sim_workload {
