@@ -40,6 +40,7 @@ struct slot {
     uint32_t peer_nxt;  /* highest sequence we sent, + length */
     synack_sock h;      /* the application's handle, -1 if none */
     uint64_t rd_off, wr_off;
+    int rcvbuf_max, sndbuf_max; /* largest SO_RCVBUF / SO_SNDBUF the socket had */
 };
 
 struct fz {
@@ -363,7 +364,16 @@ static void check(struct fz *f)
             continue;
         if (ti.state >= SYNACK_ESTABLISHED)
             FUZZ_CHECK(seq_leq(ti.snd_una, ti.snd_nxt));
-        FUZZ_CHECK(ti.unread <= 8192 && ti.unsent <= 4096);
+        /* the buffers never hold more than the largest size the socket
+         * had: the configured 8192 / 4096, or what SO_RCVBUF / SO_SNDBUF
+         * set since (they may grow a live connection's buffers) */
+        int rb = 0, sb = 0;
+        synack_getopt(f->h.s, s->h, SYNACK_OPT_RCVBUF, &rb);
+        synack_getopt(f->h.s, s->h, SYNACK_OPT_SNDBUF, &sb);
+        s->rcvbuf_max = rb > s->rcvbuf_max ? rb : s->rcvbuf_max;
+        s->sndbuf_max = sb > s->sndbuf_max ? sb : s->sndbuf_max;
+        FUZZ_CHECK(ti.unread <= (uint32_t)(s->rcvbuf_max > 8192 ? s->rcvbuf_max : 8192));
+        FUZZ_CHECK(ti.unsent <= (uint32_t)(s->sndbuf_max > 4096 ? s->sndbuf_max : 4096));
     }
 }
 

@@ -231,6 +231,9 @@ typedef enum synack_opt {
     SYNACK_OPT_LINGER,       /* SO_LINGER: -1 off, else seconds (0 = close aborts with RST) */
     SYNACK_OPT_QUICKACK,     /* TCP_QUICKACK, a switch as in Linux: 1 = ACK at once now (leave
                               * interactive mode), 0 = delay ACKs (enter it) */
+    SYNACK_OPT_V6ONLY,       /* IPV6_V6ONLY: 1 = a socket bound to the IPv6 wildcard takes IPv6 only
+                              * (no IPv4 connections, no port conflict with IPv4); Linux default 0.
+                              * Set before bind (else -EINVAL) */
 } synack_opt;
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
@@ -471,12 +474,14 @@ int synack_loop_add_tap(synack_loop *l, synack_tap *t);
 typedef struct synack_stack_usage {
     uint32_t socks;        /* socket objects alive: handles, orphans, unaccepted children */
     uint32_t handles;      /* of those, held by the application (handles not closed) */
-    uint32_t conns;        /* connections the timer list holds (a TCB outside CLOSED and LISTEN) */
-    uint64_t buf_bytes;    /* socket buffer bytes allocated */
-    uint64_t bytes;        /* buf_bytes plus the socket objects themselves */
+    uint32_t timewait;     /* orphans in TIME_WAIT, kept as small records instead of sockets */
+    uint32_t conns;        /* connections demultiplexed: a TCB outside CLOSED and LISTEN, records included */
+    uint32_t exts;         /* busy-connection extensions attached (struct tcp_ext) */
+    uint64_t buf_bytes;    /* socket buffer bytes attached: only connections with bytes to hold have any */
+    uint64_t bytes;        /* buf_bytes plus the sockets, extensions and records themselves */
     uint32_t timers_armed; /* connections with at least one timer armed */
     uint32_t closed_armed; /* of those, connections in CLOSED or LISTEN: always 0 when sound */
-    uint32_t closed_listed; /* CLOSED connections still in the timer list: always 0 when sound */
+    uint32_t closed_listed; /* CLOSED connections still demultiplexed or in the timer wheel: always 0 when sound */
 } synack_stack_usage;
 void synack_stack_usage_get(const synack_stack *s, synack_stack_usage *out);
 

@@ -20,6 +20,9 @@ void sxp_config_default(struct sxp_config *c)
     c->local_ip = 192u << 24 | 168u << 16 | 1;      /* 192.168.0.1 */
     c->gateway_ip = 192u << 24 | 168u << 16 | 2;    /* 192.168.0.2 */
     c->prefix_len = 16;
+    static const uint8_t v6[16] = {0xfd, 0x3d, 0xfa, 0x7b, 0xd1, 0x7d, [15] = 1};
+    memcpy(c->local_ip6, v6, 16); /* fd3d:fa7b:d17d::1 */
+    c->prefix6_len = 48;
     c->mtu = 1500;
     c->seed = 1;
     c->epoch_usecs = 1767225600000000LL; /* 2026-01-01T00:00:00Z */
@@ -104,9 +107,13 @@ struct sxp *sxp_new(const struct sxp_config *c)
                               .ctx = p,
                               .addr = synack_ipv4(p->cfg.local_ip),
                               .prefix_len = p->cfg.prefix_len,
+                              .prefix6_len = p->cfg.prefix6_len,
                               .mtu = p->cfg.mtu};
+    if (!p->cfg.no_ip6)
+        ic.addr6 = synack_ipv6(p->cfg.local_ip6);
     /* The one interface is also the default route, so the gateway needs no
-     * entry of its own: off-link remotes (192.0.2.1) leave through it. */
+     * entry of its own: off-link remotes (192.0.2.1, 2001:db8::1) leave
+     * through it. */
     if (!p->st || (p->ifindex = synack_iface_add(p->st, &ic)) < 0) {
         sxp_free(p);
         return NULL;

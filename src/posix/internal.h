@@ -33,6 +33,7 @@ struct sxp_file {
     bool closed;
     /* socket */
     synack_sock h;
+    int domain; /* AF_INET or AF_INET6, as socket() was asked */
     bool nonblock, bound, listening;
     enum sxp_ss ss;
     unsigned shut; /* SXP_*_SHUT set by shutdown() */
@@ -121,6 +122,17 @@ bool sxp_had_conn(struct sxp *p, struct sxp_file *f);
 /* Aborts whatever the handle holds and gives the socket a fresh handle with
  * the same options (Linux tcp_disconnect). */
 int sxp_sock_reset(struct sxp *p, struct sxp_file *f);
+
+/* sock.c: addresses. A sockaddr of the socket's domain to a stack endpoint
+ * (an IPv4-mapped address on an AF_INET6 socket becomes an IPv4 endpoint);
+ * 0 or a positive errno. Family rules are left to the caller. */
+int sxp_sockaddr_in(const struct sxp_file *f, const struct sockaddr *addr, socklen_t len,
+                    synack_endpoint *e);
+/* A stack endpoint to a sockaddr of the socket's domain (IPv4 endpoints of
+ * an AF_INET6 socket as ::ffff:a.b.c.d), truncated to *len; *len gets the
+ * full size. Nothing happens when addr or len is NULL. */
+void sxp_sockaddr_out(const struct sxp_file *f, const synack_endpoint *e, struct sockaddr *addr,
+                      socklen_t *len);
 
 /* opt.c */
 /* Sets the stack's cork to what the user asked for, ending a MSG_MORE hold. */

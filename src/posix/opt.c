@@ -117,6 +117,24 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
         sxp_unlock(p);
         return 0;
     }
+    if (level == IPPROTO_IPV6) {
+        /* Linux: tcp_setsockopt passes other levels to the family's handler;
+         * ip_setsockopt knows no IPv6 level, ipv6_setsockopt IPV6_V6ONLY
+         * (EINVAL once the socket has a port: inet_num) */
+        if (f->domain != AF_INET6 || name != IPV6_V6ONLY)
+            return fail_unlock(p, ENOPROTOOPT);
+        if (!val || len < (socklen_t)sizeof(int))
+            return fail_unlock(p, EINVAL);
+        int v;
+        memcpy(&v, val, sizeof v);
+        if (f->bound)
+            return fail_unlock(p, EINVAL);
+        int r = synack_setopt(p->st, f->h, SYNACK_OPT_V6ONLY, v != 0);
+        if (r < 0)
+            return fail_unlock(p, -r);
+        sxp_unlock(p);
+        return 0;
+    }
     if (level != SOL_SOCKET && level != IPPROTO_TCP)
         return fail_unlock(p, ENOPROTOOPT);
     synack_opt o;
@@ -224,7 +242,7 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
             break;
         }
         case SO_TYPE: v = SOCK_STREAM; break;
-        case SO_DOMAIN: v = AF_INET; break;
+        case SO_DOMAIN: v = f->domain; break;
         case SO_PROTOCOL: v = IPPROTO_TCP; break;
         case SO_ACCEPTCONN: v = f->listening; break;
         case SO_RCVBUF:
@@ -279,6 +297,8 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
         r = synack_getopt(p->st, f->h, o, &v);
         if (o == SYNACK_OPT_CORK)
             v = f->cork_user; /* not a MSG_MORE hold */
+    } else if (level == IPPROTO_IPV6 && f->domain == AF_INET6 && name == IPV6_V6ONLY) {
+        r = synack_getopt(p->st, f->h, SYNACK_OPT_V6ONLY, &v);
     } else {
         return fail_unlock(p, ENOPROTOOPT);
     }

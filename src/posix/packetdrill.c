@@ -137,8 +137,14 @@ static void parse_flags(const char *flags, struct sxp_config *c)
         bool ok = true;
         if (!strcmp(w, "nowait") && !v)
             c->recv_nowait = true;
+        else if ((!strcmp(w, "local_ip6") || !strcmp(w, "local_ip")) && v && strchr(v, ':'))
+            ok = inet_pton(AF_INET6, v, c->local_ip6) == 1; /* the IPv6 address */
         else if (!strcmp(w, "local_ip") && v)
             ok = parse_ip(v, &c->local_ip);
+        else if (!strcmp(w, "prefix6_len") && v)
+            c->prefix6_len = (uint8_t)strtoul(v, NULL, 10), ok = c->prefix6_len <= 128;
+        else if (!strcmp(w, "no_ip6") && !v)
+            c->no_ip6 = true;
         else if (!strcmp(w, "gateway_ip") && v)
             ok = parse_ip(v, &c->gateway_ip);
         else if (!strcmp(w, "prefix_len") && v)

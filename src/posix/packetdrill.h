@@ -91,8 +91,11 @@
  * ---------------------------------------------------------------------------
  *   local_ip=A       the stack's IPv4 address       (default 192.168.0.1)
  *   gateway_ip=A     next hop for off-link remotes   (default 192.168.0.2)
- *   local_ip6=A      the stack's IPv6 address        (default fd3d:fa7b:d17d::1)
+ *   local_ip6=A      the stack's IPv6 address        (default fd3d:fa7b:d17d::1;
+ *                    local_ip= with an IPv6 address sets it too)
  *   prefix_len=N     IPv4 prefix length              (default 16)
+ *   prefix6_len=N    IPv6 prefix length              (default 48; 2001:db8::1 is off-link)
+ *   no_ip6           an IPv4-only interface
  *   mtu=N            interface MTU                   (default 1500)
  *   seed=N           seed for ISNs and ports         (default 1)
  *   nowait           see netdev_receive above

@@ -26,6 +26,11 @@ struct sxp_config {
     uint32_t local_ip;   /* host order */
     uint32_t gateway_ip; /* informational: every off-link address goes out of the one interface */
     uint8_t prefix_len;
+    /* The interface's IPv6 address beside the IPv4 one (packetdrill's
+     * fd3d:fa7b:d17d::1/48 by default; the remote 2001:db8::1 is off-link) */
+    uint8_t local_ip6[16];
+    uint8_t prefix6_len;
+    bool no_ip6;          /* an IPv4-only interface */
     uint32_t mtu;
     uint64_t seed;
     int64_t epoch_usecs;  /* virtual clock origin, as gettimeofday reports it */

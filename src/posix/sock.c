@@ -19,9 +19,7 @@ static int fail_unlock(struct sxp *p, int err)
 int sxp_socket(struct sxp *p, int domain, int type, int protocol)
 {
     int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (domain == AF_INET6)
-        return sxp_fail(EAFNOSUPPORT); /* the stack speaks IPv4 only, so far */
-    if (domain != AF_INET)
+    if (domain != AF_INET && domain != AF_INET6)
         return sxp_fail(EAFNOSUPPORT);
     if (base != SOCK_STREAM)
         return sxp_fail(base == SOCK_DGRAM || base == SOCK_RAW ? EPROTONOSUPPORT : EINVAL);
@@ -38,6 +36,7 @@ int sxp_socket(struct sxp *p, int domain, int type, int protocol)
         return fail_unlock(p, e == EMFILE ? EMFILE : ENFILE);
     }
     f->h = h;
+    f->domain = domain;
     f->nonblock = (type & SOCK_NONBLOCK) != 0;
     f->ss = SS_UNCONN;
     int fd = f->fd;
@@ -77,7 +76,7 @@ static const synack_opt carried[] = {
     SYNACK_OPT_NODELAY,   SYNACK_OPT_CORK,         SYNACK_OPT_MAXSEG,     SYNACK_OPT_KEEPALIVE,
     SYNACK_OPT_KEEPIDLE,  SYNACK_OPT_KEEPINTVL,    SYNACK_OPT_KEEPCNT,    SYNACK_OPT_USER_TIMEOUT,
     SYNACK_OPT_CONGESTION, SYNACK_OPT_SNDBUF,      SYNACK_OPT_RCVBUF,     SYNACK_OPT_REUSEADDR,
-    SYNACK_OPT_QUICKACK,
+    SYNACK_OPT_QUICKACK,  SYNACK_OPT_V6ONLY,
 };
 
 int sxp_sock_reset(struct sxp *p, struct sxp_file *f)
@@ -108,27 +107,68 @@ int sxp_sock_reset(struct sxp *p, struct sxp_file *f)
     return 0;
 }
 
-static int sin_to_endpoint(const struct sockaddr *addr, synack_endpoint *e)
+/* SIN6_LEN_RFC2133: Linux takes a sockaddr_in6 without sin6_scope_id. */
+#define SIN6_LEN_MIN 24
+
+static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+int sxp_sockaddr_in(const struct sxp_file *f, const struct sockaddr *addr, socklen_t len,
+                    synack_endpoint *e)
 {
-    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
     memset(e, 0, sizeof *e);
+    if (f->domain == AF_INET6) {
+        if (len < SIN6_LEN_MIN)
+            return EINVAL;
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)addr;
+        e->port = ntohs(s6->sin6_port);
+        /* RFC 4291 §2.5.5.2: ::ffff:a.b.c.d names an IPv4 peer (Linux
+         * tcp_v6_connect hands it to tcp_v4_connect) */
+        if (!memcmp(s6->sin6_addr.s6_addr, v4mapped_prefix, 12)) {
+            e->addr.family = SYNACK_AF_INET;
+            memcpy(e->addr.bytes, s6->sin6_addr.s6_addr + 12, 4);
+        } else {
+            e->addr = synack_ipv6(s6->sin6_addr.s6_addr);
+        }
+        return 0;
+    }
+    if (len < (socklen_t)sizeof(struct sockaddr_in))
+        return EINVAL;
+    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
     e->addr = synack_ipv4(ntohl(sin->sin_addr.s_addr));
     e->port = ntohs(sin->sin_port);
     return 0;
 }
 
-static void endpoint_to_sin(const synack_endpoint *e, struct sockaddr *addr, socklen_t *len)
+void sxp_sockaddr_out(const struct sxp_file *f, const synack_endpoint *e, struct sockaddr *addr,
+                      socklen_t *len)
 {
     if (!addr || !len)
         return;
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(e->port);
-    sin.sin_addr.s_addr = htonl(synack_addr_ipv4(&e->addr));
-    socklen_t n = *len < (socklen_t)sizeof sin ? *len : (socklen_t)sizeof sin;
-    memcpy(addr, &sin, n);
-    *len = sizeof sin; /* the real size, even when truncated */
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } u;
+    memset(&u, 0, sizeof u);
+    socklen_t full;
+    if (f->domain == AF_INET6) {
+        u.v6.sin6_family = AF_INET6;
+        u.v6.sin6_port = htons(e->port);
+        if (e->addr.family == SYNACK_AF_INET) {
+            memcpy(u.v6.sin6_addr.s6_addr, v4mapped_prefix, 12);
+            memcpy(u.v6.sin6_addr.s6_addr + 12, e->addr.bytes, 4);
+        } else if (e->addr.family == SYNACK_AF_INET6) {
+            memcpy(u.v6.sin6_addr.s6_addr, e->addr.bytes, 16);
+        }
+        full = sizeof u.v6;
+    } else {
+        u.v4.sin_family = AF_INET;
+        u.v4.sin_port = htons(e->port);
+        u.v4.sin_addr.s_addr = htonl(synack_addr_ipv4(&e->addr));
+        full = sizeof u.v4;
+    }
+    socklen_t n = *len < full ? *len : full;
+    memcpy(addr, &u, n);
+    *len = full; /* the real size, even when truncated */
 }
 
 /* Linux inet_csk_get_port with port 0: a free ephemeral port. */
@@ -156,18 +196,35 @@ int sxp_bind(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t len)
     struct sxp_file *f = sxp_sock_get(p, fd, &err);
     if (!f)
         return fail_unlock(p, err);
-    if (!addr || len < (socklen_t)sizeof(struct sockaddr_in))
+    if (!addr)
         return fail_unlock(p, EINVAL);
-    const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
-    /* Linux inet_bind_sk: AF_UNSPEC is tolerated for INADDR_ANY only. */
-    if (sin->sin_family != AF_INET && (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != INADDR_ANY))
-        return fail_unlock(p, EAFNOSUPPORT);
+    synack_endpoint e;
+    int bad = sxp_sockaddr_in(f, addr, len, &e);
+    if (bad)
+        return fail_unlock(p, bad);
+    if (f->domain == AF_INET6) {
+        /* Linux __inet6_bind: AF_INET6 only; a v4-mapped address on an
+         * IPV6_V6ONLY socket makes no sense (EINVAL) */
+        if (addr->sa_family != AF_INET6)
+            return fail_unlock(p, EAFNOSUPPORT);
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)addr;
+        if (s6->sin6_addr.s6_addr[0] == 0xff) /* multicast */
+            return fail_unlock(p, EINVAL);
+        int only = 0;
+        synack_getopt(p->st, f->h, SYNACK_OPT_V6ONLY, &only);
+        if (only && e.addr.family == SYNACK_AF_INET)
+            return fail_unlock(p, EINVAL);
+    } else {
+        /* Linux inet_bind_sk: AF_UNSPEC is tolerated for INADDR_ANY only. */
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+        if (sin->sin_family != AF_INET &&
+            (sin->sin_family != AF_UNSPEC || sin->sin_addr.s_addr != INADDR_ANY))
+            return fail_unlock(p, EAFNOSUPPORT);
+    }
     synack_tcp_info ti;
     synack_tcp_info_get(p->st, f->h, &ti);
     if (f->bound || ti.state != SYNACK_CLOSED || sxp_had_conn(p, f))
         return fail_unlock(p, EINVAL);
-    synack_endpoint e;
-    sin_to_endpoint(addr, &e);
     int r = e.port ? synack_bind(p->st, f->h, &e) : bind_ephemeral(p, f, &e);
     if (r < 0)
         return fail_unlock(p, -r);
@@ -198,7 +255,7 @@ int sxp_listen(struct sxp *p, int fd, int backlog)
     if (!f->bound) { /* Linux binds an unbound listener to an ephemeral port */
         synack_endpoint e;
         memset(&e, 0, sizeof e);
-        e.addr.family = SYNACK_AF_INET;
+        e.addr.family = f->domain == AF_INET6 ? SYNACK_AF_INET6 : SYNACK_AF_INET;
         int r = bind_ephemeral(p, f, &e);
         if (r < 0)
             return fail_unlock(p, -r);
@@ -253,6 +310,7 @@ int sxp_accept(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len)
         return fail_unlock(p, EMFILE);
     }
     c->h = h;
+    c->domain = f->domain;
     c->ss = SS_CONNECTED;
     c->bound = true;
     c->sndbuf = f->sndbuf;
@@ -260,7 +318,7 @@ int sxp_accept(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len)
     c->linger_on = f->linger_on;
     c->linger_sec = f->linger_sec;
     c->cork_user = f->cork_user;
-    endpoint_to_sin(&remote, addr, len);
+    sxp_sockaddr_out(c, &remote, addr, len);
     int nfd = c->fd;
     sxp_unlock(p);
     return nfd;
@@ -305,14 +363,20 @@ int sxp_connect(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t le
     default:
         if (ti.state != SYNACK_CLOSED)
             return fail_unlock(p, EISCONN);
-        if (len < (socklen_t)sizeof(struct sockaddr_in))
-            return fail_unlock(p, EINVAL);
-        if (addr->sa_family != AF_INET)
+        synack_endpoint e;
+        int bad = sxp_sockaddr_in(f, addr, len, &e);
+        if (bad)
+            return fail_unlock(p, bad);
+        if (addr->sa_family != f->domain)
             return fail_unlock(p, EAFNOSUPPORT);
+        if (f->domain == AF_INET6 && e.addr.family == SYNACK_AF_INET) {
+            int only = 0; /* Linux tcp_v6_connect: no IPv4 peer for a v6-only socket */
+            synack_getopt(p->st, f->h, SYNACK_OPT_V6ONLY, &only);
+            if (only)
+                return fail_unlock(p, ENETUNREACH);
+        }
         if (sxp_had_conn(p, f) && (r = sxp_sock_reset(p, f)) < 0)
             return fail_unlock(p, -r);
-        synack_endpoint e;
-        sin_to_endpoint(addr, &e);
         r = synack_connect(p->st, f->h, &e);
         if (r != -EINPROGRESS && r < 0)
             return fail_unlock(p, -r);
@@ -457,7 +521,7 @@ static int name_of(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len,
         if (ti.state != SYNACK_ESTABLISHED && ti.state != SYNACK_CLOSE_WAIT)
             return fail_unlock(p, ENOTCONN);
     }
-    endpoint_to_sin(&e, addr, len);
+    sxp_sockaddr_out(f, &e, addr, len);
     sxp_unlock_quiet(p);
     return 0;
 }

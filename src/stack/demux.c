@@ -8,7 +8,7 @@
 
 #include "stack.h"
 
-static size_t tuple_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n)
+size_t demux_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n)
 {
     uint8_t msg[36];
     memcpy(msg, t->laddr, 16);
@@ -24,10 +24,14 @@ static size_t tuple_bucket(const synack_stack *s, const struct tcp_tuple *t, siz
     return (size_t)(h & (n - 1));
 }
 
-static bool tuple_eq(const struct tcp_tuple *a, const struct tcp_tuple *b)
+/* IPv4 addresses are in the TCB, IPv6 ones beside it (tcb.h). */
+static bool tuple_eq(const struct tcb *a, const struct tcp_tuple *b)
 {
-    return a->lport == b->lport && a->rport == b->rport && a->family == b->family &&
-           !memcmp(a->laddr, b->laddr, 16) && !memcmp(a->raddr, b->raddr, 16);
+    if (a->lport != b->lport || a->rport != b->rport || a->family != b->family)
+        return false;
+    if (a->family == 6 && a->a6)
+        return !memcmp(a->a6->laddr, b->laddr, 16) && !memcmp(a->a6->raddr, b->raddr, 16);
+    return !memcmp(a->laddr, b->laddr, 4) && !memcmp(a->raddr, b->raddr, 4);
 }
 
 static int grow(synack_stack *s)
@@ -40,7 +44,7 @@ static int grow(synack_stack *s)
         struct sock *k = s->buckets[i];
         while (k) {
             struct sock *next = k->hnext;
-            size_t j = tuple_bucket(s, &k->tcb.t, n);
+            size_t j = demux_bucket(s, TCP_TUPLE(&k->tcb), n);
             k->hnext = b[j];
             b[j] = k;
             k = next;
@@ -56,9 +60,10 @@ int demux_insert(synack_stack *s, struct sock *k)
 {
     if (s->n_hashed >= s->n_buckets && grow(s) < 0)
         return -ENOMEM;
-    if (demux_lookup(s, &k->tcb.t))
+    const struct tcp_tuple *t = TCP_TUPLE(&k->tcb);
+    if (demux_lookup(s, t) || tw_lookup(s, t))
         return -EADDRINUSE;
-    size_t i = tuple_bucket(s, &k->tcb.t, s->n_buckets);
+    size_t i = demux_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets);
     k->hnext = s->buckets[i];
     s->buckets[i] = k;
     k->hashed = true;
@@ -70,7 +75,7 @@ void demux_remove(synack_stack *s, struct sock *k)
 {
     if (!k->hashed)
         return;
-    struct sock **pp = &s->buckets[tuple_bucket(s, &k->tcb.t, s->n_buckets)];
+    struct sock **pp = &s->buckets[demux_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets)];
     while (*pp && *pp != k)
         pp = &(*pp)->hnext;
     if (*pp)
@@ -84,8 +89,8 @@ struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t)
 {
     if (!s->n_buckets)
         return NULL;
-    for (struct sock *k = s->buckets[tuple_bucket(s, t, s->n_buckets)]; k; k = k->hnext)
-        if (tuple_eq(&k->tcb.t, t))
+    for (struct sock *k = s->buckets[demux_bucket(s, t, s->n_buckets)]; k; k = k->hnext)
+        if (tuple_eq(&k->tcb, t))
             return k;
     return NULL;
 }
@@ -107,7 +112,8 @@ struct sock *demux_listener(synack_stack *s, const struct tcp_tuple *t)
                 return k;
             if (is_any)
                 wild = k;
-        } else if (is_any && k->local.addr.family == SYNACK_AF_INET6 && t->family == SYNACK_AF_INET) {
+        } else if (is_any && !k->v6only && k->local.addr.family == SYNACK_AF_INET6 &&
+                   t->family == SYNACK_AF_INET) {
             dual = k;
         }
     }
@@ -135,32 +141,4 @@ void demux_remove_listener(synack_stack *s, struct sock *k)
             s->listeners[i] = s->listeners[--s->n_listeners];
             return;
         }
-}
-
-void list_add(synack_stack *s, struct sock *k)
-{
-    if (k->listed)
-        return;
-    k->prev = NULL;
-    k->next = s->all;
-    if (s->all)
-        s->all->prev = k;
-    s->all = k;
-    k->listed = true;
-    s->n_listed++;
-}
-
-void list_remove(synack_stack *s, struct sock *k)
-{
-    if (!k->listed)
-        return;
-    if (k->prev)
-        k->prev->next = k->next;
-    else
-        s->all = k->next;
-    if (k->next)
-        k->next->prev = k->prev;
-    k->prev = k->next = NULL;
-    k->listed = false;
-    s->n_listed--;
 }

@@ -238,6 +238,10 @@ void icmp_conn_error(synack_stack *s, const struct tcp_tuple *t, struct tcp_icmp
         s->nst.icmp_err_noconn++;
         return;
     }
+    if (stack_attach(s, k, 0, 0) < 0 && !k->tcb.x) {
+        s->nst.tcp_drop_nomem++;
+        return;
+    }
     switch (tcp_icmp_error(&s->tcp, &k->tcb, e)) {
     case TCP_ICMP_IGNORED:
         s->nst.icmp_err_outofwindow++;
@@ -249,13 +253,14 @@ void icmp_conn_error(synack_stack *s, const struct tcp_tuple *t, struct tcp_icmp
     case TCP_ICMP_ABORTED:
         s->nst.icmp_err_abort++;
         sock_released(s, k);
-        break;
+        return;
     case TCP_ICMP_MSS_LOWERED:
         s->nst.icmp_pmtu_lowered++;
         break;
     case TCP_ICMP_NO_CHANGE:
         break;
     }
+    stack_settle(s, k);
 }
 
 void icmp_input(synack_stack *s, const struct wire_ipv4 *ip)

@@ -11,6 +11,8 @@
 #define EPHEMERAL_LO 32768 /* Linux ip_local_port_range */
 #define EPHEMERAL_HI 60999
 
+static void handle_release(synack_stack *s, struct sock *k);
+
 struct sock *sock_new(synack_stack *s)
 {
     struct sock *k = calloc(1, sizeof *k);
@@ -21,21 +23,10 @@ struct sock *sock_new(synack_stack *s)
     k->sndcap = s->cfg.sndbuf;
     k->rcvcap = s->cfg.rcvbuf;
     k->tcb.state = TCP_CLOSED;
-    tcp_opts_default(&k->opt);
+    tcp_opts_default(&k->tcb.o);
     k->tcb.t_rtx = k->tcb.t_wait = k->tcb.t_delack = k->tcb.t_keep = TCP_TIME_NEVER;
-    k->tcb.owner = k;
+    wheel_node_init(&k->tn);
     return k;
-}
-
-int sock_alloc_bufs(synack_stack *s, struct sock *k)
-{
-    if (!k->bufs) {
-        k->bufs = malloc((size_t)k->sndcap + k->rcvcap);
-        if (!k->bufs)
-            return -ENOMEM;
-        s->buf_bytes += (uint64_t)k->sndcap + k->rcvcap;
-    }
-    return 0;
 }
 
 static void unlink_child(struct sock *child)
@@ -44,17 +35,17 @@ static void unlink_child(struct sock *child)
     if (!p)
         return;
     if (child->queued) {
-        struct sock **pp = &p->acc_head;
+        struct sock **pp = &p->lq->acc_head;
         while (*pp && *pp != child)
             pp = &(*pp)->acc_next;
         if (*pp)
             *pp = child->acc_next;
-        p->acc_tail = NULL;
-        for (struct sock *c = p->acc_head; c; c = c->acc_next)
-            p->acc_tail = c;
-        p->acc_count--;
+        p->lq->acc_tail = NULL;
+        for (struct sock *c = p->lq->acc_head; c; c = c->acc_next)
+            p->lq->acc_tail = c;
+        p->lq->acc_count--;
     } else {
-        p->syn_count--;
+        p->lq->syn_count--;
     }
     child->parent = NULL;
     child->queued = false;
@@ -67,17 +58,31 @@ void sock_free(synack_stack *s, struct sock *k)
         demux_remove_listener(s, k);
         /* Connections nobody accepted are reset, as Linux does on close of
          * a listener (inet_csk_listen_stop). */
-        while (k->acc_head) {
-            struct sock *c = k->acc_head;
+        while (k->lq->acc_head) {
+            struct sock *c = k->lq->acc_head;
             unlink_child(c);
-            if (c->tcb.state != TCP_CLOSED)
+            if (c->tcb.state != TCP_CLOSED && stack_attach(s, c, 0, 0) == 0)
                 tcp_abort(&s->tcp, &c->tcb, 0, "listener closed");
             sock_free(s, c);
         }
+        /* So are the children still in its SYN queue: left alone they would
+         * finish the handshake as ESTABLISHED orphans nobody can accept, and
+         * their peers would wait for good (found by synack sim --seed 170).
+         * A scan of the table, but only when a listener goes. */
+        for (size_t i = 0; k->lq->syn_count > 0 && i < s->n_buckets; i++)
+            for (struct sock *c = s->buckets[i], *after; c; c = after) {
+                after = c->hnext;
+                if (c->parent != k)
+                    continue;
+                unlink_child(c);
+                if (c->tcb.state != TCP_CLOSED && stack_attach(s, c, 0, 0) == 0)
+                    tcp_abort(&s->tcp, &c->tcb, 0, "listener closed");
+                sock_closed(s, c);
+            }
     }
     unlink_child(k);
     demux_remove(s, k);
-    list_remove(s, k);
+    wheel_cancel(&s->wheel, &k->tn);
     if (k->dirty) { /* rare: unlink from the flush list */
         struct sock **pp = &s->dirty;
         while (*pp && *pp != k)
@@ -86,30 +91,19 @@ void sock_free(synack_stack *s, struct sock *k)
             *pp = k->dirty_next;
     }
     if (k->handle >= 0 && k->handle < s->n_handles)
-        s->handles[k->handle] = NULL;
-    /* Children still in the SYN queue go with their listener (Linux
-     * inet_csk_listen_stop): reset, not left to finish the handshake as
-     * orphans nobody can accept (found by synack sim --seed 170). */
-    for (struct sock *c = s->all, *after; c; c = after) {
-        after = c->next;
-        if (c->parent != k)
-            continue;
-        unlink_child(c);
-        if (c->tcb.state != TCP_CLOSED)
-            tcp_abort(&s->tcp, &c->tcb, 0, "listener closed");
-        sock_closed(s, c);
-    }
-    if (k->bufs)
-        s->buf_bytes -= (uint64_t)k->sndcap + k->rcvcap;
+        handle_release(s, k);
+    stack_release_idle(s, k, true);
     s->n_socks--;
-    free(k->bufs);
+    free(k->tcb.a6);
+    free(k->lq);
     free(k);
 }
 
 void sock_closed(synack_stack *s, struct sock *k)
 {
     demux_remove(s, k);
-    list_remove(s, k);
+    wheel_cancel(&s->wheel, &k->tn);
+    stack_release_idle(s, k, false); /* unread data stays readable */
     if (k->handle >= 0 || k->queued)
         return; /* the user, or an accept queue, still holds it */
     sock_free(s, k);
@@ -122,12 +116,34 @@ static struct sock *get(synack_stack *s, synack_sock h)
     return s->handles[h];
 }
 
+/* Ports held by bound sockets that have a handle: a count per port
+ * (allocated at the first bind), so that checking one is O(1). */
+static void port_hold(synack_stack *s, const struct sock *k, int d)
+{
+    if (s->port_refs && k->bound && k->local.port && k->handle >= 0) {
+        s->port_refs[k->local.port] = (uint16_t)(s->port_refs[k->local.port] + d);
+        if (k->v6only)
+            s->n_v6only += d;
+    }
+}
+
+static void handle_release(synack_stack *s, struct sock *k)
+{
+    port_hold(s, k, -1);
+    s->handles[k->handle] = NULL;
+    if (k->handle < s->handle_lo)
+        s->handle_lo = k->handle;
+    k->handle = -1;
+}
+
 static synack_sock assign_handle(synack_stack *s, struct sock *k)
 {
-    /* lowest free number, as file descriptors are */
-    for (int i = 0; i < s->n_handles; i++)
+    /* lowest free number, as file descriptors are; none is free below
+     * handle_lo, so this is O(1) but for the holes left by closes */
+    for (int i = s->handle_lo; i < s->n_handles; i++)
         if (!s->handles[i]) {
             s->handles[i] = k;
+            s->handle_lo = i + 1;
             return k->handle = i;
         }
     int n = s->n_handles ? 2 * s->n_handles : 16;
@@ -139,6 +155,7 @@ static synack_sock assign_handle(synack_stack *s, struct sock *k)
     int i = s->n_handles;
     s->n_handles = n;
     s->handles[i] = k;
+    s->handle_lo = i + 1;
     return k->handle = i;
 }
 
@@ -167,9 +184,21 @@ static uint16_t mss_for(synack_stack *s, const struct tcp_tuple *t)
 
 static bool port_in_use(synack_stack *s, const synack_endpoint *e, const struct sock *self)
 {
+    if (!s->port_refs)
+        return false;
+    unsigned mine = self->bound && self->handle >= 0 && self->local.port == e->port;
+    if (s->port_refs[e->port] <= mine)
+        return false;
+    if (!self->v6only && !s->n_v6only)
+        return true;
+    /* Linux inet_bind_conflict: an IPV6_V6ONLY socket shares its port
+     * with IPv4 sockets (dual stack otherwise claims both families); only
+     * then are the holders looked at */
     for (int i = 0; i < s->n_handles; i++) {
         struct sock *k = s->handles[i];
         if (!k || k == self || !k->bound || k->local.port != e->port)
+            continue;
+        if (k->local.addr.family != e->addr.family && (k->v6only || self->v6only))
             continue;
         return true;
     }
@@ -192,8 +221,19 @@ int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
     }
     if (local->port && port_in_use(s, local, k))
         return -EADDRINUSE;
+    if (!s->port_refs && !(s->port_refs = calloc(65536, sizeof *s->port_refs)))
+        return -ENOMEM;
     k->local = *local;
     k->bound = true;
+    port_hold(s, k, +1);
+    return 0;
+}
+
+/* An IPv6 connection keeps its addresses beside the TCB (tcb.h). */
+static int sock_addr6(struct sock *k, int family)
+{
+    if (family == 6 && !k->tcb.a6 && !(k->tcb.a6 = calloc(1, sizeof *k->tcb.a6)))
+        return -ENOMEM;
     return 0;
 }
 
@@ -203,20 +243,26 @@ int synack_listen(synack_stack *s, synack_sock h, int backlog)
     if (!k)
         return -EBADF;
     if (k->tcb.state == TCP_LISTEN) {
-        k->backlog = backlog > 0 ? backlog : 1;
+        k->lq->backlog = backlog > 0 ? backlog : 1;
         return 0;
     }
     if (k->tcb.state != TCP_CLOSED || !k->bound || !k->local.port)
         return -EINVAL;
+    if (!k->lq && !(k->lq = calloc(1, sizeof *k->lq)))
+        return -ENOMEM;
     int r = demux_add_listener(s, k);
     if (r < 0)
         return r;
-    k->backlog = backlog > 0 ? backlog : 1;
+    k->lq->backlog = backlog > 0 ? backlog : 1;
     k->listener = true;
-    memset(&k->tcb.t, 0, sizeof k->tcb.t);
-    k->tcb.t.family = k->local.addr.family;
-    memcpy(k->tcb.t.laddr, k->local.addr.bytes, 16);
-    k->tcb.t.lport = k->local.port;
+    struct tcp_tuple t;
+    memset(&t, 0, sizeof t);
+    t.family = k->local.addr.family;
+    memcpy(t.laddr, k->local.addr.bytes, 16);
+    t.lport = k->local.port;
+    if (sock_addr6(k, t.family) < 0)
+        return -ENOMEM;
+    tcp_tuple_set(&k->tcb, &t);
     stack_now(s);
     tcp_set_state(&s->tcp, &k->tcb, TCP_LISTEN, "listen()");
     return 0;
@@ -229,7 +275,7 @@ synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remot
         return -EBADF;
     if (k->tcb.state != TCP_LISTEN)
         return -EINVAL;
-    struct sock *c = k->acc_head;
+    struct sock *c = k->lq->acc_head;
     if (!c)
         return -EAGAIN;
     synack_sock nh = assign_handle(s, c);
@@ -243,16 +289,18 @@ synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remot
     return nh;
 }
 
-static void init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
+static int init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
 {
-    uint8_t *b = k->bufs;
-    tcp_tcb_init(&k->tcb, t, mss_for(s, t), b, k->sndcap, b + k->sndcap, k->rcvcap);
-    k->tcb.o = k->opt;
+    if (sock_addr6(k, t->family) < 0)
+        return -ENOMEM;
+    struct tcp_opts o = k->tcb.o;
+    tcp_tcb_init(&k->tcb, t, mss_for(s, t), k->sndcap, k->rcvcap);
+    k->tcb.o = o;
     /* TCP_MAXSEG set before the handshake caps the MSS we announce (Linux
      * tcp_connect_init / tcp_openreq_init: user_mss) */
-    if (k->opt.maxseg && k->opt.maxseg < k->tcb.mss_local)
-        k->tcb.mss_local = k->opt.maxseg;
-    k->tcb.owner = k;
+    if (o.maxseg && o.maxseg < k->tcb.mss_local)
+        k->tcb.mss_local = o.maxseg;
+    return 0;
 }
 
 int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote)
@@ -295,13 +343,11 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         wire_put32(t.laddr, f->addr);
     memcpy(t.raddr, remote->addr.bytes, 16);
     t.rport = remote->port;
-    int r = sock_alloc_bufs(s, k);
-    if (r < 0)
-        return r;
+    int r;
     stack_now(s);
     if (k->bound && k->local.port) {
         t.lport = k->local.port;
-        if (demux_lookup(s, &t))
+        if (demux_lookup(s, &t) || tw_lookup(s, &t))
             return -EADDRNOTAVAIL;
     } else {
         /* RFC 6056: a random ephemeral port, then the next free one */
@@ -311,21 +357,25 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         for (i = 0; i < span; i++) {
             t.lport = (uint16_t)(EPHEMERAL_LO + (start + i) % span);
             synack_endpoint e = {.port = t.lport};
-            if (!demux_lookup(s, &t) && !port_in_use(s, &e, k))
+            if (!demux_lookup(s, &t) && !tw_lookup(s, &t) && !port_in_use(s, &e, k))
                 break;
         }
         if (i == span)
             return -EADDRNOTAVAIL;
     }
-    init_tcb(s, k, &t);
-    r = demux_insert(s, k);
-    if (r < 0)
+    if ((r = init_tcb(s, k, &t)) < 0 || (r = demux_insert(s, k)) < 0)
         return r;
-    list_add(s, k);
+    if ((r = stack_attach(s, k, 0, 0)) < 0) {
+        demux_remove(s, k);
+        return r;
+    }
+    port_hold(s, k, -1);
     k->local.addr.family = fam;
     memcpy(k->local.addr.bytes, t.laddr, 16);
     k->local.port = t.lport;
+    port_hold(s, k, +1);
     tcp_connect(&s->tcp, &k->tcb);
+    stack_settle(s, k);
     return -EINPROGRESS;
 }
 
@@ -344,7 +394,13 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
     stack_now(s);
     if (flags & ~SYNACK_SEND_MORE)
         return -EINVAL;
-    return tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0);
+    const struct tcb *b = &k->tcb;
+    bool can = (b->state == TCP_ESTABLISHED || b->state == TCP_CLOSE_WAIT) && !(b->flags & TCB_FIN_QUEUED);
+    long r = stack_attach(s, k, can ? len : 0, 0);
+    if (r == 0)
+        r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0);
+    stack_settle(s, k);
+    return r;
 }
 
 long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
@@ -355,7 +411,11 @@ long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    return tcp_user_recv(&s->tcp, &k->tcb, buf, len);
+    long r = stack_attach(s, k, 0, 0);
+    if (r == 0)
+        r = tcp_user_recv(&s->tcp, &k->tcb, buf, len);
+    stack_settle(s, k);
+    return r;
 }
 
 int synack_shutdown(synack_stack *s, synack_sock h, int how)
@@ -366,7 +426,11 @@ int synack_shutdown(synack_stack *s, synack_sock h, int how)
     if (how < SYNACK_SHUT_RD || how > SYNACK_SHUT_RDWR)
         return -EINVAL;
     stack_now(s);
-    return tcp_user_shutdown(&s->tcp, &k->tcb, how != SYNACK_SHUT_WR, how != SYNACK_SHUT_RD);
+    int r = stack_attach(s, k, 0, 0);
+    if (r == 0)
+        r = tcp_user_shutdown(&s->tcp, &k->tcb, how != SYNACK_SHUT_WR, how != SYNACK_SHUT_RD);
+    stack_settle(s, k);
+    return r;
 }
 
 int synack_close(synack_stack *s, synack_sock h)
@@ -375,8 +439,7 @@ int synack_close(synack_stack *s, synack_sock h)
     if (!k)
         return -EBADF;
     stack_now(s);
-    s->handles[h] = NULL;
-    k->handle = -1;
+    handle_release(s, k);
     if (k->listener) {
         tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "close()");
         sock_free(s, k);
@@ -386,9 +449,20 @@ int synack_close(synack_stack *s, synack_sock h)
         sock_free(s, k);
         return 0;
     }
-    enum tcp_verdict v = tcp_user_close(&s->tcp, &k->tcb, k->linger_on && k->linger_sec == 0);
-    if (v == TCP_FREE)
+    if (stack_attach(s, k, 0, 0) < 0) {
+        /* no memory to say goodbye: drop the connection silently */
+        tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "close() without memory");
         sock_closed(s, k);
+        return 0;
+    }
+    enum tcp_verdict v = tcp_user_close(&s->tcp, &k->tcb, k->linger_on && k->linger_sec == 0);
+    if (v == TCP_FREE) {
+        sock_closed(s, k);
+    } else {
+        stack_settle(s, k);
+        if (k->tcb.state == TCP_TIME_WAIT)
+            stack_mark_dirty(s, k); /* the flush makes it a record */
+    }
     return 0;
 }
 
@@ -400,7 +474,7 @@ unsigned synack_events(synack_stack *s, synack_sock h)
     const struct tcb *b = &k->tcb;
     unsigned ev = 0;
     if (b->state == TCP_LISTEN)
-        return k->acc_head ? SYNACK_EV_IN : 0;
+        return k->lq->acc_head ? SYNACK_EV_IN : 0;
     if (b->rcv.len || (b->flags & TCB_FIN_RCVD))
         ev |= SYNACK_EV_IN;
     if (b->flags & TCB_FIN_RCVD)
@@ -450,28 +524,12 @@ static int grow_live_bufs(synack_stack *s, struct sock *k, uint32_t sndbuf, uint
     uint32_t nr = rcvbuf > k->rcvcap ? rcvbuf : k->rcvcap;
     if (ns == k->sndcap && nr == k->rcvcap)
         return 0;
-    uint8_t *b = malloc((size_t)ns + nr);
-    if (!b)
-        return -ENOMEM;
-    struct ring *sr = &k->tcb.snd, *rr = &k->tcb.rcv;
-    if (sr->buf == k->bufs && sr->cap) {
-        ring_peek(sr, 0, b, sr->cap);
-        sr->buf = b;
-        sr->cap = ns;
-        sr->head = 0;
+    int r = stack_resize_bufs(s, k, ns, nr);
+    if (r == 0) {
+        k->sndcap = ns;
+        k->rcvcap = nr;
     }
-    if (rr->buf == k->bufs + k->sndcap && rr->cap) {
-        ring_peek(rr, 0, b + ns, rr->cap);
-        rr->buf = b + ns;
-        rr->cap = nr;
-        rr->head = 0;
-    }
-    free(k->bufs);
-    s->buf_bytes += (uint64_t)ns + nr - k->sndcap - k->rcvcap;
-    k->bufs = b;
-    k->sndcap = ns;
-    k->rcvcap = nr;
-    return 0;
+    return r;
 }
 
 int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t rcvbuf)
@@ -479,7 +537,7 @@ int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
-    if (k->bufs)
+    if (k->tcb.snd.cap || k->tcb.rcv.cap) /* a connection was set up */
         return grow_live_bufs(s, k, sndbuf, rcvbuf);
     if ((sndbuf && sndbuf < 1024) || (rcvbuf && rcvbuf < 1024))
         return -EINVAL;
@@ -501,7 +559,7 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     struct sock *k = get(s, h);
     if (!k)
         return -EBADF;
-    struct tcp_opts *o = &k->opt;
+    struct tcp_opts *o = &k->tcb.o;
     switch (opt) {
     case SYNACK_OPT_NODELAY:
     case SYNACK_OPT_CORK:
@@ -532,9 +590,9 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
         if (v < 1 || v > 32767)
             return -EINVAL;
         if (opt == SYNACK_OPT_KEEPIDLE)
-            o->keepidle = (uint64_t)v * 1000000;
+            o->keepidle_s = (uint16_t)v;
         else
-            o->keepintvl = (uint64_t)v * 1000000;
+            o->keepintvl_s = (uint16_t)v;
         break;
     case SYNACK_OPT_KEEPCNT:
         if (v < 1 || v > 127)
@@ -544,7 +602,7 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     case SYNACK_OPT_USER_TIMEOUT:
         if (v < 0)
             return -EINVAL;
-        o->user_timeout = (uint64_t)v * 1000;
+        o->user_timeout_ms = (uint32_t)v;
         break;
     case SYNACK_OPT_CONGESTION:
         if (v != SYNACK_CC_CUBIC && v != SYNACK_CC_NEWRENO)
@@ -563,12 +621,17 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
             return r;
         }
     case SYNACK_OPT_REUSEADDR: k->reuseaddr = v != 0; return 0;
+    case SYNACK_OPT_V6ONLY:
+        if (k->bound) /* Linux do_ipv6_setsockopt: EINVAL once inet_num is set */
+            return -EINVAL;
+        k->v6only = v != 0;
+        return 0;
     case SYNACK_OPT_LINGER: return synack_set_linger(s, h, v >= 0, v >= 0 ? v : 0);
     default: return -ENOPROTOOPT;
     }
     if (tcb_live(k)) {
-        k->tcb.o = *o;
         stack_mark_dirty(s, k); /* e.g. NODELAY or un-CORK releases held data */
+        stack_settle(s, k);
     }
     return 0;
 }
@@ -580,7 +643,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
         return -EBADF;
     if (!v)
         return -EINVAL;
-    const struct tcp_opts *o = &k->opt;
+    const struct tcp_opts *o = &k->tcb.o;
     switch (opt) {
     case SYNACK_OPT_NODELAY: *v = o->nodelay; break;
     case SYNACK_OPT_CORK: *v = o->cork; break;
@@ -590,14 +653,15 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
         /* Linux reports the current MSS once connected, else the cap or 536 */
         *v = tcb_live(k) && k->tcb.state != TCP_LISTEN ? tcp_eff_mss(&k->tcb) : (o->maxseg ? o->maxseg : 536);
         break;
-    case SYNACK_OPT_KEEPIDLE: *v = (int)(o->keepidle / 1000000); break;
-    case SYNACK_OPT_KEEPINTVL: *v = (int)(o->keepintvl / 1000000); break;
+    case SYNACK_OPT_KEEPIDLE: *v = o->keepidle_s; break;
+    case SYNACK_OPT_KEEPINTVL: *v = o->keepintvl_s; break;
     case SYNACK_OPT_KEEPCNT: *v = o->keepcnt; break;
-    case SYNACK_OPT_USER_TIMEOUT: *v = (int)(o->user_timeout / 1000); break;
+    case SYNACK_OPT_USER_TIMEOUT: *v = (int)o->user_timeout_ms; break;
     case SYNACK_OPT_CONGESTION: *v = o->cc; break;
     case SYNACK_OPT_SNDBUF: *v = (int)k->sndcap; break;
     case SYNACK_OPT_RCVBUF: *v = (int)k->rcvcap; break;
     case SYNACK_OPT_REUSEADDR: *v = k->reuseaddr; break;
+    case SYNACK_OPT_V6ONLY: *v = k->v6only; break;
     case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
     default: return -ENOPROTOOPT;
     }
@@ -618,7 +682,7 @@ int synack_local(synack_stack *s, synack_sock h, synack_endpoint *out)
     if (!k)
         return -EBADF;
     if (k->tcb.iss || k->tcb.state != TCP_CLOSED)
-        tuple_endpoint(&k->tcb.t, true, out);
+        tuple_endpoint(TCP_TUPLE(&k->tcb), true, out);
     else
         *out = k->local;
     return 0;
@@ -631,7 +695,7 @@ int synack_remote(synack_stack *s, synack_sock h, synack_endpoint *out)
         return -EBADF;
     if (k->tcb.state == TCP_LISTEN || (k->tcb.state == TCP_CLOSED && !k->tcb.iss))
         return -ENOTCONN;
-    tuple_endpoint(&k->tcb.t, false, out);
+    tuple_endpoint(TCP_TUPLE(&k->tcb), false, out);
     return 0;
 }
 
@@ -679,7 +743,7 @@ long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len)
         return -EINVAL;
     uint32_t n = len < k->tcb.rcv.len ? (uint32_t)len : k->tcb.rcv.len;
     if (n)
-        ring_peek(&k->tcb.rcv, 0, buf, n);
+        ring_peek(&k->tcb.rcv, k->tcb.x->rbuf, 0, buf, n);
     return n;
 }
 
@@ -695,8 +759,8 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
 
 static bool syncookie_recent(synack_stack *s, const struct sock *l)
 {
-    return l->syncookie_at &&
-           s->tcp.now - l->syncookie_at < (synack_time)TCP_SYNCOOKIE_MAX_AGE * TCP_SYNCOOKIE_PERIOD;
+    return l->lq->syncookie_at &&
+           s->tcp.now - l->lq->syncookie_at < (synack_time)TCP_SYNCOOKIE_MAX_AGE * TCP_SYNCOOKIE_PERIOD;
 }
 
 static bool syncookie_ack(synack_stack *s, struct sock *l, const struct tcp_tuple *t, const struct wire_tcp *seg)
@@ -706,7 +770,7 @@ static bool syncookie_ack(synack_stack *s, struct sock *l, const struct tcp_tupl
     struct tcp_syncookie ck;
     if (!tcp_syncookie_check(&s->tcp, t, seg, &ck))
         return false;
-    if (l->acc_count >= l->backlog) {
+    if (l->lq->acc_count >= l->lq->backlog) {
         s->st.tcp_drop_backlog++;
         return true; /* dropped: the peer retransmits, the cookie stays good */
     }
@@ -728,23 +792,17 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     }
     c->sndcap = l->sndcap;
     c->rcvcap = l->rcvcap;
-    c->opt = l->opt; /* Linux: an accepted socket inherits the listener's options */
+    c->tcb.o = l->tcb.o; /* Linux: an accepted socket inherits the listener's options */
+    c->v6only = l->v6only;
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
-    if (sock_alloc_bufs(s, c) < 0) {
+    if (init_tcb(s, c, t) < 0 || stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c) < 0) {
         sock_free(s, c);
         s->st.tcp_drop_backlog++;
         return NULL;
     }
-    init_tcb(s, c, t);
-    if (demux_insert(s, c) < 0) {
-        sock_free(s, c);
-        s->st.tcp_drop_backlog++;
-        return NULL;
-    }
-    list_add(s, c);
     c->parent = l;
-    l->syn_count++;
+    l->lq->syn_count++;
     return c;
 }
 
@@ -752,18 +810,20 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
                       uint32_t iss_hint)
 {
     /* A SYN queue and an accept queue, each bounded by the backlog. */
-    if (l->acc_count >= l->backlog) {
+    if (l->lq->acc_count >= l->lq->backlog) {
         s->st.tcp_drop_backlog++;
         return;
     }
-    if (l->syn_count >= l->backlog) { /* SYN cookies (see above) */
+    if (l->lq->syn_count >= l->lq->backlog) { /* SYN cookies (see above) */
         tcp_syncookie_send(&s->tcp, t, seg, mss_for(s, t), l->rcvcap);
-        l->syncookie_at = s->tcp.now ? s->tcp.now : 1;
+        l->lq->syncookie_at = s->tcp.now ? s->tcp.now : 1;
         return;
     }
     struct sock *c = make_child(s, l, t);
-    if (c)
+    if (c) {
         tcp_accept_syn(&s->tcp, &c->tcb, seg, iss_hint);
+        stack_settle(s, c);
+    }
 }
 
 static void to_listener(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg, uint32_t iss_hint)
@@ -784,15 +844,25 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
 {
     struct sock *k = demux_lookup(s, t);
     if (!k) {
-        to_listener(s, t, seg, 0);
+        struct tw_rec *w = tw_lookup(s, t);
+        uint32_t iss_hint = 0;
+        if (!w || tw_input(s, w, seg, &iss_hint))
+            to_listener(s, t, seg, iss_hint);
         return;
     }
     struct sock *parent = k->parent;
     if (parent && !k->queued && k->tcb.state == TCP_SYN_RECEIVED && (seg->flags & WIRE_TCP_ACK) &&
-        !(seg->flags & (WIRE_TCP_RST | WIRE_TCP_SYN)) && parent->acc_count >= parent->backlog) {
+        !(seg->flags & (WIRE_TCP_RST | WIRE_TCP_SYN)) && parent->lq->acc_count >= parent->lq->backlog) {
         /* Accept queue full: Linux drops the handshake's ACK and lets the
          * SYN-ACK be retransmitted, so the connection completes later. */
         s->st.tcp_drop_backlog++;
+        return;
+    }
+    /* Without ring storage the core treats the receive ring as full (the
+     * data is dropped and the ACK says so); without the extension at all
+     * the segment cannot be handled. */
+    if (stack_attach(s, k, 0, seg->payload_len) < 0 && !k->tcb.x) {
+        s->nst.tcp_drop_nomem++;
         return;
     }
     uint32_t tw_next = k->tcb.snd_nxt;
@@ -810,21 +880,22 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
     }
     if (parent && k->parent && !k->queued && k->tcb.state != TCP_SYN_RECEIVED &&
         k->tcb.state != TCP_CLOSED) {
-        parent->syn_count--;
+        parent->lq->syn_count--;
         k->queued = true;
         k->acc_next = NULL;
-        if (parent->acc_tail)
-            parent->acc_tail->acc_next = k;
+        if (parent->lq->acc_tail)
+            parent->lq->acc_tail->acc_next = k;
         else
-            parent->acc_head = k;
-        parent->acc_tail = k;
-        parent->acc_count++;
+            parent->lq->acc_head = k;
+        parent->lq->acc_tail = k;
+        parent->lq->acc_count++;
     }
     if (v == TCP_FREE) {
         sock_released(s, k);
         return;
     }
-    stack_mark_dirty(s, k);
+    stack_mark_dirty(s, k); /* the flush also turns an orphan in TIME_WAIT into a record */
+    stack_settle(s, k);
     stack_notify(s, k);
 }
 

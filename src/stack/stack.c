@@ -2,6 +2,7 @@
  * that flushes output and runs timers, events and counters. */
 #include <errno.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ static void on_state(void *cb, struct tcb *tcb, enum tcp_state from, enum tcp_st
     if (!s->cfg.on_state)
         return;
     synack_endpoint l, r;
-    endpoints(&tcb->t, &l, &r);
+    endpoints(TCP_TUPLE(tcb), &l, &r);
     s->cfg.on_state(s->cfg.on_state_ctx, &l, &r, (synack_state)from, (synack_state)to, why, s->tcp.now);
 }
 
@@ -83,6 +84,9 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     }
     s->ip_id = (uint16_t)stack_random(s);
     stack_now(s);
+    wheel_init(&s->wheel, s->tcp.now);
+    wheel_init(&s->tw_wheel, s->tcp.now);
+    pool_init(s);
     return s;
 }
 
@@ -93,13 +97,17 @@ void synack_stack_free(synack_stack *s)
     for (int i = 0; i < s->n_handles; i++)
         if (s->handles[i])
             sock_free(s, s->handles[i]);
-    while (s->all)
-        sock_free(s, s->all);
+    for (size_t i = 0; i < s->n_buckets; i++)
+        while (s->buckets[i])
+            sock_free(s, s->buckets[i]);
     /* children still in accept queues of listeners freed above are gone
      * with them (sock_free releases a listener's queue) */
     free(s->handles);
+    free(s->port_refs);
     free(s->buckets);
     free(s->listeners);
+    tw_free_all(s);
+    pool_free(s);
     free(s);
 }
 
@@ -110,6 +118,12 @@ void stack_mark_dirty(synack_stack *s, struct sock *k)
     k->dirty = true;
     k->dirty_next = s->dirty;
     s->dirty = k;
+}
+
+void stack_settle(synack_stack *s, struct sock *k)
+{
+    stack_release_idle(s, k, false);
+    wheel_set(&s->wheel, &k->tn, k->tcb.state == TCP_CLOSED ? WHEEL_NEVER : tcp_next_deadline(&k->tcb));
 }
 
 void stack_notify(synack_stack *s, struct sock *k)
@@ -139,39 +153,44 @@ static void flush(synack_stack *s)
         s->dirty = k->dirty_next;
         k->dirty = false;
         k->dirty_next = NULL;
-        if (k->tcb.state != TCP_CLOSED)
+        if (k->tcb.state != TCP_CLOSED && stack_attach(s, k, 0, 0) == 0) {
             tcp_output(&s->tcp, &k->tcb);
+            stack_settle(s, k);
+        }
+        /* off the flush list, so freeing it costs no search */
+        tw_maybe_enter(s, k);
     }
 }
 
+/* Only the connections whose deadline has come are touched: the wheel
+ * hands them out (src/stack/wheel.c), and gives the next deadline. */
 synack_time synack_poll(synack_stack *s)
 {
     stack_now(s);
     flush(s);
-    synack_time next = SYNACK_TIME_NEVER;
-    struct sock *k = s->all;
-    while (k) {
-        struct sock *after = k->next;
-        if (tcp_next_deadline(&k->tcb) <= s->tcp.now) {
-            enum tcp_verdict v = tcp_timers(&s->tcp, &k->tcb);
-            if (v == TCP_FREE) {
-                /* Linux tcp_write_err: a timeout reports the soft error an
-                 * ICMP message left behind (RFC 1122 §4.2.3.9), if any. */
-                if (k->tcb.err == -ETIMEDOUT && k->soft_err)
-                    k->tcb.err = k->soft_err;
-                sock_closed(s, k);
-                stack_notify(s, k);
-                k = after;
-                continue;
-            }
-            stack_notify(s, k);
+    wheel_expire(&s->wheel, s->tcp.now);
+    struct wheel_node *n;
+    while ((n = wheel_next_expired(&s->wheel))) {
+        struct sock *k = (struct sock *)((char *)n - offsetof(struct sock, tn));
+        if (stack_attach(s, k, 0, 0) < 0) { /* out of memory: try again in a tick */
+            wheel_set(&s->wheel, n, s->tcp.now + WHEEL_TICK_US);
+            continue;
         }
-        uint64_t d = tcp_next_deadline(&k->tcb);
-        if (d < next)
-            next = d;
-        k = after;
+        enum tcp_verdict v = tcp_timers(&s->tcp, &k->tcb);
+        if (v == TCP_FREE) {
+            /* Linux tcp_write_err: a timeout reports the soft error an
+             * ICMP message left behind (RFC 1122 §4.2.3.9), if any. */
+            if (k->tcb.err == -ETIMEDOUT && k->soft_err)
+                k->tcb.err = k->soft_err;
+            sock_released(s, k);
+            continue;
+        }
+        stack_settle(s, k);
+        stack_notify(s, k);
     }
-    return next;
+    tw_expire(s);
+    synack_time a = wheel_next(&s->wheel), b = wheel_next(&s->tw_wheel);
+    return a < b ? a : b;
 }
 
 #define N_CORE (sizeof(struct core_stats) / sizeof(uint64_t))

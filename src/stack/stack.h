@@ -6,6 +6,7 @@
 #include "synack.h"
 #include "tcp/tcb.h"
 #include "wire/ipv4.h"
+#include "wheel.h"
 
 #define STACK_MAX_IFACES 8
 
@@ -47,7 +48,8 @@
     X(ndp_in, "IPv6 neighbour solicitations and advertisements received")      \
     X(ndp_drop, "neighbour messages dropped: invalid (RFC 4861 §7.1) or not for us") \
     X(ndp_ns_out, "neighbour solicitations sent")                                \
-    X(ndp_na_out, "neighbour advertisements sent")
+    X(ndp_na_out, "neighbour advertisements sent")                               \
+    X(tcp_drop_nomem, "TCP segments dropped: no memory to attach to the connection")
 
 struct net_stats {
 #define NET_STATS_FIELD(name, text) uint64_t name;
@@ -79,33 +81,51 @@ struct iface {
     bool has4, has6;
 };
 
+/* ---- memory a connection holds only while busy (pool.c) ---- */
+struct chunk;
+struct pool_bufs {
+    uint32_t size; /* 0: unused */
+    size_t n_free;
+    struct chunk *free;
+};
+struct pool {
+    struct chunk *ext_free, *tw_free;
+    size_t n_ext_free, n_tw_free;
+    struct pool_bufs bufs[2]; /* the default send and receive sizes */
+    size_t ext_live;          /* extensions attached now */
+    size_t buf_bytes_live;    /* ring storage attached now */
+};
+
 /* A socket: the TCB and what the stack keeps around it. */
 struct sock {
     struct tcb tcb; /* first: a tcb pointer is a sock pointer */
     synack_sock handle; /* -1 once the user closed it */
     struct sock *hnext; /* connection hash chain */
-    struct sock *prev, *next; /* every connection, for timers */
     struct sock *dirty_next;  /* owes output at the next flush */
-    bool hashed, listed, dirty;
-    /* listener */
-    bool listener, bound;
+    struct wheel_node tn;     /* in the stack's timer wheel at tcp_next_deadline() */
     synack_endpoint local;
+    struct listener *lq; /* a listener's queues, from listen() on */
+    /* child of a listener, until accepted */
+    struct sock *parent;
+    struct sock *acc_next;
+    uint32_t sndcap, rcvcap; /* SO_SNDBUF, SO_RCVBUF: the rings' sizes (storage on demand, pool.c) */
+    int32_t linger_sec;
+    int16_t soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
+    bool hashed : 1, dirty : 1;
+    bool listener : 1, bound : 1;
+    bool queued : 1;
+    /* options: the TCP ones live in tcb.o */
+    bool reuseaddr : 1;
+    bool linger_on : 1;
+    bool v6only : 1; /* IPV6_V6ONLY: an IPv6 wildcard listener refuses IPv4 */
+};
+
+/* What only a listening socket needs (kept out of every connection). */
+struct listener {
     int backlog;
     int syn_count, acc_count;
     struct sock *acc_head, *acc_tail;
     synack_time syncookie_at; /* last cookie SYN-ACK sent (SYN queue full); 0: never */
-    /* child of a listener, until accepted */
-    struct sock *parent;
-    struct sock *acc_next;
-    bool queued;
-    /* options */
-    struct tcp_opts opt; /* copied into the TCB when it is set up */
-    bool reuseaddr;
-    bool linger_on;
-    int linger_sec;
-    uint32_t sndcap, rcvcap;
-    uint8_t *bufs;
-    int soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
 };
 
 struct synack_stack {
@@ -122,11 +142,20 @@ struct synack_stack {
 
     struct sock **handles;
     int n_handles;
+    int handle_lo;         /* no free handle below this */
+    uint16_t *port_refs;   /* per port: bound sockets with a handle on it */
+    int n_v6only;          /* of those, IPV6_V6ONLY ones (ports shared across families) */
 
     struct sock **buckets; /* 4-tuple hash, chained */
     size_t n_buckets, n_hashed;
-    struct sock *all; /* every connection with a TCB outside LISTEN/CLOSED */
+    size_t n_socks;        /* struct sock alive (synack_stack_usage_get) */
     struct sock *dirty;
+    struct wheel wheel; /* every connection with a timer running */
+    struct pool pool;
+    /* TIME_WAIT records (timewait.c): their own hash table and wheel */
+    struct tw_rec **tw_buckets;
+    size_t n_tw_buckets, n_tw;
+    struct wheel tw_wheel;
     struct sock **listeners;
     int n_listeners, cap_listeners;
 
@@ -136,10 +165,6 @@ struct synack_stack {
     void *on_event_ctx;
 
     uint8_t tx[65536 + 64];
-
-    /* ---- added for the simulator: what sockets hold (usage.c) ---- */
-    uint32_t n_socks, n_listed;
-    uint64_t buf_bytes;
 };
 
 /* stack.c */
@@ -147,16 +172,49 @@ uint64_t stack_random(synack_stack *s);
 void stack_now(synack_stack *s);
 void stack_mark_dirty(synack_stack *s, struct sock *k);
 void stack_notify(synack_stack *s, struct sock *k);
+/* After every call into the core for k: gives back what k no longer
+ * needs (pool.c) and files it in the timer wheel at its next deadline
+ * (free when the deadline did not move). */
+void stack_settle(synack_stack *s, struct sock *k);
+
+/* pool.c. Before every call into the core for k: the TCB extension, and
+ * ring storage for snd_payload bytes to send or rcv_payload arriving.
+ * -ENOMEM when memory ran out (the TCB is left usable). */
+int stack_attach(synack_stack *s, struct sock *k, size_t snd_payload, size_t rcv_payload);
+/* Gives back the idle parts of k's extension, or (all) everything. */
+void stack_release_idle(synack_stack *s, struct sock *k, bool all);
+int stack_resize_bufs(synack_stack *s, struct sock *k, uint32_t sndcap, uint32_t rcvcap);
+struct tw_rec *pool_tw_get(synack_stack *s);
+void pool_tw_put(synack_stack *s, struct tw_rec *w);
+void pool_init(synack_stack *s);
+void pool_free(synack_stack *s);
 
 /* demux.c */
+size_t demux_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n); /* n: a power of 2 */
 int demux_insert(synack_stack *s, struct sock *k);
 void demux_remove(synack_stack *s, struct sock *k);
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
 struct sock *demux_listener(synack_stack *s, const struct tcp_tuple *t);
 int demux_add_listener(synack_stack *s, struct sock *k);
 void demux_remove_listener(synack_stack *s, struct sock *k);
-void list_add(synack_stack *s, struct sock *k);
-void list_remove(synack_stack *s, struct sock *k);
+
+/* timewait.c: an orphaned connection in TIME_WAIT becomes a record of
+ * struct tcp_tw (about 120 bytes) and its sock is freed. */
+struct tw_rec {
+    struct tw_rec *hnext;
+    struct wheel_node tn; /* the 2MSL timer */
+    struct tcp_tw tw;
+};
+/* If k is orphaned in TIME_WAIT, replaces it by a record (k is freed:
+ * call last). The flush calls it, once k is off the flush list. */
+void tw_maybe_enter(synack_stack *s, struct sock *k);
+struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t);
+/* A segment for a record. True when it was a SYN that ends TIME_WAIT
+ * (RFC 6191): the record is gone and *iss_hint is the ISN to start above. */
+bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint);
+/* The 2MSL timers due by now. */
+void tw_expire(synack_stack *s);
+void tw_free_all(synack_stack *s);
 
 /* ip.c */
 void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
@@ -194,7 +252,6 @@ void icmp_send_unreach(synack_stack *s, const struct wire_ipv4 *ip, const uint8_
 
 /* socket.c */
 struct sock *sock_new(synack_stack *s);
-int sock_alloc_bufs(synack_stack *s, struct sock *k);
 void sock_free(synack_stack *s, struct sock *k);
 /* A TCB reached CLOSED: unhash it; free the sock unless a user or an
  * accept queue still holds it. */

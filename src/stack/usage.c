@@ -1,8 +1,9 @@
 /* synack_stack_usage: what a stack holds, for the simulator's invariants
- * (docs/simulation.md). Sockets and buffer bytes come from counters kept
- * where they are allocated and freed (socket.c) and the timer list's length
- * from list_add/list_remove (demux.c), so they check the bookkeeping rather
- * than repeat it; timers are read through the core's tcp_next_deadline. */
+ * (docs/simulation.md). Sockets, extensions, buffer bytes and TIME_WAIT
+ * records come from counters kept where they are allocated and freed
+ * (socket.c, pool.c, timewait.c), so they check the bookkeeping rather than
+ * repeat it; timers are read through the core's tcp_next_deadline. The
+ * walk is O(connections): a diagnostic, never on the fast path. */
 #include <string.h>
 
 #include "stack.h"
@@ -21,27 +22,35 @@ void synack_stack_usage_get(const synack_stack *s, synack_stack_usage *out)
     memset(out, 0, sizeof *out);
     if (!s)
         return;
-    out->socks = s->n_socks;
-    out->conns = s->n_listed;
-    out->buf_bytes = s->buf_bytes;
-    out->bytes = s->buf_bytes + (uint64_t)s->n_socks * sizeof(struct sock);
-    /* Every TCB is in the timer list, held by a handle, or queued at a
-     * listener held by a handle; a TCB may be in several of these, so each
-     * is counted where it is first met. */
-    for (const struct sock *k = s->all; k; k = k->next) {
-        count_timers(k, out);
-        if (k->tcb.state == TCP_CLOSED)
-            out->closed_listed++;
-    }
+    out->socks = (uint32_t)s->n_socks;
+    out->timewait = (uint32_t)s->n_tw;
+    out->conns = (uint32_t)(s->n_hashed + s->n_tw);
+    out->exts = (uint32_t)s->pool.ext_live;
+    out->buf_bytes = s->pool.buf_bytes_live;
+    out->bytes = s->pool.buf_bytes_live + s->n_socks * sizeof(struct sock) +
+                 s->pool.ext_live * sizeof(struct tcp_ext) + s->n_tw * sizeof(struct tw_rec);
+    /* Every TCB is demultiplexed, held by a handle, or queued at a listener
+     * held by a handle; a TCB may be in several, so each is counted where
+     * it is first met. */
+    for (size_t i = 0; i < s->n_buckets; i++)
+        for (const struct sock *k = s->buckets[i]; k; k = k->hnext) {
+            count_timers(k, out);
+            if (k->tcb.state == TCP_CLOSED)
+                out->closed_listed++;
+        }
+    out->timers_armed += (uint32_t)s->n_tw; /* each record waits on its 2MSL timer */
     for (int i = 0; i < s->n_handles; i++) {
         const struct sock *k = s->handles[i];
         if (!k)
             continue;
         out->handles++;
-        if (!k->listed)
+        if (!k->hashed) {
             count_timers(k, out);
-        for (const struct sock *c = k->acc_head; c; c = c->acc_next)
-            if (!c->listed && c->handle < 0)
+            if (k->tcb.state == TCP_CLOSED && wheel_armed(&k->tn))
+                out->closed_listed++;
+        }
+        for (const struct sock *c = k->lq ? k->lq->acc_head : NULL; c; c = c->acc_next)
+            if (!c->hashed && c->handle < 0)
                 count_timers(c, out);
     }
 }

@@ -10,12 +10,12 @@
 
 static void cubic_init(struct tcb *tcb)
 {
-    tcb->cc = (struct tcp_cc_state){0};
+    tcb->x->cc = (struct tcp_cc_state){0};
 }
 
 static void cubic_cong_avoid(const struct tcp_ctx *ctx, struct tcb *tcb, uint32_t acked)
 {
-    struct tcp_cc_state *c = &tcb->cc;
+    struct tcp_cc_state *c = &tcb->x->cc;
     double mss = tcp_eff_mss(tcb);
     double cwnd = tcb->cwnd / mss;
     if (c->epoch == 0 || c->cwnd_seg < cwnd - 1 || c->cwnd_seg > cwnd + 1) {
@@ -61,7 +61,7 @@ static void cubic_cong_avoid(const struct tcp_ctx *ctx, struct tcb *tcb, uint32_
 static uint32_t cubic_ssthresh(const struct tcp_ctx *ctx, struct tcb *tcb)
 {
     (void)ctx;
-    struct tcp_cc_state *c = &tcb->cc;
+    struct tcp_cc_state *c = &tcb->x->cc;
     double mss = tcp_eff_mss(tcb);
     double cwnd = tcb->cwnd / mss;
     /* §4.7 fast convergence: yield to newer flows when the window shrank */

@@ -5,7 +5,7 @@
 
 static void reno_init(struct tcb *tcb)
 {
-    tcb->cc.cnt = 0;
+    tcb->x->cc.cnt = 0;
 }
 
 /* RFC 5681 §3.1, equation (3) in its byte-counting form (RFC 3465): one
@@ -14,9 +14,9 @@ static void reno_cong_avoid(const struct tcp_ctx *ctx, struct tcb *tcb, uint32_t
 {
     (void)ctx;
     uint32_t mss = tcp_eff_mss(tcb);
-    tcb->cc.cnt += acked;
-    if (tcb->cc.cnt >= tcb->cwnd) {
-        tcb->cc.cnt -= tcb->cwnd;
+    tcb->x->cc.cnt += acked;
+    if (tcb->x->cc.cnt >= tcb->cwnd) {
+        tcb->x->cc.cnt -= tcb->cwnd;
         tcb->cwnd += mss;
     }
 }
@@ -29,7 +29,7 @@ static uint32_t reno_ssthresh(const struct tcp_ctx *ctx, struct tcb *tcb)
 {
     (void)ctx;
     uint32_t two = 2u * tcp_eff_mss(tcb);
-    tcb->cc.cnt = 0;
+    tcb->x->cc.cnt = 0;
     return tcb->cwnd / 2 > two ? tcb->cwnd / 2 : two;
 }
 

@@ -35,7 +35,7 @@ enum tcp_icmp_verdict tcp_icmp_error(struct tcp_ctx *ctx, struct tcb *tcb, const
          * segments already sent at the old size are retransmitted at the
          * new one when the retransmission timer fires (the core resegments
          * from the send ring). */
-        bool v6 = tcb->t.family == 6;
+        bool v6 = tcb->family == 6;
         uint32_t floor = v6 ? TCP_ICMP_MIN_PMTU6 : TCP_ICMP_MIN_PMTU;
         uint32_t mtu = e->mtu < floor ? floor : e->mtu;
         uint32_t mss = mtu - (v6 ? IPV6_TCP_HDRS : IPV4_TCP_HDRS);

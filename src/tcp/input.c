@@ -73,7 +73,7 @@ void tcp_offer_options(struct tcp_ctx *ctx, struct tcb *tcb)
         tcb->flags |= TCB_WSCALE_OK;
         tcb->rcv_wscale = local_wscale(tcb);
     }
-    tcb->ts_offset = tcp_ts_offset(ctx, &tcb->t);
+    tcb->ts_offset = tcp_ts_offset(ctx, TCP_TUPLE(tcb));
 }
 
 static void start_send_space(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t iss)
@@ -85,10 +85,9 @@ static void start_send_space(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t iss)
     tcb->snd_data = iss + 1;
     tcb->rto = 0;
     tcb->backoff = 0;
-    tcb->t_start = ctx->now;
     tcb->flags |= TCB_RTT_TIMING | TCB_NEW;
-    tcb->rtt_seq = iss + 1;
-    tcb->rtt_start = ctx->now;
+    tcb->x->rtt_seq = iss + 1;
+    tcb->x->rtt_start = ctx->now;
     tcb->last_rcv = ctx->now;
     tcp_cc_start(tcb);
     tcp_arm_rtx(ctx, tcb);
@@ -105,7 +104,7 @@ void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tc
     /* RFC 7323 §2.2: the window of a SYN is not scaled */
     child->snd_wnd = child->max_snd_wnd = seg->wnd;
     child->snd_wl1 = seg->seq;
-    start_send_space(ctx, child, iss_hint ? iss_hint : tcp_isn(ctx, &child->t));
+    start_send_space(ctx, child, iss_hint ? iss_hint : tcp_isn(ctx, TCP_TUPLE(child)));
     child->snd_wl2 = child->iss;
     child->state = TCP_LISTEN; /* born of the listener: record LISTEN -> SYN_RECEIVED */
     tcp_set_state(ctx, child, TCP_SYN_RECEIVED, "rcv SYN");
@@ -116,7 +115,7 @@ void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tc
 void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     tcp_offer_options(ctx, tcb);
-    start_send_space(ctx, tcb, tcp_isn(ctx, &tcb->t));
+    start_send_space(ctx, tcb, tcp_isn(ctx, TCP_TUPLE(tcb)));
     tcp_set_state(ctx, tcb, TCP_SYN_SENT, "connect()");
     ctx->st->tcp_active_opens++;
     tcp_emit(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, 0);
@@ -161,8 +160,8 @@ static void note_dsack(struct tcb *tcb, uint32_t start, uint32_t end)
     if (!(tcb->flags & TCB_SACK_OK))
         return;
     tcb->flags |= TCB_DSACK;
-    tcb->dsack_start = start;
-    tcb->dsack_end = end;
+    tcb->x->dsack_start = start;
+    tcb->x->dsack_end = end;
 }
 
 
@@ -203,11 +202,11 @@ static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack, cons
         ts_now - seg->opt.ts_ecr < 3600u * 1000) {
         tcb->flags &= ~TCB_RTT_TIMING;
         tcp_rtt_sample(ctx, tcb, (uint64_t)(ts_now - seg->opt.ts_ecr) * 1000u);
-    } else if ((tcb->flags & TCB_RTT_TIMING) && seq_geq(ack, tcb->rtt_seq)) {
+    } else if ((tcb->flags & TCB_RTT_TIMING) && seq_geq(ack, tcb->x->rtt_seq)) {
         tcb->flags &= ~TCB_RTT_TIMING;
-        tcp_rtt_sample(ctx, tcb, ctx->now - tcb->rtt_start);
+        tcp_rtt_sample(ctx, tcb, ctx->now - tcb->x->rtt_start);
     }
-    tcb->rtx_stamp = 0; /* progress: no retransmission episode is running */
+    tcb->x->rtx_stamp = 0; /* progress: no retransmission episode is running */
     tcb->snd_una = ack;
     if (seq_lt(tcb->snd_nxt, ack))
         tcb->snd_nxt = ack;
@@ -283,7 +282,7 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
         if (seq_leq(seg->ack, tcb->iss) || seq_gt(seg->ack, tcb->snd_max)) {
             ctx->st->tcp_drop_syn_sent++;
             if (!(f & WIRE_TCP_RST))
-                tcp_send_rst(ctx, &tcb->t, seg->ack, 0, false);
+                tcp_send_rst(ctx, TCP_TUPLE(tcb), seg->ack, 0, false);
             return TCP_KEEP;
         }
     }
@@ -321,7 +320,7 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
     }
     tcb->snd_una = seg->ack;
     if ((tcb->flags & TCB_RTT_TIMING) && tcb->backoff == 0)
-        tcp_rtt_sample(ctx, tcb, ctx->now - tcb->rtt_start);
+        tcp_rtt_sample(ctx, tcb, ctx->now - tcb->x->rtt_start);
     tcb->flags &= ~TCB_RTT_TIMING;
     tcb->backoff = 0;
     tcb->t_rtx = TCP_TIME_NEVER;
@@ -361,7 +360,7 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
          * RST that answers a segment: <SEQ=SEG.ACK><CTL=RST> (RFC 9293
          * §3.10.7.1 form, tcp_v4_send_reset). */
         ctx->st->tcp_abort_on_data++;
-        tcp_send_rst(ctx, &tcb->t, seg->ack, 0, false);
+        tcp_send_rst(ctx, TCP_TUPLE(tcb), seg->ack, 0, false);
         tcp_enter_closed(ctx, tcb, -ECONNRESET, "rcv data after close()");
         return TCP_FREE;
     }
@@ -381,8 +380,8 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
          * SACK blocks when agreed). */
         uint32_t off = seq - tcb->rcv_nxt;
         uint32_t ds, de;
-        if (len && ranges_add(&tcb->ooo, seq, seq + len, ++tcb->ooo_stamp, &ds, &de)) {
-            ring_write_at(&tcb->rcv, off, data, len);
+        if (len && ranges_add(&tcb->x->ooo, seq, seq + len, ++tcb->x->ooo_stamp, &ds, &de)) {
+            ring_write_at(&tcb->rcv, tcb->x->rbuf, off, data, len);
             ctx->st->tcp_ooo_queued++;
             if (ds != de)
                 note_dsack(tcb, ds, de);
@@ -392,41 +391,41 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
         }
         if (fin) {
             tcb->flags |= TCB_FIN_OOO;
-            tcb->fin_seq = seq + len;
+            tcb->x->fin_seq = seq + len;
         }
         tcb->flags |= TCB_ACK_PENDING | TCB_ACK_NOW;
         tcp_enter_quickack(tcb);
         return TCP_KEEP;
     }
-    if (len && tcb->ooo.n && seq_lt(tcb->ooo.r[0].start, seq + len)) {
+    if (len && tcb->x->ooo.n && seq_lt(tcb->x->ooo.r[0].start, seq + len)) {
         /* in-order data over what was held out of order: a duplicate, the
          * first piece of which RFC 2883 reports */
-        const struct tcp_range *r = &tcb->ooo.r[0];
+        const struct tcp_range *r = &tcb->x->ooo.r[0];
         note_dsack(tcb, seq_max(r->start, seq), seq_min(r->end, seq + len));
     }
     if (len) {
-        uint32_t took = ring_write(&tcb->rcv, data, len);
+        uint32_t took = ring_write(&tcb->rcv, tcb->x->rbuf, data, len);
         tcb->rcv_nxt += took;
         tcb->flags |= TCB_ACK_PENDING;
         if (took < len)
             fin = false; /* the FIN lies beyond what we kept */
     }
-    if (tcb->ooo.n && seq_leq(tcb->ooo.r[0].start, tcb->rcv_nxt)) {
+    if (tcb->x->ooo.n && seq_leq(tcb->x->ooo.r[0].start, tcb->rcv_nxt)) {
         /* a hole filled: what was held joins the stream; ACK at once
          * (RFC 5681 §4.2) */
-        uint32_t end = tcb->ooo.r[0].end;
+        uint32_t end = tcb->x->ooo.r[0].end;
         if (seq_gt(end, tcb->rcv_nxt)) {
             ring_commit(&tcb->rcv, end - tcb->rcv_nxt);
             tcb->rcv_nxt = end;
         }
         tcb->flags |= TCB_ACK_NOW;
     }
-    ranges_trim_below(&tcb->ooo, tcb->rcv_nxt);
-    if ((tcb->flags & TCB_FIN_OOO) && tcb->fin_seq == tcb->rcv_nxt) {
+    ranges_trim_below(&tcb->x->ooo, tcb->rcv_nxt);
+    if ((tcb->flags & TCB_FIN_OOO) && tcb->x->fin_seq == tcb->rcv_nxt) {
         tcb->flags &= ~TCB_FIN_OOO;
         fin = true;
     }
-    if (tcb->ooo.n)
+    if (tcb->x->ooo.n)
         tcb->flags |= TCB_ACK_NOW; /* Linux ACKs at once while a hole remains */
     if (!fin)
         return TCP_KEEP;
@@ -443,7 +442,7 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
          * application closes at once, carries it (RFC 1122 §4.2.3.2 lets
          * ACKs wait up to 500 ms) */
         tcb->pingpong = true;
-        if (tcb->ooo.n)
+        if (tcb->x->ooo.n)
             tcb->flags |= TCB_ACK_NOW;
         tcp_set_state(ctx, tcb, TCP_CLOSE_WAIT, "rcv FIN");
         break;
@@ -501,7 +500,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         }
         if (acceptable(tcb, seq, len)) {
             ctx->st->tcp_attempt_fails++;
-            tcp_reset_closed(ctx, &tcb->t, seg);
+            tcp_reset_closed(ctx, TCP_TUPLE(tcb), seg);
             tcp_enter_closed(ctx, tcb, -ECONNREFUSED, "rcv SYN in SYN_RECEIVED");
             return TCP_FREE;
         }
@@ -574,7 +573,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
     if (tcb->state == TCP_SYN_RECEIVED) {
         if (!(seq_lt(tcb->snd_una, ack) && seq_leq(ack, tcb->snd_max))) {
             ctx->st->tcp_drop_badack++;
-            tcp_send_rst(ctx, &tcb->t, ack, 0, false);
+            tcp_send_rst(ctx, TCP_TUPLE(tcb), ack, 0, false);
             return TCP_KEEP;
         }
         tcb->snd_wnd = syn_wnd ? seg->wnd : (uint32_t)seg->wnd << tcb->snd_wscale;
@@ -584,7 +583,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         bool was_fin_wait = tcb->flags & TCB_FIN_QUEUED;
         tcp_set_state(ctx, tcb, was_fin_wait ? TCP_FIN_WAIT_1 : TCP_ESTABLISHED, "rcv ACK of SYN");
         if ((tcb->flags & TCB_RTT_TIMING) && tcb->backoff == 0)
-            tcp_rtt_sample(ctx, tcb, ctx->now - tcb->rtt_start);
+            tcp_rtt_sample(ctx, tcb, ctx->now - tcb->x->rtt_start);
         tcb->flags &= ~TCB_RTT_TIMING;
     }
     /* RFC 5961 §5.2: SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.NXT */
@@ -678,6 +677,8 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
      * what the ring can hold at this offset */
     uint32_t off = seq - tcb->rcv_nxt;
     uint32_t space = ring_free(&tcb->rcv) > off ? ring_free(&tcb->rcv) - off : 0;
+    if (!tcb->x->rbuf)
+        space = 0; /* the stack had no memory for the receive ring: as if full */
     if (room > space)
         room = space;
     if (dlen > room) {
@@ -697,7 +698,7 @@ enum tcp_verdict tcp_input(struct tcp_ctx *ctx, struct tcb *tcb, const struct wi
     case TCP_CLOSED:
     case TCP_LISTEN:
         ctx->st->tcp_drop_closed++;
-        tcp_reset_closed(ctx, &tcb->t, seg);
+        tcp_reset_closed(ctx, TCP_TUPLE(tcb), seg);
         return TCP_KEEP;
     case TCP_SYN_SENT: {
         enum tcp_verdict v = syn_sent_input(ctx, tcb, seg);

@@ -48,17 +48,17 @@ static void add_sack_blocks(const struct tcb *tcb, struct wire_tcp_opts *o)
     if (max > WIRE_TCP_SACK_MAX)
         max = WIRE_TCP_SACK_MAX;
     if (tcb->flags & TCB_DSACK)
-        o->sack[n++] = (struct wire_tcp_sack_block){tcb->dsack_start, tcb->dsack_end};
+        o->sack[n++] = (struct wire_tcp_sack_block){tcb->x->dsack_start, tcb->x->dsack_end};
     bool used[TCP_RANGES_MAX] = {false};
     while (n < max) {
         int best = -1;
-        for (int i = 0; i < tcb->ooo.n; i++)
-            if (!used[i] && (best < 0 || seq_gt(tcb->ooo.r[i].stamp, tcb->ooo.r[best].stamp)))
+        for (int i = 0; i < tcb->x->ooo.n; i++)
+            if (!used[i] && (best < 0 || seq_gt(tcb->x->ooo.r[i].stamp, tcb->x->ooo.r[best].stamp)))
                 best = i;
         if (best < 0)
             break;
         used[best] = true;
-        o->sack[n++] = (struct wire_tcp_sack_block){tcb->ooo.r[best].start, tcb->ooo.r[best].end};
+        o->sack[n++] = (struct wire_tcp_sack_block){tcb->x->ooo.r[best].start, tcb->x->ooo.r[best].end};
     }
     o->sack_count = (uint8_t)n;
 }
@@ -93,8 +93,8 @@ void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq
 
     struct wire_tcp h;
     memset(&h, 0, sizeof h);
-    h.sport = tcb->t.lport;
-    h.dport = tcb->t.rport;
+    h.sport = tcb->lport;
+    h.dport = tcb->rport;
     h.seq = seq;
     h.flags = flags;
     if (flags & WIRE_TCP_ACK)
@@ -123,7 +123,7 @@ void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq
     const uint8_t *p1 = NULL, *p2 = NULL;
     uint32_t n1 = 0, n2 = 0;
     if (len)
-        ring_span(&tcb->snd, off, len, &p1, &n1, &p2, &n2);
+        ring_span(&tcb->snd, tcb->x->sbuf, off, len, &p1, &n1, &p2, &n2);
     ctx->st->tcp_out++;
     if (flags & WIRE_TCP_RST)
         ctx->st->tcp_rst_out++;
@@ -137,7 +137,7 @@ void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq
         tcb->t_delack = TCP_TIME_NEVER;
         tcb->rcv_acked = tcb->rcv_nxt;
     }
-    ctx->output(ctx->cb, &tcb->t, &h, p1, n1, p2, n2);
+    ctx->output(ctx->cb, TCP_TUPLE(tcb), &h, p1, n1, p2, n2);
 }
 
 void tcp_send_ack(struct tcp_ctx *ctx, struct tcb *tcb)
@@ -205,7 +205,7 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
     if (rtx)
         ctx->st->tcp_retrans++;
     if (tcb->ca_state == TCP_CA_RECOVERY) /* RFC 6937 prr_out */
-        tcb->prr_out += len + (fin ? 1u : 0u);
+        tcb->x->prr_out += len + (fin ? 1u : 0u);
     tcp_emit(ctx, tcb, flags, seq, seq - tcb->snd_data, len);
     end += fin ? 1 : 0;
     if (fin)
@@ -221,8 +221,8 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
         /* Karn's rule: time only segments sent for the first time. */
         if (!rtx && !(tcb->flags & TCB_RTT_TIMING)) {
             tcb->flags |= TCB_RTT_TIMING;
-            tcb->rtt_seq = end;
-            tcb->rtt_start = ctx->now;
+            tcb->x->rtt_seq = end;
+            tcb->x->rtt_start = ctx->now;
         }
     }
     if (seq_gt(end, tcb->snd_nxt))
@@ -236,15 +236,15 @@ static bool next_lost(const struct tcb *tcb, uint32_t *seq, uint32_t *len)
 {
     if (tcb->ca_state < TCP_CA_RECOVERY)
         return false;
-    uint32_t from = seq_max(tcb->high_rxt, tcb->snd_una);
-    uint32_t end = seq_min(tcb->lost_end, tcb->snd_max);
-    uint32_t s = ranges_next_gap(&tcb->sacked, from, end);
+    uint32_t from = seq_max(tcb->x->high_rxt, tcb->snd_una);
+    uint32_t end = seq_min(tcb->x->lost_end, tcb->snd_max);
+    uint32_t s = ranges_next_gap(&tcb->x->sacked, from, end);
     if (!seq_lt(s, end))
         return false;
     uint32_t e = end;
-    for (unsigned i = 0; i < tcb->sacked.n; i++)
-        if (seq_gt(tcb->sacked.r[i].start, s)) {
-            e = seq_min(e, tcb->sacked.r[i].start);
+    for (unsigned i = 0; i < tcb->x->sacked.n; i++)
+        if (seq_gt(tcb->x->sacked.r[i].start, s)) {
+            e = seq_min(e, tcb->x->sacked.r[i].start);
             break;
         }
     *seq = s;
@@ -310,7 +310,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
         /* RFC 5681 §3.2 step 2, RFC 6675 §5 (4.3), RFC 6582 §3.2 (5): the
          * first unacknowledged segment is resent at once on entering
          * recovery or on a partial ACK, whatever pipe says. */
-        bool head = lost && seq == tcb->snd_una && tcb->high_rxt == tcb->snd_una &&
+        bool head = lost && seq == tcb->snd_una && tcb->x->high_rxt == tcb->snd_una &&
                     tcb->ca_state == TCP_CA_RECOVERY;
         if (!head && tcp_pipe(tcb) >= tcb->cwnd)
             break;
@@ -326,7 +326,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
                 fin = false;
             }
             tcp_send_data(ctx, tcb, seq, len, fin, false);
-            tcb->high_rxt = seq + len + (fin ? 1 : 0);
+            tcb->x->high_rxt = seq + len + (fin ? 1 : 0);
             sent = true;
             continue;
         }

@@ -16,18 +16,18 @@ void tcp_cc_start(struct tcb *tcb)
     tcb->ssthresh = UINT32_MAX / 2; /* RFC 5681 §3.1: arbitrarily high */
     tcb->ca_state = TCP_CA_OPEN;
     tcb->recover = tcb->iss; /* RFC 6582 §3.2 (1) */
-    tcb->high_rxt = tcb->lost_end = tcb->snd_una;
-    tcb->dupacks = 0;
-    tcb->reno_sacked = 0;
-    ranges_clear(&tcb->sacked);
+    tcb->x->high_rxt = tcb->x->lost_end = tcb->snd_una;
+    tcb->x->dupacks = 0;
+    tcb->x->reno_sacked = 0;
+    ranges_clear(&tcb->x->sacked);
     tcp_cc(tcb)->init(tcb);
 }
 
 uint32_t tcp_sacked_bytes(const struct tcb *tcb)
 {
     if (tcb->flags & TCB_SACK_OK)
-        return ranges_bytes_in(&tcb->sacked, tcb->snd_una, tcb->snd_max);
-    return tcb->reno_sacked;
+        return ranges_bytes_in(&tcb->x->sacked, tcb->snd_una, tcb->snd_max);
+    return tcb->x->reno_sacked;
 }
 
 /* RFC 6675 §3 IsLost over the scoreboard: un-SACKed data lies lost when
@@ -36,7 +36,7 @@ uint32_t tcp_sacked_bytes(const struct tcb *tcb)
 static uint32_t sack_lost_end(const struct tcb *tcb)
 {
     uint32_t mss = tcp_eff_mss(tcb), bytes = 0;
-    const struct tcp_ranges *s = &tcb->sacked;
+    const struct tcp_ranges *s = &tcb->x->sacked;
     for (int i = s->n - 1, count = 1; i >= 0; i--, count++) {
         bytes += s->r[i].end - s->r[i].start;
         if (count >= DUPTHRESH || bytes > (DUPTHRESH - 1) * mss)
@@ -47,19 +47,19 @@ static uint32_t sack_lost_end(const struct tcb *tcb)
 
 static uint32_t lost_bytes(const struct tcb *tcb)
 {
-    uint32_t end = seq_max(tcb->lost_end, tcb->snd_una);
+    uint32_t end = seq_max(tcb->x->lost_end, tcb->snd_una);
     if (tcb->flags & TCB_SACK_OK)
-        return end - tcb->snd_una - ranges_bytes_in(&tcb->sacked, tcb->snd_una, end);
+        return end - tcb->snd_una - ranges_bytes_in(&tcb->x->sacked, tcb->snd_una, end);
     return end - tcb->snd_una;
 }
 
 static uint32_t retrans_bytes(const struct tcb *tcb)
 {
-    if (!seq_gt(tcb->high_rxt, tcb->snd_una))
+    if (!seq_gt(tcb->x->high_rxt, tcb->snd_una))
         return 0;
-    uint32_t n = tcb->high_rxt - tcb->snd_una;
+    uint32_t n = tcb->x->high_rxt - tcb->snd_una;
     if (tcb->flags & TCB_SACK_OK)
-        n -= ranges_bytes_in(&tcb->sacked, tcb->snd_una, tcb->high_rxt);
+        n -= ranges_bytes_in(&tcb->x->sacked, tcb->snd_una, tcb->x->high_rxt);
     return n;
 }
 
@@ -80,7 +80,7 @@ static uint32_t take_sack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wir
 {
     if (!(tcb->flags & TCB_SACK_OK) || seg->opt.sack_count == 0)
         return 0;
-    uint32_t before = ranges_bytes_in(&tcb->sacked, tcb->snd_una, tcb->snd_max);
+    uint32_t before = ranges_bytes_in(&tcb->x->sacked, tcb->snd_una, tcb->snd_max);
     for (unsigned i = 0; i < seg->opt.sack_count; i++) {
         uint32_t a = seg->opt.sack[i].left, b = seg->opt.sack[i].right;
         if (!seq_lt(a, b) || seq_gt(b, tcb->snd_max) || seq_lt(a, tcb->snd_una) ||
@@ -91,10 +91,10 @@ static uint32_t take_sack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wir
                 ctx->st->tcp_sack_bad++;
             continue;
         }
-        if (!ranges_add(&tcb->sacked, a, b, 0, NULL, NULL))
+        if (!ranges_add(&tcb->x->sacked, a, b, 0, NULL, NULL))
             ctx->st->tcp_sack_full++;
     }
-    uint32_t after = ranges_bytes_in(&tcb->sacked, tcb->snd_una, tcb->snd_max);
+    uint32_t after = ranges_bytes_in(&tcb->x->sacked, tcb->snd_una, tcb->snd_max);
     return after > before ? after - before : 0;
 }
 
@@ -113,42 +113,42 @@ static uint32_t head_end(const struct tcb *tcb)
 static void prr_update(struct tcb *tcb, uint32_t delivered, bool una_advanced)
 {
     uint32_t mss = tcp_eff_mss(tcb);
-    tcb->prr_delivered += delivered;
+    tcb->x->prr_delivered += delivered;
     uint32_t pipe = tcp_pipe(tcb);
     int64_t sndcnt;
     if (pipe > tcb->ssthresh) {
-        uint64_t fs = tcb->prior_cwnd ? tcb->prior_cwnd : 1;
-        sndcnt = (int64_t)(((uint64_t)tcb->ssthresh * tcb->prr_delivered + fs - 1) / fs) - tcb->prr_out;
+        uint64_t fs = tcb->x->prior_cwnd ? tcb->x->prior_cwnd : 1;
+        sndcnt = (int64_t)(((uint64_t)tcb->ssthresh * tcb->x->prr_delivered + fs - 1) / fs) - tcb->x->prr_out;
     } else {
-        int64_t owed = (int64_t)tcb->prr_delivered - tcb->prr_out;
+        int64_t owed = (int64_t)tcb->x->prr_delivered - tcb->x->prr_out;
         sndcnt = owed > (int64_t)delivered ? owed : (int64_t)delivered;
         if (una_advanced)
             sndcnt += mss;
         int64_t room = (int64_t)tcb->ssthresh - pipe;
         sndcnt = sndcnt < room ? sndcnt : room;
     }
-    if (sndcnt < (tcb->prr_out ? 0 : (int64_t)mss))
-        sndcnt = tcb->prr_out ? 0 : mss;
+    if (sndcnt < (tcb->x->prr_out ? 0 : (int64_t)mss))
+        sndcnt = tcb->x->prr_out ? 0 : mss;
     tcb->cwnd = pipe + (uint32_t)sndcnt;
 }
 
 static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     uint32_t ss = tcp_cc(tcb)->ssthresh(ctx, tcb);
-    tcb->prior_cwnd = tcb->cwnd;
-    tcb->prr_delivered = tcb->prr_out = 0;
+    tcb->x->prior_cwnd = tcb->cwnd;
+    tcb->x->prr_delivered = tcb->x->prr_out = 0;
     tcb->ssthresh = ss;
     tcb->cwnd = ss; /* RFC 6675 §5 (4.2); PRR (prr_update) sets it per ACK from here */
     tcb->recover = tcb->snd_max;
-    tcb->high_rxt = tcb->snd_una;
+    tcb->x->high_rxt = tcb->snd_una;
     tcb->ca_state = TCP_CA_RECOVERY;
     tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS); /* Linux tcp_init_cwnd_reduction */
     if (tcb->flags & TCB_SACK_OK) {
         ctx->st->tcp_sack_recovery++;
-        tcb->lost_end = seq_max(sack_lost_end(tcb), head_end(tcb));
+        tcb->x->lost_end = seq_max(sack_lost_end(tcb), head_end(tcb));
     } else {
         ctx->st->tcp_reno_recovery++;
-        tcb->lost_end = head_end(tcb); /* the first unacknowledged segment */
+        tcb->x->lost_end = head_end(tcb); /* the first unacknowledged segment */
     }
     ctx->st->tcp_fast_retrans++;
 }
@@ -160,9 +160,9 @@ static void exit_recovery(struct tcb *tcb)
     if (tcb->ca_state == TCP_CA_RECOVERY)
         tcb->cwnd = tcb->ssthresh;
     tcb->ca_state = TCP_CA_OPEN;
-    tcb->dupacks = 0;
-    tcb->reno_sacked = 0;
-    tcb->high_rxt = tcb->lost_end = tcb->snd_una;
+    tcb->x->dupacks = 0;
+    tcb->x->reno_sacked = 0;
+    tcb->x->high_rxt = tcb->x->lost_end = tcb->snd_una;
 }
 
 void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t acked,
@@ -172,17 +172,17 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
     /* Data the peer already SACKed was counted as delivered then; its
      * cumulative ACK delivers nothing new (Linux tp->delivered). */
     uint32_t was_sacked = !acked                         ? 0
-                          : (tcb->flags & TCB_SACK_OK) ? ranges_bytes_in(&tcb->sacked, tcb->snd_una - acked, tcb->snd_una)
-                          : tcb->reno_sacked < acked   ? tcb->reno_sacked
+                          : (tcb->flags & TCB_SACK_OK) ? ranges_bytes_in(&tcb->x->sacked, tcb->snd_una - acked, tcb->snd_una)
+                          : tcb->x->reno_sacked < acked   ? tcb->x->reno_sacked
                                                        : acked;
     uint32_t newly_sacked = take_sack(ctx, tcb, seg);
     uint32_t delivered = acked - was_sacked + newly_sacked;
     tcp_tlp_ack(ctx, tcb, seg, acked, newly_sacked);
-    ranges_trim_below(&tcb->sacked, tcb->snd_una);
-    if (seq_lt(tcb->high_rxt, tcb->snd_una))
-        tcb->high_rxt = tcb->snd_una;
-    if (seq_lt(tcb->lost_end, tcb->snd_una))
-        tcb->lost_end = tcb->snd_una;
+    ranges_trim_below(&tcb->x->sacked, tcb->snd_una);
+    if (seq_lt(tcb->x->high_rxt, tcb->snd_una))
+        tcb->x->high_rxt = tcb->snd_una;
+    if (seq_lt(tcb->x->lost_end, tcb->snd_una))
+        tcb->x->lost_end = tcb->snd_una;
 
     /* RFC 5681 §2 "duplicate acknowledgment", and RFC 6675 §2: with SACK,
      * an ACK that SACKs new data counts as one. */
@@ -192,8 +192,8 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
     if (tcb->flags & TCB_SACK_OK)
         dup = acked == 0 && outstanding && (newly_sacked > 0 || dup);
     if (dup) {
-        if (tcb->dupacks < 255)
-            tcb->dupacks++;
+        if (tcb->x->dupacks < 255)
+            tcb->x->dupacks++;
         ctx->st->tcp_dupack_in++;
         if (!(tcb->flags & TCB_SACK_OK) && tcb->ca_state != TCP_CA_LOSS) {
             /* Linux tcp_add_reno_sack: each stands for one segment that left
@@ -201,11 +201,11 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
              * our own go-back-N duplicates (Linux tcp_process_loss). */
             uint32_t room = tcb->snd_max - tcb->snd_una;
             room = room > mss ? room - mss : 0;
-            tcb->reno_sacked = tcb->reno_sacked + mss < room ? tcb->reno_sacked + mss : room;
+            tcb->x->reno_sacked = tcb->x->reno_sacked + mss < room ? tcb->x->reno_sacked + mss : room;
         }
     }
     if (acked && !(tcb->flags & TCB_SACK_OK))
-        tcb->reno_sacked = tcb->reno_sacked > acked ? tcb->reno_sacked - acked : 0;
+        tcb->x->reno_sacked = tcb->x->reno_sacked > acked ? tcb->x->reno_sacked - acked : 0;
 
     switch (tcb->ca_state) {
     case TCP_CA_RECOVERY:
@@ -219,12 +219,12 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
         }
         if (tcb->flags & TCB_SACK_OK) {
             if (tcb->ca_state == TCP_CA_RECOVERY)
-                tcb->lost_end = seq_max(tcb->lost_end, sack_lost_end(tcb));
+                tcb->x->lost_end = seq_max(tcb->x->lost_end, sack_lost_end(tcb));
         } else if (acked && tcb->ca_state == TCP_CA_RECOVERY) {
             /* RFC 6582 §3.2 (5), partial acknowledgment: the next segment
              * is lost too; retransmit it at once */
-            tcb->lost_end = head_end(tcb);
-            tcb->high_rxt = tcb->snd_una;
+            tcb->x->lost_end = head_end(tcb);
+            tcb->x->high_rxt = tcb->snd_una;
         }
         if (tcb->ca_state == TCP_CA_LOSS && acked)
             goto grow; /* slow start again after a timeout (RFC 5681 §3.1) */
@@ -236,20 +236,20 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
     }
 
     if (acked)
-        tcb->dupacks = 0;
+        tcb->x->dupacks = 0;
     /* RFC 6675 §5 (3)/(4), RFC 6582 §3.2 (2): enter recovery at DupThresh
      * duplicate ACKs, or as soon as the scoreboard says the first segment is
      * lost; NewReno never starts a second recovery for data sent before the
      * last one began (RFC 6582 §4.1). */
     bool lost_head = (tcb->flags & TCB_SACK_OK) && seq_gt(sack_lost_end(tcb), tcb->snd_una);
-    if (outstanding && (tcb->dupacks >= DUPTHRESH || lost_head)) {
+    if (outstanding && (tcb->x->dupacks >= DUPTHRESH || lost_head)) {
         if ((tcb->flags & TCB_SACK_OK) || seq_gt(tcb->snd_una, tcb->recover)) {
             enter_recovery(ctx, tcb);
             prr_update(tcb, delivered, acked > 0);
             return;
         }
     }
-    tcb->ca_state = tcb->dupacks || tcp_sacked_bytes(tcb) ? TCP_CA_DISORDER : TCP_CA_OPEN;
+    tcb->ca_state = tcb->x->dupacks || tcp_sacked_bytes(tcb) ? TCP_CA_DISORDER : TCP_CA_OPEN;
     if (!acked)
         return;
 grow:
@@ -286,9 +286,9 @@ void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->cwnd = tcp_eff_mss(tcb);
     tcb->ca_state = TCP_CA_LOSS;
     tcb->recover = tcb->snd_max;
-    tcb->high_rxt = tcb->snd_una;
-    tcb->lost_end = tcb->snd_max;
-    tcb->dupacks = 0;
-    tcb->reno_sacked = 0;
+    tcb->x->high_rxt = tcb->snd_una;
+    tcb->x->lost_end = tcb->snd_max;
+    tcb->x->dupacks = 0;
+    tcb->x->reno_sacked = 0;
     tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS);
 }

@@ -16,18 +16,104 @@ const char *tcp_state_name(enum tcp_state s)
     return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }
 
-void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local, uint8_t *sndbuf,
-                  uint32_t sndcap, uint8_t *rcvbuf, uint32_t rcvcap)
+_Static_assert(sizeof(struct tcb) <= 256, "an idle TCB fits in 256 bytes (issue 8)");
+
+const struct tcp_tuple *tcp_tuple_of(const struct tcb *tcb, struct tcp_tuple *t)
 {
+    memset(t, 0, sizeof *t);
+    t->family = tcb->family;
+    if (tcb->family == 6 && tcb->a6) {
+        memcpy(t->laddr, tcb->a6->laddr, 16);
+        memcpy(t->raddr, tcb->a6->raddr, 16);
+    } else {
+        memcpy(t->laddr, tcb->laddr, 4);
+        memcpy(t->raddr, tcb->raddr, 4);
+    }
+    t->lport = tcb->lport;
+    t->rport = tcb->rport;
+    return t;
+}
+
+void tcp_tuple_set(struct tcb *tcb, const struct tcp_tuple *t)
+{
+    tcb->family = t->family;
+    if (t->family == 6 && tcb->a6) {
+        memcpy(tcb->a6->laddr, t->laddr, 16);
+        memcpy(tcb->a6->raddr, t->raddr, 16);
+    }
+    memcpy(tcb->laddr, t->laddr, 4);
+    memcpy(tcb->raddr, t->raddr, 4);
+    tcb->lport = t->lport;
+    tcb->rport = t->rport;
+}
+
+void tcp_ext_init(struct tcb *tcb, struct tcp_ext *x)
+{
+    memset(x, 0, sizeof *x);
+    /* what the recovery marks are when nothing is in flight (recovery.c
+     * keeps them at SND.UNA) */
+    x->high_rxt = x->lost_end = tcb->snd_una;
+    /* RFC 9438 §5.8: an idle period starts a new epoch; W_max is kept */
+    x->cc.w_max = tcb->w_max;
+    x->cc.w_last_max = tcb->w_last_max;
+    tcb->x = x;
+}
+
+bool tcp_sbuf_idle(const struct tcb *tcb)
+{
+    return tcb->snd.len == 0;
+}
+
+bool tcp_rbuf_idle(const struct tcb *tcb)
+{
+    /* out-of-order data waits in the ring past its length */
+    return tcb->rcv.len == 0 && tcb->x->ooo.n == 0;
+}
+
+void tcp_ext_wants(const struct tcb *tcb, size_t snd_payload, size_t rcv_payload, bool *snd, bool *rcv)
+{
+    const struct tcp_ext *x = tcb->x;
+    *snd = !x->sbuf && tcb->snd.cap && (snd_payload || tcb->snd.len);
+    *rcv = !x->rbuf && tcb->rcv.cap && (rcv_payload || tcb->rcv.len || x->ooo.n);
+}
+
+bool tcp_ext_idle(const struct tcb *tcb)
+{
+    const struct tcp_ext *x = tcb->x;
+    return !x->sbuf && !x->rbuf && x->ooo.n == 0 && x->sacked.n == 0 &&
+           !(tcb->flags & (TCB_DSACK | TCB_FIN_OOO | TCB_RTT_TIMING | TCB_TLP_OUT)) && tcb->ca_state == TCP_CA_OPEN &&
+           x->rtx_stamp == 0 && x->dupacks == 0 &&
+           x->reno_sacked == 0 && x->high_rxt == tcb->snd_una && x->lost_end == tcb->snd_una;
+}
+
+void tcp_ext_release(struct tcb *tcb)
+{
+    tcb->w_max = (float)tcb->x->cc.w_max;
+    tcb->w_last_max = (float)tcb->x->cc.w_last_max;
+    tcb->x = NULL;
+}
+
+void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local, uint32_t sndcap,
+                  uint32_t rcvcap)
+{
+    struct tcp_ext *x = tcb->x;
+    struct tcp_addr6 *a6 = tcb->a6;
     memset(tcb, 0, sizeof *tcb);
+    tcb->a6 = a6;
+    if (x) {
+        uint8_t *sb = x->sbuf, *rb = x->rbuf;
+        tcp_ext_init(tcb, x);
+        x->sbuf = sb;
+        x->rbuf = rb;
+    }
     tcb->state = TCP_CLOSED;
-    tcb->t = *t;
+    tcp_tuple_set(tcb, t);
     tcb->mss_local = mss_local;
     tcb->mss_peer = TCP_MSS_DEFAULT;
     /* Linux tcp_initialize_rcv_mss: guess 536 until larger segments come */
     tcb->rcv_mss = mss_local < TCP_MSS_DEFAULT ? mss_local : TCP_MSS_DEFAULT;
-    tcb->snd = (struct ring){.buf = sndbuf, .cap = sndcap};
-    tcb->rcv = (struct ring){.buf = rcvbuf, .cap = rcvcap};
+    tcb->snd = (struct ring){.cap = sndcap};
+    tcb->rcv = (struct ring){.cap = rcvcap};
     tcb->t_rtx = tcb->t_wait = tcb->t_delack = tcb->t_keep = TCP_TIME_NEVER;
     tcp_opts_default(&tcb->o);
 }
@@ -38,8 +124,8 @@ void tcp_opts_default(struct tcp_opts *o)
     *o = (struct tcp_opts){
         .cc = TCP_CC_CUBIC,
         .keepcnt = 9,
-        .keepidle = 7200ull * 1000000,
-        .keepintvl = 75ull * 1000000,
+        .keepidle_s = 7200,
+        .keepintvl_s = 75,
     };
 }
 

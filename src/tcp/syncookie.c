@@ -68,7 +68,11 @@ void tcp_syncookie_send(struct tcp_ctx *ctx, const struct tcp_tuple *t, const st
     /* A TCB that lives for this one segment: it holds what tcp_emit reads
      * (tuple, options offered, windows), and no buffer. */
     struct tcb tmp;
-    tcp_tcb_init(&tmp, t, mss_local, NULL, 0, NULL, rcvcap);
+    struct tcp_ext tx = {0};
+    struct tcp_addr6 a6;
+    tmp.x = &tx;
+    tmp.a6 = &a6;
+    tcp_tcb_init(&tmp, t, mss_local, 0, rcvcap);
     tcp_offer_options(ctx, &tmp);
     const struct wire_tcp_opts *o = &syn->opt;
     bool ts = (tmp.flags & TCB_TS_OK) && o->has_ts;
@@ -173,7 +177,6 @@ void tcp_syncookie_child(struct tcp_ctx *ctx, struct tcb *child, const struct wi
     child->snd_una = child->iss;
     child->snd_nxt = child->snd_max = child->snd_data = child->iss + 1;
     child->snd_wl2 = child->iss;
-    child->t_start = ctx->now;
     child->last_rcv = ctx->now;
     child->flags |= TCB_NEW;
     tcp_cc_start(child);

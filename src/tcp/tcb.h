@@ -56,20 +56,23 @@ struct tcp_params {
     bool use_tlp; /* RFC 8985 tail loss probe (Linux tcp_early_retrans 3) */
 };
 
-/* Per-connection options the user sets (socket options), Linux's units
- * converted to microseconds. */
+/* Per-connection options the user sets (socket options), in Linux's
+ * units (seconds, milliseconds) so they stay small in every TCB. */
 struct tcp_opts {
-    bool nodelay;   /* TCP_NODELAY: Nagle (RFC 896) off */
-    bool cork;      /* TCP_CORK */
-    bool keepalive; /* SO_KEEPALIVE */
-    bool quickack;  /* TCP_QUICKACK as last set (the switch itself is tcp_set_quickack) */
-    bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale fits that buffer (Linux) */
-    uint8_t cc;     /* congestion control: TCP_CC_* */
+    uint32_t user_timeout_ms; /* RFC 5482; 0 = the retry count decides */
+    uint16_t keepidle_s, keepintvl_s; /* Linux: 1..32767 s */
     uint16_t maxseg; /* TCP_MAXSEG cap, 0 = none */
     uint8_t keepcnt;
-    uint64_t keepidle, keepintvl; /* microseconds */
-    uint64_t user_timeout; /* RFC 5482, microseconds; 0 = the retry count decides */
+    uint8_t cc;     /* congestion control: TCP_CC_* */
+    bool nodelay : 1;   /* TCP_NODELAY: Nagle (RFC 896) off */
+    bool cork : 1;      /* TCP_CORK */
+    bool keepalive : 1; /* SO_KEEPALIVE */
+    bool quickack : 1;  /* TCP_QUICKACK as last set (the switch itself is tcp_set_quickack) */
+    bool rcvbuf_locked : 1; /* SO_RCVBUF was set: the window scale fits that buffer (Linux) */
 };
+static inline uint64_t tcp_keepidle(const struct tcp_opts *o) { return o->keepidle_s * 1000000ull; }
+static inline uint64_t tcp_keepintvl(const struct tcp_opts *o) { return o->keepintvl_s * 1000000ull; }
+static inline uint64_t tcp_user_timeout(const struct tcp_opts *o) { return o->user_timeout_ms * 1000ull; }
 #define TCP_CC_CUBIC 0
 #define TCP_CC_NEWRENO 1
 void tcp_opts_default(struct tcp_opts *o);
@@ -141,11 +144,60 @@ struct tcp_cc_state {
     uint64_t epoch; /* start of the current congestion-avoidance epoch; 0 = none */
 };
 
-struct tcb {
-    enum tcp_state state;
-    uint32_t flags;
-    struct tcp_tuple t;
+/* What a connection needs only while it is busy: data queued, in flight,
+ * held out of order, or a loss being repaired. The stack attaches it
+ * before every call into the core (tcp_ext_init) and takes it back when
+ * tcp_ext_idle() says it holds nothing an idle TCB needs; so an idle
+ * connection is its TCB alone (docs/architecture.md, "Memory"). */
+struct tcp_ext {
+    /* Storage of the send and receive rings (tcb->snd, tcb->rcv), each
+     * ring.cap bytes; NULL until the stack attaches it (tcp_ext_wants). */
+    uint8_t *sbuf, *rbuf;
+    /* Receiving: the out-of-order queue (data sits in the receive ring at
+     * its offset; ooo says which parts are present) and what SACK reports. */
+    struct tcp_ranges ooo;
+    uint32_t ooo_stamp;
+    uint32_t fin_seq; /* TCB_FIN_OOO */
+    uint32_t dsack_start, dsack_end;
+    /* Sending: the SACK scoreboard and loss recovery (RFC 6675) */
+    struct tcp_ranges sacked; /* what the peer SACKed */
+    uint32_t high_rxt; /* RFC 6675 HighRxt: retransmitted up to here */
+    uint32_t lost_end; /* un-SACKed data below this is deemed lost (RFC 6675 IsLost) */
+    uint32_t reno_sacked; /* without SACK: bytes the duplicate ACKs stand for */
+    uint8_t dupacks;
+    uint32_t tlp_high_seq; /* SND.NXT when the tail loss probe went (TCB_TLP_OUT) */
+    /* RFC 6937 proportional rate reduction, bytes: delivered and sent since
+     * recovery began, and cwnd when it began (Linux prior_cwnd); set when a
+     * recovery begins */
+    uint32_t prr_delivered, prr_out, prior_cwnd;
+    /* RFC 6298 timing (TCB_RTT_TIMING) and the retransmission episode */
+    uint32_t rtt_seq;
+    uint64_t rtt_start;
+    uint64_t rtx_stamp; /* when the oldest unacknowledged data was first sent; 0 = none */
+    struct tcp_cc_state cc; /* the congestion-avoidance epoch */
+};
 
+/* The addresses of an IPv6 connection, kept beside its TCB. */
+struct tcp_addr6 {
+    uint8_t laddr[16], raddr[16];
+};
+
+/* The TCB proper: what an idle connection keeps, at most 256 bytes
+ * (static assertion in state.c). Times stay 64-bit microseconds where a
+ * timer or an idle interval hangs on them (exact deadlines); the tuple
+ * holds IPv4 addresses (family 6 is for a later address table). */
+struct tcb {
+    /* Timers: absolute times, TCP_TIME_NEVER when off */
+    uint64_t t_rtx;  /* retransmission or persist */
+    uint64_t t_wait; /* TIME_WAIT, or the orphaned FIN_WAIT_2 timeout */
+    uint64_t t_delack; /* delayed ACK */
+    uint64_t t_keep;   /* keepalive (RFC 1122 §4.2.3.6) */
+    uint64_t last_send, last_rcv; /* idle restart (RFC 5681 §4.1) and keepalive */
+    uint64_t lrcvtime; /* when data last arrived */
+    struct tcp_ext *x; /* attached by the stack around every call into the core */
+    struct tcp_addr6 *a6; /* IPv6 addresses in storage the stack gives (family 6), else NULL */
+
+    uint32_t flags;
     /* Send sequence space (RFC 9293 §3.3.1) */
     uint32_t iss;
     uint32_t snd_una, snd_nxt, snd_max; /* snd_max: highest sequence sent */
@@ -158,70 +210,87 @@ struct tcb {
     uint32_t rcv_adv; /* right edge of the last window advertised: never shrink it */
     uint32_t rcv_acked; /* RCV.NXT carried by the last ACK sent */
 
-    uint16_t mss_peer;   /* the peer's MSS option (536 without one: RFC 9293 §3.7.1) */
-    uint16_t mss_local;  /* what we advertise: interface MTU - 40 */
-    uint8_t snd_wscale, rcv_wscale;
-
     /* RFC 7323 timestamps */
     uint32_t ts_recent;
     uint32_t ts_offset;
+    uint32_t ts_recent_age; /* RFC 7323 §5.5: ms clock when TS.Recent was set */
 
     /* RFC 6298 */
     uint32_t srtt, rttvar; /* microseconds; srtt 0 = no sample yet */
-    uint64_t rto;
-    uint32_t rtt_seq;
-    uint64_t rtt_start;
-    uint8_t backoff; /* consecutive timeouts */
-
-    /* Timers: absolute times, TCP_TIME_NEVER when off */
-    uint64_t t_rtx;  /* retransmission or persist */
-    uint64_t t_wait; /* TIME_WAIT, or the orphaned FIN_WAIT_2 timeout */
-    uint64_t t_delack; /* delayed ACK */
-    uint64_t t_start; /* when the connection attempt started (connect timeout) */
-
-    struct tcp_opts o;
-
-    /* Receiving: the out-of-order queue (data sits in the receive ring at
-     * its offset; ooo says which parts are present) and what SACK reports. */
-    struct tcp_ranges ooo;
-    uint32_t ooo_stamp;
-    uint32_t fin_seq; /* TCB_FIN_OOO */
-    uint32_t dsack_start, dsack_end;
-    uint16_t rcv_mss; /* largest segment the peer sent: ACK every second one */
-    /* Linux's ACK modes: quick = ACKs still to send at once (quick-ACK
-     * mode), pingpong = interactive, where ACKs wait to ride on replies */
-    uint8_t quick;
-    bool pingpong;
-    uint64_t lrcvtime; /* when data last arrived */
+    uint32_t rto;          /* microseconds (at most rto_max, 120 s) */
 
     /* Sending: congestion control (RFC 5681) and loss recovery */
     uint32_t cwnd, ssthresh;
     uint32_t recover;  /* RFC 6582 "recover", RFC 6675 RecoveryPoint */
-    uint32_t high_rxt; /* RFC 6675 HighRxt: retransmitted up to here */
-    uint32_t lost_end; /* un-SACKed data below this is deemed lost (RFC 6675 IsLost) */
-    uint32_t reno_sacked; /* without SACK: bytes the duplicate ACKs stand for */
     uint32_t snd_sml;  /* end of the last small segment sent (Nagle, Minshall's variant) */
-    uint32_t tlp_high_seq; /* SND.NXT when the tail loss probe went (TCB_TLP_OUT) */
-    /* RFC 6937 proportional rate reduction, bytes: delivered and sent since
-     * recovery began, and cwnd when it began (Linux prior_cwnd) */
-    uint32_t prr_delivered, prr_out, prior_cwnd;
-    uint8_t dupacks;
+    float w_max, w_last_max; /* CUBIC's memory while the extension is away (tcp_ext_release) */
+
+    int32_t err; /* pending error for the user: negative errno, 0 if none */
+
+    struct ring snd, rcv; /* storage in x->sbuf, x->rbuf */
+
+    struct tcp_opts o;
+    uint8_t laddr[4], raddr[4]; /* the tuple (tcp_tuple_of): IPv4 here, IPv6 in a6 */
+    uint16_t lport, rport;
+
+    uint16_t mss_peer;   /* the peer's MSS option (536 without one: RFC 9293 §3.7.1) */
+    uint16_t mss_local;  /* what we advertise: interface MTU - 40 */
+    uint16_t rcv_mss; /* largest segment the peer sent: ACK every second one */
+    uint8_t family;   /* 4 or 6 */
+    uint8_t state;    /* enum tcp_state */
+    uint8_t snd_wscale, rcv_wscale;
+    uint8_t backoff; /* consecutive timeouts */
     uint8_t ca_state;
     uint8_t burst; /* new segments since the window last stopped the sender (PSH) */
-    struct tcp_ranges sacked; /* the scoreboard: what the peer SACKed */
-    struct tcp_cc_state cc;
-
-    uint64_t last_send, last_rcv; /* idle restart (RFC 5681 §4.1) and keepalive */
-    uint64_t t_keep;     /* keepalive (RFC 1122 §4.2.3.6) */
     uint8_t keep_probes; /* unanswered keepalive probes */
-    uint64_t rtx_stamp;  /* when the oldest unacknowledged data was first sent */
-    uint32_t ts_recent_age; /* RFC 7323 §5.5: ms clock when TS.Recent was set */
-
-    int err; /* pending error for the user: negative errno, 0 if none */
-
-    struct ring snd, rcv;
-    void *owner; /* the stack's object */
+    /* Linux's ACK modes: quick = ACKs still to send at once (quick-ACK
+     * mode), pingpong = interactive, where ACKs wait to ride on replies */
+    uint8_t quick;
+    bool pingpong;
 };
+
+/* The 4-tuple of a TCB, written to t (returned), and setting it (for
+ * family 6 into tcb->a6, which the caller has pointed at storage). */
+const struct tcp_tuple *tcp_tuple_of(const struct tcb *tcb, struct tcp_tuple *t);
+#define TCP_TUPLE(tcb) tcp_tuple_of((tcb), &(struct tcp_tuple){0})
+void tcp_tuple_set(struct tcb *tcb, const struct tcp_tuple *t);
+
+/* The extension: a fresh one for tcb (zeroed, then what an idle TCB
+ * implies: recovery marks at SND.UNA, CUBIC's memory). */
+void tcp_ext_init(struct tcb *tcb, struct tcp_ext *x);
+/* Whether tcb needs ring storage it lacks: *snd / *rcv set when so. The
+ * receive ring needs it for payload (rcv_payload) or out-of-order data. */
+void tcp_ext_wants(const struct tcb *tcb, size_t snd_payload, size_t rcv_payload, bool *snd, bool *rcv);
+/* Whether a ring's storage can go: empty, and (receive) nothing held out of order. */
+bool tcp_sbuf_idle(const struct tcb *tcb);
+bool tcp_rbuf_idle(const struct tcb *tcb);
+/* Whether the extension holds nothing but what tcp_ext_init would put
+ * back (its rings' storage already gone); tcp_ext_release then keeps
+ * CUBIC's memory in the TCB before the stack takes it back. */
+bool tcp_ext_idle(const struct tcb *tcb);
+void tcp_ext_release(struct tcb *tcb);
+
+/* TIME_WAIT as a compact record (Linux's tcp_timewait_sock): the fields
+ * of a TCB that can matter once in TIME_WAIT. The stack keeps this instead
+ * of the TCB of an orphaned connection, and loads it into a TCB on the C
+ * stack when a segment or the 2MSL timer comes, so the answers are the
+ * core's own (RFC 9293 §3.10.7.4, RFC 7323 PAWS, RFC 6191 reopening). */
+struct tcp_tw {
+    uint32_t flags;
+    uint32_t snd_una, snd_nxt, snd_max, snd_data;
+    uint32_t snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
+    uint32_t rcv_nxt, rcv_adv, rcv_acked, rcv_cap;
+    uint32_t ts_recent, ts_offset, ts_recent_age;
+    uint8_t laddr[4], raddr[4];
+    struct tcp_addr6 *a6; /* family 6: the record owns it */
+    uint16_t lport, rport;
+    uint16_t mss_peer, mss_local, rcv_mss;
+    uint8_t family, snd_wscale, rcv_wscale;
+};
+void tcp_tw_save(const struct tcb *tcb, struct tcp_tw *w);
+/* A TCB in TIME_WAIT from w, its 2MSL timer at t_wait, with the fresh
+ * extension x (it holds nothing, but the core reads it). */
+void tcp_tw_load(const struct tcp_tw *w, uint64_t t_wait, struct tcb *tcb, struct tcp_ext *x);
 
 /* Verdicts of tcp_input */
 enum tcp_verdict {
@@ -236,9 +305,10 @@ enum tcp_listen_verdict {
     TCP_LISTEN_SYN,   /* a valid SYN: make a child and call tcp_accept_syn */
 };
 
-/* Sets up a TCB in CLOSED with the given tuple, MSS and buffers. */
-void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local, uint8_t *sndbuf,
-                  uint32_t sndcap, uint8_t *rcvbuf, uint32_t rcvcap);
+/* Sets up a TCB in CLOSED with the given tuple, MSS and buffer sizes (the
+ * storage comes with the extension). Keeps tcb->x and tcb->a6. */
+void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local, uint32_t sndcap,
+                  uint32_t rcvcap);
 
 /* The one function that changes state, so every change is recorded. */
 void tcp_set_state(struct tcp_ctx *ctx, struct tcb *tcb, enum tcp_state to, const char *why);

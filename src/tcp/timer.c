@@ -18,9 +18,9 @@ void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
     /* Linux tcp_clamp_rto_to_user_timeout: never wait past the user
      * timeout (RFC 5482), so it fires on time, not a backed-off RTO late
      * (tests/attack/test_never_acks.c). */
-    if (tcb->o.user_timeout && tcb->rtx_stamp) {
-        uint64_t elapsed = ctx->now - tcb->rtx_stamp;
-        uint64_t left = elapsed < tcb->o.user_timeout ? tcb->o.user_timeout - elapsed : 1;
+    if (tcp_user_timeout(&tcb->o) && tcb->x->rtx_stamp) {
+        uint64_t elapsed = ctx->now - tcb->x->rtx_stamp;
+        uint64_t left = elapsed < tcp_user_timeout(&tcb->o) ? tcp_user_timeout(&tcb->o) - elapsed : 1;
         if (left < rto)
             rto = left;
     }
@@ -62,7 +62,7 @@ uint64_t tcp_next_deadline(const struct tcb *tcb)
  * (or a window stay shut) before the connection is given up. */
 static bool user_timeout_expired(const struct tcp_ctx *ctx, const struct tcb *tcb)
 {
-    return tcb->o.user_timeout && tcb->rtx_stamp && ctx->now - tcb->rtx_stamp >= tcb->o.user_timeout;
+    return tcp_user_timeout(&tcb->o) && tcb->x->rtx_stamp && ctx->now - tcb->x->rtx_stamp >= tcp_user_timeout(&tcb->o);
 }
 
 static bool keepalive_applies(const struct tcb *tcb)
@@ -81,8 +81,8 @@ void tcp_keepalive_arm(struct tcp_ctx *ctx, struct tcb *tcb)
         return;
     }
     uint64_t idle_since = tcb->last_rcv;
-    uint64_t at = tcb->keep_probes ? idle_since + tcb->o.keepidle + tcb->keep_probes * tcb->o.keepintvl
-                                   : idle_since + tcb->o.keepidle;
+    uint64_t at = tcb->keep_probes ? idle_since + tcp_keepidle(&tcb->o) + tcb->keep_probes * tcp_keepintvl(&tcb->o)
+                                   : idle_since + tcp_keepidle(&tcb->o);
     tcb->t_keep = at > ctx->now ? at : ctx->now;
 }
 
@@ -101,15 +101,15 @@ static enum tcp_verdict keepalive(struct tcp_ctx *ctx, struct tcb *tcb)
          * arming from the last arrival, already past, spun at this time:
          * tests/attack/test_zero_window.c) */
         tcb->keep_probes = 0;
-        tcb->t_keep = ctx->now + (tcb->o.keepidle ? tcb->o.keepidle : 1);
+        tcb->t_keep = ctx->now + (tcp_keepidle(&tcb->o) ? tcp_keepidle(&tcb->o) : 1);
         return TCP_KEEP;
     }
-    if (idle < tcb->o.keepidle) {
+    if (idle < tcp_keepidle(&tcb->o)) {
         tcb->keep_probes = 0;
         tcp_keepalive_arm(ctx, tcb);
         return TCP_KEEP;
     }
-    bool ut = tcb->o.user_timeout && tcb->keep_probes > 0 && idle >= tcb->o.user_timeout;
+    bool ut = tcp_user_timeout(&tcb->o) && tcb->keep_probes > 0 && idle >= tcp_user_timeout(&tcb->o);
     if (tcb->keep_probes >= tcb->o.keepcnt || ut) {
         ctx->st->tcp_keepalive_timeouts++;
         tcp_abort(ctx, tcb, -ETIMEDOUT, "keepalive timeout");
@@ -125,8 +125,8 @@ static enum tcp_verdict keepalive(struct tcp_ctx *ctx, struct tcb *tcb)
 static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     ctx->st->tcp_persist_probes++;
-    if (!tcb->rtx_stamp)
-        tcb->rtx_stamp = ctx->now;
+    if (!tcb->x->rtx_stamp)
+        tcb->x->rtx_stamp = ctx->now;
     uint32_t room = tcb->snd_wnd > tcb->snd_nxt - tcb->snd_una ? tcb->snd_wnd - (tcb->snd_nxt - tcb->snd_una) : 0;
     uint32_t unsent = tcp_unsent(tcb);
     if (room && unsent) {
@@ -169,8 +169,8 @@ static enum tcp_verdict retransmit(struct tcp_ctx *ctx, struct tcb *tcb)
         tcp_enter_closed(ctx, tcb, -ETIMEDOUT, "user timeout");
         return TCP_FREE;
     }
-    if (!tcb->rtx_stamp) /* the oldest data left about one RTO ago */
-        tcb->rtx_stamp = ctx->now - tcp_rto_backed_off(ctx, tcb);
+    if (!tcb->x->rtx_stamp) /* the oldest data left about one RTO ago */
+        tcb->x->rtx_stamp = ctx->now - tcp_rto_backed_off(ctx, tcb);
     tcb->backoff++;
     tcb->flags &= ~TCB_RTT_TIMING; /* Karn */
     ctx->st->tcp_rto++;

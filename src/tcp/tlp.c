@@ -97,7 +97,7 @@ void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb)
         tcb->flags |= TCB_TLP_RETRANS;
     else
         tcb->flags &= ~TCB_TLP_RETRANS;
-    tcb->tlp_high_seq = tcb->snd_nxt;
+    tcb->x->tlp_high_seq = tcb->snd_nxt;
     /* RFC 8985 §7.3: after the probe the RTO runs, not another PTO. */
     tcb->flags &= ~TCB_TLP_TIMER;
     tcp_arm_rtx(ctx, tcb);
@@ -106,15 +106,15 @@ void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb)
 void tcp_tlp_ack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t acked,
                  uint32_t newly_sacked)
 {
-    if (!(tcb->flags & TCB_TLP_OUT) || seq_lt(seg->ack, tcb->tlp_high_seq))
+    if (!(tcb->flags & TCB_TLP_OUT) || seq_lt(seg->ack, tcb->x->tlp_high_seq))
         return;
     bool end = false;
     if (!(tcb->flags & TCB_TLP_RETRANS)) {
         end = true; /* a probe of new data was acknowledged */
     } else if (seg->opt.sack_count && seq_leq(seg->opt.sack[0].right, seg->ack) &&
-               seg->opt.sack[0].right == tcb->tlp_high_seq) {
+               seg->opt.sack[0].right == tcb->x->tlp_high_seq) {
         end = true; /* RFC 8985 §7.4.2: a D-SACK of the probe: nothing was lost */
-    } else if (seq_gt(seg->ack, tcb->tlp_high_seq)) {
+    } else if (seq_gt(seg->ack, tcb->x->tlp_high_seq)) {
         /* §7.4.2: the probe repaired a loss: reduce the window once, as a
          * fast recovery would have (Linux enters CWR and ends it at once). */
         tcb->ssthresh = tcp_cc(tcb)->ssthresh(ctx, tcb);

@@ -28,7 +28,9 @@ long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, siz
     }
     if (len == 0)
         return 0;
-    uint32_t n = ring_write(&tcb->snd, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+    if (!tcb->x->sbuf)
+        return -ENOMEM; /* the stack could not attach the send ring's storage */
+    uint32_t n = ring_write(&tcb->snd, tcb->x->sbuf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     if (n == 0)
         return -EAGAIN;
     /* Linux tcp_push marks PSH at the end of a write unless MSG_MORE. */
@@ -63,7 +65,7 @@ long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t le
         return 0;
     uint32_t before = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
     uint32_t n = len < tcb->rcv.len ? (uint32_t)len : tcb->rcv.len;
-    ring_peek(&tcb->rcv, 0, buf, n);
+    ring_peek(&tcb->rcv, tcb->x->rbuf, 0, buf, n);
     ring_consume(&tcb->rcv, n);
     /* Window update (Linux tcp_cleanup_rbuf): when reading at least doubles
      * a window that had fallen to half the buffer or less, say so now

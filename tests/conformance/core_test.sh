@@ -3,7 +3,8 @@
 # libsynack_packetdrill.so, in virtual time. Prints the pass/fail table;
 # fails when a script listed as "pass" in expected.tsv no longer passes (or
 # a script is missing from it). A new pass is reported so the file can be
-# updated. IPv4 only: synack does not speak IPv6 yet.
+# updated. Each script runs in packetdrill's three modes (ipv4, ipv6,
+# ipv4-mapped-ipv6) unless it pins one; each mode's result is gated.
 set -u
 build=${SYNACK_BUILD:?SYNACK_BUILD not set}
 shared=${SYNACK_SHARED:?SYNACK_SHARED not set}
@@ -23,5 +24,6 @@ if [ ! -f "$shared/conformance/core.txt" ]; then
     exit 77
 fi
 "$conform" --so="$so" --list="$shared/conformance/core.txt" --expected="$here/expected.tsv" \
+    --ip_version=ipv4,ipv6,ipv4-mapped-ipv6 \
     --markdown="$build/conformance-core.md" | tee "$build/conformance-core.txt"
 exit "${PIPESTATUS[0]}"

@@ -1,4 +1,4 @@
-/* Script packets <-> live IPv4 datagrams (see packet.h). Field checks and
+/* Script packets <-> live IPv4 and IPv6 datagrams (see packet.h). Field checks and
  * their messages follow packetdrill's run_packet.c so a failure reads the
  * same under both runners. */
 #include <stdarg.h>
@@ -52,12 +52,13 @@ static int errf(char *err, size_t len, const char *fmt, ...)
     return -1;
 }
 
-void conn_init(struct conn *c, uint32_t local_ip, uint32_t remote_ip, uint16_t bind_port,
-               uint16_t connect_port)
+void conn_init(struct conn *c, int ipv, const uint8_t local_ip[16], const uint8_t remote_ip[16],
+               uint16_t bind_port, uint16_t connect_port)
 {
     memset(c, 0, sizeof *c);
-    c->local_ip = local_ip;
-    c->remote_ip = remote_ip;
+    c->ipv = ipv;
+    memcpy(c->local_ip, local_ip, 16);
+    memcpy(c->remote_ip, remote_ip, 16);
     c->bind_port = bind_port;
     c->connect_port = connect_port;
     /* packetdrill asks the host for an ephemeral port; a fixed first choice
@@ -117,8 +118,8 @@ int encode_options(const struct pkt_spec *pk, uint8_t *out, size_t cap)
     return (int)n;
 }
 
-static void ipv4_header(uint8_t *ip, size_t total, uint8_t proto, uint8_t tos, uint32_t src,
-                        uint32_t dst)
+static void ipv4_header(uint8_t *ip, size_t total, uint8_t proto, uint8_t tos, const uint8_t *src,
+                        const uint8_t *dst)
 {
     memset(ip, 0, 20);
     ip[0] = 0x45;
@@ -127,9 +128,45 @@ static void ipv4_header(uint8_t *ip, size_t total, uint8_t proto, uint8_t tos, u
     ip[6] = 0x40; /* DF, as Linux peers send */
     ip[8] = 64;
     ip[9] = proto;
-    wr32(ip + 12, src);
-    wr32(ip + 16, dst);
+    memcpy(ip + 12, src, 4);
+    memcpy(ip + 16, dst, 4);
     wr16(ip + 10, fold(sum16(ip, 20, 0)));
+}
+
+/* RFC 8200 §3: version 6, traffic class (ECN in its low bits, RFC 3168
+ * §5), flow label 0, hop limit 64 as Linux peers send. */
+static void ipv6_header(uint8_t *ip, size_t payload, uint8_t next, uint8_t tclass, const uint8_t *src,
+                        const uint8_t *dst)
+{
+    memset(ip, 0, 40);
+    ip[0] = (uint8_t)(0x60 | tclass >> 4);
+    ip[1] = (uint8_t)(tclass << 4);
+    wr16(ip + 4, (uint32_t)payload);
+    ip[6] = next;
+    ip[7] = 64;
+    memcpy(ip + 8, src, 16);
+    memcpy(ip + 24, dst, 16);
+}
+
+static size_t ip_hlen(int ipv) { return ipv == 6 ? 40 : 20; }
+
+/* The IP header for a payload of `payload` bytes; returns its length. */
+static size_t ip_header(int ipv, uint8_t *ip, size_t payload, uint8_t proto, uint8_t tos,
+                        const uint8_t *src, const uint8_t *dst)
+{
+    if (ipv == 6)
+        ipv6_header(ip, payload, proto, tos, src, dst);
+    else
+        ipv4_header(ip, 20 + payload, proto, tos, src, dst);
+    return ip_hlen(ipv);
+}
+
+/* The pseudo-header's sum (RFC 9293 §3.1 for IPv4, RFC 8200 §8.1 for
+ * IPv6: the same fields, the addresses 16 bytes long). */
+static uint32_t pseudo_sum(int ipv, const uint8_t *src, const uint8_t *dst, uint8_t proto, size_t len)
+{
+    size_t alen = ipv == 6 ? 16 : 4;
+    return sum16(src, alen, sum16(dst, alen, 0)) + proto + (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff);
 }
 
 static uint8_t tos_of(int ecn)
@@ -142,30 +179,58 @@ static uint8_t tos_of(int ecn)
     }
 }
 
+/* The type and code of an ICMP line in this run's family: packetdrill looks
+ * the names up in the family's own table, so an ICMPv4-only name is an
+ * error in an IPv6 run and the other way round. */
+static int icmp_values(int ipv, const struct pkt_spec *pk, int *type, int *code, char *err,
+                       size_t errlen)
+{
+    if (ipv == 6)
+        return script_icmp6_resolve(pk, type, code, err, errlen);
+    if (pk->icmpv6)
+        return errf(err, errlen, "bad ICMP type %s", pk->icmp_type_name);
+    if (pk->icmp_code < 0)
+        return errf(err, errlen, "bad ICMP code %s", pk->icmp_code_name);
+    *type = pk->icmp_type;
+    *code = pk->icmp_code;
+    return 0;
+}
+
 static int build_icmp(struct conn *c, const struct pkt_spec *pk, uint8_t *buf, size_t cap,
                       char *err, size_t errlen)
 {
     if (c->st == CS_NONE || c->st == CS_LISTENING)
         return errf(err, errlen, "no connection for the ICMP message to quote");
-    size_t total = 20 + 8 + 20 + 8;
+    int type, code;
+    if (icmp_values(c->ipv, pk, &type, &code, err, errlen))
+        return -1;
+    size_t hl = ip_hlen(c->ipv);
+    size_t total = hl + 8 + hl + 8;
     if (cap < total)
         return errf(err, errlen, "packet buffer too small");
-    uint8_t *ic = buf + 20;
+    uint8_t *ic = buf + hl;
     memset(ic, 0, 8);
-    ic[0] = (uint8_t)pk->icmp_type;
-    ic[1] = (uint8_t)pk->icmp_code;
-    if (pk->has_mtu)
-        wr16(ic + 6, pk->mtu);
+    ic[0] = (uint8_t)type;
+    ic[1] = (uint8_t)code;
+    if (pk->has_mtu) {
+        if (c->ipv == 6)
+            wr32(ic + 4, pk->mtu); /* RFC 4443 §3.2: a 32-bit MTU */
+        else
+            wr16(ic + 6, pk->mtu);
+    }
     /* the quoted segment: our (the stack's) own header, as sent */
     uint8_t *q = ic + 8;
-    uint32_t qlen = 20 + 20 + (pk->has_echo ? pk->echo_len : 0);
-    ipv4_header(q, qlen, 6, 0, c->local_ip, c->remote_ip);
-    uint8_t *qt = q + 20;
+    size_t qpay = 20 + (pk->has_echo ? pk->echo_len : 0);
+    ip_header(c->ipv, q, qpay, 6, 0, c->local_ip, c->remote_ip);
+    uint8_t *qt = q + hl;
     wr16(qt, c->local_port);
     wr16(qt + 2, c->remote_port);
     wr32(qt + 4, (pk->has_echo ? pk->echo_seq : 0) + local_s2l(c, false));
-    wr16(ic + 2, fold(sum16(ic, 8 + 28, 0)));
-    ipv4_header(buf, total, 1, tos_of(pk->ecn), c->remote_ip, c->local_ip);
+    size_t iclen = 8 + hl + 8;
+    /* ICMPv6's checksum covers a pseudo-header (RFC 4443 §2.3) */
+    uint32_t acc = c->ipv == 6 ? pseudo_sum(6, c->remote_ip, c->local_ip, 58, iclen) : 0;
+    wr16(ic + 2, fold(sum16(ic, iclen, acc)));
+    ip_header(c->ipv, buf, iclen, c->ipv == 6 ? 58 : 1, tos_of(pk->ecn), c->remote_ip, c->local_ip);
     return (int)total;
 }
 
@@ -241,10 +306,11 @@ int conn_build_inbound(struct conn *c, const struct pkt_spec *pk, const struct s
     if (olen < 0)
         return errf(err, errlen, "TCP options do not fit in 40 bytes");
     size_t tcplen = 20 + (size_t)olen;
-    size_t total = 20 + tcplen + pk->len;
-    if (total > 65535 || total > cap)
+    size_t hl = ip_hlen(c->ipv);
+    size_t total = hl + tcplen + pk->len;
+    if (tcplen + pk->len + (c->ipv == 6 ? 0 : 20) > 65535 || total > cap)
         return errf(err, errlen, "inbound packet of %zu bytes is too large", total);
-    uint8_t *t = buf + 20;
+    uint8_t *t = buf + hl;
     memset(t, 0, tcplen + pk->len); /* payload: zeros, as packetdrill injects */
     wr16(t, c->remote_port);
     wr16(t + 2, c->local_port);
@@ -255,8 +321,8 @@ int conn_build_inbound(struct conn *c, const struct pkt_spec *pk, const struct s
     wr16(t + 14, pk->win);
     wr16(t + 18, pk->has_urg ? pk->urg : 0);
     memcpy(t + 20, opts, (size_t)olen);
-    ipv4_header(buf, total, 6, tos_of(pk->ecn), c->remote_ip, c->local_ip);
-    uint32_t acc = sum16(buf + 12, 8, 0) + 6 + (uint32_t)(tcplen + pk->len);
+    ip_header(c->ipv, buf, tcplen + pk->len, 6, tos_of(pk->ecn), c->remote_ip, c->local_ip);
+    uint32_t acc = pseudo_sum(c->ipv, c->remote_ip, c->local_ip, 6, tcplen + pk->len);
     wr16(t + 16, fold(sum16(t, tcplen + pk->len, acc)));
     return (int)total;
 }
@@ -264,20 +330,39 @@ int conn_build_inbound(struct conn *c, const struct pkt_spec *pk, const struct s
 int live_decode(const uint8_t *b, size_t len, struct live_pkt *lp, char *err, size_t errlen)
 {
     memset(lp, 0, sizeof *lp);
-    if (len < 20 || (b[0] >> 4) != 4)
-        return errf(err, errlen, "outbound datagram is not IPv4 (%zu bytes)", len);
-    size_t ihl = (size_t)(b[0] & 15) * 4;
-    size_t tot = rd16(b + 2);
-    if (ihl < 20 || tot < ihl || tot > len)
-        return errf(err, errlen, "outbound IPv4 header is malformed");
-    lp->ip_csum_ok = fold(sum16(b, ihl, 0)) == 0;
-    lp->tos = b[1];
-    lp->proto = b[9];
-    lp->src = rd32(b + 12);
-    lp->dst = rd32(b + 16);
-    const uint8_t *t = b + ihl;
-    size_t tl = tot - ihl;
-    if (lp->proto == 1) {
+    const uint8_t *t;
+    size_t tl;
+    if (len >= 40 && (b[0] >> 4) == 6) {
+        /* the stack sends no extension headers: the next header is the
+         * transport (RFC 8200 §4) */
+        size_t pay = rd16(b + 4);
+        if (40 + pay > len)
+            return errf(err, errlen, "outbound IPv6 payload length %zu is malformed", pay);
+        lp->ipv = 6;
+        lp->ip_csum_ok = true; /* IPv6 has no header checksum */
+        lp->tos = (uint8_t)((b[0] & 15) << 4 | b[1] >> 4);
+        lp->proto = b[6];
+        memcpy(lp->src, b + 8, 16);
+        memcpy(lp->dst, b + 24, 16);
+        t = b + 40;
+        tl = pay;
+    } else {
+        if (len < 20 || (b[0] >> 4) != 4)
+            return errf(err, errlen, "outbound datagram is neither IPv4 nor IPv6 (%zu bytes)", len);
+        size_t ihl = (size_t)(b[0] & 15) * 4;
+        size_t tot = rd16(b + 2);
+        if (ihl < 20 || tot < ihl || tot > len)
+            return errf(err, errlen, "outbound IPv4 header is malformed");
+        lp->ipv = 4;
+        lp->ip_csum_ok = fold(sum16(b, ihl, 0)) == 0;
+        lp->tos = b[1];
+        lp->proto = b[9];
+        memcpy(lp->src, b + 12, 4);
+        memcpy(lp->dst, b + 16, 4);
+        t = b + ihl;
+        tl = tot - ihl;
+    }
+    if (lp->proto == 1 || lp->proto == 58) {
         if (tl < 8)
             return errf(err, errlen, "outbound ICMP message too short");
         lp->icmp_type = t[0];
@@ -310,21 +395,26 @@ int live_decode(const uint8_t *b, size_t len, struct live_pkt *lp, char *err, si
     return 0;
 }
 
+static bool is_icmp(const struct live_pkt *lp) { return lp->proto == 1 || lp->proto == 58; }
+
 bool conn_claims(struct conn *c, const struct live_pkt *lp, bool want_icmp)
 {
+    if (lp->ipv != c->ipv)
+        return false; /* the other family: not the connection under test */
+    bool from_us = !memcmp(lp->src, c->local_ip, 16), to_remote = !memcmp(lp->dst, c->remote_ip, 16);
     /* an ICMP message from the stack (an echo reply, say) belongs to the
      * test only when the script expects one: packetdrill's socket under
      * test is TCP, and its other traffic is not the script's business */
     if (lp->proto != 6)
-        return want_icmp && lp->proto == 1 && lp->src == c->local_ip && lp->dst == c->remote_ip;
+        return want_icmp && is_icmp(lp) && from_us && to_remote;
     if (want_icmp)
         return false;
-    if (c->local_port && lp->src == c->local_ip && lp->sport == c->local_port &&
-        lp->dst == c->remote_ip && lp->dport == c->remote_port)
+    if (c->local_port && from_us && lp->sport == c->local_port && to_remote &&
+        lp->dport == c->remote_port)
         return true;
     if (c->st == CS_SYN_SENT && !c->local_port && (lp->flags & TF_SYN) &&
-        !(lp->flags & TF_ACK) && lp->dst == c->remote_ip && lp->dport == c->connect_port) {
-        c->local_ip = lp->src;
+        !(lp->flags & TF_ACK) && to_remote && lp->dport == c->connect_port) {
+        memcpy(c->local_ip, lp->src, 16);
         c->local_port = lp->sport;
         c->remote_port = c->connect_port;
         c->live_local_isn = lp->seq;
@@ -481,13 +571,13 @@ int conn_check_outbound(struct conn *c, const struct pkt_spec *pk, const struct 
 {
     *agg_out = lp[0];
     if (pk->icmp) {
-        if (lp[0].proto != 1)
+        if (!is_icmp(&lp[0]))
             return errf(err, errlen, "live packet: expected an ICMP message, got protocol %u",
                         lp[0].proto);
-        if (check_field("icmp_type", (uint32_t)pk->icmp_type, (uint32_t)lp[0].icmp_type, err,
-                        errlen) ||
-            check_field("icmp_code", (uint32_t)pk->icmp_code, (uint32_t)lp[0].icmp_code, err,
-                        errlen))
+        int type, code;
+        if (icmp_values(c->ipv, pk, &type, &code, err, errlen) ||
+            check_field("icmp_type", (uint32_t)type, (uint32_t)lp[0].icmp_type, err, errlen) ||
+            check_field("icmp_code", (uint32_t)code, (uint32_t)lp[0].icmp_code, err, errlen))
             return -1;
         return 0;
     }
@@ -642,8 +732,8 @@ void fmt_script_pkt(const struct pkt_spec *pk, char *buf, size_t len)
 
 void fmt_live_pkt(const struct live_pkt *lp, char *buf, size_t len)
 {
-    if (lp->proto == 1) {
-        snprintf(buf, len, "icmp type %d code %d", lp->icmp_type, lp->icmp_code);
+    if (is_icmp(lp)) {
+        snprintf(buf, len, "%s type %d code %d", lp->proto == 58 ? "icmp6" : "icmp", lp->icmp_type, lp->icmp_code);
         return;
     }
     char f[12], o[300] = "", ack[24] = "";

@@ -1,4 +1,4 @@
-/* Script packets <-> live IPv4 datagrams, with packetdrill's sequence-number
+/* Script packets <-> live IPv4 / IPv6 datagrams, with packetdrill's sequence-number
  * mapping: like tcpdump, numbers in SYN segments are absolute and all others
  * are relative to the sender's ISN. The script's ISN is used for what the
  * runner injects; the stack's ISN is learned from its SYN or SYN-ACK. */
@@ -26,7 +26,8 @@ enum conn_state {
 /* The one connection a script tests (packetdrill's "socket under test"). */
 struct conn {
     enum conn_state st;
-    uint32_t local_ip, remote_ip;     /* host byte order */
+    int ipv;                          /* 4 or 6: the family of the datagrams */
+    uint8_t local_ip[16], remote_ip[16]; /* network order; IPv4 in the first 4 bytes */
     uint16_t local_port, remote_port; /* live ports */
     uint16_t bind_port, connect_port;
     uint16_t next_ephemeral;
@@ -38,14 +39,15 @@ struct conn {
     uint32_t first_script_val, first_live_val;
 };
 
-void conn_init(struct conn *c, uint32_t local_ip, uint32_t remote_ip, uint16_t bind_port,
-               uint16_t connect_port);
+void conn_init(struct conn *c, int ipv, const uint8_t local_ip[16], const uint8_t remote_ip[16],
+               uint16_t bind_port, uint16_t connect_port);
 
 /* A datagram the stack sent, decoded. */
 struct live_pkt {
     int64_t time;          /* virtual send time, usecs since the script started */
-    uint32_t src, dst;
-    uint8_t proto, tos;
+    int ipv;               /* 4 or 6 */
+    uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
+    uint8_t proto, tos;    /* proto: 6 TCP, 1 ICMP, 58 ICMPv6; tos: IPv6 traffic class too */
     bool ip_csum_ok;
     /* TCP */
     uint16_t sport, dport, win, urg;
@@ -59,7 +61,8 @@ struct live_pkt {
     int icmp_type, icmp_code;
 };
 
-/* Decode an IPv4 datagram; -1 with a message if it is not IPv4 TCP/ICMP. */
+/* Decode an IPv4 or IPv6 datagram; -1 with a message if it is not TCP,
+ * ICMP or ICMPv6. */
 int live_decode(const uint8_t *buf, size_t len, struct live_pkt *out, char *err, size_t errlen);
 
 /* Build the datagram for an inbound script packet into buf (at least 1600

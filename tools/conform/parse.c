@@ -573,6 +573,27 @@ static const struct name_val icmp_unreach_codes[] = {
     {"precedence_cutoff", 15}, {NULL, 0},
 };
 
+/* packetdrill's ICMPv6 tables (RFC 4443 types, Linux's code names) */
+static const struct name_val icmp6_unreach_codes[] = {
+    {"net_unreachable", 0}, {"no_route", 0}, {"admin_prohibited", 1}, {"not_neighbour", 2},
+    {"address_unreachable", 3}, {"port_unreachable", 4}, {NULL, 0},
+};
+static const struct name_val icmp6_time_codes[] = {
+    {"exceeded_hop_limit", 0}, {"exceeded_frag_time", 1}, {NULL, 0},
+};
+static const struct name_val icmp6_param_codes[] = {
+    {"header_field", 0}, {"unknown_next_header", 1}, {"unknown_option", 2}, {NULL, 0},
+};
+static const struct {
+    const char *name;
+    int val;
+    const struct name_val *codes;
+} icmp6_by_name[] = {
+    {"unreachable", 1, icmp6_unreach_codes}, {"packet_too_big", 2, NULL},
+    {"time_exceeded", 3, icmp6_time_codes},  {"parameter_problem", 4, icmp6_param_codes},
+    {"echo_request", 128, NULL},             {"echo_reply", 129, NULL},
+};
+
 static int lookup(const struct name_val *t, const char *name)
 {
     for (; t->name; t++)
@@ -621,6 +642,7 @@ static int parse_icmp(struct parser *ps, struct pkt_spec *pk)
         pk->icmpv6 = true;
     if (pk->icmp_type < 0)
         return fail(ps, "unknown ICMP type '%s'", id);
+    snprintf(pk->icmp_type_name, sizeof pk->icmp_type_name, "%s", id);
     pk->icmp_code = 0;
     for (;;) {
         skip_ws(ps);
@@ -644,6 +666,14 @@ static int parse_icmp(struct parser *ps, struct pkt_spec *pk)
         int c = pk->icmp_type == 3 ? lookup(icmp_unreach_codes, id) : -1;
         if (c < 0)
             c = numbered(id, "code_");
+        bool v6_code = false;
+        for (size_t k = 0; c < 0 && k < sizeof icmp6_by_name / sizeof icmp6_by_name[0]; k++)
+            v6_code |= icmp6_by_name[k].codes && lookup(icmp6_by_name[k].codes, id) >= 0;
+        if (v6_code) { /* an ICMPv6 code name: an IPv6 run resolves it */
+            snprintf(pk->icmp_code_name, sizeof pk->icmp_code_name, "%s", id);
+            pk->icmp_code = -1;
+            continue;
+        }
         if (c < 0 && !strcmp(id, "mtu")) {
             ps->p = save;
             ps->line = save_line;
@@ -660,7 +690,41 @@ static int parse_icmp(struct parser *ps, struct pkt_spec *pk)
             return fail(ps, "unknown ICMP code '%s'", id);
         }
         pk->icmp_code = c;
+        snprintf(pk->icmp_code_name, sizeof pk->icmp_code_name, "%s", id);
     }
+}
+
+int script_icmp6_resolve(const struct pkt_spec *pk, int *type, int *code, char *err, size_t errlen)
+{
+    if (pk->icmpv6) { /* written with an ICMPv6-only name */
+        *type = pk->icmp_type;
+        *code = pk->icmp_code < 0 ? 0 : pk->icmp_code;
+        return 0;
+    }
+    const struct name_val *codes = NULL;
+    int t = numbered(pk->icmp_type_name, "type_");
+    for (size_t k = 0; t < 0 && k < sizeof icmp6_by_name / sizeof icmp6_by_name[0]; k++)
+        if (!strcmp(pk->icmp_type_name, icmp6_by_name[k].name)) {
+            t = icmp6_by_name[k].val;
+            codes = icmp6_by_name[k].codes;
+        }
+    if (t < 0) {
+        snprintf(err, errlen, "bad ICMP type %s", pk->icmp_type_name);
+        return -1;
+    }
+    int c = 0;
+    if (pk->icmp_code_name[0]) {
+        c = numbered(pk->icmp_code_name, "code_");
+        if (c < 0 && codes)
+            c = lookup(codes, pk->icmp_code_name);
+        if (c < 0) {
+            snprintf(err, errlen, "bad ICMP code %s", pk->icmp_code_name);
+            return -1;
+        }
+    }
+    *type = t;
+    *code = c;
+    return 0;
 }
 
 static int parse_packet(struct parser *ps, struct event *ev, char dir)
@@ -870,6 +934,7 @@ int script_set_option(struct script_opts *o, const char *name, const char *value
             o->ip_version = 46;
         else
             goto bad;
+        o->ip_version_set = true;
     } else if (!strcmp(name, "local_ip") || !strcmp(name, "remote_ip")) {
         if (!value || strlen(value) >= sizeof o->local_ip)
             goto bad;

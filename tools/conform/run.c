@@ -284,8 +284,8 @@ static int await_job(struct runner *r, const struct event *next)
 static void new_socket_under_test(struct runner *r)
 {
     uint16_t eph = r->conn.next_ephemeral;
-    conn_init(&r->conn, r->conn.local_ip, r->conn.remote_ip, r->conn.bind_port,
-              r->conn.connect_port);
+    struct conn old = r->conn;
+    conn_init(&r->conn, old.ipv, old.local_ip, old.remote_ip, old.bind_port, old.connect_port);
     r->conn.next_ephemeral = eph;
 }
 
@@ -378,7 +378,7 @@ static int sniff(struct runner *r, const struct event *ev, int64_t t, int64_t t_
              * reply to an injected echo request) is not about the
              * connection; packetdrill skips what does not match the
              * socket's 4-tuple, and Linux answers pings too. */
-            if (p.proto == 1 && !pk->icmp)
+            if ((p.proto == 1 || p.proto == 58) && !pk->icmp)
                 continue;
             if (n == 0)
                 conn_outbound_learn(&r->conn, pk, &p);
@@ -476,8 +476,6 @@ static int run_event(struct runner *r, const struct event *ev)
     if (ev->kind == EV_PACKET && ev->pkt.undefined[0])
         return run_fail(r, ev, "packet uses '%s', a --define'd symbol: not supported",
                         ev->pkt.undefined);
-    if (ev->kind == EV_PACKET && ev->pkt.icmpv6)
-        return run_fail(r, ev, "ICMPv6 message: synack does not speak IPv6 yet");
     if (ev->tkind == TM_NONE) {
         note_skipped(r, ev);
         return 0;
@@ -538,13 +536,12 @@ static bool stop_worker(struct runner *r)
     return idle;
 }
 
-static int parse_ip(const char *s, const char *dflt, uint32_t *out)
+/* An address of the run's family, network order, IPv4 in the first 4
+ * bytes; packetdrill's defaults when the script gives none. */
+static int parse_ip(int ipv, const char *s, const char *dflt, uint8_t out[16])
 {
-    struct in_addr a;
-    if (inet_pton(AF_INET, s && *s ? s : dflt, &a) != 1)
-        return -1;
-    *out = ntohl(a.s_addr);
-    return 0;
+    memset(out, 0, 16);
+    return inet_pton(ipv == 6 ? AF_INET6 : AF_INET, s && *s ? s : dflt, out) == 1 ? 0 : -1;
 }
 
 int run_script(const struct script *s, struct packetdrill_interface *ifc, struct run_result *res)
@@ -558,17 +555,15 @@ int run_script(const struct script *s, struct packetdrill_interface *ifc, struct
     r->ifc = ifc;
     r->s = s;
     r->res = res;
-    uint32_t lip, rip;
-    if (s->opts.ip_version != 4) {
-        run_fail(r, NULL, "IPv6 scripts are not run: synack does not speak IPv6 yet");
+    /* ipv4-mapped-ipv6: IPv4 on the wire, AF_INET6 sockets (syscall.c) */
+    int ipv = s->opts.ip_version == 6 ? 6 : 4;
+    uint8_t lip[16], rip[16];
+    if (parse_ip(ipv, s->opts.local_ip, ipv == 6 ? RUN_V6_LOCAL : "192.168.0.1", lip) ||
+        parse_ip(ipv, s->opts.remote_ip, ipv == 6 ? RUN_V6_REMOTE : "192.0.2.1", rip)) {
+        run_fail(r, NULL, "bad --local_ip or --remote_ip for --ip_version");
         goto out;
     }
-    if (parse_ip(s->opts.local_ip, "192.168.0.1", &lip) ||
-        parse_ip(s->opts.remote_ip, "192.0.2.1", &rip)) {
-        run_fail(r, NULL, "bad --local_ip or --remote_ip");
-        goto out;
-    }
-    conn_init(&r->conn, lip, rip, (uint16_t)s->opts.bind_port, (uint16_t)s->opts.connect_port);
+    conn_init(&r->conn, ipv, lip, rip, (uint16_t)s->opts.bind_port, (uint16_t)s->opts.connect_port);
     struct timeval tv;
     if (ifc->gettimeofday(ifc->userdata, &tv, NULL) < 0) {
         run_fail(r, NULL, "gettimeofday failed");

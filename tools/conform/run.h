@@ -13,6 +13,14 @@
 #include "script.h"
 
 #define RUN_ERR_LEN 2048
+/* packetdrill's IPv6 addresses (its README): the stack in fd3d:fa7b:d17d::/48,
+ * the remote 2001:db8::1 off-link */
+#define RUN_V6_LOCAL "fd3d:fa7b:d17d::1"
+#define RUN_V6_REMOTE "2001:db8::1"
+/* The IPv6 runs' MTU when the script sets none: packetdrill's harnesses
+ * (Linux selftests ksft_runner.sh, google's run_all.py) pass --mtu=1520 so
+ * that MSS = MTU - 60 is the 1460 the shared scripts expect */
+#define RUN_V6_MTU 1520
 #define RUN_MAX_FDS 64
 
 struct run_result {

@@ -76,7 +76,8 @@ struct pkt_spec {
     int nopt;
     int ecn;                  /* enum ecn_mark */
     /* ICMP */
-    int icmp_type, icmp_code;
+    int icmp_type, icmp_code; /* ICMPv4 values (-1: a name ICMPv4 does not have) */
+    char icmp_type_name[48], icmp_code_name[48]; /* as written: an IPv6 run resolves them anew */
     bool has_mtu;
     uint32_t mtu;
     bool has_echo;            /* [start:end(len)] of the echoed TCP segment */
@@ -123,7 +124,8 @@ struct script_opts {
     bool ts_ecr_scaled;     /* --tcp_ts_ecr_scaled */
     bool strict_segments;   /* --strict_segments */
     int mss, mtu;           /* --mss, --mtu (0 = unset) */
-    int ip_version;         /* 4 or 6 (--ip_version) */
+    int ip_version;         /* 4, 6, or 46 for ipv4-mapped-ipv6 (--ip_version) */
+    bool ip_version_set;    /* the script pins it */
     int bind_port, connect_port;
     char local_ip[64], remote_ip[64]; /* --local_ip / --remote_ip, "" = default */
     char unknown[256];      /* options we parse but do not honour, for the report */
@@ -150,5 +152,11 @@ int script_set_option(struct script_opts *o, const char *name, const char *value
 
 /* Seconds as written ("0.100", ".1", "2") to microseconds, exactly; -1 if malformed. */
 int64_t script_usecs(const char *text);
+
+/* An ICMP line in an IPv6 run: packetdrill looks the type and code names up
+ * in its ICMPv6 tables (unreachable = 1 with no_route, admin_prohibited,
+ * ...; packet_too_big; time_exceeded; parameter_problem; echo). Returns 0,
+ * or -1 with packetdrill's "bad ICMP type/code" message. */
+int script_icmp6_resolve(const struct pkt_spec *pk, int *type, int *code, char *err, size_t errlen);
 
 #endif

@@ -50,6 +50,22 @@ int expected_lookup(const char *text, const char *path)
     return -1;
 }
 
+const char *ip_mode_name(int mode)
+{
+    return mode == 6 ? "ipv6" : mode == 46 ? "ipv4-mapped-ipv6" : "ipv4";
+}
+
+int ip_mode_parse(const char *name)
+{
+    if (!strcmp(name, "ipv4"))
+        return 4;
+    if (!strcmp(name, "ipv6"))
+        return 6;
+    if (!strcmp(name, "ipv4-mapped-ipv6"))
+        return 46;
+    return 0;
+}
+
 /* The first line of an error, without the "path:" prefix's directories. */
 static void first_line(const char *err, char *out, size_t len)
 {
@@ -148,12 +164,30 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
             free(exp);
             return 2;
         }
-        fprintf(md, "| # | script | synack | Linux 6.18 | lines not run | first error |\n"
-                    "|---|---|---|---|---|---|\n");
     }
-    int total = 0, passed = 0, regressions = 0, new_passes = 0, unlisted = 0;
-    printf("IPv4 only: synack does not speak IPv6 yet, so no script runs over IPv6.\n");
-    printf("%-7s %-60s %s\n", "result", "script", "first error");
+    /* each script in each mode: one row, a result column per mode */
+    int modes[3] = {cfg->ip_version}, nmodes = 1;
+    if (cfg->nmodes) {
+        nmodes = cfg->nmodes;
+        memcpy(modes, cfg->modes, sizeof modes);
+    }
+    static const char *const short_name[] = {"ipv4", "ipv6", "mapped"};
+    const char *col[3];
+    for (int m = 0; m < nmodes; m++)
+        col[m] = short_name[modes[m] == 6 ? 1 : modes[m] == 46 ? 2 : 0];
+    if (md) {
+        fprintf(md, "| # | script |");
+        for (int m = 0; m < nmodes; m++)
+            fprintf(md, " %s |", nmodes == 1 ? "synack" : col[m]);
+        fprintf(md, " Linux 6.18 | lines not run | first error |\n|---|---|");
+        for (int m = 0; m < nmodes; m++)
+            fprintf(md, "---|");
+        fprintf(md, "---|---|---|\n");
+    }
+    int total = 0, passed[3] = {0}, regressions = 0, new_passes = 0, unlisted = 0;
+    for (int m = 0; m < nmodes; m++)
+        printf("%-7s ", nmodes == 1 ? "result" : col[m]);
+    printf("%-60s %s\n", "script", "first error");
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         while (*line == ' ' || *line == '\t')
@@ -165,54 +199,93 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
             continue;
         char path[8192];
         snprintf(path, sizeof path, "%s/%s", root, line);
-        struct suite_result r;
-        suite_run_one(cfg, path, &r);
         total++;
-        bool ok = !strcmp(r.status, "PASS");
-        passed += ok;
-        char first[300] = "";
-        if (!ok) {
-            /* drop the root prefix so the table reads script:line */
-            const char *e = r.error;
-            size_t rl = strlen(root);
-            if (!strncmp(e, root, rl) && e[rl] == '/')
-                e += rl + 1;
-            first_line(e, first, sizeof first);
-        }
+        char status[3][16];
+        char first[300] = "", full[RUN_ERR_LEN] = "";
+        bool first_is_skip = false;
         const char *mark = "";
-        if (exp) {
-            int want = expected_lookup(exp, line);
-            if (want == 1 && !ok) {
-                regressions++;
-                mark = " REGRESSION";
-            } else if (want == 0 && ok) {
-                new_passes++;
-                mark = " (new pass)";
-            } else if (want < 0) {
-                unlisted++;
-                mark = " (not in expected file)";
+        int skipped = 0;
+        char skipped_lines[512] = "";
+        for (int m = 0; m < nmodes; m++) {
+            struct suite_cfg one = *cfg;
+            one.ip_version = modes[m];
+            struct suite_result r;
+            suite_run_one(&one, path, &r);
+            snprintf(status[m], sizeof status[m], "%s", r.status);
+            bool ok = !strcmp(r.status, "PASS");
+            passed[m] += ok;
+            if (m == 0 || !skipped) {
+                skipped = r.skipped;
+                snprintf(skipped_lines, sizeof skipped_lines, "%s", r.skipped_lines);
+            }
+            /* the first error of a run that ran wins over a SKIP's reason */
+            bool skip = !strcmp(r.status, "SKIP");
+            if (!ok && (!first[0] || (first_is_skip && !skip))) {
+                first_is_skip = skip;
+                /* drop the root prefix so the table reads script:line */
+                const char *e = r.error;
+                size_t rl = strlen(root);
+                if (!strncmp(e, root, rl) && e[rl] == '/')
+                    e += rl + 1;
+                char one_line[280];
+                first_line(e, one_line, sizeof one_line);
+                snprintf(first, sizeof first, "%s%s%s", m ? col[m] : "", m ? ": " : "", one_line);
+                snprintf(full, sizeof full, "%s", r.error);
+            }
+            if (exp) {
+                char key[8300];
+                if (modes[m] == 6 || modes[m] == 46)
+                    snprintf(key, sizeof key, "%s\t%s", ip_mode_name(modes[m]), line);
+                else
+                    snprintf(key, sizeof key, "%s", line);
+                int want = expected_lookup(exp, key);
+                if (want == 1 && !ok) {
+                    regressions++;
+                    mark = " REGRESSION";
+                } else if (want == 0 && ok) {
+                    new_passes++;
+                    if (!*mark)
+                        mark = " (new pass)";
+                } else if (want < 0) {
+                    unlisted++;
+                    if (!*mark)
+                        mark = " (not in expected file)";
+                }
             }
         }
-        printf("%-7s %-60s %s%s\n", r.status, line, first, mark);
-        if (cfg->verbose && !ok)
-            printf("        %s\n", r.error);
+        for (int m = 0; m < nmodes; m++)
+            printf("%-7s ", status[m]);
+        printf("%-60s %s%s\n", line, first, mark);
+        if (cfg->verbose && full[0])
+            printf("        %s\n", full);
         if (md) {
             char esc[700];
             md_escape(first, esc, sizeof esc);
-            fprintf(md, "| %d | %s | %s | %s | %s | %s |\n", total, line, r.status,
-                    linux_result(linux_tsv, line), r.skipped ? r.skipped_lines : "", esc);
+            fprintf(md, "| %d | %s |", total, line);
+            for (int m = 0; m < nmodes; m++)
+                fprintf(md, " %s |", status[m]);
+            fprintf(md, " %s | %s | %s |\n", linux_result(linux_tsv, line),
+                    skipped ? skipped_lines : "", esc);
         }
         fflush(stdout);
     }
-    printf("%d/%d scripts passed", passed, total);
+    for (int m = 0; m < nmodes; m++) {
+        printf("%s%d/%d %s", m ? ", " : "", passed[m], total,
+               nmodes == 1 && !modes[0] ? "scripts passed" : ip_mode_name(modes[m]));
+        if (md)
+            fprintf(md, "%s%d/%d %s", m ? ", " : "\n", passed[m], total,
+                    nmodes == 1 && !modes[0] ? "scripts passed" : ip_mode_name(modes[m]));
+    }
+    if (nmodes > 1 || modes[0])
+        printf(" passed");
     if (exp)
         printf("; %d regression(s), %d new pass(es)%s", regressions, new_passes,
                new_passes ? " (update the expected-results file)" : "");
     if (unlisted)
-        printf("; %d script(s) missing from the expected-results file", unlisted);
+        printf("; %d result(s) missing from the expected-results file", unlisted);
     printf("\n");
     if (md) {
-        fprintf(md, "\n%d/%d scripts passed.\n", passed, total);
+        fprintf(md, "%s.\n", nmodes > 1 || modes[0] ? " passed" : "");
         fclose(md);
     }
     free(text);

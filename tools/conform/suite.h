@@ -13,6 +13,11 @@ struct suite_cfg {
     bool verbose, parse_only;
     bool pass_sysctls;        /* hand the script's sysctls to the library as sysctl: words */
     int timeout_secs;
+    /* --ip_version: the mode of this run (4, 6, 46; 0 = the script's own,
+     * default ipv4); a script that pins another mode is SKIPped. For a list,
+     * every mode in modes[] is run (default: ipv4 only). */
+    int ip_version;
+    int modes[3], nmodes;
     struct { const char *name, *value; } override[SUITE_MAX_OVERRIDE];
     int noverride;
 };
@@ -37,8 +42,14 @@ int suite_scripts(const struct suite_cfg *cfg, char **paths, int n);
 int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
                const char *expected, const char *markdown);
 
-/* Expected-results file: "path<TAB>pass|fail[<TAB>comment]" lines, '#' comments.
- * Returns the status recorded for path: 1 pass, 0 fail, -1 not listed. */
+/* Expected-results file: "path<TAB>pass|fail[<TAB>comment]" lines for the
+ * ipv4 runs, "MODE<TAB>path<TAB>pass|fail" for the others (MODE ipv6 or
+ * ipv4-mapped-ipv6), '#' comments. Returns the status recorded for key (the
+ * path, or "MODE<TAB>path"): 1 pass, 0 fail, -1 not listed. */
 int expected_lookup(const char *text, const char *path);
+
+/* "ipv4", "ipv6", "ipv4-mapped-ipv6" for 4, 6, 46; 0 from a name it does not know. */
+const char *ip_mode_name(int mode);
+int ip_mode_parse(const char *name);
 
 #endif

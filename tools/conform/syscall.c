@@ -97,6 +97,13 @@ static const struct expr *field(const struct expr *st, const char *name)
     return NULL;
 }
 
+/* The family of the run's sockets: AF_INET6 in the ipv6 and
+ * ipv4-mapped-ipv6 modes (packetdrill's socket_domain). */
+static int sc_domain(const struct runner *r)
+{
+    return r->s->opts.ip_version == 4 ? AF_INET : AF_INET6;
+}
+
 static int sockaddr_for(struct runner *r, const struct event *ev, const struct expr *e, bool local,
                         struct sc_call *c)
 {
@@ -117,8 +124,25 @@ static int sockaddr_for(struct runner *r, const struct event *ev, const struct e
         return 0;
     }
     if (e->kind == EX_ELLIPSIS) {
-        sin->sin_port = htons((uint16_t)(local ? r->conn.bind_port : r->conn.connect_port));
-        sin->sin_addr.s_addr = htonl(local ? r->conn.local_ip : r->conn.remote_ip);
+        uint16_t port = htons((uint16_t)(local ? r->conn.bind_port : r->conn.connect_port));
+        const uint8_t *ip = local ? r->conn.local_ip : r->conn.remote_ip;
+        if (sc_domain(r) == AF_INET6) {
+            /* packetdrill's IPv6 and ipv4-mapped-ipv6 runs: a sockaddr_in6,
+             * IPv4 addresses as ::ffff:a.b.c.d (RFC 4291 §2.5.5.2) */
+            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&c->addr;
+            s6->sin6_family = AF_INET6;
+            s6->sin6_port = port;
+            if (r->conn.ipv == 6) {
+                memcpy(s6->sin6_addr.s6_addr, ip, 16);
+            } else {
+                s6->sin6_addr.s6_addr[10] = s6->sin6_addr.s6_addr[11] = 0xff;
+                memcpy(s6->sin6_addr.s6_addr + 12, ip, 4);
+            }
+            c->addrlen = sizeof *s6;
+            return 0;
+        }
+        sin->sin_port = port;
+        memcpy(&sin->sin_addr.s_addr, ip, 4);
         return 0;
     }
     if (e->kind != EX_STRUCT)
@@ -339,7 +363,7 @@ int sc_prepare(struct runner *r, const struct event *ev, struct sc_call *c)
     switch (c->which) {
     case SC_SOCKET:
         if (a[0]->kind == EX_ELLIPSIS)
-            c->a[0] = AF_INET;
+            c->a[0] = sc_domain(r);
         else if (eval_int(r, ev, a[0], &c->a[0]))
             return -1;
         if (eval_int(r, ev, a[1], &c->a[1]) || eval_int(r, ev, a[2], &c->a[2]))

@@ -312,7 +312,8 @@ static void test_same_result_every_run(void **state)
 static void test_inbound_mapping_bytes(void **state)
 {
     struct conn c;
-    conn_init(&c, 0xc0a80001, 0xc0000201, 8080, 8080);
+    const uint8_t lip[16] = {192, 168, 0, 1}, rip[16] = {192, 0, 2, 1};
+    conn_init(&c, 4, lip, rip, 8080, 8080);
     struct script_opts o;
     script_default_opts(&o);
     struct pkt_spec syn = {.dir = '<', .flags = TF_SYN, .seq = 7, .end = 7, .win = 100, .ecn = -1};
@@ -355,6 +356,90 @@ static void test_inbound_mapping_bytes(void **state)
     assert_int_equal(a.ack, 1001);
 }
 
+/* One's-complement sum over buf, for checking checksums independently. */
+static uint32_t csum_add(const uint8_t *b, size_t n, uint32_t acc)
+{
+    for (size_t i = 0; i < n; i += 2)
+        acc += (uint32_t)b[i] << 8 | (i + 1 < n ? b[i + 1] : 0);
+    return acc;
+}
+
+static uint16_t csum_fold(uint32_t acc)
+{
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+    return (uint16_t)acc;
+}
+
+/* IPv6 runs: RFC 8200 header, the TCP checksum over the IPv6 pseudo-header
+ * (§8.1), ICMPv6 with its own pseudo-header (RFC 4443 §2.3), and the live
+ * decoder reading IPv6 back. */
+static void test_ipv6_datagrams(void **state)
+{
+    struct conn c;
+    uint8_t lip[16] = {0xfd, 0x3d, 0xfa, 0x7b, 0xd1, 0x7d, [15] = 1};
+    uint8_t rip[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+    conn_init(&c, 6, lip, rip, 8080, 8080);
+    struct script_opts o;
+    script_default_opts(&o);
+    struct pkt_spec syn = {.dir = '<', .flags = TF_SYN, .seq = 7, .end = 7, .win = 100, .ecn = -1,
+                           .nopt = 1};
+    syn.opt[0].kind = OP_MSS;
+    syn.opt[0].val = 1440;
+    uint8_t b[2000];
+    char err[256];
+    int n = conn_build_inbound(&c, &syn, &o, b, sizeof b, err, sizeof err);
+    assert_int_equal(n, 40 + 24);
+    assert_int_equal(b[0] >> 4, 6);
+    assert_int_equal(b[4] << 8 | b[5], 24); /* payload length */
+    assert_int_equal(b[6], 6);              /* next header TCP */
+    assert_memory_equal(b + 8, rip, 16);
+    assert_memory_equal(b + 24, lip, 16);
+    /* pseudo-header: src, dst, upper-layer length, next header */
+    uint32_t acc = csum_add(b + 8, 32, 0) + 24 + 6;
+    assert_int_equal(csum_fold(csum_add(b + 40, 24, acc)), 0xffff);
+
+    struct live_pkt lp;
+    b[1] |= 0x20; /* traffic class 0x02: ECT(0) */
+    assert_int_equal(live_decode(b, (size_t)n, &lp, err, sizeof err), 0);
+    assert_int_equal(lp.ipv, 6);
+    assert_int_equal(lp.proto, 6);
+    assert_int_equal(lp.tos & 3, 2);
+    assert_true(lp.ip_csum_ok);
+    assert_memory_equal(lp.src, rip, 16);
+    assert_int_equal(lp.seq, 7);
+    /* a live IPv4 datagram is not the IPv6 connection's */
+    struct live_pkt v4 = lp;
+    v4.ipv = 4;
+    assert_false(conn_claims(&c, &v4, false));
+
+    /* ICMPv6 packet too big quoting the stack's segment */
+    c.st = CS_ESTABLISHED;
+    struct pkt_spec ptb = {.dir = '<', .icmp = true, .icmpv6 = true, .icmp_type = 2, .has_mtu = true,
+                           .mtu = 1280, .ecn = -1, .icmp_type_name = "packet_too_big"};
+    n = conn_build_inbound(&c, &ptb, &o, b, sizeof b, err, sizeof err);
+    assert_int_equal(n, 40 + 8 + 40 + 8);
+    assert_int_equal(b[6], 58);
+    assert_int_equal(b[40], 2);
+    assert_int_equal(b[44] << 24 | b[45] << 16 | b[46] << 8 | b[47], 1280);
+    assert_int_equal(b[48] >> 4, 6); /* the quoted IPv6 header */
+    acc = csum_add(b + 8, 32, 0) + 56 + 58;
+    assert_int_equal(csum_fold(csum_add(b + 40, 56, acc)), 0xffff);
+    /* names resolve in the run's family, as packetdrill's tables do:
+     * "unreachable port_unreachable" is type 1 code 4 in ICMPv6 ... */
+    struct pkt_spec un = {.dir = '<', .icmp = true, .icmp_type = 3, .icmp_code = 3, .ecn = -1,
+                          .icmp_type_name = "unreachable", .icmp_code_name = "port_unreachable"};
+    n = conn_build_inbound(&c, &un, &o, b, sizeof b, err, sizeof err);
+    assert_int_equal(n, 40 + 8 + 40 + 8);
+    assert_int_equal(b[40], 1);
+    assert_int_equal(b[41], 4);
+    /* ... and an ICMPv4-only code is an error there */
+    struct pkt_spec fn = {.dir = '<', .icmp = true, .icmp_type = 3, .icmp_code = 4, .ecn = -1,
+                          .icmp_type_name = "unreachable", .icmp_code_name = "frag_needed"};
+    assert_int_equal(conn_build_inbound(&c, &fn, &o, b, sizeof b, err, sizeof err), -1);
+    assert_string_equal(err, "bad ICMP code frag_needed");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_commands_and_code_are_skipped_and_counted),
         cmocka_unit_test(test_same_result_every_run),
         cmocka_unit_test(test_inbound_mapping_bytes),
+        cmocka_unit_test(test_ipv6_datagrams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /* Two POSIX-layer instances back to back (192.168.0.1 and 192.168.0.2 on
- * one /16), moved in lockstep virtual time, for the socket-layer tests.
+ * one /16, fd3d:fa7b:d17d::1 and ::2 on one /48), moved in lockstep virtual time, for the socket-layer tests.
  * Header only; include after <cmocka.h>. */
 #ifndef SYNACK_TEST_POSIX_UTIL_H
 #define SYNACK_TEST_POSIX_UTIL_H
@@ -26,6 +26,7 @@ static inline void pair_init(struct pair *pr)
     c.recv_nowait = true;
     pr->a = sxp_new(&c);
     c.local_ip = IP_B;
+    c.local_ip6[15] = 2; /* fd3d:fa7b:d17d::2 beside A's ::1 */
     c.seed = 2;
     pr->b = sxp_new(&c);
     assert_non_null(pr->a);

@@ -19,6 +19,7 @@
 
 #include "packetdrill.h"
 #include "wire/ipv4.h"
+#include "wire/ipv6.h"
 #include "wire/tcp.h"
 
 #define LOCAL (192u << 24 | 168u << 16 | 1)  /* packetdrill's defaults */
@@ -227,6 +228,71 @@ static void nowait_mode(void **state)
     unload();
 }
 
+/* IPv6 through the same interface: so_flags give the interface's IPv6
+ * address and MTU; an AF_INET6 listener answers an IPv6 SYN from the
+ * off-link 2001:db8::1 with MSS = MTU - 60, and an AF_INET6 connect sends an
+ * IPv6 SYN from the configured address. */
+static void ipv6_datagrams(void **state)
+{
+    load("local_ip6=fd3d:fa7b:d17d::5,mtu=1520");
+    void *u = ifc.userdata;
+    uint8_t local[16], remote[16];
+    inet_pton(AF_INET6, "fd3d:fa7b:d17d::5", local);
+    inet_pton(AF_INET6, "2001:db8::1", remote);
+    int l = ifc.socket(u, AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 any = {.sin6_family = AF_INET6, .sin6_port = htons(8080)};
+    assert_int_equal(ifc.bind(u, l, (struct sockaddr *)&any, sizeof any), 0);
+    assert_int_equal(ifc.listen(u, l, 1), 0);
+    uint8_t pkt[200];
+    struct wire_tcp h;
+    memset(&h, 0, sizeof h);
+    h.sport = 40000;
+    h.dport = 8080;
+    h.seq = 100;
+    h.flags = WIRE_TCP_SYN;
+    h.wnd = 65535;
+    int hl = wire_tcp_emit(pkt + 40, 160, &h);
+    assert_true(hl > 0);
+    wire_tcp_set_csum_ipv6(pkt + 40, (size_t)hl, remote, local);
+    struct wire_ipv6 ip6 = {.hop_limit = 64, .proto = WIRE_IPPROTO_TCP};
+    memcpy(ip6.src, remote, 16);
+    memcpy(ip6.dst, local, 16);
+    assert_true(wire_ipv6_emit(pkt, sizeof pkt, &ip6, (size_t)hl) > 0);
+    assert_int_equal(ifc.netdev_send(u, pkt, 40 + (size_t)hl), 0);
+    uint8_t out[2000];
+    size_t n = sizeof out;
+    long long t;
+    assert_int_equal(ifc.netdev_receive(u, out, &n, &t), 0);
+    struct wire_ipv6 o;
+    assert_int_equal(wire_ipv6_parse(out, n, 0, &o), WIRE_OK);
+    assert_memory_equal(o.src, local, 16);
+    assert_memory_equal(o.dst, remote, 16);
+    assert_true(wire_tcp_csum_ok_ipv6(o.payload, o.payload_len, o.src, o.dst));
+    struct wire_tcp sa;
+    assert_int_equal(wire_tcp_parse(o.payload, o.payload_len, &sa), WIRE_OK);
+    assert_int_equal(sa.flags, WIRE_TCP_SYN | WIRE_TCP_ACK);
+    assert_int_equal(sa.ack, 101);
+    assert_int_equal(sa.opt.mss, 1460); /* 1520 - 40 - 20 */
+
+    int c = ifc.socket(u, AF_INET6, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in6 ra = {.sin6_family = AF_INET6, .sin6_port = htons(80)};
+    memcpy(&ra.sin6_addr, remote, 16);
+    errno = 0;
+    assert_int_equal(ifc.connect(u, c, (struct sockaddr *)&ra, sizeof ra), -1);
+    assert_int_equal(errno, EINPROGRESS);
+    n = sizeof out;
+    assert_int_equal(ifc.netdev_receive(u, out, &n, &t), 0);
+    assert_int_equal(wire_ipv6_parse(out, n, 0, &o), WIRE_OK);
+    assert_memory_equal(o.src, local, 16);
+    struct wire_tcp syn;
+    assert_int_equal(wire_tcp_parse(o.payload, o.payload_len, &syn), WIRE_OK);
+    assert_int_equal(syn.flags, WIRE_TCP_SYN);
+    assert_int_equal(syn.dport, 80);
+    ifc.close(u, c);
+    ifc.close(u, l);
+    unload();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +301,7 @@ int main(void)
         cmocka_unit_test(passive_handshake_and_delayed_ack),
         cmocka_unit_test(active_open_off_link_and_rto),
         cmocka_unit_test(nowait_mode),
+        cmocka_unit_test(ipv6_datagrams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,8 +33,19 @@ static void test_usage_follows_a_connection_and_returns_to_zero(void **state)
     assert_int_equal(u.socks, 2); /* the listener and the connection */
     assert_int_equal(u.handles, 2);
     assert_int_equal(u.conns, 1);
-    assert_int_equal(u.buf_bytes, 8192 + 16384);
+    assert_int_equal(u.buf_bytes, 0); /* an idle connection holds no ring storage */
     assert_int_equal(u.closed_armed, 0);
+    /* unread data holds the receiver's ring; reading it gives it back */
+    assert_int_equal(synack_send(s.a, a, "seed", 4), 4);
+    sim_advance(&s, SYNACK_MS(10));
+    synack_stack_usage_get(s.b, &u);
+    assert_int_equal(u.buf_bytes, 16384);
+    assert_true(u.exts >= 1);
+    char got[8];
+    assert_int_equal(synack_recv(s.b, b, got, sizeof got), 4);
+    sim_advance(&s, SYNACK_MS(100));
+    synack_stack_usage_get(s.b, &u);
+    assert_int_equal(u.buf_bytes, 0);
     synack_stack_usage_get(s.a, &u);
     assert_int_equal(u.socks, 1);
     assert_int_equal(u.conns, 1);
@@ -43,6 +54,12 @@ static void test_usage_follows_a_connection_and_returns_to_zero(void **state)
     sim_advance(&s, SYNACK_MS(10));
     synack_close(s.b, b);
     synack_close(s.b, l);
+    sim_advance(&s, SYNACK_MS(10));
+    synack_stack_usage_get(s.a, &u); /* the active closer, orphaned in TIME_WAIT: a record */
+    assert_int_equal(u.socks, 0);
+    assert_int_equal(u.timewait, 1);
+    assert_int_equal(u.conns, 1);
+    assert_int_equal(u.timers_armed, 1);
     sim_advance(&s, SYNACK_SEC(2)); /* past TIME_WAIT */
     for (int i = 0; i < 2; i++) {
         synack_stack_usage_get(i ? s.b : s.a, &u);
@@ -50,6 +67,8 @@ static void test_usage_follows_a_connection_and_returns_to_zero(void **state)
         assert_int_equal(u.conns, 0);
         assert_int_equal(u.bytes, 0);
         assert_int_equal(u.timers_armed, 0);
+        assert_int_equal(u.timewait, 0);
+        assert_int_equal(u.exts, 0);
     }
     sim_free(&s);
 }

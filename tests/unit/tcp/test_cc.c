@@ -14,9 +14,12 @@
 
 static void tcb_with(struct tcb *t, uint8_t cc, uint32_t cwnd)
 {
-    static uint8_t buf[64];
+    static struct tcp_ext ext[8]; /* the stack attaches one; here, a static one per TCB */
+    static unsigned next;
     struct tcp_tuple tu = {.family = 4};
-    tcp_tcb_init(t, &tu, MSS, buf, 32, buf + 32, 32);
+    t->x = &ext[next++ % 8];
+    memset(t->x, 0, sizeof *t->x);
+    tcp_tcb_init(t, &tu, MSS, 32, 32);
     t->mss_peer = MSS;
     t->o.cc = cc;
     tcp_cc(t)->init(t);
@@ -65,7 +68,7 @@ static void test_rfc9438_4_6_cubic_beta(void **state)
     struct tcb t;
     tcb_with(&t, TCP_CC_CUBIC, 100 * MSS);
     assert_int_equal(tcp_cc_cubic.ssthresh(&ctx, &t), 70 * MSS);
-    assert_true(fabs(t.cc.w_max - 100) < 1e-9);
+    assert_true(fabs(t.x->cc.w_max - 100) < 1e-9);
 }
 
 /* RFC 9438 §4.7: fast convergence lowers W_max below the cwnd at a loss
@@ -79,7 +82,7 @@ static void test_rfc9438_4_7_cubic_fast_convergence(void **state)
     tcp_cc_cubic.ssthresh(&ctx, &t);
     t.cwnd = 80 * MSS;
     tcp_cc_cubic.ssthresh(&ctx, &t);
-    assert_true(fabs(t.cc.w_max - 80 * 1.7 / 2) < 1e-9);
+    assert_true(fabs(t.x->cc.w_max - 80 * 1.7 / 2) < 1e-9);
 }
 
 /* RFC 9438 §4.2: after a loss the window grows back toward W_max in a

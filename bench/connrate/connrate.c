@@ -1,0 +1,512 @@
+/* Connection rate: complete short connections per second on one core.
+ *
+ * Each connection: the client connects, sends a 5-byte request, reads a
+ * 5-byte response and closes first; the server reads the request, answers,
+ * reads the end of stream and closes. Four-way close, the client ends in
+ * TIME_WAIT (kept its full 2*MSL, 60 s, unless -w). N connections run in
+ * parallel: a slot whose connection is done opens the next one at once. A
+ * connection counts as complete when the server has closed it; the clock
+ * stops when every connection started has finished its close (the server's
+ * last ACK received) after the run's duration.
+ *
+ * synack: the client stack and the server stack in this one thread joined
+ * by the in-memory link. Linux: the same through loopback sockets in a
+ * network namespace of this process's own (non-blocking sockets and epoll,
+ * one thread, client and server), tcp_tw_reuse=1 and the whole port range
+ * so its TIME_WAIT does not run out of ports. Both pinned to one CPU. The
+ * server listens on -p ports (default 16) so that TIME_WAIT four-tuples do
+ * not run out on either side (28232 ephemeral ports each in synack).
+ *
+ * usage: bench-connrate [-n N,N,...] [-t SECONDS] [-p PORTS] [-w TIME_WAIT_MS] [-s] [-v] */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+#define MAX_PORTS 64
+#define REQ "hello"
+#define RSP "world"
+#define MSG_LEN 5
+
+struct result {
+    uint64_t done, errors;
+    double secs;
+    uint64_t segments; /* synack: TCP segments both stacks sent */
+    uint64_t time_wait; /* synack with -v: client connections that reached TIME_WAIT */
+};
+
+static double rate(const struct result *r) { return r->secs > 0 ? (double)r->done / r->secs : 0; }
+
+/* ---- synack ---- */
+
+enum { C_CONNECTING = 1, C_WAITING, S_REQUEST, S_EOF, LISTENER };
+
+/* Per-handle state (handles are small integers) and the handles the stack
+ * said may be ready: the loop visits only those, as epoll does for Linux. */
+struct side {
+    synack_stack *s;
+    uint8_t *st;
+    bool *queued;
+    size_t cap;
+    synack_sock *ready, *work;
+    size_t n_ready;
+};
+
+static int side_grow(struct side *d, synack_sock h)
+{
+    if ((size_t)h < d->cap)
+        return 0;
+    size_t cap = d->cap ? d->cap : 1024;
+    while (cap <= (size_t)h)
+        cap *= 2;
+    uint8_t *st = realloc(d->st, cap);
+    bool *q = st ? realloc(d->queued, cap * sizeof *q) : NULL;
+    synack_sock *r = q ? realloc(d->ready, cap * sizeof *r) : NULL;
+    synack_sock *w = r ? realloc(d->work, cap * sizeof *w) : NULL;
+    if (st)
+        d->st = st;
+    if (q)
+        d->queued = q;
+    if (r)
+        d->ready = r;
+    if (w)
+        d->work = w;
+    if (!w)
+        return -ENOMEM;
+    memset(d->st + d->cap, 0, cap - d->cap);
+    memset(d->queued + d->cap, 0, (cap - d->cap) * sizeof *q);
+    d->cap = cap;
+    return 0;
+}
+
+static void side_push(struct side *d, synack_sock h)
+{
+    if ((size_t)h >= d->cap || d->queued[h] || !d->st[h])
+        return;
+    d->queued[h] = true;
+    d->ready[d->n_ready++] = h;
+}
+
+static void on_event(void *ctx, synack_sock h, unsigned events) { side_push(ctx, h); }
+
+static int side_set(struct side *d, synack_sock h, uint8_t st)
+{
+    if (h < 0 || side_grow(d, h) < 0)
+        return -ENOMEM;
+    d->st[h] = st;
+    return 0;
+}
+
+static void side_free(struct side *d)
+{
+    free(d->st);
+    free(d->queued);
+    free(d->ready);
+    free(d->work);
+}
+
+static void count_tw(void *ctx, const synack_endpoint *l, const synack_endpoint *r, synack_state from,
+                     synack_state to, const char *why, synack_time now)
+{
+    if (to == SYNACK_TIME_WAIT)
+        ++*(uint64_t *)ctx;
+}
+
+static synack_sock open_one(struct side *d, uint64_t i, int ports)
+{
+    synack_sock h = synack_socket(d->s);
+    if (h < 0)
+        return h;
+    synack_endpoint ep = {.addr = synack_ipv4(BENCH_SRV_ADDR), .port = (uint16_t)(BENCH_PORT0 + i % (unsigned)ports)};
+    int r = synack_connect(d->s, h, &ep);
+    if (r != -EINPROGRESS || side_set(d, h, C_CONNECTING) < 0) {
+        synack_close(d->s, h);
+        return r < 0 && r != -EINPROGRESS ? r : -EIO;
+    }
+    return h;
+}
+
+struct run {
+    struct side cli, srv;
+    int ports;
+    uint64_t started;
+    size_t live, nsrv;
+    bool opening;
+    struct result res;
+};
+
+/* A client connection is done (response read, or failed): close it first,
+ * and open the next in its place while the run lasts. */
+static void client_done(struct run *r, synack_sock h)
+{
+    synack_close(r->cli.s, h);
+    r->cli.st[h] = 0;
+    r->live--;
+    if (r->opening) {
+        if (open_one(&r->cli, r->started++, r->ports) >= 0)
+            r->live++;
+        else
+            r->res.errors++;
+    }
+}
+
+static void client_ready(struct run *r, synack_sock h)
+{
+    uint8_t buf[64];
+    if (r->cli.st[h] == C_CONNECTING) {
+        unsigned ev = synack_events(r->cli.s, h);
+        if (ev & SYNACK_EV_ERR) {
+            r->res.errors++;
+            client_done(r, h);
+        } else if (ev & SYNACK_EV_OUT) {
+            if (synack_send(r->cli.s, h, REQ, MSG_LEN) != MSG_LEN)
+                r->res.errors++;
+            r->cli.st[h] = C_WAITING;
+        }
+        return;
+    }
+    long n = synack_recv(r->cli.s, h, buf, sizeof buf);
+    if (n == -EAGAIN)
+        return;
+    if (n != MSG_LEN)
+        r->res.errors++;
+    client_done(r, h);
+}
+
+static void server_ready(struct run *r, synack_sock h)
+{
+    struct side *d = &r->srv;
+    uint8_t buf[64];
+    if (d->st[h] == LISTENER) {
+        synack_sock c;
+        while ((c = synack_accept(d->s, h, NULL)) >= 0) {
+            if (side_set(d, c, S_REQUEST) < 0) {
+                synack_close(d->s, c);
+                r->res.errors++;
+                continue;
+            }
+            r->nsrv++;
+            side_push(d, c); /* the request may be in already */
+        }
+        return;
+    }
+    long n = synack_recv(d->s, h, buf, sizeof buf);
+    if (n == -EAGAIN)
+        return;
+    if (d->st[h] == S_REQUEST && n == MSG_LEN) {
+        if (synack_send(d->s, h, RSP, MSG_LEN) != MSG_LEN)
+            r->res.errors++;
+        d->st[h] = S_EOF;
+        side_push(d, h); /* the end of stream may follow at once */
+        return;
+    }
+    if (d->st[h] == S_EOF && n == 0)
+        r->res.done++;
+    else
+        r->res.errors++;
+    synack_close(d->s, h);
+    d->st[h] = 0;
+    r->nsrv--;
+}
+
+/* Visits the handles made ready since the last visit. */
+static void drain(struct run *r, struct side *d, void (*ready)(struct run *, synack_sock))
+{
+    while (d->n_ready) {
+        size_t n = d->n_ready;
+        synack_sock *w = d->ready;
+        d->ready = d->work;
+        d->work = w;
+        d->n_ready = 0;
+        for (size_t i = 0; i < n; i++) {
+            d->queued[w[i]] = false;
+            if (d->st[w[i]])
+                ready(r, w[i]);
+        }
+    }
+}
+
+static struct result synack_run(int n, double secs, int ports, synack_time tw, bool verify)
+{
+    struct run r = {.ports = ports, .opening = true};
+    struct bench_pair p;
+    synack_config cfg = {.time_wait = tw};
+    uint64_t tw_seen = 0;
+    if (verify) {
+        cfg.on_state = count_tw;
+        cfg.on_state_ctx = &tw_seen;
+    }
+    synack_sock ls[MAX_PORTS];
+    if (bench_pair_new(&p, &cfg) < 0 || bench_listen(p.srv, ls, ports, n + 64) < 0) {
+        r.res.errors = 1;
+        if (p.cli)
+            bench_pair_free(&p);
+        return r.res;
+    }
+    r.cli.s = p.cli;
+    r.srv.s = p.srv;
+    synack_set_event_handler(p.cli, on_event, &r.cli);
+    synack_set_event_handler(p.srv, on_event, &r.srv);
+    for (int i = 0; i < ports; i++)
+        if (side_set(&r.srv, ls[i], LISTENER) < 0)
+            r.res.errors++;
+    double t0 = bench_now(), end = t0 + secs;
+    for (int i = 0; i < n; i++) {
+        if (open_one(&r.cli, r.started++, ports) >= 0)
+            r.live++;
+        else
+            r.res.errors++;
+    }
+    for (unsigned iter = 0;; iter++) {
+        bench_pair_step(&p);
+        if (r.opening && (iter & 63) == 0 && bench_now() >= end)
+            r.opening = false;
+        drain(&r, &r.srv, server_ready);
+        drain(&r, &r.cli, client_ready);
+        if (!r.live && !r.nsrv && synack_memlink_next(p.link) == SYNACK_TIME_NEVER)
+            break;
+        if (r.res.errors > 1000)
+            break;
+    }
+    r.res.secs = bench_now() - t0;
+    r.res.segments = synack_counter(p.cli, "tcp_out") + synack_counter(p.srv, "tcp_out");
+    r.res.time_wait = tw_seen;
+    side_free(&r.cli);
+    side_free(&r.srv);
+    bench_pair_free(&p);
+    return r.res;
+}
+
+/* ---- Linux ---- */
+
+/* epoll data: the fd, and which side and step in the high bits */
+enum { L_LISTEN = 1, L_CONNECTING, L_WAITING, L_REQUEST, L_EOF };
+#define TAG(fd, kind) (((uint64_t)(kind) << 32) | (uint32_t)(fd))
+
+static int lx_open(int ep, uint64_t i, int ports)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(BENCH_PORT0 + i % (unsigned)ports)),
+                             .sin_addr.s_addr = htonl(0x7f000001)};
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = TAG(fd, L_CONNECTING)};
+    if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    return fd;
+}
+
+static struct result linux_run(int n, double secs, int ports)
+{
+    struct result res = {0};
+    int ep = epoll_create1(0), one = 1;
+    int lfd[MAX_PORTS];
+    for (int i = 0; i < ports; i++) {
+        lfd[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(BENCH_PORT0 + i)),
+                                 .sin_addr.s_addr = htonl(0x7f000001)};
+        setsockopt(lfd[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (lfd[i] < 0 || bind(lfd[i], (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd[i], n + 64) < 0) {
+            perror("bench-connrate: linux listen");
+            res.errors = 1;
+            return res;
+        }
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(lfd[i], L_LISTEN)};
+        epoll_ctl(ep, EPOLL_CTL_ADD, lfd[i], &ev);
+    }
+    uint64_t started = 0;
+    size_t live = 0, nsrv = 0;
+    double t0 = bench_now(), end = t0 + secs;
+    bool opening = true;
+    for (int i = 0; i < n; i++) {
+        if (lx_open(ep, started++, ports) >= 0)
+            live++;
+        else
+            res.errors++;
+    }
+    struct epoll_event evs[256];
+    char buf[64];
+    for (unsigned iter = 0; live || nsrv; iter++) {
+        if (opening && (iter & 63) == 0 && bench_now() >= end)
+            opening = false;
+        int k = epoll_wait(ep, evs, 256, 1000);
+        if (k <= 0) {
+            res.errors++;
+            break;
+        }
+        for (int j = 0; j < k; j++) {
+            int fd = (int)(uint32_t)evs[j].data.u64, kind = (int)(evs[j].data.u64 >> 32);
+            struct epoll_event ev;
+            ssize_t r;
+            switch (kind) {
+            case L_LISTEN: {
+                int c;
+                while ((c = accept4(fd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+                    ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = TAG(c, L_REQUEST)};
+                    epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);
+                    nsrv++;
+                }
+                break;
+            }
+            case L_CONNECTING:
+                if (evs[j].events & (EPOLLERR | EPOLLHUP) || write(fd, REQ, MSG_LEN) != MSG_LEN) {
+                    res.errors++;
+                    close(fd);
+                    live--;
+                    break;
+                }
+                ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = TAG(fd, L_WAITING)};
+                epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+                break;
+            case L_WAITING:
+                r = read(fd, buf, sizeof buf);
+                if (r < 0 && errno == EAGAIN)
+                    break;
+                if (r != MSG_LEN)
+                    res.errors++;
+                close(fd); /* the client closes first: TIME_WAIT here */
+                live--;
+                if (opening) {
+                    if (lx_open(ep, started++, ports) >= 0)
+                        live++;
+                    else
+                        res.errors++;
+                }
+                break;
+            case L_REQUEST:
+                r = read(fd, buf, sizeof buf);
+                if (r < 0 && errno == EAGAIN)
+                    break;
+                if (r != MSG_LEN || write(fd, RSP, MSG_LEN) != MSG_LEN) {
+                    res.errors++;
+                    close(fd);
+                    nsrv--;
+                    break;
+                }
+                ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = TAG(fd, L_EOF)};
+                epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+                break;
+            case L_EOF:
+                r = read(fd, buf, sizeof buf);
+                if (r < 0 && errno == EAGAIN)
+                    break;
+                if (r == 0)
+                    res.done++;
+                else
+                    res.errors++;
+                close(fd);
+                nsrv--;
+                break;
+            }
+        }
+        if (res.errors > 1000)
+            break;
+    }
+    /* the server's close is answered within the loopback softirq that ran
+     * during close(): nothing is left in flight once both sides closed */
+    res.secs = bench_now() - t0;
+    for (int i = 0; i < ports; i++)
+        close(lfd[i]);
+    close(ep);
+    return res;
+}
+
+/* ---- report ---- */
+
+static void row(int n, const struct result *s, const struct result *k)
+{
+    char a[32], b[32], ratio[32] = "-";
+    if (k && k->done && s->done)
+        snprintf(ratio, sizeof ratio, "%.2fx", rate(s) / rate(k));
+    printf("N=%-5d synack %10s conn/s (%7llu in %.2f s, %.1f segments/conn%s)   linux %10s conn/s (%llu in %.2f s)"
+           "   ratio %s\n",
+           n, bench_si(rate(s), a, sizeof a), (unsigned long long)s->done, s->secs,
+           s->done ? (double)s->segments / (double)s->done : 0.0, s->errors ? ", ERRORS" : "",
+           k ? bench_si(rate(k), b, sizeof b) : "skipped", k ? (unsigned long long)k->done : 0ull,
+           k ? k->secs : 0.0, ratio);
+    if (s->errors || (k && k->errors))
+        printf("        errors: synack %llu, linux %llu\n", (unsigned long long)s->errors,
+               k ? (unsigned long long)k->errors : 0ull);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    char nlist[256] = "1,64,1024";
+    double secs = 2;
+    int ports = 16;
+    long tw_ms = 0;
+    bool linux_too = true, verify = false;
+    int o;
+    while ((o = getopt(argc, argv, "n:t:p:w:sv")) != -1) {
+        switch (o) {
+        case 'n': snprintf(nlist, sizeof nlist, "%s", optarg); break;
+        case 't': secs = strtod(optarg, NULL); break;
+        case 'p': ports = atoi(optarg); break;
+        case 'w': tw_ms = atol(optarg); break;
+        case 's': linux_too = false; break;
+        case 'v': verify = true; break;
+        default:
+            fprintf(stderr, "usage: %s [-n N,N,...] [-t SECONDS] [-p PORTS] [-w TIME_WAIT_MS] [-s] [-v]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (secs <= 0 || ports < 1 || ports > MAX_PORTS || tw_ms < 0) {
+        fprintf(stderr, "bench-connrate: bad arguments\n");
+        return 2;
+    }
+    if (bench_pin_cpu() < 0)
+        fprintf(stderr, "bench-connrate: cannot pin to one CPU: %s\n", strerror(errno));
+    bool netns = false;
+    if (linux_too) {
+        static const char *const sysctls[] = {"net/ipv4/tcp_tw_reuse=1", "net/ipv4/ip_local_port_range=1024 65535",
+                                              NULL};
+        int r = bench_netns(sysctls);
+        if (r < 0)
+            fprintf(stderr, "bench-connrate: no network namespace of our own (%s): Linux runs on the host's "
+                            "loopback, its TIME_WAIT and port range as the host has them\n", strerror(-r));
+        netns = r == 0;
+    }
+    bench_raise_nofile(65536);
+    char twtext[128] = "60 s, as Linux's";
+    if (tw_ms)
+        snprintf(twtext, sizeof twtext, "%ld ms in synack by -w, a diagnostic; 60 s in Linux", tw_ms);
+    printf("connrate: connect, 5-byte request, 5-byte response, client closes first (TIME_WAIT %s), N in "
+           "parallel, %.1f s each, %d server ports, one thread pinned to one CPU; synack: two stacks on the "
+           "in-memory link; linux: loopback%s\n",
+           twtext, secs, ports, !linux_too ? " (skipped)" : netns ? " in a namespace of its own" : " of the host");
+    int rc = 0;
+    for (char *tok = strtok(nlist, ","); tok; tok = strtok(NULL, ",")) {
+        int n = atoi(tok);
+        if (n < 1 || n > 60000) {
+            fprintf(stderr, "bench-connrate: bad N %s\n", tok);
+            return 2;
+        }
+        struct result s = synack_run(n, secs, ports, (synack_time)tw_ms * 1000, verify), k = {0};
+        if (linux_too)
+            k = linux_run(n, secs, ports);
+        row(n, &s, linux_too ? &k : NULL);
+        if (verify)
+            printf("        synack: %llu client connections reached TIME_WAIT of %llu complete\n",
+                   (unsigned long long)s.time_wait, (unsigned long long)s.done);
+        if (s.errors || !s.done || (verify && s.time_wait < s.done))
+            rc = 1;
+    }
+    return rc;
+}
