@@ -4,7 +4,7 @@ BUILD      ?= build
 CMAKE_ARGS ?=
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps configure test demo bench asan clang valgrind fuzz clean
+.PHONY: all deps configure test demo bench asan clang valgrind fuzz soak clean
 
 all: configure
 	@cmake --build $(BUILD) -j $(JOBS)
@@ -41,6 +41,10 @@ fuzz: deps
 	@[ -f build-fuzz/CMakeCache.txt ] || cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYNACK_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz_wire fuzz_stack fuzz_trace mkcorpus
 	@bash fuzz/run.sh build-fuzz $(FUZZ_TIME)
+
+# The simulator's soak: SOAK_SEEDS (10000) seeds under heavy faults (docs/simulation.md).
+soak: all
+	@bash scripts/soak.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz

@@ -356,6 +356,7 @@ typedef struct synack_link_stats {
     uint64_t duplicated, reordered, corrupted, bits_flipped;
     uint32_t queue_peak_frames, queue_peak_bytes;
     uint64_t allocs; /* frame buffers and ring/heap growth: flat once warm */
+    uint64_t down_drops; /* sent while the end was down (synack_memlink_set_down) */
 } synack_link_stats;
 
 /* Sets the faults of frames sent from end `end` (replacing any before and
@@ -464,6 +465,30 @@ void synack_tap_attach(synack_tap *t, synack_stack *s, int ifindex);
 long synack_tap_pump(synack_tap *t);
 /* The loop reads the device and runs ARP's timers. */
 int synack_loop_add_tap(synack_loop *l, synack_tap *t);
+
+/* ---- added for the simulator (synack sim, docs/simulation.md) -------- */
+
+/* What a stack holds, from counters kept where sockets and buffers are
+ * allocated and freed, and from a walk of its timers: the simulator checks
+ * that every connection gives back what it took. */
+typedef struct synack_stack_usage {
+    uint32_t socks;        /* socket objects alive: handles, orphans, unaccepted children */
+    uint32_t handles;      /* of those, held by the application (handles not closed) */
+    uint32_t timewait;     /* orphans in TIME_WAIT, kept as small records instead of sockets */
+    uint32_t conns;        /* connections demultiplexed: a TCB outside CLOSED and LISTEN, records included */
+    uint32_t exts;         /* busy-connection extensions attached (struct tcp_ext) */
+    uint64_t buf_bytes;    /* socket buffer bytes attached: only connections with bytes to hold have any */
+    uint64_t bytes;        /* buf_bytes plus the sockets, extensions and records themselves */
+    uint32_t timers_armed; /* connections with at least one timer armed */
+    uint32_t closed_armed; /* of those, connections in CLOSED or LISTEN: always 0 when sound */
+    uint32_t closed_listed; /* CLOSED connections still demultiplexed or in the timer wheel: always 0 when sound */
+} synack_stack_usage;
+void synack_stack_usage_get(const synack_stack *s, synack_stack_usage *out);
+
+/* Takes one end of a link down (true) or up: frames sent from that end
+ * while it is down are lost and counted (synack_link_stats.down_drops);
+ * frames already on the link still arrive. */
+void synack_memlink_set_down(synack_memlink *l, int end, bool down);
 
 /* ---- errors ---------------------------------------------------------- */
 

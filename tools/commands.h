@@ -6,5 +6,6 @@ int synack_cmd_demo(int argc, char **argv);
 int synack_cmd_trace(int argc, char **argv);
 /* connect and listen: argv[0] says which */
 int synack_cmd_nc(int argc, char **argv);
+int synack_cmd_sim(int argc, char **argv);
 
 #endif

@@ -14,6 +14,7 @@ static const struct verb verbs[] = {
     {"demo", synack_cmd_demo, "run the seed's exchange (handshake, data, half-close) and explain it"},
     {"connect", synack_cmd_nc, "netcat: stdin/stdout over a synack connection to ADDR PORT (TUN/TAP)"},
     {"listen", synack_cmd_nc, "netcat -l: accept a connection on PORT over synack (TUN/TAP)"},
+    {"sim", synack_cmd_sim, "deterministic simulation: K stacks, faulty links, random workload, invariants"},
 #ifdef SYNACK_HAVE_TRACE
     {"trace", synack_cmd_trace, "explain every TCP connection in a capture"},
 #endif

@@ -48,6 +48,7 @@ struct mem_end {
     synack_stack *stack; /* receives what the other end sends */
     int ifindex;
     unsigned drop_next;
+    bool down; /* synack_memlink_set_down */
     struct link_fault fault;
     synack_time last_due;    /* jitter never lets a frame pass an earlier one */
     uint64_t free_ns;        /* when the transmitter finishes what it has */
@@ -367,6 +368,12 @@ static int mem_transmit(void *ctx, const uint8_t *frame, size_t len)
     synack_time now = l->clock(l->clock_ctx);
     e->st.frames++;
     e->st.bytes += len;
+    if (e->down) {
+        /* a link that is down loses everything, before the capture and
+         * before any fault draws (so the fault pattern is not shifted) */
+        e->st.down_drops++;
+        return 0;
+    }
     if (e->drop_next) {
         /* lost on the wire: the capture never sees it either */
         e->drop_next--;
@@ -469,4 +476,10 @@ void synack_memlink_stats(const synack_memlink *l, int end, synack_link_stats *o
         return;
     }
     *out = l->ends[end].st;
+}
+
+void synack_memlink_set_down(synack_memlink *l, int end, bool down)
+{
+    if (l && (end == 0 || end == 1))
+        l->ends[end].down = down;
 }

@@ -18,6 +18,7 @@ struct sock *sock_new(synack_stack *s)
     struct sock *k = calloc(1, sizeof *k);
     if (!k)
         return NULL;
+    s->n_socks++;
     k->handle = -1;
     k->sndcap = s->cfg.sndbuf;
     k->rcvcap = s->cfg.rcvbuf;
@@ -64,6 +65,20 @@ void sock_free(synack_stack *s, struct sock *k)
                 tcp_abort(&s->tcp, &c->tcb, 0, "listener closed");
             sock_free(s, c);
         }
+        /* So are the children still in its SYN queue: left alone they would
+         * finish the handshake as ESTABLISHED orphans nobody can accept, and
+         * their peers would wait for good (found by synack sim --seed 170).
+         * A scan of the table, but only when a listener goes. */
+        for (size_t i = 0; k->lq->syn_count > 0 && i < s->n_buckets; i++)
+            for (struct sock *c = s->buckets[i], *after; c; c = after) {
+                after = c->hnext;
+                if (c->parent != k)
+                    continue;
+                unlink_child(c);
+                if (c->tcb.state != TCP_CLOSED && stack_attach(s, c, 0, 0) == 0)
+                    tcp_abort(&s->tcp, &c->tcb, 0, "listener closed");
+                sock_closed(s, c);
+            }
     }
     unlink_child(k);
     demux_remove(s, k);
@@ -77,13 +92,8 @@ void sock_free(synack_stack *s, struct sock *k)
     }
     if (k->handle >= 0 && k->handle < s->n_handles)
         handle_release(s, k);
-    /* children of a listener still in their SYN queue point at it (a scan,
-     * but only when a listener goes) */
-    for (size_t i = 0; k->listener && i < s->n_buckets; i++)
-        for (struct sock *c = s->buckets[i]; c; c = c->hnext)
-            if (c->parent == k)
-                c->parent = NULL;
     stack_release_idle(s, k, true);
+    s->n_socks--;
     free(k->tcb.a6);
     free(k->lq);
     free(k);
@@ -158,7 +168,7 @@ synack_sock synack_socket(synack_stack *s)
         return -ENOMEM;
     synack_sock h = assign_handle(s, k);
     if (h < 0)
-        free(k);
+        sock_free(s, k);
     return h;
 }
 

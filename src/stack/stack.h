@@ -148,6 +148,7 @@ struct synack_stack {
 
     struct sock **buckets; /* 4-tuple hash, chained */
     size_t n_buckets, n_hashed;
+    size_t n_socks;        /* struct sock alive (synack_stack_usage_get) */
     struct sock *dirty;
     struct wheel wheel; /* every connection with a timer running */
     struct pool pool;

@@ -219,14 +219,16 @@ static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack, cons
         tcp_arm_rtx(ctx, tcb);
 }
 
-static bool update_window(struct tcb *tcb, const struct wire_tcp *seg)
+/* RFC 7323 §2.2: a SYN's window is never scaled; syn says the segment was
+ * one (the SYN-ACK that completes a simultaneous open). */
+static bool update_window(struct tcb *tcb, const struct wire_tcp *seg, bool syn)
 {
     uint32_t before = tcb->snd_wnd;
     /* RFC 9293 §3.10.7.4, fifth: only a segment newer than the last one
      * that set the window may set it. */
     if (seq_lt(tcb->snd_wl1, seg->seq) ||
         (tcb->snd_wl1 == seg->seq && seq_leq(tcb->snd_wl2, seg->ack))) {
-        tcb->snd_wnd = (uint32_t)seg->wnd << tcb->snd_wscale;
+        tcb->snd_wnd = syn ? seg->wnd : (uint32_t)seg->wnd << tcb->snd_wscale;
         tcb->snd_wl1 = seg->seq;
         tcb->snd_wl2 = seg->ack;
         if (tcb->snd_wnd > tcb->max_snd_wnd)
@@ -473,6 +475,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
      * §4 nor outside the window: process it as the ACK it is (Linux
      * tcp_validate_incoming does the same). */
     struct wire_tcp simopen;
+    bool syn_wnd = false; /* the segment's window is a SYN's: unscaled */
     if (tcb->state == TCP_SYN_RECEIVED && !(tcb->flags & TCB_PASSIVE) &&
         (seg->flags & (WIRE_TCP_SYN | WIRE_TCP_ACK | WIRE_TCP_RST | WIRE_TCP_FIN)) == (WIRE_TCP_SYN | WIRE_TCP_ACK) &&
         seg->seq == tcb->irs && seg->ack == tcb->snd_nxt && seg->payload_len == 0) {
@@ -480,6 +483,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         simopen.flags &= (uint16_t)~WIRE_TCP_SYN;
         simopen.seq = tcb->irs + 1;
         seg = &simopen;
+        syn_wnd = true;
     }
     uint16_t f = seg->flags;
     uint32_t seq = seg->seq;
@@ -572,7 +576,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
             tcp_send_rst(ctx, TCP_TUPLE(tcb), ack, 0, false);
             return TCP_KEEP;
         }
-        tcb->snd_wnd = (uint32_t)seg->wnd << tcb->snd_wscale;
+        tcb->snd_wnd = syn_wnd ? seg->wnd : (uint32_t)seg->wnd << tcb->snd_wscale;
         tcb->max_snd_wnd = tcb->snd_wnd;
         tcb->snd_wl1 = seq;
         tcb->snd_wl2 = ack;
@@ -605,7 +609,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         acked = ack - tcb->snd_una;
         ack_advance(ctx, tcb, ack, seg);
     }
-    bool wnd_changed = update_window(tcb, seg);
+    bool wnd_changed = update_window(tcb, seg, syn_wnd);
     if (tcb->state != TCP_SYN_RECEIVED) {
         tcp_ack_event(ctx, tcb, seg, acked, prior_flight, wnd_changed);
         /* Linux tcp_set_xmit_timer: once the ACK is taken, the probe timer

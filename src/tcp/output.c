@@ -358,11 +358,13 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
         sent = true;
     }
     /* RFC 9293 §3.8.6.1: with a window too small and nothing in flight,
-     * probe it from the persist timer, backing off like the RTO. */
+     * probe it from the persist timer, backing off like the RTO. A cork
+     * holding a partial segment with nothing in flight is timed the same
+     * way: the probe sends what fits (Linux tcp_check_probe_timer and
+     * tcp_write_wakeup: TCP_CORK's ceiling of tcp(7)). */
     bool pending = tcp_unsent(tcb) > 0 ||
                    ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT));
-    if (!sent && pending && tcb->snd_una == tcb->snd_max && tcb->t_rtx == TCP_TIME_NEVER &&
-        !nagle_holds(tcb, tcp_unsent(tcb), mss, false)) {
+    if (!sent && pending && tcb->snd_una == tcb->snd_max && tcb->t_rtx == TCP_TIME_NEVER) {
         tcb->flags = (tcb->flags | TCB_PERSIST) & ~TCB_TLP_TIMER;
         tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
     }

@@ -200,6 +200,32 @@ static void test_tcp_cork_holds_partial_segments(void **state)
     h_free(&c->h);
 }
 
+/* TCP_CORK's ceiling (tcp(7): "a 200 millisecond ceiling on the time for
+ * which output is corked"): with nothing in flight, a partial segment held
+ * by the cork goes when the probe timer fires, an RTO later, as Linux's
+ * tcp_check_probe_timer and tcp_write_wakeup do. It was held forever: a
+ * corked client whose peer's RST was lost then sent nothing, so keepalive
+ * never probed and the application waited for good (found by `synack sim
+ * --seed 809 --stacks 3 --time 60 --loss 0.3 --reorder 0.1 --dup 0.05
+ * --corrupt 0.05 --vary --flaps`). */
+static void test_tcp_cork_ceiling_sends_a_held_partial_segment(void **state)
+{
+    (void)state;
+    struct xconn x;
+    x_open(&x, &big, &(struct xopen){.mss = 1000, .wscale = -1});
+    struct conn *c = &x.c;
+    assert_int_equal(synack_setopt(c->h.s, c->s, SYNACK_OPT_CORK, 1), 0);
+    static uint8_t d[500];
+    assert_int_equal(synack_send(c->h.s, c->s, d, sizeof d), (long)sizeof d);
+    expect_none(&c->h);
+    h_advance(&c->h, SYNACK_MS(150));
+    expect_none(&c->h); /* held for a while... */
+    assert_true(h_run_to_deadline(&c->h, SYNACK_SEC(3)));
+    struct wire_tcp t = x_next(&x); /* ...but not for ever */
+    assert_int_equal(t.payload_len, 500);
+    h_free(&c->h);
+}
+
 /* RFC 9293 §3.10.7.4: with our window at zero, a segment at RCV.NXT still
  * has its ACK processed (the known gap of the foundation). */
 static void test_rfc9293_3_10_7_4_zero_window_still_takes_acks(void **state)
@@ -275,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_tcp_nodelay_sends_each_write),
         cmocka_unit_test(test_msg_more_write_end_carries_no_psh),
         cmocka_unit_test(test_tcp_cork_holds_partial_segments),
+        cmocka_unit_test(test_tcp_cork_ceiling_sends_a_held_partial_segment),
         cmocka_unit_test(test_rfc9293_3_10_7_4_zero_window_still_takes_acks),
         cmocka_unit_test(test_setopt_ranges_and_inheritance),
     };

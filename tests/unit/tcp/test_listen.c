@@ -239,6 +239,37 @@ static void test_rfc9293_3_10_7_4_syn_received_bad_ack_draws_rst(void **state)
     h_free(&h);
 }
 
+/* Closing a listener takes its SYN queue with it, as Linux
+ * (inet_csk_listen_stop; a request sock whose listener is gone is dropped and
+ * the peer's next segment draws a RST): a child still in SYN_RECEIVED is
+ * reset, never left to complete the handshake as an ESTABLISHED orphan that
+ * nobody can accept, which the peer would wait on forever (found by
+ * `synack sim --seed 170 --stacks 3 --time 30`). */
+static void test_listener_close_resets_its_syn_queue(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, NULL);
+    synack_sock l = listener(&h, 4);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000});
+    uint32_t iss = expect_flags(&h, S_ | A_, 1001).seq;
+    assert_int_equal(synack_close(h.s, l), 0);
+    synack_poll(h.s);
+    struct wire_tcp rst;
+    assert_true(h_next(&h, &rst));
+    assert_true(rst.flags & R_);
+    assert_int_equal(rst.seq, iss + 1);
+    /* the handshake's ACK finds nothing: a RST again, no connection */
+    h_inject(&h, &(struct h_seg){.flags = A_, .seq = 1001, .ack = iss + 1});
+    assert_true(h_next(&h, &rst));
+    assert_true(rst.flags & R_);
+    synack_stack_usage u;
+    synack_stack_usage_get(h.s, &u);
+    assert_int_equal(u.socks, 0);
+    assert_int_equal(u.conns, 0);
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_rfc9293_syn_received_retransmitted_syn_redraws_synack),
         cmocka_unit_test(test_rfc9293_3_10_7_4_syn_received_rst_removes_embryonic),
         cmocka_unit_test(test_rfc9293_3_10_7_4_syn_received_bad_ack_draws_rst),
+        cmocka_unit_test(test_listener_close_resets_its_syn_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

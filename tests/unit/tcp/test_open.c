@@ -189,6 +189,40 @@ static void test_rfc9293_3_5_simultaneous_open_two_stacks(void **state)
     sim_free(&s);
 }
 
+/* RFC 7323 §2.2: "The window field in a segment where the SYN bit is set
+ * (i.e., a <SYN> or <SYN,ACK>) MUST NOT be scaled." In a simultaneous open
+ * the segment that completes the handshake is the peer's SYN-ACK: its window
+ * is taken as it is, not shifted by the peer's scale (it was shifted by 8,
+ * so a 4 KiB receiver was sent 14 KiB at once; both ends then stood outside
+ * each other's window and answered every ACK with an ACK, a storm of 900 000
+ * frames until both timed out; found by `synack sim --seed 27 --stacks 3
+ * --time 60`). The first window after it is scaled again. */
+static void test_rfc7323_2_2_simultaneous_open_synack_window_unscaled(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, NULL);
+    synack_sock c = synack_socket(h.s);
+    synack_endpoint r = {.addr = synack_ipv4(H_REMOTE), .port = H_RPORT};
+    assert_int_equal(synack_connect(h.s, c, &r), -EINPROGRESS);
+    struct wire_tcp t;
+    assert_true(h_next(&h, &t));
+    uint32_t iss = t.seq;
+    uint16_t lport = t.sport;
+    struct wire_tcp_opts o = {.has_mss = true, .mss = 1460, .has_wscale = true, .wscale = 8, .sack_perm = true};
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 9000, .wnd = 2920, .dport = lport, .opts = &o});
+    expect_flags(&h, S_ | A_, 9001);
+    h_inject(&h, &(struct h_seg){.flags = S_ | A_, .seq = 9000, .ack = iss + 1, .wnd = 2920, .dport = lport,
+                                 .opts = &o});
+    synack_tcp_info i = info_of(&h, c);
+    assert_int_equal(i.state, SYNACK_ESTABLISHED);
+    assert_int_equal(i.snd_wscale, 8);
+    assert_int_equal(i.snd_wnd, 2920);
+    h_inject(&h, &(struct h_seg){.flags = A_, .seq = 9001, .ack = iss + 1, .wnd = 16, .dport = lport});
+    assert_int_equal(info_of(&h, c).snd_wnd, 16u << 8);
+    h_free(&h);
+}
+
 /* RFC 9293 §3.10.7.3 first: in SYN_SENT an ACK with SEG.ACK =< ISS or
  * SEG.ACK > SND.NXT draws <SEQ=SEG.ACK><CTL=RST> and changes nothing. */
 static void test_rfc9293_3_10_7_3_syn_sent_bad_ack_draws_rst(void **state)
@@ -434,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_rfc9293_3_5_simultaneous_open_syn_then_synack),
         cmocka_unit_test(test_rfc9293_3_5_simultaneous_open_syn_then_ack),
         cmocka_unit_test(test_rfc9293_3_5_simultaneous_open_two_stacks),
+        cmocka_unit_test(test_rfc7323_2_2_simultaneous_open_synack_window_unscaled),
         cmocka_unit_test(test_rfc9293_3_10_7_3_syn_sent_bad_ack_draws_rst),
         cmocka_unit_test(test_rfc9293_3_10_7_3_syn_sent_rst_with_ack_refuses),
         cmocka_unit_test(test_rfc9293_3_10_7_3_syn_sent_rst_without_ack_ignored),
