@@ -372,6 +372,11 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
         tcb->flags |= TCB_DATA_RCVD;
         tcb->lrcvtime = ctx->now;
     }
+    if ((tcb->flags & TCB_FIN_OOO) && len && seq_gt(seq + len, tcb->x->fin_seq)) {
+        /* nothing lies beyond a FIN already held: that part is not data */
+        len = seq_lt(seq, tcb->x->fin_seq) ? tcb->x->fin_seq - seq : 0;
+        fin = false;
+    }
     if ((len || fin) && seq != tcb->rcv_nxt) {
         /* Out of order (RFC 9293 §3.10.7.4 seventh, "segments with higher
          * beginning sequence numbers may be held"): the data goes into the
@@ -430,7 +435,12 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
     if (!fin)
         return TCP_KEEP;
 
-    /* eighth: the FIN */
+    /* eighth: the FIN. The stream ends here: whatever was held out of
+     * order beyond it is not data and is dropped, never joined later
+     * (Linux tcp_fin purges its out-of-order queue). */
+    bool held = tcb->x->ooo.n != 0;
+    ranges_clear(&tcb->x->ooo);
+    tcb->flags &= ~TCB_FIN_OOO;
     tcb->rcv_nxt += 1;
     tcb->flags |= TCB_FIN_RCVD | TCB_ACK_PENDING;
     tcb->flags &= ~TCB_DSACK; /* Linux tcp_fin resets the SACK state */
@@ -442,7 +452,7 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
          * application closes at once, carries it (RFC 1122 §4.2.3.2 lets
          * ACKs wait up to 500 ms) */
         tcb->pingpong = true;
-        if (tcb->x->ooo.n)
+        if (held)
             tcb->flags |= TCB_ACK_NOW;
         tcp_set_state(ctx, tcb, TCP_CLOSE_WAIT, "rcv FIN");
         break;

@@ -67,6 +67,48 @@ static void test_rfc9293_3_10_7_4_out_of_order_fin(void **state)
     h_free(&c->h);
 }
 
+/* RFC 9293 §3.10.7.4 eighth: a FIN ends the stream; nothing after it is
+ * data. What was held out of order beyond an in-order FIN is dropped (Linux
+ * tcp_fin purges its out-of-order queue), and data held past an
+ * out-of-order FIN never joins the stream when the hole fills (the fuzzer
+ * found the first: the held bytes were delivered after the FIN, shifted). */
+static void test_rfc9293_3_10_7_4_nothing_after_the_fin(void **state)
+{
+    (void)state;
+    struct xconn x;
+    x_open(&x, NULL, &(struct xopen){.mss = 1460, .wscale = -1});
+    struct conn *c = &x.c;
+    uint8_t d[40];
+    fill(d, sizeof d, 0);
+    x_send(&x, A_, c->peer + 1, c->ours, d + 1, 20, NULL, 0); /* held out of order */
+    expect_seg(&c->h, A_, c->ours, c->peer);
+    x_send(&x, A_ | WIRE_TCP_FIN, c->peer, c->ours, NULL, 0, NULL, 0); /* the FIN at RCV.NXT */
+    expect_seg(&c->h, A_, c->ours, c->peer + 1);
+    assert_int_equal(state_of(&c->h, c->s), SYNACK_CLOSE_WAIT);
+    x_send(&x, A_, c->peer + 1, c->ours, NULL, 0, NULL, 0); /* any later segment */
+    h_drain(&c->h);
+    uint8_t got[64];
+    assert_int_equal(synack_recv(c->h.s, c->s, got, sizeof got), 0); /* end of stream, no data */
+    assert_int_equal(info_of(&c->h, c->s).unread, 0);
+    h_free(&c->h);
+
+    /* an out-of-order FIN at 10, then data at 10..30 held beyond it: when
+     * 0..10 arrives, the stream is 10 bytes and the FIN */
+    x_open(&x, NULL, &(struct xopen){.mss = 1460, .wscale = -1});
+    c = &x.c;
+    x_send(&x, A_ | WIRE_TCP_FIN, c->peer + 5, c->ours, d + 5, 5, NULL, 0);
+    expect_seg(&c->h, A_, c->ours, c->peer);
+    x_send(&x, A_, c->peer + 10, c->ours, d + 10, 20, NULL, 0);
+    h_drain(&c->h);
+    x_send(&x, A_, c->peer, c->ours, d, 5, NULL, 0);
+    expect_seg(&c->h, A_, c->ours, c->peer + 11);
+    assert_int_equal(state_of(&c->h, c->s), SYNACK_CLOSE_WAIT);
+    assert_int_equal(synack_recv(c->h.s, c->s, got, sizeof got), 10);
+    assert_memory_equal(got, d, 10);
+    assert_int_equal(synack_recv(c->h.s, c->s, got, sizeof got), 0);
+    h_free(&c->h);
+}
+
 /* RFC 2018 §4: SACK blocks describe what is held; the first block holds the
  * most recently received segment, the rest follow newest first. */
 static void test_rfc2018_4_sack_blocks_newest_first(void **state)
@@ -297,6 +339,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc9293_3_10_7_4_out_of_order_held_and_joined),
         cmocka_unit_test(test_rfc9293_3_10_7_4_out_of_order_fin),
+        cmocka_unit_test(test_rfc9293_3_10_7_4_nothing_after_the_fin),
         cmocka_unit_test(test_rfc2018_4_sack_blocks_newest_first),
         cmocka_unit_test(test_rfc2018_3_no_sack_unless_permitted),
         cmocka_unit_test(test_rfc2883_4_dsack_reports_duplicate),
