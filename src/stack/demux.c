@@ -8,20 +8,26 @@
 
 #include "stack.h"
 
-size_t demux_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n)
+/* SipHash-2-4 under the per-stack key. An IPv4 tuple hashes its 12 bytes
+ * only (SipHash's cost grows with the input; the zeros of the 36-byte form
+ * add nothing). Every caller on the path of one segment hashes once and
+ * hands the value on; a hashed sock keeps its own. */
+uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t)
 {
     uint8_t msg[36];
-    memcpy(msg, t->laddr, 16);
-    memcpy(msg + 16, t->raddr, 16);
-    msg[32] = (uint8_t)(t->lport >> 8);
-    msg[33] = (uint8_t)t->lport;
-    msg[34] = (uint8_t)(t->rport >> 8);
-    msg[35] = (uint8_t)t->rport;
+    size_t n = t->family == 6 ? 16 : 4;
+    memcpy(msg, t->laddr, n);
+    memcpy(msg + n, t->raddr, n);
+    uint8_t *p = msg + 2 * n;
+    p[0] = (uint8_t)(t->lport >> 8);
+    p[1] = (uint8_t)t->lport;
+    p[2] = (uint8_t)(t->rport >> 8);
+    p[3] = (uint8_t)t->rport;
     uint8_t out[8];
-    crypto_shorthash_siphash24(out, msg, sizeof msg, s->hash_key);
+    crypto_shorthash_siphash24(out, msg, 2 * n + 4, s->hash_key);
     uint64_t h;
     memcpy(&h, out, 8);
-    return (size_t)(h & (n - 1));
+    return h;
 }
 
 /* IPv4 addresses are in the TCB, IPv6 ones beside it (tcb.h). */
@@ -44,7 +50,7 @@ static int grow(synack_stack *s)
         struct sock *k = s->buckets[i];
         while (k) {
             struct sock *next = k->hnext;
-            size_t j = demux_bucket(s, TCP_TUPLE(&k->tcb), n);
+            size_t j = k->hash & (n - 1);
             k->hnext = b[j];
             b[j] = k;
             k = next;
@@ -61,9 +67,11 @@ int demux_insert(synack_stack *s, struct sock *k)
     if (s->n_hashed >= s->n_buckets && grow(s) < 0)
         return -ENOMEM;
     const struct tcp_tuple *t = TCP_TUPLE(&k->tcb);
-    if (demux_lookup(s, t) || tw_lookup(s, t))
+    uint64_t h = demux_hash(s, t);
+    if (demux_lookup_h(s, t, h) || tw_lookup_h(s, t, h))
         return -EADDRINUSE;
-    size_t i = demux_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets);
+    k->hash = (uint32_t)h;
+    size_t i = h & (s->n_buckets - 1);
     k->hnext = s->buckets[i];
     s->buckets[i] = k;
     k->hashed = true;
@@ -75,7 +83,7 @@ void demux_remove(synack_stack *s, struct sock *k)
 {
     if (!k->hashed)
         return;
-    struct sock **pp = &s->buckets[demux_bucket(s, TCP_TUPLE(&k->tcb), s->n_buckets)];
+    struct sock **pp = &s->buckets[k->hash & (s->n_buckets - 1)];
     while (*pp && *pp != k)
         pp = &(*pp)->hnext;
     if (*pp)
@@ -85,14 +93,19 @@ void demux_remove(synack_stack *s, struct sock *k)
     s->n_hashed--;
 }
 
-struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t)
+struct sock *demux_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h)
 {
     if (!s->n_buckets)
         return NULL;
-    for (struct sock *k = s->buckets[demux_bucket(s, t, s->n_buckets)]; k; k = k->hnext)
-        if (tuple_eq(&k->tcb, t))
+    for (struct sock *k = s->buckets[h & (s->n_buckets - 1)]; k; k = k->hnext)
+        if (k->hash == (uint32_t)h && tuple_eq(&k->tcb, t))
             return k;
     return NULL;
+}
+
+struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t)
+{
+    return s->n_buckets ? demux_lookup_h(s, t, demux_hash(s, t)) : NULL;
 }
 
 /* An exact address first, then a wildcard of the segment's family, then an

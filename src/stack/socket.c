@@ -347,7 +347,8 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     stack_now(s);
     if (k->bound && k->local.port) {
         t.lport = k->local.port;
-        if (demux_lookup(s, &t) || tw_lookup(s, &t))
+        uint64_t th = demux_hash(s, &t);
+        if (demux_lookup_h(s, &t, th) || tw_lookup_h(s, &t, th))
             return -EADDRNOTAVAIL;
     } else {
         /* RFC 6056: a random ephemeral port, then the next free one */
@@ -357,7 +358,8 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         for (i = 0; i < span; i++) {
             t.lport = (uint16_t)(EPHEMERAL_LO + (start + i) % span);
             synack_endpoint e = {.port = t.lport};
-            if (!demux_lookup(s, &t) && !tw_lookup(s, &t) && !port_in_use(s, &e, k))
+            uint64_t th = demux_hash(s, &t);
+            if (!demux_lookup_h(s, &t, th) && !tw_lookup_h(s, &t, th) && !port_in_use(s, &e, k))
                 break;
         }
         if (i == span)
@@ -842,9 +844,10 @@ static void to_listener(synack_stack *s, const struct tcp_tuple *t, const struct
 
 void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg)
 {
-    struct sock *k = demux_lookup(s, t);
+    uint64_t h = demux_hash(s, t);
+    struct sock *k = demux_lookup_h(s, t, h);
     if (!k) {
-        struct tw_rec *w = tw_lookup(s, t);
+        struct tw_rec *w = tw_lookup_h(s, t, h);
         uint32_t iss_hint = 0;
         if (!w || tw_input(s, w, seg, &iss_hint))
             to_listener(s, t, seg, iss_hint);

@@ -110,6 +110,7 @@ struct sock {
     struct sock *acc_next;
     uint32_t sndcap, rcvcap; /* SO_SNDBUF, SO_RCVBUF: the rings' sizes (storage on demand, pool.c) */
     int32_t linger_sec;
+    uint32_t hash;    /* demux_hash of the 4-tuple, while hashed */
     int16_t soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
     bool hashed : 1, dirty : 1;
     bool listener : 1, bound : 1;
@@ -190,10 +191,13 @@ void pool_init(synack_stack *s);
 void pool_free(synack_stack *s);
 
 /* demux.c */
-size_t demux_bucket(const synack_stack *s, const struct tcp_tuple *t, size_t n); /* n: a power of 2 */
+/* The keyed hash of a 4-tuple; a table of n (a power of 2) buckets takes
+ * its low bits. Hash once per segment and pass it to the _h lookups. */
+uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t);
 int demux_insert(synack_stack *s, struct sock *k);
 void demux_remove(synack_stack *s, struct sock *k);
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
+struct sock *demux_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h);
 struct sock *demux_listener(synack_stack *s, const struct tcp_tuple *t);
 int demux_add_listener(synack_stack *s, struct sock *k);
 void demux_remove_listener(synack_stack *s, struct sock *k);
@@ -209,6 +213,7 @@ struct tw_rec {
  * call last). The flush calls it, once k is off the flush list. */
 void tw_maybe_enter(synack_stack *s, struct sock *k);
 struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t);
+struct tw_rec *tw_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h);
 /* A segment for a record. True when it was a SYN that ends TIME_WAIT
  * (RFC 6191): the record is gone and *iss_hint is the ISN to start above. */
 bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint);

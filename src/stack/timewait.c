@@ -40,19 +40,24 @@ static struct tcp_tuple *tw_tuple(const struct tcp_tw *w, struct tcp_tuple *t)
     return t;
 }
 
-static struct tw_rec **slot_of(synack_stack *s, const struct tcp_tuple *t)
+static struct tw_rec **slot_of(synack_stack *s, uint64_t h)
 {
-    return &s->tw_buckets[demux_bucket(s, t, s->n_tw_buckets)];
+    return &s->tw_buckets[h & (s->n_tw_buckets - 1)];
+}
+
+struct tw_rec *tw_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h)
+{
+    if (!s->n_tw)
+        return NULL;
+    for (struct tw_rec *w = *slot_of(s, h); w; w = w->hnext)
+        if (tw_eq(&w->tw, t))
+            return w;
+    return NULL;
 }
 
 struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t)
 {
-    if (!s->n_tw)
-        return NULL;
-    for (struct tw_rec *w = *slot_of(s, t); w; w = w->hnext)
-        if (tw_eq(&w->tw, t))
-            return w;
-    return NULL;
+    return s->n_tw ? tw_lookup_h(s, t, demux_hash(s, t)) : NULL;
 }
 
 static bool grow(synack_stack *s)
@@ -65,7 +70,7 @@ static bool grow(synack_stack *s)
     for (size_t i = 0; i < s->n_tw_buckets; i++)
         for (struct tw_rec *w = s->tw_buckets[i], *next; w; w = next) {
             next = w->hnext;
-            size_t j = demux_bucket(s, tw_tuple(&w->tw, &t), n);
+            size_t j = demux_hash(s, tw_tuple(&w->tw, &t)) & (n - 1);
             w->hnext = b[j];
             b[j] = w;
         }
@@ -78,7 +83,7 @@ static bool grow(synack_stack *s)
 static void tw_remove(synack_stack *s, struct tw_rec *w)
 {
     struct tcp_tuple t;
-    struct tw_rec **pp = slot_of(s, tw_tuple(&w->tw, &t));
+    struct tw_rec **pp = slot_of(s, demux_hash(s, tw_tuple(&w->tw, &t)));
     while (*pp != w)
         pp = &(*pp)->hnext;
     *pp = w->hnext;
@@ -102,13 +107,13 @@ void tw_maybe_enter(synack_stack *s, struct sock *k)
     if ((b->flags & TCB_ACK_PENDING) && stack_attach(s, k, 0, 0) == 0)
         tcp_output(&s->tcp, b);
     tcp_tw_save(b, &w->tw);
-    demux_remove(s, k); /* while the TCB still has its addresses to hash */
+    uint64_t h = k->hashed ? k->hash : demux_hash(s, TCP_TUPLE(b)); /* the same tuple */
+    demux_remove(s, k);
     b->a6 = NULL;       /* the record owns the IPv6 addresses now */
     wheel_node_init(&w->tn);
     uint64_t at = b->t_wait;
     sock_free(s, k);
-    struct tcp_tuple t;
-    struct tw_rec **slot = slot_of(s, tw_tuple(&w->tw, &t));
+    struct tw_rec **slot = slot_of(s, h);
     w->hnext = *slot;
     *slot = w;
     s->n_tw++;
