@@ -1,6 +1,7 @@
 /* Socket objects and the socket calls of the public API, and the hand-off
  * of arriving segments to connections and listeners. */
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 
 #define EPHEMERAL_LO 32768 /* Linux ip_local_port_range */
 #define EPHEMERAL_HI 60999
+#define PORT_WALKS 4096 /* RFC 6056 Algorithm 4's table (16 KiB, at the first connect) */
 
 static void handle_release(synack_stack *s, struct sock *k);
 
@@ -182,6 +184,33 @@ static uint16_t mss_for(synack_stack *s, const struct tcp_tuple *t)
     return (uint16_t)(mss > 0xffff ? 0xffff : mss);
 }
 
+/* Algorithm 4's two functions from one SipHash under the stack's key: F,
+ * the destination's offset (low half), and G, its slot in the table of
+ * walks (high half). A tag byte keeps it apart from the 4-tuple hash. */
+static uint64_t ephemeral_hash(const synack_stack *s, const struct tcp_tuple *t)
+{
+    uint8_t msg[1 + 16 + 16 + 2];
+    msg[0] = 'P';
+    memcpy(msg + 1, t->laddr, 16);
+    memcpy(msg + 17, t->raddr, 16);
+    msg[33] = (uint8_t)(t->rport >> 8);
+    msg[34] = (uint8_t)t->rport;
+    uint8_t out[8];
+    crypto_shorthash_siphash24(out, msg, sizeof msg, s->hash_key);
+    uint64_t h;
+    memcpy(&h, out, 8);
+    return h;
+}
+
+/* The walk counter of the destination hashed to dh; the table comes at the
+ * first connect (NULL without memory: a random start instead). */
+static uint32_t *ephemeral_walk(synack_stack *s, uint64_t dh)
+{
+    if (!s->port_walks && !(s->port_walks = calloc(PORT_WALKS, sizeof *s->port_walks)))
+        return NULL;
+    return &s->port_walks[(dh >> 32) % PORT_WALKS];
+}
+
 static bool port_in_use(synack_stack *s, const synack_endpoint *e, const struct sock *self)
 {
     if (!s->port_refs)
@@ -351,9 +380,17 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         if (demux_lookup_h(s, &t, th) || tw_lookup_h(s, &t, th))
             return -EADDRNOTAVAIL;
     } else {
-        /* RFC 6056: a random ephemeral port, then the next free one */
+        /* RFC 6056 §3.3.4 Algorithm 4 (double-hash), as Linux's
+         * __inet_hash_connect: each destination (our address, the peer's
+         * address and port) starts at a secret offset of its own and walks
+         * on from where its last connect stopped, so a busy client finds the
+         * next port free instead of probing the ones it left in TIME_WAIT
+         * (random ports, RFC 6056 Algorithm 1, did: bench/connrate), and
+         * nobody learns one destination's ports from another's. */
         uint32_t span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
-        uint32_t start = (uint32_t)(stack_random(s) % span);
+        uint64_t dh = ephemeral_hash(s, &t);
+        uint32_t *walk = ephemeral_walk(s, dh);
+        uint64_t start = (uint64_t)(uint32_t)dh + (walk ? *walk : (uint32_t)stack_random(s));
         uint32_t i;
         for (i = 0; i < span; i++) {
             t.lport = (uint16_t)(EPHEMERAL_LO + (start + i) % span);
@@ -364,6 +401,11 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         }
         if (i == span)
             return -EADDRNOTAVAIL;
+        /* past the port taken, plus a small random skip (Linux since 5.18:
+         * a counter moving by exactly one tells an observer how many
+         * connections went to that destination in between) */
+        if (walk)
+            *walk += i + 1 + (uint32_t)(stack_random(s) & 3);
     }
     if ((r = init_tcb(s, k, &t)) < 0 || (r = demux_insert(s, k)) < 0)
         return r;

@@ -104,6 +104,7 @@ void synack_stack_free(synack_stack *s)
      * with them (sock_free releases a listener's queue) */
     free(s->handles);
     free(s->port_refs);
+    free(s->port_walks);
     free(s->buckets);
     free(s->listeners);
     tw_free_all(s);

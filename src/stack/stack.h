@@ -146,6 +146,7 @@ struct synack_stack {
     int handle_lo;         /* no free handle below this */
     uint16_t *port_refs;   /* per port: bound sockets with a handle on it */
     int n_v6only;          /* of those, IPV6_V6ONLY ones (ports shared across families) */
+    uint32_t *port_walks;  /* RFC 6056 Algorithm 4: where each destination's port walk stands */
 
     struct sock **buckets; /* 4-tuple hash, chained */
     size_t n_buckets, n_hashed;

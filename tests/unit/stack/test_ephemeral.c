@@ -1,0 +1,98 @@
+/* Ephemeral ports for connect() (src/stack/socket.c), RFC 6056 §3.3.4
+ * Algorithm 4 as Linux's __inet_hash_connect: consecutive connects to one
+ * destination walk on from where the last one stopped (a small random skip
+ * between), so the next port is free rather than one left in TIME_WAIT;
+ * another destination starts at an unrelated secret offset; ports taken are
+ * skipped; the same seed gives the same ports. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../tcp/tcp_util.h"
+
+#define SPAN (60999 - 32768 + 1)
+
+static uint16_t connect_port(struct harness *h, uint16_t rport)
+{
+    synack_sock k = synack_socket(h->s);
+    synack_endpoint r = {.addr = synack_ipv4(H_REMOTE), .port = rport};
+    assert_int_equal(synack_connect(h->s, k, &r), -EINPROGRESS);
+    synack_endpoint l;
+    assert_int_equal(synack_local(h->s, k, &l), 0);
+    assert_true(l.port >= 32768 && l.port <= 60999);
+    h_drain(h);
+    return l.port;
+}
+
+static uint32_t step(uint16_t from, uint16_t to) { return (uint32_t)(to - from + SPAN) % SPAN; }
+
+static void rfc6056_alg4_walks_on_per_destination(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, NULL);
+    uint16_t prev = connect_port(&h, 80);
+    for (int i = 0; i < 50; i++) {
+        uint16_t p = connect_port(&h, 80);
+        uint32_t d = step(prev, p);
+        assert_true(d >= 1 && d <= 4); /* past the last one, skipping at most 3 */
+        prev = p;
+    }
+    /* another destination: its own offset, not the next port of port 80's walk */
+    uint16_t other = connect_port(&h, 81);
+    assert_true(step(prev, other) > 4);
+    uint16_t other2 = connect_port(&h, 81);
+    assert_true(step(other, other2) >= 1 && step(other, other2) <= 4);
+    /* and port 80's walk is where it was */
+    uint16_t p = connect_port(&h, 80);
+    assert_true(step(prev, p) >= 1 && step(prev, p) <= 4);
+    h_free(&h);
+}
+
+static void rfc6056_alg4_skips_ports_in_use(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, NULL);
+    uint16_t prev = connect_port(&h, 80);
+    /* bound sockets hold the next eight ports: the walk goes past them */
+    for (uint32_t i = 1; i <= 8; i++) {
+        synack_sock b = synack_socket(h.s);
+        synack_endpoint e = {.addr = synack_ipv4(H_LOCAL), .port = (uint16_t)(32768 + (prev - 32768 + i) % SPAN)};
+        assert_int_equal(synack_bind(h.s, b, &e), 0);
+    }
+    uint16_t p = connect_port(&h, 80);
+    assert_true(step(prev, p) > 8 && step(prev, p) <= 12);
+    h_free(&h);
+}
+
+static void same_seed_same_ports(void **state)
+{
+    (void)state;
+    uint16_t got[2][5];
+    for (int run = 0; run < 2; run++) {
+        struct harness h;
+        h_init(&h, &(synack_config){.seed = 42});
+        for (int i = 0; i < 5; i++)
+            got[run][i] = connect_port(&h, (uint16_t)(80 + i % 2));
+        h_free(&h);
+    }
+    assert_memory_equal(got[0], got[1], sizeof got[0]);
+    struct harness h;
+    h_init(&h, &(synack_config){.seed = 43});
+    uint16_t p = connect_port(&h, 80);
+    h_free(&h);
+    assert_true(p != got[0][0]); /* another key, another offset (a 1 in 28,232 chance otherwise) */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rfc6056_alg4_walks_on_per_destination),
+        cmocka_unit_test(rfc6056_alg4_skips_ports_in_use),
+        cmocka_unit_test(same_seed_same_ports),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
