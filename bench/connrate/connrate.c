@@ -15,7 +15,10 @@
  * one thread, client and server), tcp_tw_reuse=1 and the whole port range
  * so its TIME_WAIT does not run out of ports. Both pinned to one CPU. The
  * server listens on -p ports (default 16) so that TIME_WAIT four-tuples do
- * not run out on either side (28232 ephemeral ports each in synack).
+ * not run out on either side (28232 ephemeral ports each in synack), and
+ * synack's client reuses TIME_WAIT four-tuples as Linux's does
+ * (synack_config.tw_reuse, tcp_tw_reuse=1): at 200 k/s the 451,712 tuples
+ * are all in TIME_WAIT after 2.3 s.
  *
  * usage: bench-connrate [-n N,N,...] [-t SECONDS] [-p PORTS] [-w TIME_WAIT_MS] [-s] [-v] */
 #define _GNU_SOURCE
@@ -238,7 +241,7 @@ static struct result synack_run(int n, double secs, int ports, synack_time tw, b
 {
     struct run r = {.ports = ports, .opening = true};
     struct bench_pair p;
-    synack_config cfg = {.time_wait = tw};
+    synack_config cfg = {.time_wait = tw, .tw_reuse = true}; /* as Linux here: tcp_tw_reuse=1 */
     uint64_t tw_seen = 0;
     if (verify) {
         cfg.on_state = count_tw;

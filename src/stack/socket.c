@@ -373,12 +373,19 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     memcpy(t.raddr, remote->addr.bytes, 16);
     t.rport = remote->port;
     int r;
+    struct tcp_tw old;   /* a TIME_WAIT connection whose 4-tuple this one takes */
+    bool reused = false; /* (Linux tcp_tw_reuse, synack_config.tw_reuse) */
     stack_now(s);
     if (k->bound && k->local.port) {
         t.lport = k->local.port;
         uint64_t th = demux_hash(s, &t);
-        if (demux_lookup_h(s, &t, th) || tw_lookup_h(s, &t, th))
+        struct tw_rec *w = demux_lookup_h(s, &t, th) ? NULL : tw_lookup_h(s, &t, th);
+        if (w && s->cfg.tw_reuse && tcp_tw_reusable(&s->tcp, &w->tw)) {
+            tw_reuse(s, w, &old);
+            reused = true;
+        } else if (w || demux_lookup_h(s, &t, th)) {
             return -EADDRNOTAVAIL;
+        }
     } else {
         /* RFC 6056 §3.3.4 Algorithm 4 (double-hash), as Linux's
          * __inet_hash_connect: each destination (our address, the peer's
@@ -388,6 +395,7 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
          * (random ports, RFC 6056 Algorithm 1, did: bench/connrate), and
          * nobody learns one destination's ports from another's. */
         uint32_t span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+        struct tw_rec *reuse = NULL;
         uint64_t dh = ephemeral_hash(s, &t);
         uint32_t *walk = ephemeral_walk(s, dh);
         uint64_t start = (uint64_t)(uint32_t)dh + (walk ? *walk : (uint32_t)stack_random(s));
@@ -396,11 +404,22 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
             t.lport = (uint16_t)(EPHEMERAL_LO + (start + i) % span);
             synack_endpoint e = {.port = t.lport};
             uint64_t th = demux_hash(s, &t);
-            if (!demux_lookup_h(s, &t, th) && !tw_lookup_h(s, &t, th) && !port_in_use(s, &e, k))
+            if (demux_lookup_h(s, &t, th) || port_in_use(s, &e, k))
+                continue;
+            struct tw_rec *w = tw_lookup_h(s, &t, th);
+            if (!w)
                 break;
+            if (s->cfg.tw_reuse && tcp_tw_reusable(&s->tcp, &w->tw)) {
+                reuse = w;
+                break;
+            }
         }
         if (i == span)
             return -EADDRNOTAVAIL;
+        if (reuse) {
+            tw_reuse(s, reuse, &old);
+            reused = true;
+        }
         /* past the port taken, plus a small random skip (Linux since 5.18:
          * a counter moving by exactly one tells an observer how many
          * connections went to that destination in between) */
@@ -418,7 +437,7 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     memcpy(k->local.addr.bytes, t.laddr, 16);
     k->local.port = t.lport;
     port_hold(s, k, +1);
-    tcp_connect(&s->tcp, &k->tcb);
+    tcp_connect_over(&s->tcp, &k->tcb, reused ? &old : NULL);
     stack_settle(s, k);
     return -EINPROGRESS;
 }

@@ -218,6 +218,10 @@ struct tw_rec *tw_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t 
 /* A segment for a record. True when it was a SYN that ends TIME_WAIT
  * (RFC 6191): the record is gone and *iss_hint is the ISN to start above. */
 bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint);
+/* connect() takes w's 4-tuple (tcp_tw_reusable): ends the record, with
+ * its state change reported, and keeps in *old what the new connection
+ * starts from. */
+void tw_reuse(synack_stack *s, struct tw_rec *w, struct tcp_tw *old);
 /* The 2MSL timers due by now. */
 void tw_expire(synack_stack *s);
 void tw_free_all(synack_stack *s);

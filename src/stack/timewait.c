@@ -120,6 +120,17 @@ void tw_maybe_enter(synack_stack *s, struct sock *k)
     wheel_set(&s->tw_wheel, &w->tn, at);
 }
 
+void tw_reuse(synack_stack *s, struct tw_rec *w, struct tcp_tw *old)
+{
+    struct tcb b;
+    struct tcp_ext x;
+    tcp_tw_load(&w->tw, w->tn.when, &b, &x);
+    tcp_set_state(&s->tcp, &b, TCP_CLOSED, "TIME_WAIT reused by connect()");
+    *old = w->tw;
+    old->a6 = NULL; /* freed with the record */
+    tw_remove(s, w);
+}
+
 bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint)
 {
     struct tcb b;

@@ -112,10 +112,20 @@ void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tc
     tcp_emit(ctx, child, WIRE_TCP_SYN | WIRE_TCP_ACK, child->iss, 0, 0);
 }
 
-void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb)
+void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb) { tcp_connect_over(ctx, tcb, NULL); }
+
+void tcp_connect_over(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_tw *old)
 {
     tcp_offer_options(ctx, tcb);
-    start_send_space(ctx, tcb, tcp_isn(ctx, TCP_TUPLE(tcb)));
+    uint32_t iss = tcp_isn(ctx, TCP_TUPLE(tcb));
+    if (old) { /* Linux tcp_twsk_unique: beyond the old space, TS.Recent kept */
+        iss = old->snd_nxt + 65535 + 2;
+        iss = iss ? iss : 1;
+        tcb->ts_recent = old->ts_recent;
+        tcb->ts_recent_age = old->ts_recent_age;
+        ctx->st->tcp_tw_reused++;
+    }
+    start_send_space(ctx, tcb, iss);
     tcp_set_state(ctx, tcb, TCP_SYN_SENT, "connect()");
     ctx->st->tcp_active_opens++;
     tcp_emit(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, 0);

@@ -291,6 +291,8 @@ void tcp_tw_save(const struct tcb *tcb, struct tcp_tw *w);
 /* A TCB in TIME_WAIT from w, its 2MSL timer at t_wait, with the fresh
  * extension x (it holds nothing, but the core reads it). */
 void tcp_tw_load(const struct tcp_tw *w, uint64_t t_wait, struct tcb *tcb, struct tcp_ext *x);
+/* May an outgoing connection take w's 4-tuple now (Linux tcp_tw_reuse)? */
+bool tcp_tw_reusable(const struct tcp_ctx *ctx, const struct tcp_tw *w);
 
 /* Verdicts of tcp_input */
 enum tcp_verdict {
@@ -318,6 +320,10 @@ uint32_t tcp_isn(const struct tcp_ctx *ctx, const struct tcp_tuple *t);
 
 /* Active open: CLOSED -> SYN_SENT, SYN out. */
 void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb);
+/* The same on the 4-tuple of the TIME_WAIT connection old, which the
+ * caller ends (tcp_tw_reusable said yes). */
+struct tcp_tw;
+void tcp_connect_over(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_tw *old);
 
 /* LISTEN (RFC 9293 §3.10.7.2) for a segment that matched no connection. */
 enum tcp_listen_verdict tcp_listen_input(struct tcp_ctx *ctx, const struct tcp_tuple *t,

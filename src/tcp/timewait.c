@@ -82,3 +82,15 @@ void tcp_tw_load(const struct tcp_tw *w, uint64_t t_wait, struct tcb *b, struct 
     b->t_wait = t_wait;
     tcp_ext_init(b, x);
 }
+
+/* Linux tcp_twsk_unique under tcp_tw_reuse: an outgoing connection may
+ * take the 4-tuple of a connection in TIME_WAIT when timestamps were on and
+ * the peer's last one is at least a second old. The new connection starts
+ * beyond the old sequence space and keeps TS.Recent, so PAWS (RFC 7323 §5)
+ * drops the old connection's duplicates; that is what makes the reuse safe
+ * (RFC 6191 argues the same for a SYN arriving in TIME_WAIT). */
+bool tcp_tw_reusable(const struct tcp_ctx *ctx, const struct tcp_tw *w)
+{
+    uint32_t now_ts = (uint32_t)(ctx->now / 1000u) + w->ts_offset;
+    return (w->flags & TCB_TS_OK) && (int32_t)(now_ts - w->ts_recent_age) >= 1000;
+}
