@@ -208,6 +208,7 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
         tcb->x->prr_out += len + (fin ? 1u : 0u);
     tcp_emit(ctx, tcb, flags, seq, seq - tcb->snd_data, len);
     end += fin ? 1 : 0;
+    tcp_rack_sent(ctx, tcb, seq, end, rtx);
     if (fin)
         tcb->flags |= TCB_FIN_SENT;
     if (len < tcp_eff_mss(tcb))
@@ -365,7 +366,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
     bool pending = tcp_unsent(tcb) > 0 ||
                    ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT));
     if (!sent && pending && tcb->snd_una == tcb->snd_max && tcb->t_rtx == TCP_TIME_NEVER) {
-        tcb->flags = (tcb->flags | TCB_PERSIST) & ~TCB_TLP_TIMER;
+        tcb->flags = (tcb->flags | TCB_PERSIST) & ~(TCB_TLP_TIMER | TCB_RACK_TIMER);
         tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
     }
     tcb->flags &= ~TCB_PUSH_ONCE;

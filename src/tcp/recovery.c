@@ -157,8 +157,10 @@ static void exit_recovery(struct tcb *tcb)
 {
     /* RFC 6937 §3.1 and Linux tcp_end_cwnd_reduction: the recovery ends
      * with cwnd = ssthresh (PRR has brought pipe there already). */
-    if (tcb->ca_state == TCP_CA_RECOVERY)
+    if (tcb->ca_state == TCP_CA_RECOVERY) {
         tcb->cwnd = tcb->ssthresh;
+        tcp_rack_recovery_done(tcb);
+    }
     tcb->ca_state = TCP_CA_OPEN;
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;
@@ -175,6 +177,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
                           : (tcb->flags & TCB_SACK_OK) ? ranges_bytes_in(&tcb->x->sacked, tcb->snd_una - acked, tcb->snd_una)
                           : tcb->x->reno_sacked < acked   ? tcb->x->reno_sacked
                                                        : acked;
+    tcp_rack_ack(ctx, tcb, seg, tcb->snd_una - acked);
     uint32_t newly_sacked = take_sack(ctx, tcb, seg);
     uint32_t delivered = acked - was_sacked + newly_sacked;
     tcp_tlp_ack(ctx, tcb, seg, acked, newly_sacked);
@@ -207,6 +210,9 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
     if (acked && !(tcb->flags & TCB_SACK_OK))
         tcb->x->reno_sacked = tcb->x->reno_sacked > acked ? tcb->x->reno_sacked - acked : 0;
 
+    /* RFC 8985 §6.2 step 5: what RACK finds lost by time (SND.UNA: nothing) */
+    uint32_t rack_end = tcp_rack_detect(ctx, tcb);
+
     switch (tcb->ca_state) {
     case TCP_CA_RECOVERY:
     case TCP_CA_LOSS:
@@ -219,7 +225,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
         }
         if (tcb->flags & TCB_SACK_OK) {
             if (tcb->ca_state == TCP_CA_RECOVERY)
-                tcb->x->lost_end = seq_max(tcb->x->lost_end, sack_lost_end(tcb));
+                tcb->x->lost_end = seq_max(seq_max(tcb->x->lost_end, sack_lost_end(tcb)), rack_end);
         } else if (acked && tcb->ca_state == TCP_CA_RECOVERY) {
             /* RFC 6582 §3.2 (5), partial acknowledgment: the next segment
              * is lost too; retransmit it at once */
@@ -242,9 +248,15 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
      * lost; NewReno never starts a second recovery for data sent before the
      * last one began (RFC 6582 §4.1). */
     bool lost_head = (tcb->flags & TCB_SACK_OK) && seq_gt(sack_lost_end(tcb), tcb->snd_una);
-    if (outstanding && (tcb->x->dupacks >= DUPTHRESH || lost_head)) {
+    /* RFC 8985 §6.2: and as soon as RACK marks a segment lost (Linux
+     * tcp_time_to_recover: lost_out) */
+    bool rack_lost = seq_gt(rack_end, tcb->snd_una);
+    if (outstanding && (tcb->x->dupacks >= DUPTHRESH || lost_head || rack_lost)) {
         if ((tcb->flags & TCB_SACK_OK) || seq_gt(tcb->snd_una, tcb->recover)) {
+            if (rack_lost && !lost_head && tcb->x->dupacks < DUPTHRESH)
+                ctx->st->tcp_rack_recoveries++;
             enter_recovery(ctx, tcb);
+            tcb->x->lost_end = seq_max(tcb->x->lost_end, rack_end);
             prr_update(tcb, delivered, acked > 0);
             return;
         }
@@ -274,6 +286,31 @@ grow:
         return;
     if (tcb->ca_state == TCP_CA_OPEN || tcb->ca_state == TCP_CA_DISORDER)
         tcp_cc(tcb)->cong_avoid(ctx, tcb, acked);
+}
+
+void tcp_rack_timeout(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    /* RFC 8985 §6.3 RACK_reo_timeout, as Linux's tcp_rack_reo_timeout:
+     * mark what has now waited long enough, start a recovery for it (PRR
+     * then paces the retransmissions), and put the RTO back. */
+    tcb->flags &= ~TCB_RACK_TIMER;
+    ctx->st->tcp_rack_reo_timeouts++;
+    tcp_arm_rtx(ctx, tcb);
+    if (tcb->snd_una == tcb->snd_max)
+        return;
+    uint32_t end = tcp_rack_detect(ctx, tcb);
+    if (seq_gt(end, tcb->snd_una)) {
+        if (tcb->ca_state == TCP_CA_OPEN || tcb->ca_state == TCP_CA_DISORDER) {
+            ctx->st->tcp_rack_recoveries++;
+            enter_recovery(ctx, tcb);
+            tcb->x->lost_end = seq_max(tcb->x->lost_end, end);
+            prr_update(tcb, tcp_eff_mss(tcb), false);
+        } else if (tcb->ca_state == TCP_CA_RECOVERY) {
+            tcb->x->lost_end = seq_max(tcb->x->lost_end, end);
+        }
+    }
+    tcp_output(ctx, tcb);
+    tcp_rack_arm(ctx, tcb);
 }
 
 void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb)
