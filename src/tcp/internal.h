@@ -72,6 +72,8 @@ void tcp_tlp_ack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *se
                  uint32_t newly_sacked);
 
 /* rack.c: RFC 8985 §6 RACK loss detection. */
+/* Whether RACK runs on this connection (it needs SACK, as in Linux). */
+bool tcp_rack_on(const struct tcp_ctx *ctx, const struct tcb *tcb);
 /* [seq, end) left now; rtx: it had been sent before. */
 void tcp_rack_sent(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t end, bool rtx);
 /* An ACK arrived (SND.UNA already moved from prior_una, the scoreboard not

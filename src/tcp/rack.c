@@ -20,7 +20,7 @@
 #define DUPTHRESH 3            /* RFC 6675 §2, Linux tp->reordering's default */
 #define REO_WND_PERSIST 16     /* Linux TCP_RACK_RECOVERY_THRESH */
 
-static bool rack_on(const struct tcp_ctx *ctx, const struct tcb *tcb)
+bool tcp_rack_on(const struct tcp_ctx *ctx, const struct tcb *tcb)
 {
     /* Linux runs RACK only with SACK (tcp_identify_packet_loss). */
     return ctx->p.use_rack && (tcb->flags & TCB_SACK_OK);
@@ -60,7 +60,7 @@ static bool same_send(const struct tcp_rack_run *a, const struct tcp_rack_run *b
 
 void tcp_rack_sent(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t end, bool rtx)
 {
-    if (!rack_on(ctx, tcb) || !seq_lt(seq, end))
+    if (!tcp_rack_on(ctx, tcb) || !seq_lt(seq, end))
         return;
     struct tcp_rack *r = &tcb->x->rack;
     struct tcp_rack_run tmp[TCP_RACK_RUNS + 3];
@@ -204,6 +204,7 @@ static bool has_dsack(const struct wire_tcp *seg)
 static void update_reo_wnd(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
 {
     struct tcp_rack *r = &tcb->x->rack;
+    /* the round ends once what was sent before the last widening is acknowledged */
     if (r->dsack_round_on && seq_geq(tcb->snd_una, r->dsack_round))
         r->dsack_round_on = false;
     if (has_dsack(seg) && !r->dsack_round_on) {
@@ -226,7 +227,7 @@ void tcp_rack_recovery_done(struct tcb *tcb)
 
 void tcp_rack_ack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t prior_una)
 {
-    if (!rack_on(ctx, tcb))
+    if (!tcp_rack_on(ctx, tcb))
         return;
     struct tcp_rack *r = &tcb->x->rack;
     uint32_t prior_fack = seq_gt(r->fack, prior_una) ? r->fack : prior_una;
@@ -285,7 +286,7 @@ uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     struct tcp_rack *r = &tcb->x->rack;
     r->reo_at = 0;
-    if (!rack_on(ctx, tcb) || !r->xmit_ts || tcb->snd_una == tcb->snd_max || tcb->ca_state == TCP_CA_LOSS)
+    if (!tcp_rack_on(ctx, tcb) || !r->xmit_ts || tcb->snd_una == tcb->snd_max || tcb->ca_state == TCP_CA_LOSS)
         return tcb->snd_una;
     uint64_t reo = reo_wnd(tcb);
     uint32_t from = seq_max(seq_max(tcb->snd_una, tcb->x->high_rxt), tcb->x->lost_end);

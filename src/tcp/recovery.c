@@ -145,7 +145,7 @@ static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS); /* Linux tcp_init_cwnd_reduction */
     if (tcb->flags & TCB_SACK_OK) {
         ctx->st->tcp_sack_recovery++;
-        tcb->x->lost_end = seq_max(sack_lost_end(tcb), head_end(tcb));
+        tcb->x->lost_end = seq_max(tcp_rack_on(ctx, tcb) ? tcb->snd_una : sack_lost_end(tcb), head_end(tcb));
     } else {
         ctx->st->tcp_reno_recovery++;
         tcb->x->lost_end = head_end(tcb); /* the first unacknowledged segment */
@@ -210,7 +210,9 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
     if (acked && !(tcb->flags & TCB_SACK_OK))
         tcb->x->reno_sacked = tcb->x->reno_sacked > acked ? tcb->x->reno_sacked - acked : 0;
 
-    /* RFC 8985 §6.2 step 5: what RACK finds lost by time (SND.UNA: nothing) */
+    /* RFC 8985 §6.2 step 5: what RACK finds lost by time (SND.UNA: nothing).
+     * With RACK on, its marks replace RFC 6675 IsLost's, as in Linux. */
+    bool rack = tcp_rack_on(ctx, tcb);
     uint32_t rack_end = tcp_rack_detect(ctx, tcb);
 
     switch (tcb->ca_state) {
@@ -225,7 +227,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
         }
         if (tcb->flags & TCB_SACK_OK) {
             if (tcb->ca_state == TCP_CA_RECOVERY)
-                tcb->x->lost_end = seq_max(seq_max(tcb->x->lost_end, sack_lost_end(tcb)), rack_end);
+                tcb->x->lost_end = seq_max(tcb->x->lost_end, rack ? rack_end : sack_lost_end(tcb));
         } else if (acked && tcb->ca_state == TCP_CA_RECOVERY) {
             /* RFC 6582 §3.2 (5), partial acknowledgment: the next segment
              * is lost too; retransmit it at once */
@@ -247,13 +249,14 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
      * duplicate ACKs, or as soon as the scoreboard says the first segment is
      * lost; NewReno never starts a second recovery for data sent before the
      * last one began (RFC 6582 §4.1). */
-    bool lost_head = (tcb->flags & TCB_SACK_OK) && seq_gt(sack_lost_end(tcb), tcb->snd_una);
-    /* RFC 8985 §6.2: and as soon as RACK marks a segment lost (Linux
-     * tcp_time_to_recover: lost_out) */
-    bool rack_lost = seq_gt(rack_end, tcb->snd_una);
-    if (outstanding && (tcb->x->dupacks >= DUPTHRESH || lost_head || rack_lost)) {
+    /* RFC 8985 §6.2: with RACK, when RACK marks a segment lost and only
+     * then (Linux tcp_time_to_recover: lost_out, no duplicate-ACK count
+     * with RACK): its reordering window stands in for DupThresh. */
+    bool lost_head = (tcb->flags & TCB_SACK_OK) &&
+                     seq_gt(rack ? rack_end : sack_lost_end(tcb), tcb->snd_una);
+    if (outstanding && ((!rack && tcb->x->dupacks >= DUPTHRESH) || lost_head)) {
         if ((tcb->flags & TCB_SACK_OK) || seq_gt(tcb->snd_una, tcb->recover)) {
-            if (rack_lost && !lost_head && tcb->x->dupacks < DUPTHRESH)
+            if (rack)
                 ctx->st->tcp_rack_recoveries++;
             enter_recovery(ctx, tcb);
             tcb->x->lost_end = seq_max(tcb->x->lost_end, rack_end);
