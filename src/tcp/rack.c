@@ -19,6 +19,10 @@
 
 #define DUPTHRESH 3            /* RFC 6675 §2, Linux tp->reordering's default */
 #define REO_WND_PERSIST 16     /* Linux TCP_RACK_RECOVERY_THRESH */
+/* Linux arms the reordering timer TCP_TIMEOUT_MIN (2 ms) after the time
+ * left (tcp_rack_mark_lost); Linux's scripts (sack-shift-sacked-*-fack)
+ * expect the retransmission then, so synack waits as long. */
+#define REO_TIMER_SLACK 2000u
 
 bool tcp_rack_on(const struct tcp_ctx *ctx, const struct tcb *tcb)
 {
@@ -125,6 +129,7 @@ static void deliver(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp 
                     bool cumulative, uint32_t prior_fack)
 {
     struct tcp_rack *r = &tcb->x->rack;
+    uint32_t mss = tcp_eff_mss(tcb);
     for (unsigned i = 0; i < r->n; i++) {
         const struct tcp_rack_run *u = &r->run[i];
         if (!seq_lt(u->start, b))
@@ -132,6 +137,11 @@ static void deliver(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp 
         if (!seq_gt(u->end, a))
             continue;
         uint32_t p = seq_max(a, u->start), q = seq_min(b, u->end);
+        /* Less than a segment of a run says no segment arrived whole:
+         * Linux cannot split an skb below the MSS and leaves such a SACK
+         * out of RACK (tcp_match_skb_to_sack). */
+        if (q - p < mss && !(p == u->start && q == u->end))
+            continue;
         /* Whole run delivered: its latest send is among what arrived.
          * Part of it: only its earliest send is sure to be older. */
         bool whole = p == u->start && q == u->end;
@@ -320,7 +330,7 @@ uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb)
             break;
     }
     if (timeout > 0)
-        r->reo_at = ctx->now + (uint64_t)timeout;
+        r->reo_at = ctx->now + (uint64_t)timeout + REO_TIMER_SLACK;
     if (seq_gt(lost, from)) {
         uint32_t bytes = lost - from - ranges_bytes_in(&tcb->x->sacked, from, lost);
         uint32_t mss = tcp_eff_mss(tcb);
