@@ -249,6 +249,48 @@ static void test_rfc8985_6_2_reordering_seen_keeps_the_window(void **state)
     h_free(&c->h);
 }
 
+/* tcb.h: more sends in flight than the ring's 32 runs merge neighbours (the
+ * closest in time first), and a merged run is judged by its latest send, so
+ * RACK may mark later than per-segment times would, never earlier. 40
+ * segments leave about 1 ms apart, eight pairs 0.5 ms apart (0-1 ... 12-13
+ * and 34-35: the eight merges); a round trip after the last, its SACK finds
+ * 0-34 older than RACK.rtt + reo_wnd (25 ms; 34 by 0.2 ms, 35 0.3 ms short).
+ * Exact times mark 35 segments; the merged 34-35 waits: 34 marked, never
+ * 35 or more. */
+static void test_rfc8985_6_2_merged_runs_never_mark_early(void **state)
+{
+    (void)state;
+    struct xconn x;
+    open_rack(&x, false, false);
+    struct conn *c = &x.c;
+    uint32_t base = c->ours;
+    /* slow start to a window of 40 segments */
+    assert_int_equal(send_segs(&x, 10), 10);
+    h_advance(&c->h, RTT);
+    x_ack(&x, base + 10 * MSS, NULL, 0);
+    assert_int_equal(x_data_segs(&x, (uint32_t[64]){0}, 64), 0);
+    assert_int_equal(send_segs(&x, 20), 20);
+    h_advance(&c->h, RTT);
+    x_ack(&x, base + 30 * MSS, NULL, 0);
+    base += 30 * MSS;
+    for (int i = 0; i < 40; i++) {
+        synack_time gap = (i % 2 && i <= 13) || i == 35 ? 500 : i >= 36 ? 1175 : 1000;
+        if (i)
+            h_advance(&c->h, gap);
+        assert_int_equal(send_segs(&x, 1), 1);
+    }
+    assert_int_equal(ctr(&c->h, "tcp_rack_run_merges"), 8);
+    h_advance(&c->h, RTT);
+    uint32_t sack[2] = {base + 39 * MSS, base + 40 * MSS};
+    x_ack(&x, base, sack, 1);
+    assert_int_equal(ctr(&c->h, "tcp_rack_lost"), 34);
+    uint32_t seqs[64];
+    int n = sent(&x, seqs);
+    for (int i = 0; i < n; i++)
+        assert_true(seqs[i] < base + 34 * MSS);
+    h_free(&c->h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_rfc8985_6_2_rtt_not_from_retransmission_tsecr_older),
         cmocka_unit_test(test_rfc8985_6_2_reo_wnd_grows_on_dsack),
         cmocka_unit_test(test_rfc8985_6_2_reordering_seen_keeps_the_window),
+        cmocka_unit_test(test_rfc8985_6_2_merged_runs_never_mark_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
