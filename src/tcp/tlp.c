@@ -43,7 +43,7 @@ static void schedule(struct tcp_ctx *ctx, struct tcb *tcb, bool advanced)
         rto_at = tcb->t_rtx; /* the RTO already running keeps its deadline */
     uint64_t at = ctx->now + pto;
     tcb->t_rtx = at < rto_at ? at : rto_at;
-    tcb->flags |= TCB_TLP_TIMER;
+    tcb->flags = (tcb->flags | TCB_TLP_TIMER) & ~TCB_RACK_TIMER;
 }
 
 void tcp_arm_xmit_timer(struct tcp_ctx *ctx, struct tcb *tcb, bool advanced, bool new_data)
