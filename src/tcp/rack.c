@@ -167,10 +167,11 @@ static void deliver(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp 
         /* Linux keeps the RTT of the last segment taken, the SACKed ones
          * first, then the cumulatively acknowledged in sequence order. */
         r->rtt = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
-        if (sent_after(t, q, r->xmit_ts, r->end_seq)) {
+        if (!r->valid || sent_after(t, q, r->xmit_ts, r->end_seq)) {
             r->xmit_ts = t;
             r->end_seq = q;
         }
+        r->valid = true;
         if (seq_gt(q, r->fack))
             r->fack = q;
     }
@@ -296,7 +297,7 @@ uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     struct tcp_rack *r = &tcb->x->rack;
     r->reo_at = 0;
-    if (!tcp_rack_on(ctx, tcb) || !r->xmit_ts || tcb->snd_una == tcb->snd_max || tcb->ca_state == TCP_CA_LOSS)
+    if (!tcp_rack_on(ctx, tcb) || !r->valid || tcb->snd_una == tcb->snd_max || tcb->ca_state == TCP_CA_LOSS)
         return tcb->snd_una;
     uint64_t reo = reo_wnd(tcb);
     uint32_t from = seq_max(seq_max(tcb->snd_una, tcb->x->high_rxt), tcb->x->lost_end);

@@ -168,13 +168,14 @@ struct tcp_rack_run {
     bool rtx;            /* some byte of it is a retransmission */
 };
 struct tcp_rack {
-    uint64_t xmit_ts;    /* RACK.xmit_ts; 0 = nothing delivered yet */
+    uint64_t xmit_ts;    /* RACK.xmit_ts (valid: set) */
     uint64_t reo_at;     /* the reordering timer detect-loss asked for; 0 = none */
     uint32_t end_seq;    /* RACK.end_seq */
     uint32_t rtt;        /* RACK.rtt, µs */
     uint32_t fack;       /* RACK.fack: highest end of delivered data */
     uint32_t dsack_round; /* §6.2 step 4: SND.NXT when reo_wnd_mult last grew */
     bool dsack_round_on;
+    bool valid;          /* RACK.xmit_ts and .rtt hold a delivery (time 0 is a time) */
     uint8_t n;           /* runs in use */
     struct tcp_rack_run run[TCP_RACK_RUNS];
 };
