@@ -10,11 +10,12 @@
  * loss marks (lost_end) and fast recovery, so retransmission order and PRR
  * stay recovery.c's.
  *
- * The marks form a prefix: above HighRxt nothing was retransmitted, and
+ * The marks form prefixes: above HighRxt nothing was retransmitted, and
  * data first sent leaves in sequence order, so send times never decrease
  * with the sequence number there; whatever RACK finds lost lies below the
- * first byte it does not. RACK does not (yet) mark a lost retransmission
- * lost again, as Linux does; the RTO repairs that. */
+ * first byte it does not. Below HighRxt the same holds for this
+ * recovery's retransmissions (NextSeg sends them in order), above those
+ * resent a second time (relost_next..relost_end in recovery.c). */
 #include "internal.h"
 
 #define DUPTHRESH 3            /* RFC 6675 §2, Linux tp->reordering's default */
@@ -293,27 +294,24 @@ static uint64_t reo_wnd(const struct tcb *tcb)
     return w < tcb->srtt ? w : tcb->srtt;
 }
 
-uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb)
+/* §6.2 step 5 over [from, to), where send times never decrease with the
+ * sequence number: returns the end of what is lost there (from: none), and
+ * raises *timeout to what the rest still needs. */
+static uint32_t scan(struct tcp_ctx *ctx, const struct tcb *tcb, uint32_t from, uint32_t to, uint64_t reo,
+                     int64_t *timeout)
 {
-    struct tcp_rack *r = &tcb->x->rack;
-    r->reo_at = 0;
-    if (!tcp_rack_on(ctx, tcb) || !r->valid || tcb->snd_una == tcb->snd_max || tcb->ca_state == TCP_CA_LOSS)
-        return tcb->snd_una;
-    uint64_t reo = reo_wnd(tcb);
-    uint32_t from = seq_max(seq_max(tcb->snd_una, tcb->x->high_rxt), tcb->x->lost_end);
+    const struct tcp_rack *r = &tcb->x->rack;
     uint32_t lost = from;
-    int64_t timeout = 0;
     for (unsigned i = 0; i < r->n; i++) {
         const struct tcp_rack_run *u = &r->run[i];
         if (!seq_gt(u->end, from))
             continue;
-        /* §6.2 step 5: only what was sent before RACK's segment; at the
-         * same time, what lies below it in sequence. Judged by the run's
-         * latest send. */
-        uint32_t p = seq_max(u->start, from), q = u->end;
+        /* Only what was sent before RACK's segment; at the same time, what
+         * lies below it in sequence. Judged by the run's latest send. */
+        uint32_t p = seq_max(u->start, from), q = seq_min(u->end, to);
         if (u->t_last > r->xmit_ts)
             break;
-        bool cut = false;
+        bool cut = !seq_lt(q, to);
         if (u->t_last == r->xmit_ts && seq_gt(q, r->end_seq)) {
             q = r->end_seq;
             cut = true;
@@ -324,21 +322,48 @@ uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb)
             int64_t remaining = (int64_t)r->rtt + (int64_t)reo - (int64_t)(ctx->now - u->t_last);
             if (remaining <= 0)
                 lost = q;
-            else if (remaining > timeout)
-                timeout = remaining;
+            else if (remaining > *timeout)
+                *timeout = remaining;
         }
         if (cut)
             break;
     }
-    if (timeout > 0)
-        r->reo_at = ctx->now + (uint64_t)timeout + REO_TIMER_SLACK;
     if (seq_gt(lost, from)) {
         uint32_t bytes = lost - from - ranges_bytes_in(&tcb->x->sacked, from, lost);
         uint32_t mss = tcp_eff_mss(tcb);
         ctx->st->tcp_rack_lost += (bytes + mss - 1) / mss;
-        return lost;
     }
-    return tcb->snd_una;
+    return lost;
+}
+
+uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    struct tcp_rack *r = &tcb->x->rack;
+    struct tcp_ext *x = tcb->x;
+    r->reo_at = 0;
+    if (!tcp_rack_on(ctx, tcb) || !r->valid || tcb->snd_una == tcb->snd_max || tcb->ca_state == TCP_CA_LOSS)
+        return tcb->snd_una;
+    uint64_t reo = reo_wnd(tcb);
+    int64_t timeout = 0;
+    /* Retransmissions of this recovery (below HighRxt) left in sequence
+     * order, so their times rise with it too, above what was resent a
+     * second time; one found lost goes again (Linux
+     * tcp_rack_detect_loss marks retransmitted skbs lost as well). */
+    uint32_t rfrom = seq_max(tcb->snd_una, x->relost_end);
+    if (tcb->ca_state == TCP_CA_RECOVERY && seq_lt(rfrom, x->high_rxt)) {
+        uint32_t end = scan(ctx, tcb, rfrom, x->high_rxt, reo, &timeout);
+        if (seq_gt(end, rfrom)) {
+            if (!seq_lt(x->relost_next, x->relost_end) || seq_lt(x->relost_next, tcb->snd_una))
+                x->relost_next = rfrom;
+            x->relost_end = end;
+        }
+    }
+    /* What was sent once, above HighRxt and what is marked already. */
+    uint32_t from = seq_max(seq_max(tcb->snd_una, x->high_rxt), x->lost_end);
+    uint32_t lost = scan(ctx, tcb, from, tcb->snd_max, reo, &timeout);
+    if (timeout > 0)
+        r->reo_at = ctx->now + (uint64_t)timeout + REO_TIMER_SLACK;
+    return seq_gt(lost, from) ? lost : tcb->snd_una;
 }
 
 void tcp_rack_arm(struct tcp_ctx *ctx, struct tcb *tcb)

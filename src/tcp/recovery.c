@@ -16,7 +16,7 @@ void tcp_cc_start(struct tcb *tcb)
     tcb->ssthresh = UINT32_MAX / 2; /* RFC 5681 §3.1: arbitrarily high */
     tcb->ca_state = TCP_CA_OPEN;
     tcb->recover = tcb->iss; /* RFC 6582 §3.2 (1) */
-    tcb->x->high_rxt = tcb->x->lost_end = tcb->snd_una;
+    tcb->x->high_rxt = tcb->x->lost_end = tcb->x->relost_next = tcb->x->relost_end = tcb->snd_una;
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;
     ranges_clear(&tcb->x->sacked);
@@ -53,14 +53,24 @@ static uint32_t lost_bytes(const struct tcb *tcb)
     return end - tcb->snd_una;
 }
 
+/* Un-SACKed bytes in [lo, hi), clipped to SND.UNA. */
+static uint32_t unsacked_in(const struct tcb *tcb, uint32_t lo, uint32_t hi)
+{
+    lo = seq_max(lo, tcb->snd_una);
+    if (!seq_gt(hi, lo))
+        return 0;
+    uint32_t n = hi - lo;
+    if (tcb->flags & TCB_SACK_OK)
+        n -= ranges_bytes_in(&tcb->x->sacked, lo, hi);
+    return n;
+}
+
+/* Retransmissions still in flight: below HighRxt, less those RACK found
+ * lost again and not yet resent (Linux clears TCPCB_SACKED_RETRANS). */
 static uint32_t retrans_bytes(const struct tcb *tcb)
 {
-    if (!seq_gt(tcb->x->high_rxt, tcb->snd_una))
-        return 0;
-    uint32_t n = tcb->x->high_rxt - tcb->snd_una;
-    if (tcb->flags & TCB_SACK_OK)
-        n -= ranges_bytes_in(&tcb->x->sacked, tcb->snd_una, tcb->x->high_rxt);
-    return n;
+    return unsacked_in(tcb, tcb->snd_una, tcb->x->high_rxt) -
+           unsacked_in(tcb, tcb->x->relost_next, tcb->x->relost_end);
 }
 
 /* RFC 6675 §4 "pipe", in bytes: sent and neither acknowledged, SACKed, nor
@@ -140,7 +150,7 @@ static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->ssthresh = ss;
     tcb->cwnd = ss; /* RFC 6675 §5 (4.2); PRR (prr_update) sets it per ACK from here */
     tcb->recover = tcb->snd_max;
-    tcb->x->high_rxt = tcb->snd_una;
+    tcb->x->high_rxt = tcb->x->relost_next = tcb->x->relost_end = tcb->snd_una;
     tcb->ca_state = TCP_CA_RECOVERY;
     tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS); /* Linux tcp_init_cwnd_reduction */
     if (tcb->flags & TCB_SACK_OK) {
@@ -164,7 +174,7 @@ static void exit_recovery(struct tcb *tcb)
     tcb->ca_state = TCP_CA_OPEN;
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;
-    tcb->x->high_rxt = tcb->x->lost_end = tcb->snd_una;
+    tcb->x->high_rxt = tcb->x->lost_end = tcb->x->relost_next = tcb->x->relost_end = tcb->snd_una;
 }
 
 void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t acked,
@@ -186,6 +196,10 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
         tcb->x->high_rxt = tcb->snd_una;
     if (seq_lt(tcb->x->lost_end, tcb->snd_una))
         tcb->x->lost_end = tcb->snd_una;
+    if (seq_lt(tcb->x->relost_end, tcb->snd_una))
+        tcb->x->relost_end = tcb->snd_una;
+    if (seq_lt(tcb->x->relost_next, tcb->snd_una))
+        tcb->x->relost_next = tcb->snd_una;
 
     /* RFC 5681 §2 "duplicate acknowledgment", and RFC 6675 §2: with SACK,
      * an ACK that SACKs new data counts as one. */
@@ -326,7 +340,7 @@ void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->cwnd = tcp_eff_mss(tcb);
     tcb->ca_state = TCP_CA_LOSS;
     tcb->recover = tcb->snd_max;
-    tcb->x->high_rxt = tcb->snd_una;
+    tcb->x->high_rxt = tcb->x->relost_next = tcb->x->relost_end = tcb->snd_una;
     tcb->x->lost_end = tcb->snd_max;
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;

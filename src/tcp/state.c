@@ -52,7 +52,7 @@ void tcp_ext_init(struct tcb *tcb, struct tcp_ext *x)
     memset(x, 0, sizeof *x);
     /* what the recovery marks are when nothing is in flight (recovery.c
      * keeps them at SND.UNA) */
-    x->high_rxt = x->lost_end = tcb->snd_una;
+    x->high_rxt = x->lost_end = x->relost_next = x->relost_end = tcb->snd_una;
     x->rack.fack = x->rack.end_seq = tcb->snd_una;
     /* RFC 9438 §5.8: an idle period starts a new epoch; W_max is kept */
     x->cc.w_max = tcb->w_max;
@@ -85,7 +85,8 @@ bool tcp_ext_idle(const struct tcb *tcb)
            !(tcb->flags & (TCB_DSACK | TCB_FIN_OOO | TCB_RTT_TIMING | TCB_TLP_OUT)) && tcb->ca_state == TCP_CA_OPEN &&
            x->rtx_stamp == 0 && x->dupacks == 0 &&
            x->reno_sacked == 0 && x->high_rxt == tcb->snd_una && x->lost_end == tcb->snd_una &&
-           x->rack.n == 0 && !(tcb->flags & TCB_RACK_TIMER);
+           x->relost_next == tcb->snd_una && x->relost_end == tcb->snd_una && x->rack.n == 0 &&
+           !(tcb->flags & TCB_RACK_TIMER);
 }
 
 void tcp_ext_release(struct tcb *tcb)

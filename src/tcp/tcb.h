@@ -198,6 +198,9 @@ struct tcp_ext {
     /* Sending: the SACK scoreboard and loss recovery (RFC 6675) */
     struct tcp_ranges sacked; /* what the peer SACKed */
     uint32_t high_rxt; /* RFC 6675 HighRxt: retransmitted up to here */
+    /* RFC 8985 §6.2 step 5: retransmissions below HighRxt that RACK found
+     * lost again; [relost_next, relost_end) waits to be resent (first). */
+    uint32_t relost_next, relost_end;
     uint32_t lost_end; /* un-SACKed data below this is deemed lost (RFC 6675 IsLost) */
     uint32_t reno_sacked; /* without SACK: bytes the duplicate ACKs stand for */
     uint8_t dupacks;

@@ -249,6 +249,45 @@ static void test_rfc8985_6_2_reordering_seen_keeps_the_window(void **state)
     h_free(&c->h);
 }
 
+/* §6.2 step 5 applies to retransmissions too (Linux tcp_rack_detect_loss):
+ * segments 0-5 at t0, 0-2 lost; the SACK of 3 and the reordering timer
+ * resend 0 at t0+27, the SACK of 4 lets 1 go at t0+40. When the SACK of 1's
+ * retransmission comes a round trip later (t0+60), 0's retransmission, sent
+ * 13 ms before it and 33 ms old, is lost as well: it goes again, first,
+ * before 2; 5 (sent at t0) is found lost by the same ACK. */
+static void test_rfc8985_6_2_lost_retransmission_is_resent(void **state)
+{
+    (void)state;
+    struct xconn x;
+    open_rack(&x, false, false);
+    struct conn *c = &x.c;
+    uint32_t base = c->ours;
+    synack_time t0 = c->h.clock.now;
+    assert_int_equal(send_segs(&x, 6), 6);
+    h_advance(&c->h, RTT);
+    uint32_t s3[2] = {base + 3 * MSS, base + 4 * MSS};
+    x_ack(&x, base, s3, 1);
+    assert_true(h_run_to_deadline(&c->h, SYNACK_SEC(1)));
+    assert_int_equal(c->h.clock.now - t0, SYNACK_MS(27));
+    uint32_t seqs[64];
+    assert_int_equal(sent(&x, seqs), 1);
+    assert_int_equal(seqs[0], base);
+    h_advance(&c->h, SYNACK_MS(13));
+    uint32_t s34[2] = {base + 3 * MSS, base + 5 * MSS};
+    x_ack(&x, base, s34, 1);
+    assert_int_equal(sent(&x, seqs), 1);
+    assert_int_equal(seqs[0], base + MSS);
+    assert_int_equal(ctr(&c->h, "tcp_rack_lost"), 3);
+    h_advance(&c->h, RTT);
+    uint32_t s1[4] = {base + MSS, base + 2 * MSS, base + 3 * MSS, base + 5 * MSS};
+    x_ack(&x, base, s1, 2);
+    assert_int_equal(ctr(&c->h, "tcp_rack_lost"), 5);
+    assert_true(sent(&x, seqs) >= 1);
+    assert_int_equal(seqs[0], base); /* the third transmission of 0 */
+    assert_int_equal(ctr(&c->h, "tcp_rto"), 0);
+    h_free(&c->h);
+}
+
 /* tcb.h: more sends in flight than the ring's 32 runs merge neighbours (the
  * closest in time first), and a merged run is judged by its latest send, so
  * RACK may mark later than per-segment times would, never earlier. 40
@@ -300,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_rfc8985_6_2_rtt_not_from_retransmission_tsecr_older),
         cmocka_unit_test(test_rfc8985_6_2_reo_wnd_grows_on_dsack),
         cmocka_unit_test(test_rfc8985_6_2_reordering_seen_keeps_the_window),
+        cmocka_unit_test(test_rfc8985_6_2_lost_retransmission_is_resent),
         cmocka_unit_test(test_rfc8985_6_2_merged_runs_never_mark_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
