@@ -68,6 +68,15 @@ void tcp_rack_sent(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
     if (!tcp_rack_on(ctx, tcb) || !seq_lt(seq, end))
         return;
     struct tcp_rack *r = &tcb->x->rack;
+    /* The common case, new data after the last run: extend it or append. */
+    struct tcp_rack_run fresh = run_at(seq, end, ctx->now, rtx);
+    if (r->n == 0 || (r->run[r->n - 1].end == seq && r->n < TCP_RACK_RUNS)) {
+        if (r->n && same_send(&r->run[r->n - 1], &fresh))
+            r->run[r->n - 1].end = end;
+        else
+            r->run[r->n++] = fresh;
+        return;
+    }
     struct tcp_rack_run tmp[TCP_RACK_RUNS + 3];
     unsigned n = 0;
     /* what was sent before [seq, end), the new send, what lies after */
@@ -77,7 +86,7 @@ void tcp_rack_sent(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
             tmp[n].end = seq_min(tmp[n].end, seq);
             n++;
         }
-    tmp[n++] = run_at(seq, end, ctx->now, rtx);
+    tmp[n++] = fresh;
     for (unsigned i = 0; i < r->n; i++)
         if (seq_gt(r->run[i].end, end)) {
             tmp[n] = r->run[i];
