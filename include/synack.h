@@ -105,6 +105,7 @@ typedef struct synack_config {
     uint8_t data_retries;        /* 0: Linux's 15 (tcp_retries2) */
     uint32_t sndbuf, rcvbuf;     /* default socket buffer sizes; 0: 16 KiB / 128 KiB */
     bool no_tlp;                 /* no RFC 8985 tail loss probes (Linux tcp_early_retrans 0) */
+    bool no_rack;                /* no RFC 8985 §6 RACK loss detection, RFC 6675 alone (Linux tcp_recovery 0) */
     bool tw_reuse;               /* connect() may take a TIME_WAIT 4-tuple whose peer's last timestamp
                                     is 1 s old (Linux tcp_tw_reuse 1; Linux's default 2 means loopback
                                     only, and synack has no loopback: off unless set) */

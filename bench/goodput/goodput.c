@@ -10,7 +10,8 @@
  * same path. As a yardstick the table carries the path's rate and the
  * Mathis et al. bound for Reno-style loss recovery, MSS/RTT * 1.22/sqrt(p).
  *
- * usage: bench-goodput [-r RTT_MS] [-b MBIT] [-t SECONDS] [-S SEEDS] [-v (per-run link and TCP figures)] */
+ * usage: bench-goodput [-r RTT_MS] [-b MBIT] [-t SECONDS] [-S SEEDS] [-n (no RACK: RFC 6675 loss detection)]
+ *                      [-v (per-run link and TCP figures)] */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -40,6 +41,7 @@ struct params {
     uint64_t rate_bps;
     unsigned seeds;
     bool verbose;
+    bool no_rack; /* RFC 8985 §6 off, as Linux's tcp_recovery 0 */
 };
 
 struct pump {
@@ -83,7 +85,7 @@ static double run(const struct params *pp, const struct cc *cc, double loss, uin
      * buffer, limits the sender */
     uint64_t bdp = pp->rate_bps / 8 * pp->rtt / 1000000u;
     uint32_t buf = (uint32_t)(4 * bdp > 65536 ? 4 * bdp : 65536);
-    synack_config base = {.sndbuf = buf, .rcvbuf = buf};
+    synack_config base = {.sndbuf = buf, .rcvbuf = buf, .no_rack = pp->no_rack};
     struct sim s;
     sim_init(&s, seed, pp->rtt / 2, &base);
     synack_link_faults f = {.seed = seed, .loss = loss, .rate_bps = pp->rate_bps,
@@ -129,7 +131,7 @@ int main(int argc, char **argv)
 {
     struct params pp = {.rtt = SYNACK_MS(40), .duration = SYNACK_SEC(60), .rate_bps = 50000000, .seeds = 5};
     int o;
-    while ((o = getopt(argc, argv, "r:b:t:S:v")) != -1) {
+    while ((o = getopt(argc, argv, "r:b:t:S:nv")) != -1) {
         switch (o) {
         case 'r':
             pp.rtt = SYNACK_MS(strtoull(optarg, NULL, 0));
@@ -143,11 +145,14 @@ int main(int argc, char **argv)
         case 'S':
             pp.seeds = (unsigned)strtoul(optarg, NULL, 0);
             break;
+        case 'n':
+            pp.no_rack = true;
+            break;
         case 'v':
             pp.verbose = true;
             break;
         default:
-            fprintf(stderr, "usage: %s [-r RTT_MS] [-b MBIT] [-t SECONDS] [-S SEEDS]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-r RTT_MS] [-b MBIT] [-t SECONDS] [-S SEEDS] [-n] [-v]\n", argv[0]);
             return 2;
         }
     }
@@ -156,9 +161,9 @@ int main(int argc, char **argv)
         return 2;
     }
     printf("goodput: one connection, RTT %llu ms, bottleneck %.0f Mbit/s with a one-BDP queue, random loss on "
-           "each direction, %llu s of virtual time, mean of %u seeds (Mbit/s)\n\n",
+           "each direction, %llu s of virtual time, mean of %u seeds%s (Mbit/s)\n\n",
            (unsigned long long)(pp.rtt / 1000), (double)pp.rate_bps / 1e6,
-           (unsigned long long)(pp.duration / 1000000), pp.seeds);
+           (unsigned long long)(pp.duration / 1000000), pp.seeds, pp.no_rack ? ", RACK off" : "");
     printf("| loss |");
     for (size_t c = 0; c < NCC; c++)
         printf(" %s |", ccs[c].name);

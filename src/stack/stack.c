@@ -68,6 +68,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     p->data_retries = cfg->data_retries ? cfg->data_retries : 15;
     p->use_ts = p->use_sack = p->use_wscale = true;
     p->use_tlp = !cfg->no_tlp;
+    p->use_rack = !cfg->no_rack;
     if (!s->cfg.sndbuf)
         s->cfg.sndbuf = 16 * 1024;
     if (!s->cfg.rcvbuf)

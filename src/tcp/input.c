@@ -223,10 +223,12 @@ static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack, cons
     tcb->backoff = 0;
     /* RFC 6298 §5.2/§5.3: stop when all is acknowledged, else restart. */
     tcb->flags &= ~TCB_PERSIST;
-    if (tcb->snd_una == tcb->snd_max)
+    if (tcb->snd_una == tcb->snd_max) {
         tcb->t_rtx = TCP_TIME_NEVER;
-    else
+        tcb->flags &= ~TCB_RACK_TIMER;
+    } else {
         tcp_arm_rtx(ctx, tcb);
+    }
 }
 
 /* RFC 7323 §2.2: a SYN's window is never scaled; syn says the segment was
@@ -636,6 +638,8 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
          * may stand in for the RTO (RFC 8985 §7.2). */
         if (tcb->snd_una != tcb->snd_max && (acked || (tcb->flags & TCB_TLP_TIMER)))
             tcp_arm_xmit_timer(ctx, tcb, acked != 0, false);
+        /* then RACK's reordering timer, when detect-loss wants one */
+        tcp_rack_arm(ctx, tcb);
     }
 
     switch (tcb->state) {

@@ -71,6 +71,23 @@ void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb);
 void tcp_tlp_ack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t acked,
                  uint32_t newly_sacked);
 
+/* rack.c: RFC 8985 §6 RACK loss detection. */
+/* Whether RACK runs on this connection (it needs SACK, as in Linux). */
+bool tcp_rack_on(const struct tcp_ctx *ctx, const struct tcb *tcb);
+/* [seq, end) left now; rtx: it had been sent before. */
+void tcp_rack_sent(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t end, bool rtx);
+/* An ACK arrived (SND.UNA already moved from prior_una, the scoreboard not
+ * yet updated): RACK.xmit_ts, .rtt, .fack, reordering, reo_wnd (§6.2 steps
+ * 1-4). */
+void tcp_rack_ack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t prior_una);
+/* §6.2 step 5: returns the end of what is now lost (SND.UNA if nothing
+ * new), and notes the reordering timer wanted for what is not yet. */
+uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb);
+/* Puts the reordering timer tcp_rack_detect asked for into t_rtx. */
+void tcp_rack_arm(struct tcp_ctx *ctx, struct tcb *tcb);
+/* A fast recovery ended (the reordering window's persistence, §6.2 step 4). */
+void tcp_rack_recovery_done(struct tcb *tcb);
+
 /* recovery.c */
 /* Congestion state for a connection that just became synchronized. */
 void tcp_cc_start(struct tcb *tcb);
@@ -79,6 +96,8 @@ void tcp_cc_start(struct tcb *tcb);
  * peer's window. Updates the scoreboard, duplicate ACKs, recovery, cwnd. */
 void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t acked,
                    uint32_t prior_flight, bool wnd_changed);
+/* RACK's reordering timer fired (RFC 8985 §6.3 RACK_reo_timeout). */
+void tcp_rack_timeout(struct tcp_ctx *ctx, struct tcb *tcb);
 /* A retransmission timeout: loss state, cwnd of one segment. */
 void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb);
 /* RFC 6675 pipe, in bytes. */

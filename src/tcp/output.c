@@ -208,6 +208,7 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
         tcb->x->prr_out += len + (fin ? 1u : 0u);
     tcp_emit(ctx, tcb, flags, seq, seq - tcb->snd_data, len);
     end += fin ? 1 : 0;
+    tcp_rack_sent(ctx, tcb, seq, end, rtx);
     if (fin)
         tcb->flags |= TCB_FIN_SENT;
     if (len < tcp_eff_mss(tcb))
@@ -232,13 +233,21 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
 
 /* RFC 6675 §4 NextSeg() rule 1: the first un-SACKed byte above HighRxt that
  * is deemed lost; its length stops at the next SACKed block. */
-static bool next_lost(const struct tcb *tcb, uint32_t *seq, uint32_t *len)
+static bool next_lost(const struct tcb *tcb, uint32_t *seq, uint32_t *len, bool *again)
 {
     if (tcb->ca_state < TCP_CA_RECOVERY)
         return false;
-    uint32_t from = seq_max(tcb->x->high_rxt, tcb->snd_una);
-    uint32_t end = seq_min(tcb->x->lost_end, tcb->snd_max);
+    /* RFC 8985 §6.2: retransmissions RACK found lost again go first, as
+     * Linux's tcp_xmit_retransmit_queue walks from the head */
+    uint32_t from = seq_max(tcb->x->relost_next, tcb->snd_una);
+    uint32_t end = seq_min(tcb->x->relost_end, tcb->snd_max);
     uint32_t s = ranges_next_gap(&tcb->x->sacked, from, end);
+    *again = seq_lt(s, end);
+    if (!*again) {
+        from = seq_max(tcb->x->high_rxt, tcb->snd_una);
+        end = seq_min(tcb->x->lost_end, tcb->snd_max);
+        s = ranges_next_gap(&tcb->x->sacked, from, end);
+    }
     if (!seq_lt(s, end))
         return false;
     uint32_t e = end;
@@ -306,7 +315,8 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
     bool sent = false;
     for (int guard = 0; guard < 1 << 16; guard++) {
         uint32_t seq, len;
-        bool lost = next_lost(tcb, &seq, &len);
+        bool again = false;
+        bool lost = next_lost(tcb, &seq, &len, &again);
         /* RFC 5681 §3.2 step 2, RFC 6675 §5 (4.3), RFC 6582 §3.2 (5): the
          * first unacknowledged segment is resent at once on entering
          * recovery or on a partial ACK, whatever pipe says. */
@@ -326,7 +336,10 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
                 fin = false;
             }
             tcp_send_data(ctx, tcb, seq, len, fin, false);
-            tcb->x->high_rxt = seq + len + (fin ? 1 : 0);
+            if (again)
+                tcb->x->relost_next = seq + len + (fin ? 1 : 0);
+            else
+                tcb->x->high_rxt = seq + len + (fin ? 1 : 0);
             sent = true;
             continue;
         }
@@ -365,7 +378,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
     bool pending = tcp_unsent(tcb) > 0 ||
                    ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT));
     if (!sent && pending && tcb->snd_una == tcb->snd_max && tcb->t_rtx == TCP_TIME_NEVER) {
-        tcb->flags = (tcb->flags | TCB_PERSIST) & ~TCB_TLP_TIMER;
+        tcb->flags = (tcb->flags | TCB_PERSIST) & ~(TCB_TLP_TIMER | TCB_RACK_TIMER);
         tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);
     }
     tcb->flags &= ~TCB_PUSH_ONCE;

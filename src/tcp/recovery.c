@@ -16,7 +16,7 @@ void tcp_cc_start(struct tcb *tcb)
     tcb->ssthresh = UINT32_MAX / 2; /* RFC 5681 §3.1: arbitrarily high */
     tcb->ca_state = TCP_CA_OPEN;
     tcb->recover = tcb->iss; /* RFC 6582 §3.2 (1) */
-    tcb->x->high_rxt = tcb->x->lost_end = tcb->snd_una;
+    tcb->x->high_rxt = tcb->x->lost_end = tcb->x->relost_next = tcb->x->relost_end = tcb->snd_una;
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;
     ranges_clear(&tcb->x->sacked);
@@ -53,14 +53,24 @@ static uint32_t lost_bytes(const struct tcb *tcb)
     return end - tcb->snd_una;
 }
 
+/* Un-SACKed bytes in [lo, hi), clipped to SND.UNA. */
+static uint32_t unsacked_in(const struct tcb *tcb, uint32_t lo, uint32_t hi)
+{
+    lo = seq_max(lo, tcb->snd_una);
+    if (!seq_gt(hi, lo))
+        return 0;
+    uint32_t n = hi - lo;
+    if (tcb->flags & TCB_SACK_OK)
+        n -= ranges_bytes_in(&tcb->x->sacked, lo, hi);
+    return n;
+}
+
+/* Retransmissions still in flight: below HighRxt, less those RACK found
+ * lost again and not yet resent (Linux clears TCPCB_SACKED_RETRANS). */
 static uint32_t retrans_bytes(const struct tcb *tcb)
 {
-    if (!seq_gt(tcb->x->high_rxt, tcb->snd_una))
-        return 0;
-    uint32_t n = tcb->x->high_rxt - tcb->snd_una;
-    if (tcb->flags & TCB_SACK_OK)
-        n -= ranges_bytes_in(&tcb->x->sacked, tcb->snd_una, tcb->x->high_rxt);
-    return n;
+    return unsacked_in(tcb, tcb->snd_una, tcb->x->high_rxt) -
+           unsacked_in(tcb, tcb->x->relost_next, tcb->x->relost_end);
 }
 
 /* RFC 6675 §4 "pipe", in bytes: sent and neither acknowledged, SACKed, nor
@@ -140,12 +150,12 @@ static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->ssthresh = ss;
     tcb->cwnd = ss; /* RFC 6675 §5 (4.2); PRR (prr_update) sets it per ACK from here */
     tcb->recover = tcb->snd_max;
-    tcb->x->high_rxt = tcb->snd_una;
+    tcb->x->high_rxt = tcb->x->relost_next = tcb->x->relost_end = tcb->snd_una;
     tcb->ca_state = TCP_CA_RECOVERY;
     tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS); /* Linux tcp_init_cwnd_reduction */
     if (tcb->flags & TCB_SACK_OK) {
         ctx->st->tcp_sack_recovery++;
-        tcb->x->lost_end = seq_max(sack_lost_end(tcb), head_end(tcb));
+        tcb->x->lost_end = seq_max(tcp_rack_on(ctx, tcb) ? tcb->snd_una : sack_lost_end(tcb), head_end(tcb));
     } else {
         ctx->st->tcp_reno_recovery++;
         tcb->x->lost_end = head_end(tcb); /* the first unacknowledged segment */
@@ -157,12 +167,14 @@ static void exit_recovery(struct tcb *tcb)
 {
     /* RFC 6937 §3.1 and Linux tcp_end_cwnd_reduction: the recovery ends
      * with cwnd = ssthresh (PRR has brought pipe there already). */
-    if (tcb->ca_state == TCP_CA_RECOVERY)
+    if (tcb->ca_state == TCP_CA_RECOVERY) {
         tcb->cwnd = tcb->ssthresh;
+        tcp_rack_recovery_done(tcb);
+    }
     tcb->ca_state = TCP_CA_OPEN;
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;
-    tcb->x->high_rxt = tcb->x->lost_end = tcb->snd_una;
+    tcb->x->high_rxt = tcb->x->lost_end = tcb->x->relost_next = tcb->x->relost_end = tcb->snd_una;
 }
 
 void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg, uint32_t acked,
@@ -175,6 +187,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
                           : (tcb->flags & TCB_SACK_OK) ? ranges_bytes_in(&tcb->x->sacked, tcb->snd_una - acked, tcb->snd_una)
                           : tcb->x->reno_sacked < acked   ? tcb->x->reno_sacked
                                                        : acked;
+    tcp_rack_ack(ctx, tcb, seg, tcb->snd_una - acked);
     uint32_t newly_sacked = take_sack(ctx, tcb, seg);
     uint32_t delivered = acked - was_sacked + newly_sacked;
     tcp_tlp_ack(ctx, tcb, seg, acked, newly_sacked);
@@ -183,6 +196,10 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
         tcb->x->high_rxt = tcb->snd_una;
     if (seq_lt(tcb->x->lost_end, tcb->snd_una))
         tcb->x->lost_end = tcb->snd_una;
+    if (seq_lt(tcb->x->relost_end, tcb->snd_una))
+        tcb->x->relost_end = tcb->snd_una;
+    if (seq_lt(tcb->x->relost_next, tcb->snd_una))
+        tcb->x->relost_next = tcb->snd_una;
 
     /* RFC 5681 §2 "duplicate acknowledgment", and RFC 6675 §2: with SACK,
      * an ACK that SACKs new data counts as one. */
@@ -207,6 +224,11 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
     if (acked && !(tcb->flags & TCB_SACK_OK))
         tcb->x->reno_sacked = tcb->x->reno_sacked > acked ? tcb->x->reno_sacked - acked : 0;
 
+    /* RFC 8985 §6.2 step 5: what RACK finds lost by time (SND.UNA: nothing).
+     * With RACK on, its marks replace RFC 6675 IsLost's, as in Linux. */
+    bool rack = tcp_rack_on(ctx, tcb);
+    uint32_t rack_end = tcp_rack_detect(ctx, tcb);
+
     switch (tcb->ca_state) {
     case TCP_CA_RECOVERY:
     case TCP_CA_LOSS:
@@ -219,7 +241,7 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
         }
         if (tcb->flags & TCB_SACK_OK) {
             if (tcb->ca_state == TCP_CA_RECOVERY)
-                tcb->x->lost_end = seq_max(tcb->x->lost_end, sack_lost_end(tcb));
+                tcb->x->lost_end = seq_max(tcb->x->lost_end, rack ? rack_end : sack_lost_end(tcb));
         } else if (acked && tcb->ca_state == TCP_CA_RECOVERY) {
             /* RFC 6582 §3.2 (5), partial acknowledgment: the next segment
              * is lost too; retransmit it at once */
@@ -241,10 +263,17 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
      * duplicate ACKs, or as soon as the scoreboard says the first segment is
      * lost; NewReno never starts a second recovery for data sent before the
      * last one began (RFC 6582 §4.1). */
-    bool lost_head = (tcb->flags & TCB_SACK_OK) && seq_gt(sack_lost_end(tcb), tcb->snd_una);
-    if (outstanding && (tcb->x->dupacks >= DUPTHRESH || lost_head)) {
+    /* RFC 8985 §6.2: with RACK, when RACK marks a segment lost and only
+     * then (Linux tcp_time_to_recover: lost_out, no duplicate-ACK count
+     * with RACK): its reordering window stands in for DupThresh. */
+    bool lost_head = (tcb->flags & TCB_SACK_OK) &&
+                     seq_gt(rack ? rack_end : sack_lost_end(tcb), tcb->snd_una);
+    if (outstanding && ((!rack && tcb->x->dupacks >= DUPTHRESH) || lost_head)) {
         if ((tcb->flags & TCB_SACK_OK) || seq_gt(tcb->snd_una, tcb->recover)) {
+            if (rack)
+                ctx->st->tcp_rack_recoveries++;
             enter_recovery(ctx, tcb);
+            tcb->x->lost_end = seq_max(tcb->x->lost_end, rack_end);
             prr_update(tcb, delivered, acked > 0);
             return;
         }
@@ -276,6 +305,31 @@ grow:
         tcp_cc(tcb)->cong_avoid(ctx, tcb, acked);
 }
 
+void tcp_rack_timeout(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    /* RFC 8985 §6.3 RACK_reo_timeout, as Linux's tcp_rack_reo_timeout:
+     * mark what has now waited long enough, start a recovery for it (PRR
+     * then paces the retransmissions), and put the RTO back. */
+    tcb->flags &= ~TCB_RACK_TIMER;
+    ctx->st->tcp_rack_reo_timeouts++;
+    tcp_arm_rtx(ctx, tcb);
+    if (tcb->snd_una == tcb->snd_max)
+        return;
+    uint32_t end = tcp_rack_detect(ctx, tcb);
+    if (seq_gt(end, tcb->snd_una)) {
+        if (tcb->ca_state == TCP_CA_OPEN || tcb->ca_state == TCP_CA_DISORDER) {
+            ctx->st->tcp_rack_recoveries++;
+            enter_recovery(ctx, tcb);
+            tcb->x->lost_end = seq_max(tcb->x->lost_end, end);
+            prr_update(tcb, tcp_eff_mss(tcb), false);
+        } else if (tcb->ca_state == TCP_CA_RECOVERY) {
+            tcb->x->lost_end = seq_max(tcb->x->lost_end, end);
+        }
+    }
+    tcp_output(ctx, tcb);
+    tcp_rack_arm(ctx, tcb);
+}
+
 void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     /* RFC 5681 §3.1, equation (4), for the first timeout of a recovery;
@@ -286,7 +340,7 @@ void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->cwnd = tcp_eff_mss(tcb);
     tcb->ca_state = TCP_CA_LOSS;
     tcb->recover = tcb->snd_max;
-    tcb->x->high_rxt = tcb->snd_una;
+    tcb->x->high_rxt = tcb->x->relost_next = tcb->x->relost_end = tcb->snd_una;
     tcb->x->lost_end = tcb->snd_max;
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;

@@ -52,7 +52,8 @@ void tcp_ext_init(struct tcb *tcb, struct tcp_ext *x)
     memset(x, 0, sizeof *x);
     /* what the recovery marks are when nothing is in flight (recovery.c
      * keeps them at SND.UNA) */
-    x->high_rxt = x->lost_end = tcb->snd_una;
+    x->high_rxt = x->lost_end = x->relost_next = x->relost_end = tcb->snd_una;
+    x->rack.fack = x->rack.end_seq = tcb->snd_una;
     /* RFC 9438 §5.8: an idle period starts a new epoch; W_max is kept */
     x->cc.w_max = tcb->w_max;
     x->cc.w_last_max = tcb->w_last_max;
@@ -83,7 +84,9 @@ bool tcp_ext_idle(const struct tcb *tcb)
     return !x->sbuf && !x->rbuf && x->ooo.n == 0 && x->sacked.n == 0 &&
            !(tcb->flags & (TCB_DSACK | TCB_FIN_OOO | TCB_RTT_TIMING | TCB_TLP_OUT)) && tcb->ca_state == TCP_CA_OPEN &&
            x->rtx_stamp == 0 && x->dupacks == 0 &&
-           x->reno_sacked == 0 && x->high_rxt == tcb->snd_una && x->lost_end == tcb->snd_una;
+           x->reno_sacked == 0 && x->high_rxt == tcb->snd_una && x->lost_end == tcb->snd_una &&
+           x->relost_next == tcb->snd_una && x->relost_end == tcb->snd_una && x->rack.n == 0 &&
+           !(tcb->flags & TCB_RACK_TIMER);
 }
 
 void tcp_ext_release(struct tcb *tcb)
@@ -116,6 +119,7 @@ void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local
     tcb->rcv = (struct ring){.cap = rcvcap};
     tcb->t_rtx = tcb->t_wait = tcb->t_delack = tcb->t_keep = TCP_TIME_NEVER;
     tcp_opts_default(&tcb->o);
+    tcb->rack_reo_mult = 1; /* RFC 8985 §6.2 step 4 */
 }
 
 /* Linux's defaults: tcp_keepalive_time 7200 s, _intvl 75 s, _probes 9. */

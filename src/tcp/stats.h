@@ -60,6 +60,12 @@
     X(tcp_rto, "retransmission timeouts")                                      \
     X(tcp_tlp_probes, "tail loss probes sent (RFC 8985)")                      \
     X(tcp_tlp_recoveries, "losses repaired by a tail loss probe")              \
+    X(tcp_rack_lost, "segments marked lost by RACK (RFC 8985 §6)")            \
+    X(tcp_rack_recoveries, "fast recoveries started by a RACK loss mark")      \
+    X(tcp_rack_reo_timeouts, "RACK reordering timer expiries")                 \
+    X(tcp_rack_reordering, "connections that saw reordering (RACK)")           \
+    X(tcp_rack_reo_wnd_grown, "RACK reordering windows widened by a D-SACK")   \
+    X(tcp_rack_run_merges, "RACK transmit runs merged (ring full)")            \
     X(tcp_paws_drop, "TCP segments dropped by PAWS (RFC 7323)")                \
     X(tcp_persist_probes, "zero-window probes sent")                           \
     X(tcp_keepalive_probes, "keepalive probes sent")                           \

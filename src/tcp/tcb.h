@@ -54,6 +54,7 @@ struct tcp_params {
     uint8_t data_retries;      /* Linux tcp_retries2: 15 */
     bool use_ts, use_sack, use_wscale;
     bool use_tlp; /* RFC 8985 tail loss probe (Linux tcp_early_retrans 3) */
+    bool use_rack; /* RFC 8985 §6 RACK loss detection (Linux tcp_recovery bit 0) */
 };
 
 /* Per-connection options the user sets (socket options), in Linux's
@@ -126,6 +127,7 @@ struct tcp_ctx {
 #define TCB_TLP_TIMER 0x100000u  /* t_rtx holds the tail loss probe timer (RFC 8985 §7.2) */
 #define TCB_TLP_OUT 0x200000u    /* a probe is out, up to tlp_high_seq (§7.4) */
 #define TCB_TLP_RETRANS 0x400000u /* that probe was a retransmission */
+#define TCB_RACK_TIMER 0x800000u  /* t_rtx holds RACK's reordering timer (RFC 8985 §6.2 step 5) */
 #define TCB_MORE 0x80000u      /* the send ring ends in data written with MSG_MORE: no PSH there (Linux tcp_push) */
 
 /* Congestion states, named as in Linux (tcp_ca_state). */
@@ -142,6 +144,40 @@ struct tcp_cc_state {
     /* CUBIC (RFC 9438), windows in segments */
     double w_max, w_last_max, k, w_est, cwnd_seg;
     uint64_t epoch; /* start of the current congestion-avoidance epoch; 0 = none */
+};
+
+/* RFC 8985 §6 RACK: when each byte in flight was last sent. Kept as a
+ * fixed ring of transmit "runs" in sequence order, not one record per
+ * segment: one tcp_output pass sends at one `now`, so a burst is one run
+ * and the ring is exact while the flight holds at most TCP_RACK_RUNS of
+ * them (every ACK-clocked flight up to ~30 ACKs). Beyond that the two
+ * neighbours whose union spans the least time are merged; a merged run
+ * remembers its earliest and latest send (t_last - span .. t_last), and
+ * rack.c reads it conservatively: a byte is judged by its run's latest
+ * send (it looks younger, so is marked lost later, never early), and a
+ * run delivered only in part counts as sent at its earliest (RACK.xmit_ts
+ * advances less, RACK.rtt is larger). So the approximation can only delay
+ * a RACK loss mark by the merged span, never make a spurious one, and RFC
+ * 6675 IsLost still works beside it. Fixed storage keeps the core free of
+ * allocation and needs no pool of its own (docs/architecture.md). */
+#define TCP_RACK_RUNS 32
+struct tcp_rack_run {
+    uint32_t start, end; /* [start, end) in sequence space, a FIN included */
+    uint64_t t_last;     /* the latest send of any byte of the run */
+    uint32_t span;       /* t_last minus the earliest send, µs: 0 = sent at once (exact) */
+    bool rtx;            /* some byte of it is a retransmission */
+};
+struct tcp_rack {
+    uint64_t xmit_ts;    /* RACK.xmit_ts (valid: set) */
+    uint64_t reo_at;     /* the reordering timer detect-loss asked for; 0 = none */
+    uint32_t end_seq;    /* RACK.end_seq */
+    uint32_t rtt;        /* RACK.rtt, µs */
+    uint32_t fack;       /* RACK.fack: highest end of delivered data */
+    uint32_t dsack_round; /* §6.2 step 4: SND.NXT when reo_wnd_mult last grew */
+    bool dsack_round_on;
+    bool valid;          /* RACK.xmit_ts and .rtt hold a delivery (time 0 is a time) */
+    uint8_t n;           /* runs in use */
+    struct tcp_rack_run run[TCP_RACK_RUNS];
 };
 
 /* What a connection needs only while it is busy: data queued, in flight,
@@ -162,6 +198,9 @@ struct tcp_ext {
     /* Sending: the SACK scoreboard and loss recovery (RFC 6675) */
     struct tcp_ranges sacked; /* what the peer SACKed */
     uint32_t high_rxt; /* RFC 6675 HighRxt: retransmitted up to here */
+    /* RFC 8985 §6.2 step 5: retransmissions below HighRxt that RACK found
+     * lost again; [relost_next, relost_end) waits to be resent (first). */
+    uint32_t relost_next, relost_end;
     uint32_t lost_end; /* un-SACKed data below this is deemed lost (RFC 6675 IsLost) */
     uint32_t reno_sacked; /* without SACK: bytes the duplicate ACKs stand for */
     uint8_t dupacks;
@@ -175,6 +214,7 @@ struct tcp_ext {
     uint64_t rtt_start;
     uint64_t rtx_stamp; /* when the oldest unacknowledged data was first sent; 0 = none */
     struct tcp_cc_state cc; /* the congestion-avoidance epoch */
+    struct tcp_rack rack; /* RFC 8985 §6 (rack.c) */
 };
 
 /* The addresses of an IPv6 connection, kept beside its TCB. */
@@ -247,6 +287,13 @@ struct tcb {
      * mode), pingpong = interactive, where ACKs wait to ride on replies */
     uint8_t quick;
     bool pingpong;
+    /* RFC 8985 §6 state that outlives a busy period: RACK.min_RTT (µs, 0 =
+     * no sample; the minimum over the connection, where Linux keeps a
+     * 5-minute windowed minimum), the reordering window's multiplier and
+     * persistence (§6.2 step 4), and whether reordering was ever seen. */
+    uint32_t min_rtt;
+    uint8_t rack_reo_mult, rack_reo_persist;
+    bool rack_reord;
 };
 
 /* The 4-tuple of a TCB, written to t (returned), and setting it (for

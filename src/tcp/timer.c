@@ -25,7 +25,7 @@ void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
             rto = left;
     }
     tcb->t_rtx = ctx->now + rto;
-    tcb->flags &= ~TCB_TLP_TIMER;
+    tcb->flags &= ~(TCB_TLP_TIMER | TCB_RACK_TIMER);
 }
 
 void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)
@@ -34,6 +34,9 @@ void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)
         r = UINT32_MAX;
     if (r == 0)
         r = 1;
+    /* RFC 8985 §6.2 step 2 RACK.min_RTT (Linux tcp_update_rtt_min) */
+    if (!tcb->min_rtt || r < tcb->min_rtt)
+        tcb->min_rtt = (uint32_t)r;
     if (tcb->srtt == 0) { /* RFC 6298 §2.2 */
         tcb->srtt = (uint32_t)r;
         tcb->rttvar = (uint32_t)(r / 2);
@@ -137,6 +140,7 @@ static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
         n = n < mss ? n : mss;
         uint16_t fl = WIRE_TCP_ACK | (n == unsent ? WIRE_TCP_PSH : 0);
         tcp_emit(ctx, tcb, fl, tcb->snd_nxt, tcb->snd_nxt - tcb->snd_data, n);
+        tcp_rack_sent(ctx, tcb, tcb->snd_nxt, tcb->snd_nxt + n, false);
         tcb->snd_nxt += n;
         tcb->snd_max = tcb->snd_nxt;
         tcb->flags &= ~TCB_PERSIST;
@@ -216,6 +220,10 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb)
         tcb->t_rtx = TCP_TIME_NEVER;
         if (tcb->flags & TCB_TLP_TIMER) {
             tcp_tlp_fire(ctx, tcb);
+            return TCP_KEEP;
+        }
+        if (tcb->flags & TCB_RACK_TIMER) {
+            tcp_rack_timeout(ctx, tcb);
             return TCP_KEEP;
         }
         if (tcb->flags & TCB_PERSIST) {

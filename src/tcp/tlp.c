@@ -43,11 +43,15 @@ static void schedule(struct tcp_ctx *ctx, struct tcb *tcb, bool advanced)
         rto_at = tcb->t_rtx; /* the RTO already running keeps its deadline */
     uint64_t at = ctx->now + pto;
     tcb->t_rtx = at < rto_at ? at : rto_at;
-    tcb->flags |= TCB_TLP_TIMER;
+    tcb->flags = (tcb->flags | TCB_TLP_TIMER) & ~TCB_RACK_TIMER;
 }
 
 void tcp_arm_xmit_timer(struct tcp_ctx *ctx, struct tcb *tcb, bool advanced, bool new_data)
 {
+    /* Sending keeps a pending RACK reordering timer (Linux rearms only
+     * when nothing was in flight); an ACK of new data re-decides it. */
+    if ((tcb->flags & TCB_RACK_TIMER) && !advanced && tcb->t_rtx != TCP_TIME_NEVER)
+        return;
     bool tlp = tlp_applies(ctx, tcb);
     if (tlp && (advanced || new_data)) {
         schedule(ctx, tcb, advanced);

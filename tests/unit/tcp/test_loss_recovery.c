@@ -105,7 +105,11 @@ static void run(struct peer *p, uint32_t total, int max_rounds)
 static void peer_open(struct peer *p, bool sack, uint32_t bytes)
 {
     memset(p, 0, sizeof *p);
-    synack_config cfg = {.sndbuf = NSEG * MSS, .rcvbuf = NSEG * MSS};
+    /* These tests pin the RFC 6675/6582/3042 rules. The peer answers in no
+     * time at all, where RACK (RFC 8985 §6, test_rack.c) finds every hole
+     * at the first SACK, as Linux would: so they run as Linux does with
+     * tcp_recovery 0, RFC 6675 alone. */
+    synack_config cfg = {.sndbuf = NSEG * MSS, .rcvbuf = NSEG * MSS, .no_rack = true};
     x_open(&p->x, &cfg, &(struct xopen){.mss = MSS, .sack = sack, .wscale = 7});
     p->base = p->x.c.ours;
     static uint8_t d[NSEG * MSS];
@@ -249,7 +253,9 @@ static void test_rfc6937_prr_sends_in_proportion(void **state)
 {
     (void)state;
     struct xconn x;
-    synack_config cfg = {.sndbuf = 1 << 20, .rcvbuf = 1 << 20};
+    /* RFC 6675 alone, as in peer_open: a zero-time RACK would start the
+     * recovery at the first SACK */
+    synack_config cfg = {.sndbuf = 1 << 20, .rcvbuf = 1 << 20, .no_rack = true};
     x_open(&x, &cfg, &(struct xopen){.mss = MSS, .sack = true, .wscale = 7});
     struct conn *c = &x.c;
     assert_int_equal(synack_setopt(c->h.s, c->s, SYNACK_OPT_CONGESTION, SYNACK_CC_NEWRENO), 0);

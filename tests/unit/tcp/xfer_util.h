@@ -31,7 +31,14 @@ static inline void x_opts(struct xconn *x, struct wire_tcp_opts *o)
     }
 }
 
+/* x_open with the handshake's ACK rtt after the SYN-ACK (the first RTT sample). */
+static inline void x_open_rtt(struct xconn *x, const synack_config *cfg, const struct xopen *p, synack_time rtt);
 static inline void x_open(struct xconn *x, const synack_config *cfg, const struct xopen *p)
+{
+    x_open_rtt(x, cfg, p, 0);
+}
+
+static inline void x_open_rtt(struct xconn *x, const synack_config *cfg, const struct xopen *p, synack_time rtt)
 {
     memset(x, 0, sizeof *x);
     struct conn *c = &x->c;
@@ -65,6 +72,8 @@ static inline void x_open(struct xconn *x, const synack_config *cfg, const struc
     }
     c->peer = c->peer_isn + 1;
     c->ours = c->iss + 1;
+    if (rtt)
+        h_advance(&c->h, rtt);
     x_opts(x, &o);
     h_inject(&c->h, &(struct h_seg){.flags = WIRE_TCP_ACK, .seq = c->peer, .ack = c->ours, .wnd = x->wnd, .opts = &o});
     c->s = synack_accept(c->h.s, c->l, NULL);
