@@ -52,6 +52,26 @@ static void opt_known(struct wire_tcp_opts *o, uint8_t kind, const uint8_t *v, s
             o->sack[i].right = wire_get32(v + 8 * i + 4);
         }
         return;
+    case WIRE_TCPOPT_EXP:
+        /* RFC 6994: an experimental option is ours only with our magic */
+        if (vlen < 2 || wire_get16(v) != WIRE_TCPOPT_FASTOPEN_MAGIC) {
+            count(&o->unknown);
+            return;
+        }
+        v += 2;
+        vlen -= 2;
+        /* fall through */
+    case WIRE_TCPOPT_FASTOPEN:
+        /* RFC 7413 §4.1.1: empty (a request) or a 4..16 byte cookie;
+         * Linux also wants an even length. The first one counts. */
+        if (vlen != 0 && (vlen < WIRE_TCP_FO_COOKIE_MIN || vlen > WIRE_TCP_FO_COOKIE_MAX || vlen % 2))
+            goto bad;
+        if (o->fo_kind)
+            return;
+        o->fo_kind = kind;
+        o->fo_len = (uint8_t)vlen;
+        memcpy(o->fo_cookie, v, vlen);
+        return;
     default:
         count(&o->unknown);
         return;
@@ -110,6 +130,13 @@ int wire_tcp_parse(const uint8_t *seg, size_t len, struct wire_tcp *out)
     return wire_tcp_parse_opts(out->opts_raw, out->opts_len, &out->opt);
 }
 
+/* The Fast Open option's bytes, rounded up to 4 with NOPs. */
+static size_t fo_space(const struct wire_tcp_opts *o)
+{
+    size_t n = 2u + (o->fo_kind == WIRE_TCPOPT_EXP ? 2u : 0u) + o->fo_len;
+    return (n + 3u) & ~(size_t)3u;
+}
+
 size_t wire_tcp_opts_len(const struct wire_tcp_opts *o)
 {
     size_t n = 0;
@@ -123,13 +150,16 @@ size_t wire_tcp_opts_len(const struct wire_tcp_opts *o)
         n += 4;
     if (o->sack_count)
         n += 4 + 8u * o->sack_count;
+    if (o->fo_kind)
+        n += fo_space(o);
     return n;
 }
 
 int wire_tcp_opts_emit(uint8_t *buf, size_t cap, const struct wire_tcp_opts *o)
 {
     size_t need = wire_tcp_opts_len(o);
-    if (need > cap || need > WIRE_TCP_OPT_MAX || o->sack_count > WIRE_TCP_SACK_MAX)
+    if (need > cap || need > WIRE_TCP_OPT_MAX || o->sack_count > WIRE_TCP_SACK_MAX ||
+        o->fo_len > WIRE_TCP_FO_COOKIE_MAX)
         return WIRE_ESPACE;
     uint8_t *p = buf;
     if (o->has_mss) {
@@ -172,6 +202,21 @@ int wire_tcp_opts_emit(uint8_t *buf, size_t cap, const struct wire_tcp_opts *o)
             wire_put32(p, o->sack[i].left);
             wire_put32(p + 4, o->sack[i].right);
         }
+    }
+    if (o->fo_kind) {
+        size_t n = fo_space(o);
+        uint8_t *q = p;
+        *q++ = o->fo_kind;
+        *q++ = 0; /* the length, below */
+        if (o->fo_kind == WIRE_TCPOPT_EXP) {
+            wire_put16(q, WIRE_TCPOPT_FASTOPEN_MAGIC);
+            q += 2;
+        }
+        memcpy(q, o->fo_cookie, o->fo_len);
+        q += o->fo_len;
+        p[1] = (uint8_t)(q - p);
+        memset(q, WIRE_TCPOPT_NOP, n - (size_t)(q - p));
+        p += n;
     }
     return (int)(p - buf);
 }

@@ -31,6 +31,11 @@
 #define WIRE_TCPOPT_SACK_PERM 4
 #define WIRE_TCPOPT_SACK 5
 #define WIRE_TCPOPT_TS 8
+#define WIRE_TCPOPT_FASTOPEN 34 /* RFC 7413 §4.1.1 */
+#define WIRE_TCPOPT_EXP 254     /* RFC 6994 experimental; Fast Open's magic is 0xF989 */
+#define WIRE_TCPOPT_FASTOPEN_MAGIC 0xF989u
+#define WIRE_TCP_FO_COOKIE_MIN 4  /* RFC 7413 §4.1.1: 4..16 bytes */
+#define WIRE_TCP_FO_COOKIE_MAX 16
 
 #define WIRE_TCP_SACK_MAX 4
 
@@ -45,6 +50,13 @@ struct wire_tcp_opts {
     uint32_t ts_val, ts_ecr;
     uint8_t sack_count;
     struct wire_tcp_sack_block sack[WIRE_TCP_SACK_MAX];
+    /* RFC 7413 Fast Open: fo_kind is 0 (absent), WIRE_TCPOPT_FASTOPEN or
+     * WIRE_TCPOPT_EXP (the pre-RFC form, kind 254 + magic 0xF989). fo_len 0
+     * with a kind is a cookie request; a cookie of a length outside 4..16
+     * is ignored (counted in bad_len). Emitted after wscale, padded with
+     * NOPs to a 4-byte boundary (Linux tcp_options_write). */
+    uint8_t fo_kind, fo_len;
+    uint8_t fo_cookie[WIRE_TCP_FO_COOKIE_MAX];
     uint8_t unknown; /* options skipped by their length (saturates at 255) */
     uint8_t bad_len; /* known kinds with the wrong fixed length, ignored (saturates) */
     uint8_t nkinds;  /* kinds in the order they appeared, NOP and EOL included */

@@ -206,20 +206,109 @@ static void test_opt_unknown_skipped_by_length(void **state)
     assert_int_equal(o.nkinds, 2);
 }
 
-static void test_opt_unknown_real_fast_open_cookie(void **state)
+static void test_rfc7413_real_experimental_cookie_request(void **state)
 {
     (void)state;
     /* zeek tcp-fast-open frame 1: MSS, SACK_PERM, TS, NOP, WS, then the
-     * experimental TFO option (kind 254, length 4, magic f989). */
+     * experimental TFO option (kind 254, length 4, magic f989): a cookie
+     * request in the pre-RFC form. */
     size_t len;
     const uint8_t *p = real_opts(pkt_tfo_syn, &len);
     struct wire_tcp_opts o;
     assert_int_equal(parse_block(p, len, &o), WIRE_OK);
-    assert_int_equal(o.unknown, 1);
+    assert_int_equal(o.unknown, 0);
+    assert_int_equal(o.fo_kind, WIRE_TCPOPT_EXP);
+    assert_int_equal(o.fo_len, 0);
     assert_int_equal(o.kinds[o.nkinds - 1], 254);
     assert_int_equal(o.mss, 1460);
     assert_int_equal(o.ts_val, 14248099);
     assert_int_equal(o.wscale, 7);
+}
+
+/* RFC 7413 §4.1.1: kind 34 carries an empty request or a 4..16 byte cookie. */
+static void test_rfc7413_4_1_1_cookie_parsed(void **state)
+{
+    (void)state;
+    static const uint8_t b[] = {34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1};
+    struct wire_tcp_opts o;
+    assert_int_equal(parse_block(b, sizeof b, &o), WIRE_OK);
+    assert_int_equal(o.fo_kind, WIRE_TCPOPT_FASTOPEN);
+    assert_int_equal(o.fo_len, 8);
+    assert_memory_equal(o.fo_cookie, b + 2, 8);
+    assert_int_equal(o.bad_len, 0);
+    static const uint8_t req[] = {34, 2, 1, 1};
+    assert_int_equal(parse_block(req, sizeof req, &o), WIRE_OK);
+    assert_int_equal(o.fo_kind, WIRE_TCPOPT_FASTOPEN);
+    assert_int_equal(o.fo_len, 0);
+}
+
+/* RFC 7413 §4.1.1: a cookie shorter than 4, longer than 16, or (Linux) odd
+ * is ignored and counted; the segment stays good. */
+static void test_rfc7413_4_1_1_bad_cookie_length_ignored(void **state)
+{
+    (void)state;
+    static const uint8_t shortc[] = {34, 4, 1, 2};
+    static const uint8_t odd[] = {34, 7, 1, 2, 3, 4, 5, 1};
+    static const uint8_t longc[] = {34, 20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18};
+    const uint8_t *blocks[] = {shortc, odd, longc};
+    size_t lens[] = {sizeof shortc, sizeof odd, sizeof longc};
+    for (int i = 0; i < 3; i++) {
+        struct wire_tcp_opts o;
+        assert_int_equal(parse_block(blocks[i], lens[i], &o), WIRE_OK);
+        assert_int_equal(o.fo_kind, 0);
+        assert_int_equal(o.bad_len, 1);
+    }
+}
+
+/* RFC 6994: kind 254 is Fast Open only with the magic 0xF989. */
+static void test_rfc7413_experimental_needs_magic(void **state)
+{
+    (void)state;
+    static const uint8_t good[] = {254, 8, 0xf9, 0x89, 0xaa, 0xbb, 0xcc, 0xdd};
+    static const uint8_t other[] = {254, 8, 0x12, 0x34, 0xaa, 0xbb, 0xcc, 0xdd};
+    struct wire_tcp_opts o;
+    assert_int_equal(parse_block(good, sizeof good, &o), WIRE_OK);
+    assert_int_equal(o.fo_kind, WIRE_TCPOPT_EXP);
+    assert_int_equal(o.fo_len, 4);
+    assert_memory_equal(o.fo_cookie, good + 4, 4);
+    assert_int_equal(parse_block(other, sizeof other, &o), WIRE_OK);
+    assert_int_equal(o.fo_kind, 0);
+    assert_int_equal(o.unknown, 1);
+}
+
+/* Linux's SYN-ACK with a cookie: mss, sackOK, TS, nop, wscale, FO cookie,
+ * nop, nop (packetdrill fastopen/server/simple1.pkt); and the client's
+ * request: FO, nop, nop after wscale. Both round-trip. */
+static void test_rfc7413_emit_linux_layout(void **state)
+{
+    (void)state;
+    struct wire_tcp_opts o = {0};
+    o.has_mss = true, o.mss = 1460, o.sack_perm = true, o.has_ts = true, o.ts_val = 10000, o.ts_ecr = 1;
+    o.has_wscale = true, o.wscale = 8;
+    o.fo_kind = WIRE_TCPOPT_FASTOPEN, o.fo_len = 8;
+    static const uint8_t ck[8] = {0x00, 0xab, 0xaa, 0xab, 0xe8, 0xe9, 0x54, 0xc2};
+    memcpy(o.fo_cookie, ck, 8);
+    uint8_t buf[40];
+    assert_int_equal(wire_tcp_opts_len(&o), 32);
+    assert_int_equal(wire_tcp_opts_emit(buf, sizeof buf, &o), 32);
+    static const uint8_t tail[] = {34, 10, 0x00, 0xab, 0xaa, 0xab, 0xe8, 0xe9, 0x54, 0xc2, 1, 1};
+    assert_memory_equal(buf + 20, tail, sizeof tail);
+    struct wire_tcp_opts back;
+    assert_int_equal(parse_block(buf, 32, &back), WIRE_OK);
+    assert_int_equal(back.fo_len, 8);
+    assert_memory_equal(back.fo_cookie, ck, 8);
+
+    struct wire_tcp_opts r = {0};
+    r.fo_kind = WIRE_TCPOPT_EXP; /* experimental request: 254, 4, f9 89 */
+    assert_int_equal(wire_tcp_opts_emit(buf, sizeof buf, &r), 4);
+    static const uint8_t exp_req[] = {254, 4, 0xf9, 0x89};
+    assert_memory_equal(buf, exp_req, 4);
+    r.fo_kind = WIRE_TCPOPT_FASTOPEN;
+    assert_int_equal(wire_tcp_opts_emit(buf, sizeof buf, &r), 4);
+    static const uint8_t req[] = {34, 2, 1, 1};
+    assert_memory_equal(buf, req, 4);
+    r.fo_len = 17;
+    assert_int_equal(wire_tcp_opts_emit(buf, sizeof buf, &r), WIRE_ESPACE);
 }
 
 static void test_opt_unknown_count_saturates(void **state)
@@ -596,7 +685,11 @@ int main(void)
         cmocka_unit_test(test_opt_nop_is_one_byte),
         cmocka_unit_test(test_opt_wscale_above_14_reported_as_sent),
         cmocka_unit_test(test_opt_unknown_skipped_by_length),
-        cmocka_unit_test(test_opt_unknown_real_fast_open_cookie),
+        cmocka_unit_test(test_rfc7413_real_experimental_cookie_request),
+        cmocka_unit_test(test_rfc7413_4_1_1_cookie_parsed),
+        cmocka_unit_test(test_rfc7413_4_1_1_bad_cookie_length_ignored),
+        cmocka_unit_test(test_rfc7413_experimental_needs_magic),
+        cmocka_unit_test(test_rfc7413_emit_linux_layout),
         cmocka_unit_test(test_opt_unknown_count_saturates),
         cmocka_unit_test(test_opt_len_zero_rejects_segment),
         cmocka_unit_test(test_opt_len_one_rejects_segment),
