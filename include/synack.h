@@ -111,6 +111,13 @@ typedef struct synack_config {
                                     only, and synack has no loopback: off unless set) */
     synack_state_fn on_state;    /* optional */
     void *on_state_ctx;
+    /* RFC 7413 TCP Fast Open, as Linux's net.ipv4.tcp_fastopen bits: 0x1 client, 0x2 server,
+     * 0x4 client without a cookie, 0x200 server takes data without a cookie, 0x400 every
+     * listener (queue = backlog) without SYNACK_OPT_FASTOPEN. 0: off (Linux's default is 0x1;
+     * synack keeps Fast Open off unless asked, so nothing changes for those who do not) */
+    uint32_t fastopen;
+    bool fastopen_key_set;       /* else the cookie key is derived from the seed */
+    uint8_t fastopen_key[16];    /* Linux tcp_fastopen_key as bytes (its four words little-endian) */
 } synack_config;
 
 /* Returns NULL on bad configuration or out of memory. */
@@ -238,6 +245,8 @@ typedef enum synack_opt {
     SYNACK_OPT_V6ONLY,       /* IPV6_V6ONLY: 1 = a socket bound to the IPv6 wildcard takes IPv6 only
                               * (no IPv4 connections, no port conflict with IPv4); Linux default 0.
                               * Set before bind (else -EINVAL) */
+    SYNACK_OPT_FASTOPEN,     /* TCP_FASTOPEN: RFC 7413 server, the most Fast Open children awaiting
+                              * their third ACK (0 off); in CLOSED or LISTEN only (else -EINVAL) */
 } synack_opt;
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
@@ -267,6 +276,8 @@ typedef struct synack_tcp_info {
     uint32_t rttvar_us;
     uint8_t backoff;             /* consecutive retransmission timeouts */
     uint8_t ca_state;            /* 0 open, 1 disorder, 2 recovery, 3 loss (Linux's numbering) */
+    bool fastopen;               /* RFC 7413: a Fast Open connection still in its handshake may send */
+    bool syn_data;               /* data in a SYN was acknowledged (Linux TCPI_OPT_SYN_DATA) */
 } synack_tcp_info;
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
 

@@ -99,7 +99,10 @@ struct sxp *sxp_new(const struct sxp_config *c)
                         .clock = synack_vclock_read,
                         .clock_ctx = &p->clk,
                         .sndbuf = SXP_SNDBUF_DEFAULT,
-                        .rcvbuf = SXP_RCVBUF_DEFAULT};
+                        .rcvbuf = SXP_RCVBUF_DEFAULT,
+                        .fastopen = p->cfg.fastopen,
+                        .fastopen_key_set = p->cfg.fastopen_key_set};
+    memcpy(sc.fastopen_key, p->cfg.fastopen_key, sizeof sc.fastopen_key);
     p->st = synack_stack_new(&sc);
     if (p->st)
         synack_set_event_handler(p->st, on_event, p);

@@ -158,9 +158,12 @@ static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *
     return ret;
 }
 
-static bool can_send(synack_state s)
+static bool can_send(const synack_tcp_info *ti)
 {
-    return s == SYNACK_ESTABLISHED || s == SYNACK_CLOSE_WAIT;
+    /* RFC 7413 §4.2.2: a Fast Open child writes before the third ACK (Linux
+     * lets TCPF_SYN_RECV through sk_stream_wait_connect for it) */
+    return ti->state == SYNACK_ESTABLISHED || ti->state == SYNACK_CLOSE_WAIT ||
+           (ti->state == SYNACK_SYN_RECEIVED && ti->fastopen);
 }
 
 /* sk_stream_error: a pending error wins over EPIPE. No SIGPIPE is raised:
@@ -205,7 +208,7 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
             goto out;
         }
         synack_tcp_info_get(p->st, f->h, &ti);
-        if (can_send(ti.state))
+        if (can_send(&ti))
             break;
         if (pending_error(p, f)) {
             ret = -take_error(p, f);
@@ -227,7 +230,7 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
             goto out;
         }
         synack_tcp_info_get(p->st, f->h, &ti);
-        if (pending_error(p, f) || (sxp_sk_shutdown(p, f, &ti) & SXP_SEND_SHUT) || !can_send(ti.state)) {
+        if (pending_error(p, f) || (sxp_sk_shutdown(p, f, &ti) & SXP_SEND_SHUT) || !can_send(&ti)) {
             ret = copied ? (ssize_t)copied : stream_error(p, f, EPIPE);
             goto out;
         }

@@ -41,6 +41,7 @@ static const struct {
     {IPPROTO_TCP, TCP_KEEPCNT, SYNACK_OPT_KEEPCNT},
     {IPPROTO_TCP, TCP_USER_TIMEOUT, SYNACK_OPT_USER_TIMEOUT},
     {IPPROTO_TCP, TCP_QUICKACK, SYNACK_OPT_QUICKACK},
+    {IPPROTO_TCP, TCP_FASTOPEN, SYNACK_OPT_FASTOPEN},
 };
 
 static bool find_int_opt(int level, int name, synack_opt *out)
@@ -210,7 +211,8 @@ static void fill_tcp_info(const synack_tcp_info *ti, struct tcp_info *out)
     out->tcpi_backoff = ti->backoff;
     out->tcpi_retransmits = ti->backoff;
     out->tcpi_options = (uint8_t)((ti->ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (ti->sack_ok ? TCPI_OPT_SACK : 0) |
-                                  (ti->snd_wscale || ti->rcv_wscale ? TCPI_OPT_WSCALE : 0));
+                                  (ti->snd_wscale || ti->rcv_wscale ? TCPI_OPT_WSCALE : 0) |
+                                  (ti->syn_data ? TCPI_OPT_SYN_DATA : 0));
     out->tcpi_snd_wscale = ti->snd_wscale & 15;
     out->tcpi_rcv_wscale = ti->rcv_wscale & 15;
     out->tcpi_rto = ti->rto_us;

@@ -120,6 +120,23 @@ static bool parse_ip(const char *v, uint32_t *out)
     return true;
 }
 
+/* Linux's tcp_fastopen_key text: four 32-bit hex words joined by '-' (a
+ * second key after ',' is the backup, not modelled); the key's bytes are
+ * the words little-endian (proc_tcp_fastopen_key), which is what makes
+ * Linux's cookies. */
+static bool parse_fo_key(const char *v, uint8_t key[16])
+{
+    unsigned int w[4];
+    char tail;
+    int n = sscanf(v, "%x-%x-%x-%x%c", &w[0], &w[1], &w[2], &w[3], &tail);
+    if (n != 4 && !(n == 5 && (tail == ':' || tail == ',')))
+        return false;
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            key[4 * i + j] = (uint8_t)(w[i] >> (8 * j));
+    return true;
+}
+
 /* --so_flags: words separated by spaces or commas; see packetdrill.h. */
 static void parse_flags(const char *flags, struct sxp_config *c)
 {
@@ -155,6 +172,10 @@ static void parse_flags(const char *flags, struct sxp_config *c)
             c->seed = strtoull(v, NULL, 0);
         else if (!strcmp(w, "recv_wait_usecs") && v)
             c->recv_wait_usecs = strtoull(v, NULL, 10);
+        else if (!strcmp(w, "sysctl:net.ipv4.tcp_fastopen") && v)
+            c->fastopen = (uint32_t)strtoul(v, NULL, 0);
+        else if (!strcmp(w, "sysctl:net.ipv4.tcp_fastopen_key") && v)
+            ok = c->fastopen_key_set = parse_fo_key(v, c->fastopen_key);
         else
             fprintf(stderr, "libsynack_packetdrill: ignoring unknown so_flag '%s'%s\n", w,
                     strcmp(w, "realtime") ? "" : " (real-time mode is not implemented; time stays virtual)");

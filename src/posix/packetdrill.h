@@ -100,6 +100,10 @@
  *   seed=N           seed for ISNs and ports         (default 1)
  *   nowait           see netdev_receive above
  *   recv_wait_usecs=N  see netdev_receive above
+ *   sysctl:net.ipv4.tcp_fastopen=N      RFC 7413 Fast Open, Linux's bits (default 0: off)
+ *   sysctl:net.ipv4.tcp_fastopen_key=K  Linux's key text a-b-c-d (hex words; default:
+ *                    derived from the seed). synack-conform --sysctls passes both
+ *                    from the script's defaults.sh and header.
  *   realtime         NOT IMPLEMENTED: refused with a message, time stays
  *                    virtual (packetdrill in SO mode needs no wall clock)
  * Unknown words are ignored with a line on stderr.

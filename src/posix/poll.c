@@ -31,7 +31,8 @@ static unsigned tcp_poll_mask(struct sxp *p, struct sxp_file *f)
         m |= POLLHUP;
     if (shut & SXP_RCV_SHUT)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
-    if (ti.state != SYNACK_SYN_SENT && ti.state != SYNACK_SYN_RECEIVED) {
+    /* a Fast Open child is ready in SYN_RECEIVED (tcp_poll: fastopen_rsk) */
+    if (ti.state != SYNACK_SYN_SENT && (ti.state != SYNACK_SYN_RECEIVED || ti.fastopen)) {
         if (ti.unread)
             m |= POLLIN | POLLRDNORM;
         if (!(shut & SXP_SEND_SHUT)) {

@@ -36,6 +36,11 @@ struct sxp_config {
     int64_t epoch_usecs;  /* virtual clock origin, as gettimeofday reports it */
     bool recv_nowait;     /* sxp_output never advances the clock */
     uint64_t recv_wait_usecs;
+    /* RFC 7413: Linux's net.ipv4.tcp_fastopen bits and tcp_fastopen_key
+     * (synack_config.fastopen*) */
+    uint32_t fastopen;
+    bool fastopen_key_set;
+    uint8_t fastopen_key[16];
 };
 void sxp_config_default(struct sxp_config *c);
 

@@ -458,7 +458,9 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
     if (flags & ~SYNACK_SEND_MORE)
         return -EINVAL;
     const struct tcb *b = &k->tcb;
-    bool can = (b->state == TCP_ESTABLISHED || b->state == TCP_CLOSE_WAIT) && !(b->flags & TCB_FIN_QUEUED);
+    bool can = (b->state == TCP_ESTABLISHED || b->state == TCP_CLOSE_WAIT ||
+                (b->state == TCP_SYN_RECEIVED && (b->flags & TCB_FASTOPEN))) &&
+               !(b->flags & TCB_FIN_QUEUED);
     long r = stack_attach(s, k, can ? len : 0, 0);
     if (r == 0)
         r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0);
@@ -683,6 +685,12 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
                 o->rcvbuf_locked = true;
             return r;
         }
+    case SYNACK_OPT_FASTOPEN:
+        /* Linux tcp_setsockopt: CLOSE or LISTEN only; capped at somaxconn */
+        if (v < 0 || (k->tcb.state != TCP_CLOSED && k->tcb.state != TCP_LISTEN))
+            return -EINVAL;
+        o->fastopen_qlen = (uint16_t)(v > 4096 ? 4096 : v);
+        return 0;
     case SYNACK_OPT_REUSEADDR: k->reuseaddr = v != 0; return 0;
     case SYNACK_OPT_V6ONLY:
         if (k->bound) /* Linux do_ipv6_setsockopt: EINVAL once inet_num is set */
@@ -724,6 +732,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_SNDBUF: *v = (int)k->sndcap; break;
     case SYNACK_OPT_RCVBUF: *v = (int)k->rcvcap; break;
     case SYNACK_OPT_REUSEADDR: *v = k->reuseaddr; break;
+    case SYNACK_OPT_FASTOPEN: *v = k->tcb.o.fastopen_qlen; break;
     case SYNACK_OPT_V6ONLY: *v = k->v6only; break;
     case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
     default: return -ENOPROTOOPT;
@@ -793,6 +802,8 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
     out->rttvar_us = b->rttvar;
     out->backoff = b->backoff;
     out->ca_state = b->ca_state;
+    out->fastopen = (b->flags & TCB_FASTOPEN) != 0;
+    out->syn_data = (b->flags & TCB_SYN_DATA) != 0;
     return 0;
 }
 
@@ -869,6 +880,37 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     return c;
 }
 
+/* RFC 7413 §5.1: a listener takes Fast Open with a bounded number of
+ * children still in SYN_RECEIVED (Linux's fastopenq: the TCP_FASTOPEN
+ * length, or the backlog with tcp_fastopen's 0x400 bit). */
+static bool fastopen_ready(synack_stack *s, const struct sock *l)
+{
+    uint32_t bits = s->tcp.p.fastopen;
+    if (!(bits & TCP_FO_SERVER))
+        return false;
+    int qlen = l->tcb.o.fastopen_qlen;
+    if (!qlen && (bits & TCP_FO_SERVER_ALL))
+        qlen = l->lq->backlog;
+    int pending = 0;
+    for (const struct sock *c = l->lq->acc_head; c; c = c->acc_next)
+        if ((c->tcb.flags & TCB_FASTOPEN) && c->tcb.state == TCP_SYN_RECEIVED)
+            pending++;
+    return pending < qlen;
+}
+
+static void enqueue_child(struct sock *parent, struct sock *k)
+{
+    parent->lq->syn_count--;
+    k->queued = true;
+    k->acc_next = NULL;
+    if (parent->lq->acc_tail)
+        parent->lq->acc_tail->acc_next = k;
+    else
+        parent->lq->acc_head = k;
+    parent->lq->acc_tail = k;
+    parent->lq->acc_count++;
+}
+
 static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t, const struct wire_tcp *seg,
                       uint32_t iss_hint)
 {
@@ -884,8 +926,16 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
     }
     struct sock *c = make_child(s, l, t);
     if (c) {
+        if ((seg->opt.fo_kind || seg->payload_len) && fastopen_ready(s, l)) {
+            c->tcb.flags |= TCB_FO_LISTEN;
+            stack_attach(s, c, 0, seg->payload_len); /* room for the SYN's data */
+        }
         tcp_accept_syn(&s->tcp, &c->tcb, seg, iss_hint);
+        if (c->tcb.flags & TCB_FASTOPEN) /* RFC 7413 §4.2.2: acceptable at once */
+            enqueue_child(l, c);
         stack_settle(s, c);
+        if (c->tcb.flags & TCB_FASTOPEN)
+            stack_notify(s, l);
     }
 }
 
@@ -943,17 +993,8 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         return;
     }
     if (parent && k->parent && !k->queued && k->tcb.state != TCP_SYN_RECEIVED &&
-        k->tcb.state != TCP_CLOSED) {
-        parent->lq->syn_count--;
-        k->queued = true;
-        k->acc_next = NULL;
-        if (parent->lq->acc_tail)
-            parent->lq->acc_tail->acc_next = k;
-        else
-            parent->lq->acc_head = k;
-        parent->lq->acc_tail = k;
-        parent->lq->acc_count++;
-    }
+        k->tcb.state != TCP_CLOSED)
+        enqueue_child(parent, k);
     if (v == TCP_FREE) {
         sock_released(s, k);
         return;

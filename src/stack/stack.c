@@ -69,6 +69,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     p->use_ts = p->use_sack = p->use_wscale = true;
     p->use_tlp = !cfg->no_tlp;
     p->use_rack = !cfg->no_rack;
+    p->fastopen = cfg->fastopen;
     if (!s->cfg.sndbuf)
         s->cfg.sndbuf = 16 * 1024;
     if (!s->cfg.rcvbuf)
@@ -84,6 +85,16 @@ synack_stack *synack_stack_new(const synack_config *cfg)
         memcpy(s->hash_key + i, &r, 8);
     }
     s->ip_id = (uint16_t)stack_random(s);
+    /* RFC 7413 §4.1.2 cookie key: the configured one, else derived from the
+     * ISN secret (not drawn from the generator, so that turning Fast Open
+     * on changes nothing else in a seeded run) */
+    if (cfg->fastopen_key_set) {
+        memcpy(s->tcp.fo_key, cfg->fastopen_key, sizeof s->tcp.fo_key);
+    } else {
+        static const uint8_t dom[2][4] = {"TFO0", "TFO1"};
+        for (int i = 0; i < 2; i++)
+            crypto_shorthash_siphash24(s->tcp.fo_key + 8 * i, dom[i], sizeof dom[i], s->tcp.isn_key);
+    }
     stack_now(s);
     wheel_init(&s->wheel, s->tcp.now);
     wheel_init(&s->tw_wheel, s->tcp.now);

@@ -106,6 +106,18 @@ void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tc
     child->snd_wl1 = seg->seq;
     start_send_space(ctx, child, iss_hint ? iss_hint : tcp_isn(ctx, TCP_TUPLE(child)));
     child->snd_wl2 = child->iss;
+    if (tcp_fo_server_syn(ctx, child, seg)) {
+        /* RFC 7413 §4.2.2: the data is taken now and the SYN-ACK acks it;
+         * the child may be accepted before the third ACK (Linux). */
+        child->flags |= TCB_FASTOPEN;
+        if (seg->payload_len && child->x->rbuf) {
+            uint32_t n = seg->payload_len > UINT32_MAX ? UINT32_MAX : (uint32_t)seg->payload_len;
+            uint32_t took = ring_write(&child->rcv, child->x->rbuf, seg->payload, n);
+            child->rcv_nxt += took;
+            if (took)
+                child->flags |= TCB_SYN_DATA | TCB_DATA_RCVD;
+        }
+    }
     child->state = TCP_LISTEN; /* born of the listener: record LISTEN -> SYN_RECEIVED */
     tcp_set_state(ctx, child, TCP_SYN_RECEIVED, "rcv SYN");
     ctx->st->tcp_passive_opens++;

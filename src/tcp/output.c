@@ -82,6 +82,13 @@ static void build_options(struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t f
     }
     if ((tcb->flags & TCB_SACK_OK) && (flags & WIRE_TCP_ACK) && !(flags & (WIRE_TCP_SYN | WIRE_TCP_RST)))
         add_sack_blocks(tcb, o);
+    /* RFC 7413 §4.2.2: a SYN-ACK answers a request or a bad cookie with a
+     * good one, in the option kind the client used */
+    if ((flags & WIRE_TCP_SYN) && (flags & WIRE_TCP_ACK) && (tcb->flags & TCB_FO_COOKIE)) {
+        o->fo_kind = (tcb->flags & TCB_FO_EXP) ? WIRE_TCPOPT_EXP : WIRE_TCPOPT_FASTOPEN;
+        o->fo_len = TCP_FO_COOKIE_LEN;
+        tcp_fo_cookie(ctx, TCP_TUPLE(tcb), o->fo_cookie);
+    }
 }
 
 void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len)
@@ -111,6 +118,11 @@ void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq
         if (wnd > tcb->mss_local)
             wnd -= wnd % tcb->mss_local;
         h.wnd = (uint16_t)wnd;
+        /* A Fast Open child's SYN-ACK already opens the window to data
+         * the user may read before the handshake ends: record its edge so
+         * that reading does not look like the window reopening. */
+        if (tcb->flags & TCB_FASTOPEN)
+            tcb->rcv_adv = tcb->rcv_nxt + h.wnd;
     } else {
         h.wnd = (uint16_t)(wnd >> tcb->rcv_wscale);
         uint32_t edge = tcb->rcv_nxt + ((uint32_t)h.wnd << tcb->rcv_wscale);
@@ -297,8 +309,9 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
         break;
     case TCP_SYN_RECEIVED:
         /* RFC 9293 §3.10.4: a FIN may follow the SYN-ACK before the
-         * handshake completes; data waits for ESTABLISHED. */
-        if (!(tcb->flags & TCB_FIN_QUEUED))
+         * handshake completes; data waits for ESTABLISHED, except on a
+         * Fast Open child (RFC 7413 §4.2.2, Linux sends it at once). */
+        if (!(tcb->flags & (TCB_FIN_QUEUED | TCB_FASTOPEN)))
             goto ack_only;
         break;
     default:

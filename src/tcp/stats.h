@@ -47,6 +47,9 @@
     X(tcp_abort_on_linger, "connections aborted by SO_LINGER 0")               \
     X(tcp_tw_reopened, "TIME_WAIT connections reopened by a new SYN") \
     X(tcp_tw_reused, "TIME_WAIT 4-tuples taken by connect() (tw_reuse)") \
+    X(tcp_fo_passive, "Fast Open SYNs with a valid cookie (RFC 7413)")       \
+    X(tcp_fo_passive_fail, "Fast Open SYNs with a bad cookie")                \
+    X(tcp_fo_cookie_req, "Fast Open cookie requests answered")              \
     X(tcp_ooo_queued, "TCP segments queued out of order")                      \
     X(tcp_ooo_full, "TCP segments dropped: out-of-order queue full")           \
     X(tcp_dsack_out, "D-SACKs sent for duplicate data (RFC 2883)")             \

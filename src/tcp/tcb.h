@@ -55,6 +55,7 @@ struct tcp_params {
     bool use_ts, use_sack, use_wscale;
     bool use_tlp; /* RFC 8985 tail loss probe (Linux tcp_early_retrans 3) */
     bool use_rack; /* RFC 8985 §6 RACK loss detection (Linux tcp_recovery bit 0) */
+    uint32_t fastopen; /* RFC 7413, Linux's tcp_fastopen bits (TCP_FO_*); 0: off */
 };
 
 /* Per-connection options the user sets (socket options), in Linux's
@@ -70,6 +71,7 @@ struct tcp_opts {
     bool keepalive : 1; /* SO_KEEPALIVE */
     bool quickack : 1;  /* TCP_QUICKACK as last set (the switch itself is tcp_set_quickack) */
     bool rcvbuf_locked : 1; /* SO_RCVBUF was set: the window scale fits that buffer (Linux) */
+    uint16_t fastopen_qlen; /* TCP_FASTOPEN on a listener (RFC 7413 §5.1: bound the children) */
 };
 static inline uint64_t tcp_keepidle(const struct tcp_opts *o) { return o->keepidle_s * 1000000ull; }
 static inline uint64_t tcp_keepintvl(const struct tcp_opts *o) { return o->keepintvl_s * 1000000ull; }
@@ -91,6 +93,7 @@ struct tcp_ctx {
     struct tcp_params p;
     struct core_stats *st;
     uint8_t isn_key[16]; /* RFC 6528 secret, from the stack's seed */
+    uint8_t fo_key[16];  /* RFC 7413 §4.1.2 cookie secret (Linux tcp_fastopen_key) */
     /* RFC 5961 §7 rate limit of challenge ACKs, stack-wide as in Linux */
     uint64_t challenge_window;
     uint32_t challenge_count;
@@ -128,6 +131,12 @@ struct tcp_ctx {
 #define TCB_TLP_OUT 0x200000u    /* a probe is out, up to tlp_high_seq (§7.4) */
 #define TCB_TLP_RETRANS 0x400000u /* that probe was a retransmission */
 #define TCB_RACK_TIMER 0x800000u  /* t_rtx holds RACK's reordering timer (RFC 8985 §6.2 step 5) */
+/* RFC 7413 Fast Open */
+#define TCB_FO_LISTEN 0x1000000u /* born of a listener that takes Fast Open */
+#define TCB_FO_COOKIE 0x2000000u /* our SYN-ACK carries a cookie */
+#define TCB_FO_EXP 0x4000000u    /* ... in the experimental option (254, 0xF989) */
+#define TCB_FASTOPEN 0x8000000u  /* a Fast Open child: accepted, may send, before the third ACK */
+#define TCB_SYN_DATA 0x10000000u /* data in our SYN (or the peer's) was acknowledged (TCPI_OPT_SYN_DATA) */
 #define TCB_MORE 0x80000u      /* the send ring ends in data written with MSG_MORE: no PSH there (Linux tcp_push) */
 
 /* Congestion states, named as in Linux (tcp_ca_state). */
@@ -364,6 +373,19 @@ void tcp_set_state(struct tcp_ctx *ctx, struct tcb *tcb, enum tcp_state to, cons
 
 /* RFC 6528 initial sequence number for a 4-tuple at ctx->now. */
 uint32_t tcp_isn(const struct tcp_ctx *ctx, const struct tcp_tuple *t);
+
+/* RFC 7413: Linux's tcp_fastopen bits */
+#define TCP_FO_CLIENT 0x1u
+#define TCP_FO_SERVER 0x2u
+#define TCP_FO_CLIENT_NO_COOKIE 0x4u
+#define TCP_FO_SERVER_NO_COOKIE 0x200u
+#define TCP_FO_SERVER_ALL 0x400u /* every listener, without TCP_FASTOPEN */
+#define TCP_FO_COOKIE_LEN 8
+/* RFC 7413 §4.1.2: the cookie for the client at t's remote address. */
+void tcp_fo_cookie(const struct tcp_ctx *ctx, const struct tcp_tuple *t, uint8_t out[TCP_FO_COOKIE_LEN]);
+/* §4.2.2: does the listener take this SYN's data at once (true), and
+ * must the SYN-ACK carry a cookie (TCB_FO_COOKIE)? */
+bool tcp_fo_server_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tcp *seg);
 
 /* Active open: CLOSED -> SYN_SENT, SYN out. */
 void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb);

@@ -14,8 +14,11 @@ long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, siz
     if (tcb->flags & TCB_FIN_QUEUED)
         return -EPIPE;
     switch (tcb->state) {
-    case TCP_SYN_SENT:
     case TCP_SYN_RECEIVED:
+        if (tcb->flags & TCB_FASTOPEN) /* RFC 7413 §4.2.2: may send before the third ACK */
+            break;
+        return -EAGAIN;
+    case TCP_SYN_SENT:
         return -EAGAIN; /* Linux waits for the connection before queueing */
     case TCP_ESTABLISHED:
     case TCP_CLOSE_WAIT:
