@@ -295,7 +295,10 @@ static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fi
         return true;
     if (tcb->o.nodelay)
         return false;
-    return seq_gt(tcb->snd_sml, tcb->snd_una) && tcb->snd_una != tcb->snd_max;
+    /* A Fast Open child's unacknowledged SYN-ACK is not data in flight
+     * (Linux keeps it with the request, outside packets_out). */
+    uint32_t una = (tcb->flags & TCB_FASTOPEN) && tcb->state == TCP_SYN_RECEIVED ? tcb->snd_una + 1 : tcb->snd_una;
+    return seq_gt(tcb->snd_sml, una) && una != tcb->snd_max;
 }
 
 void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
