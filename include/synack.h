@@ -106,6 +106,7 @@ typedef struct synack_config {
     uint32_t sndbuf, rcvbuf;     /* default socket buffer sizes; 0: 16 KiB / 128 KiB */
     bool no_tlp;                 /* no RFC 8985 tail loss probes (Linux tcp_early_retrans 0) */
     bool no_rack;                /* no RFC 8985 §6 RACK loss detection, RFC 6675 alone (Linux tcp_recovery 0) */
+    bool no_timestamps;          /* never offer RFC 7323 timestamps (Linux tcp_timestamps 0) */
     bool tw_reuse;               /* connect() may take a TIME_WAIT 4-tuple whose peer's last timestamp
                                     is 1 s old (Linux tcp_tw_reuse 1; Linux's default 2 means loopback
                                     only, and synack has no loopback: off unless set) */
@@ -206,6 +207,14 @@ synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remot
 int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote);
 /* Bytes queued, or -EAGAIN (buffer full), -EPIPE (write side shut), ... */
 long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len);
+/* RFC 7413 TCP Fast Open connect (synack_config.fastopen bit 0x1, else -EOPNOTSUPP): with a
+ * cookie cached for the server, the SYN carries it and the first bytes of buf (up to the
+ * server's MSS less 40, as Linux); without one, it asks for a cookie and carries no data.
+ * Returns the bytes that went into the SYN (0: none; send them once connected), or the
+ * errors of synack_connect (-EALREADY, -EISCONN, ...). The connection completes as with
+ * synack_connect. */
+long synack_connect_fastopen(synack_stack *s, synack_sock h, const synack_endpoint *remote, const void *buf,
+                             size_t len);
 /* synack_send with flags: SYNACK_SEND_MORE says more data follows at once
  * (MSG_MORE), so the end of this write carries no PSH. */
 #define SYNACK_SEND_MORE 1

@@ -101,6 +101,7 @@ struct sxp *sxp_new(const struct sxp_config *c)
                         .sndbuf = SXP_SNDBUF_DEFAULT,
                         .rcvbuf = SXP_RCVBUF_DEFAULT,
                         .fastopen = p->cfg.fastopen,
+                        .no_timestamps = p->cfg.no_timestamps,
                         .fastopen_key_set = p->cfg.fastopen_key_set};
     memcpy(sc.fastopen_key, p->cfg.fastopen_key, sizeof sc.fastopen_key);
     p->st = synack_stack_new(&sc);

@@ -126,6 +126,14 @@ int sxp_sock_reset(struct sxp *p, struct sxp_file *f);
 /* sock.c: addresses. A sockaddr of the socket's domain to a stack endpoint
  * (an IPv4-mapped address on an AF_INET6 socket becomes an IPv4 endpoint);
  * 0 or a positive errno. Family rules are left to the caller. */
+/* connect() in two halves (__inet_stream_connect): start returns
+ * -EINPROGRESS, -EALREADY or the error; with queued (sendto MSG_FASTOPEN,
+ * RFC 7413) it opens with Fast Open and sets *queued to the bytes that went
+ * into the SYN. wait blocks unless nonblock until the handshake ends: 0
+ * connected, else -errno (r when still connecting). Lock held. */
+int sxp_connect_start(struct sxp *p, struct sxp_file *f, const struct sockaddr *addr, socklen_t len, const void *buf,
+                      size_t n, long *queued);
+int sxp_connect_wait(struct sxp *p, struct sxp_file *f, bool nonblock, int r);
 int sxp_sockaddr_in(const struct sxp_file *f, const struct sockaddr *addr, socklen_t len,
                     synack_endpoint *e);
 /* A stack endpoint to a sockaddr of the socket's domain (IPv4 endpoints of

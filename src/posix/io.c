@@ -282,6 +282,65 @@ ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags)
     return r;
 }
 
+/* Linux tcp_sendmsg_fastopen: sendto(MSG_FASTOPEN) on an unconnected
+ * socket connects with RFC 7413 Fast Open. Non-blocking, it returns what
+ * the SYN carries, or EINPROGRESS when that is nothing (no cookie yet);
+ * blocking, it waits for the handshake and sends the rest as write() does. */
+static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msghdr *msg, int flags)
+{
+    const struct sockaddr *a = msg->msg_name;
+    if (a && msg->msg_namelen >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC)
+        return -EOPNOTSUPP;
+    if (!a || msg->msg_namelen < (socklen_t)sizeof(sa_family_t))
+        return -EINVAL;
+    size_t total;
+    int e = iov_total(msg->msg_iov, (int)msg->msg_iovlen, &total);
+    if (e)
+        return -e;
+    /* the first bytes, gathered: a SYN carries at most an MSS of them */
+    uint8_t first[1 << 16];
+    size_t n = 0;
+    for (size_t i = 0; i < msg->msg_iovlen && n < sizeof first; i++) {
+        size_t l = msg->msg_iov[i].iov_len;
+        if (l > sizeof first - n)
+            l = sizeof first - n;
+        if (l && !msg->msg_iov[i].iov_base)
+            return -EFAULT;
+        memcpy(first + n, msg->msg_iov[i].iov_base, l);
+        n += l;
+    }
+    long queued = 0;
+    int r = sxp_connect_start(p, f, a, msg->msg_namelen, first, n, &queued);
+    if (r != -EINPROGRESS)
+        return r;
+    bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    if (nonblock)
+        return queued > 0 ? queued : -EINPROGRESS;
+    r = sxp_connect_wait(p, f, false, r);
+    if (r < 0)
+        return queued > 0 ? queued : r;
+    if ((size_t)queued == total)
+        return queued;
+    /* the rest, from where the SYN stopped */
+    struct iovec rest[UIO_MAXIOV];
+    int cnt = 0;
+    size_t skip = (size_t)queued;
+    for (size_t i = 0; i < msg->msg_iovlen && cnt < UIO_MAXIOV; i++) {
+        size_t l = msg->msg_iov[i].iov_len;
+        if (skip >= l) {
+            skip -= l;
+            continue;
+        }
+        rest[cnt].iov_base = (uint8_t *)msg->msg_iov[i].iov_base + skip;
+        rest[cnt++].iov_len = l - skip;
+        skip = 0;
+    }
+    ssize_t sent = sock_send(p, f, rest, cnt, flags & ~MSG_FASTOPEN);
+    if (sent < 0)
+        return queued > 0 ? queued : sent;
+    return queued + sent;
+}
+
 ssize_t sxp_sendmsg(struct sxp *p, int fd, const struct msghdr *msg, int flags)
 {
     if (!msg)
@@ -291,8 +350,11 @@ ssize_t sxp_sendmsg(struct sxp *p, int fd, const struct msghdr *msg, int flags)
     struct sxp_file *f = sxp_sock_get(p, fd, &err);
     if (!f)
         return fail_unlock(p, err);
-    /* A destination address on a TCP socket is ignored, as Linux does. */
-    ssize_t r = sock_send(p, f, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    /* A destination address on a TCP socket is ignored, as Linux does,
+     * and so is MSG_FASTOPEN once the socket is connecting or connected. */
+    ssize_t r = (flags & MSG_FASTOPEN) && f->ss == SS_UNCONN ? fastopen_send(p, f, msg, flags)
+                                                             : sock_send(p, f, msg->msg_iov, (int)msg->msg_iovlen,
+                                                                         flags & ~MSG_FASTOPEN);
     if (r < 0)
         return fail_unlock(p, (int)-r);
     sxp_unlock(p);

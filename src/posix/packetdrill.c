@@ -174,6 +174,8 @@ static void parse_flags(const char *flags, struct sxp_config *c)
             c->recv_wait_usecs = strtoull(v, NULL, 10);
         else if (!strcmp(w, "sysctl:net.ipv4.tcp_fastopen") && v)
             c->fastopen = (uint32_t)strtoul(v, NULL, 0);
+        else if (!strcmp(w, "sysctl:net.ipv4.tcp_timestamps") && v)
+            c->no_timestamps = strtoul(v, NULL, 0) == 0;
         else if (!strcmp(w, "sysctl:net.ipv4.tcp_fastopen_key") && v)
             ok = c->fastopen_key_set = parse_fo_key(v, c->fastopen_key);
         else

@@ -101,6 +101,7 @@
  *   nowait           see netdev_receive above
  *   recv_wait_usecs=N  see netdev_receive above
  *   sysctl:net.ipv4.tcp_fastopen=N      RFC 7413 Fast Open, Linux's bits (default 0: off)
+ *   sysctl:net.ipv4.tcp_timestamps=0    no RFC 7323 timestamps (default: offered)
  *   sysctl:net.ipv4.tcp_fastopen_key=K  Linux's key text a-b-c-d (hex words; default:
  *                    derived from the seed). synack-conform --sysctls passes both
  *                    from the script's defaults.sh and header.

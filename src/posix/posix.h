@@ -39,6 +39,7 @@ struct sxp_config {
     /* RFC 7413: Linux's net.ipv4.tcp_fastopen bits and tcp_fastopen_key
      * (synack_config.fastopen*) */
     uint32_t fastopen;
+    bool no_timestamps; /* net.ipv4.tcp_timestamps=0 */
     bool fastopen_key_set;
     uint8_t fastopen_key[16];
 };

@@ -352,43 +352,68 @@ int sxp_connect(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t le
         sxp_unlock(p);
         return 0;
     }
+    int r = sxp_connect_start(p, f, addr, len, NULL, 0, NULL);
+    if (r != -EINPROGRESS && r != -EALREADY)
+        return fail_unlock(p, -r);
+    r = sxp_connect_wait(p, f, f->nonblock, r);
+    if (r < 0)
+        return fail_unlock(p, -r);
+    sxp_unlock(p);
+    return 0;
+}
+
+int sxp_connect_start(struct sxp *p, struct sxp_file *f, const struct sockaddr *addr, socklen_t len, const void *buf,
+                      size_t n, long *queued)
+{
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
     int r;
     switch (f->ss) {
     case SS_CONNECTED:
-        return fail_unlock(p, EISCONN);
+        return -EISCONN;
     case SS_CONNECTING:
-        r = -EALREADY;
-        break;
+        return -EALREADY;
     case SS_UNCONN:
     default:
         if (ti.state != SYNACK_CLOSED)
-            return fail_unlock(p, EISCONN);
+            return -EISCONN;
         synack_endpoint e;
         int bad = sxp_sockaddr_in(f, addr, len, &e);
         if (bad)
-            return fail_unlock(p, bad);
+            return -bad;
         if (addr->sa_family != f->domain)
-            return fail_unlock(p, EAFNOSUPPORT);
+            return -EAFNOSUPPORT;
         if (f->domain == AF_INET6 && e.addr.family == SYNACK_AF_INET) {
             int only = 0; /* Linux tcp_v6_connect: no IPv4 peer for a v6-only socket */
             synack_getopt(p->st, f->h, SYNACK_OPT_V6ONLY, &only);
             if (only)
-                return fail_unlock(p, ENETUNREACH);
+                return -ENETUNREACH;
         }
         if (sxp_had_conn(p, f) && (r = sxp_sock_reset(p, f)) < 0)
-            return fail_unlock(p, -r);
-        r = synack_connect(p->st, f->h, &e);
-        if (r != -EINPROGRESS && r < 0)
-            return fail_unlock(p, -r);
+            return r;
+        if (queued) { /* RFC 7413: sendto(MSG_FASTOPEN) */
+            long q = synack_connect_fastopen(p->st, f->h, &e, buf, n);
+            if (q < 0)
+                return (int)q;
+            *queued = q;
+        } else {
+            r = synack_connect(p->st, f->h, &e);
+            if (r != -EINPROGRESS && r < 0)
+                return r;
+        }
         f->ss = SS_CONNECTING;
         f->bound = true;
-        r = -EINPROGRESS;
-        break;
+        return -EINPROGRESS;
     }
+}
+
+int sxp_connect_wait(struct sxp *p, struct sxp_file *f, bool nonblock, int r)
+{
+    synack_tcp_info ti;
     synack_tcp_info_get(p->st, f->h, &ti);
     if (connecting(ti.state)) {
-        if (f->nonblock)
-            return fail_unlock(p, -r);
+        if (nonblock)
+            return r;
         f->refs++;
         struct sxp_waiter w;
         sxp_wait_begin(p, &w, SYNACK_TIME_NEVER);
@@ -398,15 +423,14 @@ int sxp_connect(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t le
         bool gone = f->closed;
         sxp_file_release(f);
         if (gone)
-            return fail_unlock(p, EBADF);
+            return -EBADF;
     }
     if (ti.state == SYNACK_CLOSED) {
         int e = -synack_sock_error(p->st, f->h);
         f->ss = SS_UNCONN;
-        return fail_unlock(p, e > 0 ? e : ECONNABORTED);
+        return -(e > 0 ? e : ECONNABORTED);
     }
     f->ss = SS_CONNECTED;
-    sxp_unlock(p);
     return 0;
 }
 

@@ -332,11 +332,11 @@ static int init_tcb(synack_stack *s, struct sock *k, const struct tcp_tuple *t)
     return 0;
 }
 
-int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote)
+/* Everything of connect() up to the SYN: checks, route, local port, TCB.
+ * *reused says whether old holds a TIME_WAIT connection being taken over. */
+static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint *remote, struct tcp_tw *old,
+                         bool *reused)
 {
-    struct sock *k = get(s, h);
-    if (!k)
-        return -EBADF;
     if (!remote || (remote->addr.family != SYNACK_AF_INET && remote->addr.family != SYNACK_AF_INET6) ||
         !remote->port)
         return -EINVAL;
@@ -373,16 +373,15 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     memcpy(t.raddr, remote->addr.bytes, 16);
     t.rport = remote->port;
     int r;
-    struct tcp_tw old;   /* a TIME_WAIT connection whose 4-tuple this one takes */
-    bool reused = false; /* (Linux tcp_tw_reuse, synack_config.tw_reuse) */
+    *reused = false; /* (Linux tcp_tw_reuse, synack_config.tw_reuse) */
     stack_now(s);
     if (k->bound && k->local.port) {
         t.lport = k->local.port;
         uint64_t th = demux_hash(s, &t);
         struct tw_rec *w = demux_lookup_h(s, &t, th) ? NULL : tw_lookup_h(s, &t, th);
         if (w && s->cfg.tw_reuse && tcp_tw_reusable(&s->tcp, &w->tw)) {
-            tw_reuse(s, w, &old);
-            reused = true;
+            tw_reuse(s, w, old);
+            *reused = true;
         } else if (w || demux_lookup_h(s, &t, th)) {
             return -EADDRNOTAVAIL;
         }
@@ -417,8 +416,8 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
         if (i == span)
             return -EADDRNOTAVAIL;
         if (reuse) {
-            tw_reuse(s, reuse, &old);
-            reused = true;
+            tw_reuse(s, reuse, old);
+            *reused = true;
         }
         /* past the port taken, plus a small random skip (Linux since 5.18:
          * a counter moving by exactly one tells an observer how many
@@ -437,9 +436,49 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     memcpy(k->local.addr.bytes, t.laddr, 16);
     k->local.port = t.lport;
     port_hold(s, k, +1);
+    return 0;
+}
+
+int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    struct tcp_tw old; /* a TIME_WAIT connection whose 4-tuple this one takes */
+    bool reused;
+    int r = connect_setup(s, k, remote, &old, &reused);
+    if (r < 0)
+        return r;
     tcp_connect_over(&s->tcp, &k->tcb, reused ? &old : NULL);
     stack_settle(s, k);
     return -EINPROGRESS;
+}
+
+long synack_connect_fastopen(synack_stack *s, synack_sock h, const synack_endpoint *remote, const void *buf,
+                             size_t len)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    if (!buf && len)
+        return -EINVAL;
+    if (!(s->tcp.p.fastopen & TCP_FO_CLIENT))
+        return -EOPNOTSUPP;
+    struct tcp_tw old;
+    bool reused;
+    int r = connect_setup(s, k, remote, &old, &reused);
+    if (r < 0)
+        return r;
+    if (reused) { /* taking over TIME_WAIT has its own ISN rule: no Fast Open */
+        tcp_connect_over(&s->tcp, &k->tcb, &old);
+    } else {
+        struct tcp_fo_syn fo;
+        stack_fo_syn(s, k, buf, len, &fo);
+        tcp_connect_fo(&s->tcp, &k->tcb, &fo);
+        r = (int)fo.data;
+    }
+    stack_settle(s, k);
+    return r;
 }
 
 long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len)
@@ -980,7 +1019,11 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         return;
     }
     uint32_t tw_next = k->tcb.snd_nxt;
+    bool fo_open = k->tcb.state == TCP_SYN_SENT && (k->tcb.flags & TCB_FO_SYN);
     enum tcp_verdict v = tcp_input(&s->tcp, &k->tcb, seg);
+    if (fo_open && v == TCP_KEEP && k->tcb.state != TCP_SYN_SENT && k->tcb.state != TCP_CLOSED &&
+        (seg->flags & WIRE_TCP_SYN))
+        stack_fo_learn(s, k, seg);
     if (v == TCP_TW_REOPEN) {
         /* The old connection is over: CLOSED with no timer, so that a
          * handle the user still holds on it is released by close()

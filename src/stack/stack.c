@@ -67,6 +67,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     p->synack_retries = cfg->synack_retries ? cfg->synack_retries : 5;
     p->data_retries = cfg->data_retries ? cfg->data_retries : 15;
     p->use_ts = p->use_sack = p->use_wscale = true;
+    p->use_ts = !cfg->no_timestamps;
     p->use_tlp = !cfg->no_tlp;
     p->use_rack = !cfg->no_rack;
     p->fastopen = cfg->fastopen;
@@ -114,6 +115,7 @@ void synack_stack_free(synack_stack *s)
             sock_free(s, s->buckets[i]);
     /* children still in accept queues of listeners freed above are gone
      * with them (sock_free releases a listener's queue) */
+    stack_fo_free(s);
     free(s->handles);
     free(s->port_refs);
     free(s->port_walks);

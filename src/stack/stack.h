@@ -161,6 +161,8 @@ struct synack_stack {
     struct sock **listeners;
     int n_listeners, cap_listeners;
 
+    struct fo_entry *fo_cache; /* RFC 7413 cookies per server (fastopen.c), on first use */
+
     synack_tap_fn tap;
     void *tap_ctx;
     synack_event_fn on_event;
@@ -190,6 +192,12 @@ struct tw_rec *pool_tw_get(synack_stack *s);
 void pool_tw_put(synack_stack *s, struct tw_rec *w);
 void pool_init(synack_stack *s);
 void pool_free(synack_stack *s);
+
+/* fastopen.c: RFC 7413 client cookie cache */
+struct tcp_fo_syn;
+void stack_fo_syn(synack_stack *s, struct sock *k, const void *buf, size_t len, struct tcp_fo_syn *fo);
+void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg);
+void stack_fo_free(synack_stack *s);
 
 /* demux.c */
 /* The keyed hash of a 4-tuple; a table of n (a power of 2) buckets takes

@@ -1,6 +1,7 @@
 /* Segment arrival, in the order of RFC 9293 §3.10.7, with the RFC 5961
  * defences against blind RST, SYN and data injection. */
 #include <errno.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -141,6 +142,44 @@ void tcp_connect_over(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_tw 
     tcp_set_state(ctx, tcb, TCP_SYN_SENT, "connect()");
     ctx->st->tcp_active_opens++;
     tcp_emit(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, 0);
+}
+
+void tcp_connect_fo(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_fo_syn *fo)
+{
+    tcp_offer_options(ctx, tcb);
+    start_send_space(ctx, tcb, tcp_isn(ctx, TCP_TUPLE(tcb)));
+    uint32_t n = fo->len ? fo->data : 0; /* a request carries no data (§4.1.3) */
+    if (n > tcb->snd.len)
+        n = tcb->snd.len;
+    tcb->snd_nxt = tcb->snd_max = tcb->iss + 1 + n;
+    tcb->flags |= TCB_FO_SYN;
+    tcp_set_state(ctx, tcb, TCP_SYN_SENT, "connect() with Fast Open");
+    ctx->st->tcp_active_opens++;
+    struct wire_tcp_opts o;
+    memset(&o, 0, sizeof o);
+    o.fo_kind = fo->kind;
+    o.fo_len = fo->len > WIRE_TCP_FO_COOKIE_MAX ? WIRE_TCP_FO_COOKIE_MAX : fo->len;
+    memcpy(o.fo_cookie, fo->cookie, o.fo_len);
+    if (n)
+        ctx->st->tcp_fo_active++;
+    tcp_emit_opts(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, n, &o);
+}
+
+/* RFC 7413 §4.2.2 at the client: the SYN-ACK acknowledged all, part or
+ * none of our SYN's data. What it took leaves the send ring; the rest is
+ * sent again at once as ordinary data (Linux tcp_rcv_fastopen_synack). */
+static void fo_synack(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    uint32_t acked = seq_gt(tcb->snd_una, tcb->snd_data) ? tcb->snd_una - tcb->snd_data : 0;
+    if (acked) {
+        ring_consume(&tcb->snd, acked);
+        tcb->snd_data += acked;
+        tcb->flags |= TCB_SYN_DATA;
+    }
+    if (seq_lt(tcb->snd_una, tcb->snd_max)) {
+        ctx->st->tcp_fo_active_fail++;
+        tcb->snd_nxt = tcb->snd_max = tcb->snd_una;
+    }
 }
 
 /* ---- common pieces ---------------------------------------------------- */
@@ -343,6 +382,8 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
         return TCP_KEEP;
     }
     tcb->snd_una = seg->ack;
+    if (tcb->snd_max != tcb->iss + 1)
+        fo_synack(ctx, tcb);
     if ((tcb->flags & TCB_RTT_TIMING) && tcb->backoff == 0)
         tcp_rtt_sample(ctx, tcb, ctx->now - tcb->x->rtt_start);
     tcb->flags &= ~TCB_RTT_TIMING;

@@ -93,9 +93,20 @@ static void build_options(struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t f
 
 void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len)
 {
+    tcp_emit_opts(ctx, tcb, flags, seq, off, len, NULL);
+}
+
+void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len,
+                   const struct wire_tcp_opts *extra)
+{
     struct wire_tcp_opts o;
     uint8_t optbuf[WIRE_TCP_OPT_MAX];
     build_options(ctx, tcb, flags, &o);
+    if (extra && extra->fo_kind) { /* RFC 7413 §3: the client's SYN */
+        o.fo_kind = extra->fo_kind;
+        o.fo_len = extra->fo_len;
+        memcpy(o.fo_cookie, extra->fo_cookie, sizeof o.fo_cookie);
+    }
     int optlen = wire_tcp_opts_emit(optbuf, sizeof optbuf, &o);
 
     struct wire_tcp h;

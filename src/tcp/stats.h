@@ -50,6 +50,8 @@
     X(tcp_fo_passive, "Fast Open SYNs with a valid cookie (RFC 7413)")       \
     X(tcp_fo_passive_fail, "Fast Open SYNs with a bad cookie")                \
     X(tcp_fo_cookie_req, "Fast Open cookie requests answered")              \
+    X(tcp_fo_active, "Fast Open SYNs sent with data")                        \
+    X(tcp_fo_active_fail, "Fast Open SYN data not acknowledged (sent again)") \
     X(tcp_ooo_queued, "TCP segments queued out of order")                      \
     X(tcp_ooo_full, "TCP segments dropped: out-of-order queue full")           \
     X(tcp_dsack_out, "D-SACKs sent for duplicate data (RFC 2883)")             \

@@ -137,6 +137,7 @@ struct tcp_ctx {
 #define TCB_FO_EXP 0x4000000u    /* ... in the experimental option (254, 0xF989) */
 #define TCB_FASTOPEN 0x8000000u  /* a Fast Open child: accepted, may send, before the third ACK */
 #define TCB_SYN_DATA 0x10000000u /* data in our SYN (or the peer's) was acknowledged (TCPI_OPT_SYN_DATA) */
+#define TCB_FO_SYN 0x20000000u   /* our SYN carried a Fast Open option (a cookie or a request) */
 #define TCB_MORE 0x80000u      /* the send ring ends in data written with MSG_MORE: no PSH there (Linux tcp_push) */
 
 /* Congestion states, named as in Linux (tcp_ca_state). */
@@ -387,6 +388,18 @@ void tcp_fo_cookie(const struct tcp_ctx *ctx, const struct tcp_tuple *t, uint8_t
  * must the SYN-ACK carry a cookie (TCB_FO_COOKIE)? */
 bool tcp_fo_server_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tcp *seg);
 
+/* RFC 7413 §3 client: the SYN's Fast Open option (a cookie, or a request
+ * when len is 0) and how many bytes of the send ring ride in it. */
+struct tcp_fo_syn {
+    uint8_t kind; /* WIRE_TCPOPT_FASTOPEN or WIRE_TCPOPT_EXP */
+    uint8_t len;
+    uint8_t cookie[16];
+    uint32_t data;
+};
+/* Active open with Fast Open: CLOSED -> SYN_SENT, SYN with the option and
+ * fo->data bytes from the send ring (already written there). */
+void tcp_connect_fo(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_fo_syn *fo);
+
 /* Active open: CLOSED -> SYN_SENT, SYN out. */
 void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb);
 /* The same on the 4-tuple of the TIME_WAIT connection old, which the
@@ -408,6 +421,10 @@ enum tcp_verdict tcp_input(struct tcp_ctx *ctx, struct tcb *tcb, const struct wi
 
 /* A segment that matched nothing: RFC 9293 §3.10.7.1 reset generation. */
 void tcp_reset_closed(struct tcp_ctx *ctx, const struct tcp_tuple *t, const struct wire_tcp *seg);
+
+/* One segment, with extra options beside the usual ones (NULL: none). */
+void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len,
+                   const struct wire_tcp_opts *extra);
 
 /* Sends what the windows allow, and any ACK owed. */
 void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb);

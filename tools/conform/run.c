@@ -289,6 +289,27 @@ static void new_socket_under_test(struct runner *r)
     r->conn.next_ephemeral = eph;
 }
 
+/* Does this flags argument name MSG_FASTOPEN (alone or in an a|b)? */
+static bool names_fastopen(const struct expr *e)
+{
+    if (!e)
+        return false;
+    if (e->kind == EX_SYMBOL)
+        return e->name && !strcmp(e->name, "MSG_FASTOPEN");
+    if (e->kind == EX_OR)
+        return e->n == 2 && (names_fastopen(e->item[0]) || names_fastopen(e->item[1]));
+    return false;
+}
+
+/* packetdrill: sendto/sendmsg with MSG_FASTOPEN on a socket not yet
+ * connecting opens it actively (RFC 7413), as connect() does. */
+static bool fastopen_connect(const struct runner *r, const struct syscall_spec *sc)
+{
+    int flags_arg = !strcmp(sc->name, "sendto") ? 3 : !strcmp(sc->name, "sendmsg") ? 2 : -1;
+    return flags_arg >= 0 && sc->narg > flags_arg && names_fastopen(sc->arg[flags_arg]) &&
+           (r->conn.st == CS_NONE || r->conn.st == CS_CONNECTING) && !r->conn.local_port;
+}
+
 static int start_call(struct runner *r, const struct event *ev, int64_t t, int64_t block_end)
 {
     struct sc_call *c = calloc(1, sizeof *c);
@@ -304,6 +325,9 @@ static int start_call(struct runner *r, const struct event *ev, int64_t t, int64
     if (!strcmp(ev->sc.name, "socket")) {
         new_socket_under_test(r);
     } else if (!strcmp(ev->sc.name, "connect")) {
+        new_socket_under_test(r);
+        r->conn.st = CS_CONNECTING;
+    } else if (fastopen_connect(r, &ev->sc)) {
         new_socket_under_test(r);
         r->conn.st = CS_CONNECTING;
     } else if (!strcmp(ev->sc.name, "listen") &&

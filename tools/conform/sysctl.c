@@ -182,9 +182,16 @@ void sysctl_collect(const struct script *s, struct sysctl_list *out)
     char dirbuf[4096];
     snprintf(dirbuf, sizeof dirbuf, "%s", s->path ? s->path : ".");
     const char *dir = dirname(dirbuf);
-    for (int i = 0; i < s->nev; i++)
+    /* Only the setup: the commands before the first call or packet. The
+     * library takes the values when it is made, at the script's start; a
+     * command later in the script (run at its time by packetdrill, not by
+     * synack-conform) would apply them too soon. */
+    for (int i = 0; i < s->nev; i++) {
+        if (s->ev[i].kind == EV_SYSCALL || s->ev[i].kind == EV_PACKET)
+            break;
         if (s->ev[i].kind == EV_SHELL && s->ev[i].text)
             scan_text(s->ev[i].text, dir, out, 0);
+    }
 }
 
 int sysctl_flags(const struct sysctl_list *l, char *buf, size_t len)
