@@ -93,6 +93,13 @@ const char *synack_state_name(synack_state s);
 typedef void (*synack_state_fn)(void *ctx, const synack_endpoint *local, const synack_endpoint *remote,
                                 synack_state from, synack_state to, const char *why, synack_time now);
 
+/* synack_config.fastopen bits (Linux's net.ipv4.tcp_fastopen) */
+#define SYNACK_FASTOPEN_CLIENT 0x1
+#define SYNACK_FASTOPEN_SERVER 0x2
+#define SYNACK_FASTOPEN_CLIENT_NO_COOKIE 0x4
+#define SYNACK_FASTOPEN_SERVER_NO_COOKIE 0x200
+#define SYNACK_FASTOPEN_SERVER_ALL 0x400
+
 typedef struct synack_config {
     uint64_t seed;               /* ISN key, ephemeral ports; same seed, same run */
     synack_clock_fn clock;       /* required */

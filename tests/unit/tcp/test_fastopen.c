@@ -1,0 +1,301 @@
+/* TCP Fast Open (RFC 7413): the server's cookie and its decision on a SYN
+ * (§4.1.2, §4.2.2, §5.1), the client's cookie request, cache and SYN data
+ * (§4.1.3, §4.2.1), as Linux does them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+#include "tcp_util.h"
+#include "wire/tcp.h"
+
+#define S_ WIRE_TCP_SYN
+#define A_ WIRE_TCP_ACK
+
+/* Linux's key a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4 (words little-endian). */
+static const uint8_t key_linux[16] = {0xa1, 0xa1, 0xa1, 0xa1, 0xb2, 0xb2, 0xb2, 0xb2,
+                                      0xc3, 0xc3, 0xc3, 0xc3, 0xd4, 0xd4, 0xd4, 0xd4};
+/* The cookie Linux's tcp_fastopen_cookie_gen gives the client 198.18.0.1 at
+ * the server 198.18.0.2 under that key (SipHash-2-4 of the two addresses;
+ * the same computation gives packetdrill's 3021b9d889017eeb for 192.0.2.1
+ * at 192.168.0.1, fastopen/server/opt34/basic-rw.pkt). */
+static const uint8_t cookie_linux[8] = {0xdd, 0x36, 0xde, 0x77, 0xb0, 0xe3, 0x30, 0x91};
+
+static void init(struct harness *h, uint32_t bits)
+{
+    synack_config c = {.fastopen = bits, .fastopen_key_set = true};
+    memcpy(c.fastopen_key, key_linux, sizeof key_linux);
+    h_init(h, &c);
+}
+
+static synack_sock listener(struct harness *h, int backlog)
+{
+    synack_sock l = synack_socket(h->s);
+    synack_endpoint e = {.addr = synack_ipv4(H_LOCAL), .port = H_LPORT};
+    assert_int_equal(synack_bind(h->s, l, &e), 0);
+    assert_int_equal(synack_listen(h->s, l, backlog), 0);
+    return l;
+}
+
+static struct wire_tcp_opts fo(uint8_t kind, const uint8_t *cookie, uint8_t len)
+{
+    struct wire_tcp_opts o;
+    memset(&o, 0, sizeof o);
+    o.has_mss = true;
+    o.mss = 1460;
+    o.fo_kind = kind;
+    o.fo_len = len;
+    if (len)
+        memcpy(o.fo_cookie, cookie, len);
+    return o;
+}
+
+/* RFC 7413 §4.1.2, §4.2.2: a cookie request draws a SYN-ACK with the
+ * server's cookie for this client, made as Linux makes it. */
+static void test_rfc7413_4_1_2_request_draws_linux_cookie(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_SERVER | SYNACK_FASTOPEN_SERVER_ALL);
+    listener(&h, 4);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, NULL, 0);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000, .opts = &o});
+    struct wire_tcp t = expect_flags(&h, S_ | A_, 1001);
+    assert_int_equal(t.opt.fo_kind, WIRE_TCPOPT_FASTOPEN);
+    assert_int_equal(t.opt.fo_len, 8);
+    assert_memory_equal(t.opt.fo_cookie, cookie_linux, 8);
+    assert_int_equal(ctr(&h, "tcp_fo_cookie_req"), 1);
+    h_free(&h);
+}
+
+/* RFC 7413 §4.2.2: a valid cookie with data: the SYN-ACK acknowledges the
+ * data, the child can be accepted, read and written before the third ACK. */
+static void test_rfc7413_4_2_2_valid_cookie_data_taken_at_once(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_SERVER | SYNACK_FASTOPEN_SERVER_ALL);
+    synack_sock l = listener(&h, 4);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, cookie_linux, 8);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000, .opts = &o, .data = "0123456789", .len = 10});
+    struct wire_tcp t = expect_flags(&h, S_ | A_, 1011);
+    assert_int_equal(t.opt.fo_kind, 0); /* no cookie when the one sent was good */
+    uint32_t iss = t.seq;
+    synack_sock c = synack_accept(h.s, l, NULL);
+    assert_true(c >= 0);
+    assert_int_equal(state_of(&h, c), SYNACK_SYN_RECEIVED);
+    assert_true(info_of(&h, c).syn_data);
+    char buf[16];
+    assert_int_equal(synack_recv(h.s, c, buf, sizeof buf), 10);
+    assert_memory_equal(buf, "0123456789", 10);
+    assert_int_equal(synack_send(h.s, c, "hello", 5), 5);
+    synack_poll(h.s);
+    t = expect_seg(&h, A_ | WIRE_TCP_PSH, iss + 1, 1011);
+    assert_int_equal(t.payload_len, 5);
+    /* the third ACK completes it */
+    h_inject(&h, &(struct h_seg){.flags = A_, .seq = 1011, .ack = iss + 6});
+    assert_int_equal(state_of(&h, c), SYNACK_ESTABLISHED);
+    assert_int_equal(ctr(&h, "tcp_fo_passive"), 1);
+    h_free(&h);
+}
+
+/* RFC 7413 §4.2.2: a bad cookie: only the SYN is acknowledged, the SYN-ACK
+ * brings the good cookie, nothing is acceptable before the handshake. */
+static void test_rfc7413_4_2_2_bad_cookie_acks_only_the_syn(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_SERVER | SYNACK_FASTOPEN_SERVER_ALL);
+    synack_sock l = listener(&h, 4);
+    uint8_t bad[8];
+    memcpy(bad, cookie_linux, 8);
+    bad[7] ^= 1;
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, bad, 8);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000, .opts = &o, .data = "0123456789", .len = 10});
+    struct wire_tcp t = expect_flags(&h, S_ | A_, 1001);
+    assert_int_equal(t.opt.fo_len, 8);
+    assert_memory_equal(t.opt.fo_cookie, cookie_linux, 8);
+    assert_int_equal(synack_accept(h.s, l, NULL), -EAGAIN);
+    assert_int_equal(ctr(&h, "tcp_fo_passive_fail"), 1);
+    h_free(&h);
+}
+
+/* The experimental option (RFC 6994 kind 254, magic 0xF989) is answered in
+ * kind, as Linux does. */
+static void test_rfc7413_experimental_request_answered_in_kind(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_SERVER | SYNACK_FASTOPEN_SERVER_ALL);
+    listener(&h, 4);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_EXP, NULL, 0);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000, .opts = &o});
+    struct wire_tcp t = expect_flags(&h, S_ | A_, 1001);
+    assert_int_equal(t.opt.fo_kind, WIRE_TCPOPT_EXP);
+    assert_memory_equal(t.opt.fo_cookie, cookie_linux, 8);
+    h_free(&h);
+}
+
+/* Off unless configured: the default stack ignores the option and the data
+ * (today's behaviour, RFC 7413 §4.2.2's non-TFO server). */
+static void test_rfc7413_off_by_default(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, NULL);
+    synack_sock l = listener(&h, 4);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, cookie_linux, 8);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000, .opts = &o, .data = "0123456789", .len = 10});
+    struct wire_tcp t = expect_flags(&h, S_ | A_, 1001);
+    assert_int_equal(t.opt.fo_kind, 0);
+    assert_int_equal(synack_accept(h.s, l, NULL), -EAGAIN);
+    h_free(&h);
+}
+
+/* RFC 7413 §5.1 (Linux fastopenq): without the 0x400 bit a listener takes
+ * Fast Open only with TCP_FASTOPEN, and only as many pending children as
+ * its queue length. */
+static void test_rfc7413_5_1_queue_length_bounds_pending_children(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_SERVER);
+    synack_sock l = listener(&h, 8);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, cookie_linux, 8);
+    /* no TCP_FASTOPEN yet: no Fast Open */
+    h_inject(&h, &(struct h_seg){.sport = 40001, .flags = S_, .seq = 1000, .opts = &o, .data = "ab", .len = 2});
+    expect_flags(&h, S_ | A_, 1001);
+    assert_int_equal(synack_setopt(h.s, l, SYNACK_OPT_FASTOPEN, 1), 0);
+    h_inject(&h, &(struct h_seg){.sport = 40002, .flags = S_, .seq = 2000, .opts = &o, .data = "ab", .len = 2});
+    expect_flags(&h, S_ | A_, 2003);
+    /* the one pending child fills the queue */
+    h_inject(&h, &(struct h_seg){.sport = 40003, .flags = S_, .seq = 3000, .opts = &o, .data = "ab", .len = 2});
+    expect_flags(&h, S_ | A_, 3001);
+    int v = -1;
+    assert_int_equal(synack_getopt(h.s, l, SYNACK_OPT_FASTOPEN, &v), 0);
+    assert_int_equal(v, 1);
+    h_free(&h);
+}
+
+/* Linux TFO_SERVER_COOKIE_NOT_REQD (0x200): data in a SYN without the
+ * option is taken. */
+static void test_rfc7413_linux_cookie_not_required(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_SERVER | SYNACK_FASTOPEN_SERVER_ALL | SYNACK_FASTOPEN_SERVER_NO_COOKIE);
+    synack_sock l = listener(&h, 4);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000, .data = "abc", .len = 3});
+    expect_flags(&h, S_ | A_, 1004);
+    assert_true(synack_accept(h.s, l, NULL) >= 0);
+    h_free(&h);
+}
+
+static synack_sock client(struct harness *h)
+{
+    return synack_socket(h->s);
+}
+
+static const synack_endpoint server = {.addr = {.family = SYNACK_AF_INET, .bytes = {198, 18, 0, 1}},
+                                       .port = H_RPORT};
+
+/* RFC 7413 §4.1.3: with no cookie cached the SYN asks for one and carries
+ * no data; the cookie of the SYN-ACK is cached and the next SYN carries it
+ * with data (Linux: up to the server's MSS less 40). */
+static void test_rfc7413_4_1_3_request_then_cookie_with_data(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT);
+    static const uint8_t ck[4] = {0xab, 0xcd, 0x12, 0x34};
+    static uint8_t data[2000];
+    synack_sock c = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, data, 100), 0);
+    struct wire_tcp t = expect_flags(&h, S_, 0);
+    assert_int_equal(t.opt.fo_kind, WIRE_TCPOPT_FASTOPEN);
+    assert_int_equal(t.opt.fo_len, 0);
+    assert_int_equal(t.payload_len, 0);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, ck, 4);
+    o.mss = 940;
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 5000,
+                                 .ack = t.seq + 1, .opts = &o});
+    assert_int_equal(state_of(&h, c), SYNACK_ESTABLISHED);
+    h_drain(&h);
+
+    synack_sock c2 = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c2, &server, data, sizeof data), 900);
+    t = expect_flags(&h, S_, 0);
+    assert_int_equal(t.opt.fo_len, 4);
+    assert_memory_equal(t.opt.fo_cookie, ck, 4);
+    assert_int_equal(t.payload_len, 900);
+    /* all of it acknowledged: TCPI_OPT_SYN_DATA */
+    struct wire_tcp_opts plain = fo(0, NULL, 0);
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 7000,
+                                 .ack = t.seq + 901, .opts = &plain});
+    assert_int_equal(state_of(&h, c2), SYNACK_ESTABLISHED);
+    assert_true(info_of(&h, c2).syn_data);
+    assert_int_equal(info_of(&h, c2).unsent, 0);
+    h_free(&h);
+}
+
+/* RFC 7413 §4.2.1 / Linux tcp_rcv_fastopen_synack: a SYN-ACK that
+ * acknowledges only the SYN makes the client send the data again at once. */
+static void test_rfc7413_syn_data_not_acked_is_sent_again(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT);
+    static const uint8_t ck[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    synack_sock c = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1), 0);
+    struct wire_tcp t = expect_flags(&h, S_, 0);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, ck, 8);
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 5000,
+                                 .ack = t.seq + 1, .opts = &o});
+    h_drain(&h);
+    synack_sock c2 = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c2, &server, "hello", 5), 5);
+    t = expect_flags(&h, S_, 0);
+    assert_int_equal(t.payload_len, 5);
+    uint32_t iss = t.seq;
+    struct wire_tcp_opts plain = fo(0, NULL, 0);
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 7000,
+                                 .ack = iss + 1, .opts = &plain});
+    t = expect_seg(&h, A_ | WIRE_TCP_PSH, iss + 1, 7001);
+    assert_int_equal(t.payload_len, 5);
+    assert_false(info_of(&h, c2).syn_data);
+    assert_int_equal(ctr(&h, "tcp_fo_active_fail"), 1);
+    h_free(&h);
+}
+
+/* Linux: Fast Open on a client with the client bit off is EOPNOTSUPP. */
+static void test_rfc7413_client_disabled_eopnotsupp(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_SERVER);
+    synack_sock c = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1), -EOPNOTSUPP);
+    expect_none(&h);
+    h_free(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rfc7413_4_1_2_request_draws_linux_cookie),
+        cmocka_unit_test(test_rfc7413_4_2_2_valid_cookie_data_taken_at_once),
+        cmocka_unit_test(test_rfc7413_4_2_2_bad_cookie_acks_only_the_syn),
+        cmocka_unit_test(test_rfc7413_experimental_request_answered_in_kind),
+        cmocka_unit_test(test_rfc7413_off_by_default),
+        cmocka_unit_test(test_rfc7413_5_1_queue_length_bounds_pending_children),
+        cmocka_unit_test(test_rfc7413_linux_cookie_not_required),
+        cmocka_unit_test(test_rfc7413_4_1_3_request_then_cookie_with_data),
+        cmocka_unit_test(test_rfc7413_syn_data_not_acked_is_sent_again),
+        cmocka_unit_test(test_rfc7413_client_disabled_eopnotsupp),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
