@@ -210,7 +210,8 @@ int synack_listen(synack_stack *s, synack_sock h, int backlog);
 /* Returns a new socket, or -EAGAIN when no connection is waiting. */
 synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remote);
 /* Starts an active open; returns -EINPROGRESS, then EV_OUT (connected) or
- * EV_ERR (see synack_sock_error). */
+ * EV_ERR (see synack_sock_error). With SYNACK_OPT_FASTOPEN_CONNECT and a
+ * cached cookie it returns 0: nothing is sent until the first synack_send. */
 int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote);
 /* Bytes queued, or -EAGAIN (buffer full), -EPIPE (write side shut), ... */
 long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len);
@@ -219,12 +220,16 @@ long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len);
  * server's MSS less 40, as Linux); without one, it asks for a cookie and carries no data.
  * Returns the bytes that went into the SYN (0: none; send them once connected), or the
  * errors of synack_connect (-EALREADY, -EISCONN, ...). The connection completes as with
- * synack_connect. */
+ * synack_connect. flags: 0 or SYNACK_SEND_FO_WAIT. */
 long synack_connect_fastopen(synack_stack *s, synack_sock h, const synack_endpoint *remote, const void *buf,
-                             size_t len);
+                             size_t len, int flags);
 /* synack_send with flags: SYNACK_SEND_MORE says more data follows at once
  * (MSG_MORE), so the end of this write carries no PSH. */
 #define SYNACK_SEND_MORE 1
+/* RFC 7413: on a TCP_FASTOPEN_CONNECT socket whose SYN waits for data (and for
+ * synack_connect_fastopen): the caller will wait for the handshake to send what the SYN
+ * could not carry (Linux's waiting writer: the SYN-ACK's ACK rides on that data) */
+#define SYNACK_SEND_FO_WAIT 2
 long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t len, int flags);
 /* Bytes read, 0 at end of stream, or -EAGAIN, -ECONNRESET, ... */
 long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len);
@@ -263,6 +268,10 @@ typedef enum synack_opt {
                               * Set before bind (else -EINVAL) */
     SYNACK_OPT_FASTOPEN,     /* TCP_FASTOPEN: RFC 7413 server, the most Fast Open children awaiting
                               * their third ACK (0 off); in CLOSED or LISTEN only (else -EINVAL) */
+    SYNACK_OPT_FASTOPEN_CONNECT, /* TCP_FASTOPEN_CONNECT: 1 = synack_connect with a cached cookie
+                              * returns 0 at once and the first synack_send carries the SYN, the
+                              * cookie and the data (returns what the SYN took); without a cookie
+                              * the SYN asks for one. -EOPNOTSUPP when the client bit is off */
 } synack_opt;
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
@@ -294,6 +303,7 @@ typedef struct synack_tcp_info {
     uint8_t ca_state;            /* 0 open, 1 disorder, 2 recovery, 3 loss (Linux's numbering) */
     bool fastopen;               /* RFC 7413: a Fast Open connection still in its handshake may send */
     bool syn_data;               /* data in a SYN was acknowledged (Linux TCPI_OPT_SYN_DATA) */
+    bool fo_deferred;            /* TCP_FASTOPEN_CONNECT: connected in name, the SYN waits for a send */
 } synack_tcp_info;
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
 

@@ -132,7 +132,7 @@ int sxp_sock_reset(struct sxp *p, struct sxp_file *f);
  * into the SYN. wait blocks unless nonblock until the handshake ends: 0
  * connected, else -errno (r when still connecting). Lock held. */
 int sxp_connect_start(struct sxp *p, struct sxp_file *f, const struct sockaddr *addr, socklen_t len, const void *buf,
-                      size_t n, long *queued);
+                      size_t n, long *queued, int fo_flags);
 int sxp_connect_wait(struct sxp *p, struct sxp_file *f, bool nonblock, int r);
 int sxp_sockaddr_in(const struct sxp_file *f, const struct sockaddr *addr, socklen_t len,
                     synack_endpoint *e);

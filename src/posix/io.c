@@ -286,12 +286,12 @@ ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags)
  * socket connects with RFC 7413 Fast Open. Non-blocking, it returns what
  * the SYN carries, or EINPROGRESS when that is nothing (no cookie yet);
  * blocking, it waits for the handshake and sends the rest as write() does. */
-static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msghdr *msg, int flags)
+static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msghdr *msg, int flags, bool deferred)
 {
     const struct sockaddr *a = msg->msg_name;
     if (a && msg->msg_namelen >= (socklen_t)sizeof(sa_family_t) && a->sa_family == AF_UNSPEC)
         return -EOPNOTSUPP;
-    if (!a || msg->msg_namelen < (socklen_t)sizeof(sa_family_t))
+    if (!deferred && (!a || msg->msg_namelen < (socklen_t)sizeof(sa_family_t)))
         return -EINVAL;
     size_t total;
     int e = iov_total(msg->msg_iov, (int)msg->msg_iovlen, &total);
@@ -310,10 +310,17 @@ static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msg
         n += l;
     }
     long queued = 0;
-    int r = sxp_connect_start(p, f, a, msg->msg_namelen, first, n, &queued);
-    if (r != -EINPROGRESS)
-        return r;
+    int r = -EINPROGRESS;
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    if (deferred) { /* TCP_FASTOPEN_CONNECT: this send makes the SYN */
+        queued = synack_send_flags(p->st, f->h, first, n, nonblock ? 0 : SYNACK_SEND_FO_WAIT);
+        if (queued < 0)
+            return queued;
+    } else {
+        r = sxp_connect_start(p, f, a, msg->msg_namelen, first, n, &queued, nonblock ? 0 : SYNACK_SEND_FO_WAIT);
+        if (r != -EINPROGRESS)
+            return r;
+    }
     if (nonblock)
         return queued > 0 ? queued : -EINPROGRESS;
     r = sxp_connect_wait(p, f, false, r);
@@ -341,6 +348,18 @@ static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msg
     return queued + sent;
 }
 
+/* Linux tcp_sendmsg_locked's start: Fast Open first (sendto MSG_FASTOPEN
+ * on an unconnected socket, or any send on one TCP_FASTOPEN_CONNECT left
+ * waiting for its data), else an ordinary send. */
+static ssize_t send_any(struct sxp *p, struct sxp_file *f, const struct msghdr *msg, int flags)
+{
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
+    if (((flags & MSG_FASTOPEN) && f->ss == SS_UNCONN) || ti.fo_deferred)
+        return fastopen_send(p, f, msg, flags, ti.fo_deferred);
+    return sock_send(p, f, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_FASTOPEN);
+}
+
 ssize_t sxp_sendmsg(struct sxp *p, int fd, const struct msghdr *msg, int flags)
 {
     if (!msg)
@@ -352,9 +371,7 @@ ssize_t sxp_sendmsg(struct sxp *p, int fd, const struct msghdr *msg, int flags)
         return fail_unlock(p, err);
     /* A destination address on a TCP socket is ignored, as Linux does,
      * and so is MSG_FASTOPEN once the socket is connecting or connected. */
-    ssize_t r = (flags & MSG_FASTOPEN) && f->ss == SS_UNCONN ? fastopen_send(p, f, msg, flags)
-                                                             : sock_send(p, f, msg->msg_iov, (int)msg->msg_iovlen,
-                                                                         flags & ~MSG_FASTOPEN);
+    ssize_t r = send_any(p, f, msg, flags);
     if (r < 0)
         return fail_unlock(p, (int)-r);
     sxp_unlock(p);
@@ -388,7 +405,8 @@ ssize_t sxp_writev(struct sxp *p, int fd, const struct iovec *iov, int iovcnt)
     }
     if (f->kind != SXF_SOCK)
         return fail_unlock(p, EINVAL);
-    ssize_t r = sock_send(p, f, iov, iovcnt, 0);
+    struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = iovcnt > 0 ? (size_t)iovcnt : 0};
+    ssize_t r = iovcnt < 0 ? -EINVAL : send_any(p, f, &m, 0);
     if (r < 0)
         return fail_unlock(p, (int)-r);
     sxp_unlock(p);

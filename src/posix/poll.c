@@ -45,6 +45,10 @@ static unsigned tcp_poll_mask(struct sxp *p, struct sxp_file *f)
             m |= POLLOUT | POLLWRNORM;
         }
     }
+    /* TCP_FASTOPEN_CONNECT waiting for data: writable, so that the
+     * application writes and the SYN goes (tcp_poll, DEFER_CONNECT) */
+    if (ti.fo_deferred)
+        m |= POLLOUT | POLLWRNORM;
     if (ev & SYNACK_EV_ERR)
         m |= POLLERR;
     return m;

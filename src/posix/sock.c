@@ -352,7 +352,11 @@ int sxp_connect(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t le
         sxp_unlock(p);
         return 0;
     }
-    int r = sxp_connect_start(p, f, addr, len, NULL, 0, NULL);
+    int r = sxp_connect_start(p, f, addr, len, NULL, 0, NULL, 0);
+    if (r == 0) {
+        sxp_unlock(p);
+        return 0;
+    }
     if (r != -EINPROGRESS && r != -EALREADY)
         return fail_unlock(p, -r);
     r = sxp_connect_wait(p, f, f->nonblock, r);
@@ -363,7 +367,7 @@ int sxp_connect(struct sxp *p, int fd, const struct sockaddr *addr, socklen_t le
 }
 
 int sxp_connect_start(struct sxp *p, struct sxp_file *f, const struct sockaddr *addr, socklen_t len, const void *buf,
-                      size_t n, long *queued)
+                      size_t n, long *queued, int fo_flags)
 {
     synack_tcp_info ti;
     synack_tcp_info_get(p->st, f->h, &ti);
@@ -392,7 +396,7 @@ int sxp_connect_start(struct sxp *p, struct sxp_file *f, const struct sockaddr *
         if (sxp_had_conn(p, f) && (r = sxp_sock_reset(p, f)) < 0)
             return r;
         if (queued) { /* RFC 7413: sendto(MSG_FASTOPEN) */
-            long q = synack_connect_fastopen(p->st, f->h, &e, buf, n);
+            long q = synack_connect_fastopen(p->st, f->h, &e, buf, n, fo_flags);
             if (q < 0)
                 return (int)q;
             *queued = q;
@@ -403,7 +407,9 @@ int sxp_connect_start(struct sxp *p, struct sxp_file *f, const struct sockaddr *
         }
         f->ss = SS_CONNECTING;
         f->bound = true;
-        return -EINPROGRESS;
+        /* TCP_FASTOPEN_CONNECT deferred the SYN: connect() says 0 (Linux
+         * __inet_stream_connect with DEFER_CONNECT) */
+        return r == 0 && !queued ? 0 : -EINPROGRESS;
     }
 }
 

@@ -56,7 +56,7 @@ void stack_fo_free(synack_stack *s)
 /* What a SYN-ACK to our Fast Open SYN teaches (Linux tcp_rcv_fastopen_synack
  * and tcp_fastopen_cache_set): the server's MSS, its new cookie; a request
  * that drew none is made in the other option kind next time. */
-void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg)
+void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg, bool syn_resent)
 {
     synack_addr a = {.family = k->tcb.family};
     memcpy(a.bytes, TCP_TUPLE(&k->tcb)->raddr, 16);
@@ -69,9 +69,21 @@ void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg)
         e->len = seg->opt.fo_len;
         memcpy(e->cookie, seg->opt.fo_cookie, e->len);
         e->exp = seg->opt.fo_kind == WIRE_TCPOPT_EXP;
-    } else if (!e->len && !(k->tcb.flags & TCB_SYN_DATA) && !seg->opt.fo_kind && k->tcb.backoff == 0) {
+    } else if (!syn_resent && k->tcb.snd_max == k->tcb.iss + 1 && !seg->opt.fo_kind) {
+        /* a request (no data) answered without a cookie by the SYN it was
+         * in: perhaps the server knows only the other kind */
         e->exp = !e->exp;
     }
+}
+
+bool stack_fo_ready(synack_stack *s, struct sock *k)
+{
+    if (s->tcp.p.fastopen & TCP_FO_CLIENT_NO_COOKIE)
+        return true;
+    synack_addr a = {.family = k->tcb.family};
+    memcpy(a.bytes, TCP_TUPLE(&k->tcb)->raddr, 16);
+    const struct fo_entry *e = fo_slot(s, &a, false);
+    return e && e->len;
 }
 
 /* The SYN's option and data for a Fast Open connect to k's peer: the

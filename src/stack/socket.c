@@ -449,13 +449,27 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     int r = connect_setup(s, k, remote, &old, &reused);
     if (r < 0)
         return r;
-    tcp_connect_over(&s->tcp, &k->tcb, reused ? &old : NULL);
+    if (k->tcb.o.fastopen_connect && !reused && (s->tcp.p.fastopen & TCP_FO_CLIENT)) {
+        /* TCP_FASTOPEN_CONNECT (Linux tcp_fastopen_defer_connect): with a
+         * cookie the SYN waits for the data of the first send; without
+         * one it goes now, asking for a cookie */
+        if (stack_fo_ready(s, k)) {
+            tcp_connect_defer(&s->tcp, &k->tcb);
+            stack_settle(s, k);
+            return 0;
+        }
+        struct tcp_fo_syn fo;
+        stack_fo_syn(s, k, NULL, 0, &fo);
+        tcp_connect_fo(&s->tcp, &k->tcb, &fo);
+    } else {
+        tcp_connect_over(&s->tcp, &k->tcb, reused ? &old : NULL);
+    }
     stack_settle(s, k);
     return -EINPROGRESS;
 }
 
 long synack_connect_fastopen(synack_stack *s, synack_sock h, const synack_endpoint *remote, const void *buf,
-                             size_t len)
+                             size_t len, int flags)
 {
     struct sock *k = get(s, h);
     if (!k)
@@ -474,6 +488,7 @@ long synack_connect_fastopen(synack_stack *s, synack_sock h, const synack_endpoi
     } else {
         struct tcp_fo_syn fo;
         stack_fo_syn(s, k, buf, len, &fo);
+        fo.wait = (flags & SYNACK_SEND_FO_WAIT) && fo.data < len;
         tcp_connect_fo(&s->tcp, &k->tcb, &fo);
         r = (int)fo.data;
     }
@@ -494,8 +509,16 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    if (flags & ~SYNACK_SEND_MORE)
+    if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT))
         return -EINVAL;
+    if (k->tcb.flags & TCB_FO_DEFER) { /* TCP_FASTOPEN_CONNECT: now the SYN, with this data */
+        struct tcp_fo_syn fo;
+        stack_fo_syn(s, k, buf, len, &fo);
+        fo.wait = (flags & SYNACK_SEND_FO_WAIT) && fo.data < len;
+        tcp_connect_fo(&s->tcp, &k->tcb, &fo);
+        stack_settle(s, k);
+        return fo.data;
+    }
     const struct tcb *b = &k->tcb;
     bool can = (b->state == TCP_ESTABLISHED || b->state == TCP_CLOSE_WAIT ||
                 (b->state == TCP_SYN_RECEIVED && (b->flags & TCB_FASTOPEN))) &&
@@ -724,6 +747,16 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
                 o->rcvbuf_locked = true;
             return r;
         }
+    case SYNACK_OPT_FASTOPEN_CONNECT:
+        /* Linux tcp_setsockopt: 0 or 1, the client bit on, before connect */
+        if (v < 0 || v > 1)
+            return -EINVAL;
+        if (!(s->tcp.p.fastopen & TCP_FO_CLIENT))
+            return -EOPNOTSUPP;
+        if (k->tcb.state != TCP_CLOSED)
+            return -EINVAL;
+        o->fastopen_connect = v != 0;
+        return 0;
     case SYNACK_OPT_FASTOPEN:
         /* Linux tcp_setsockopt: CLOSE or LISTEN only; capped at somaxconn */
         if (v < 0 || (k->tcb.state != TCP_CLOSED && k->tcb.state != TCP_LISTEN))
@@ -772,6 +805,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_RCVBUF: *v = (int)k->rcvcap; break;
     case SYNACK_OPT_REUSEADDR: *v = k->reuseaddr; break;
     case SYNACK_OPT_FASTOPEN: *v = k->tcb.o.fastopen_qlen; break;
+    case SYNACK_OPT_FASTOPEN_CONNECT: *v = k->tcb.o.fastopen_connect; break;
     case SYNACK_OPT_V6ONLY: *v = k->v6only; break;
     case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
     default: return -ENOPROTOOPT;
@@ -843,6 +877,7 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
     out->ca_state = b->ca_state;
     out->fastopen = (b->flags & TCB_FASTOPEN) != 0;
     out->syn_data = (b->flags & TCB_SYN_DATA) != 0;
+    out->fo_deferred = (b->flags & TCB_FO_DEFER) != 0;
     return 0;
 }
 
@@ -1020,10 +1055,11 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
     }
     uint32_t tw_next = k->tcb.snd_nxt;
     bool fo_open = k->tcb.state == TCP_SYN_SENT && (k->tcb.flags & TCB_FO_SYN);
+    bool syn_resent = k->tcb.backoff != 0;
     enum tcp_verdict v = tcp_input(&s->tcp, &k->tcb, seg);
     if (fo_open && v == TCP_KEEP && k->tcb.state != TCP_SYN_SENT && k->tcb.state != TCP_CLOSED &&
         (seg->flags & WIRE_TCP_SYN))
-        stack_fo_learn(s, k, seg);
+        stack_fo_learn(s, k, seg, syn_resent);
     if (v == TCP_TW_REOPEN) {
         /* The old connection is over: CLOSED with no timer, so that a
          * handle the user still holds on it is released by close()

@@ -196,7 +196,8 @@ void pool_free(synack_stack *s);
 /* fastopen.c: RFC 7413 client cookie cache */
 struct tcp_fo_syn;
 void stack_fo_syn(synack_stack *s, struct sock *k, const void *buf, size_t len, struct tcp_fo_syn *fo);
-void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg);
+bool stack_fo_ready(synack_stack *s, struct sock *k); /* a cookie (or none needed) for k's peer */
+void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg, bool syn_resent);
 void stack_fo_free(synack_stack *s);
 
 /* demux.c */

@@ -144,16 +144,27 @@ void tcp_connect_over(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_tw 
     tcp_emit(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, 0);
 }
 
+void tcp_connect_defer(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    tcb->flags |= TCB_FO_DEFER;
+    tcp_set_state(ctx, tcb, TCP_SYN_SENT, "connect() deferred to the first send (Fast Open)");
+}
+
 void tcp_connect_fo(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_fo_syn *fo)
 {
+    bool deferred = tcb->flags & TCB_FO_DEFER;
+    tcb->flags &= ~TCB_FO_DEFER;
     tcp_offer_options(ctx, tcb);
     start_send_space(ctx, tcb, tcp_isn(ctx, TCP_TUPLE(tcb)));
-    uint32_t n = fo->len ? fo->data : 0; /* a request carries no data (§4.1.3) */
+    /* a request carries no data (§4.1.3); without any option (Linux's
+     * TFO_CLIENT_NO_COOKIE) the data goes alone */
+    uint32_t n = fo->len || !fo->kind ? fo->data : 0;
     if (n > tcb->snd.len)
         n = tcb->snd.len;
     tcb->snd_nxt = tcb->snd_max = tcb->iss + 1 + n;
-    tcb->flags |= TCB_FO_SYN;
-    tcp_set_state(ctx, tcb, TCP_SYN_SENT, "connect() with Fast Open");
+    tcb->flags |= TCB_FO_SYN | (fo->wait ? TCB_FO_WAIT : 0);
+    if (!deferred)
+        tcp_set_state(ctx, tcb, TCP_SYN_SENT, "connect() with Fast Open");
     ctx->st->tcp_active_opens++;
     struct wire_tcp_opts o;
     memset(&o, 0, sizeof o);
@@ -392,6 +403,18 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
     tcp_set_state(ctx, tcb, TCP_ESTABLISHED, "rcv SYN,ACK");
     /* Data queued before the handshake went out may ride on this ACK. */
     tcb->flags |= TCB_ACK_PENDING;
+    if ((tcb->flags & TCB_FO_WAIT) && !seg->payload_len && !(f & WIRE_TCP_FIN) && tcb->snd_nxt == tcb->snd_max &&
+        !tcp_unsent(tcb)) {
+        /* Linux tcp_rcv_synsent_state_process with sk_write_pending: a Fast
+         * Open writer waits to send the rest, so the ACK is saved for its
+         * data, and that reply at once makes the exchange interactive
+         * (pingpong: later data is ACKed after the delayed-ACK time) */
+        tcb->flags &= ~TCB_FO_WAIT;
+        tcb->pingpong = true;
+        tcb->t_delack = ctx->now + ctx->p.delack;
+        return TCP_KEEP;
+    }
+    tcb->flags &= ~TCB_FO_WAIT;
     if (seg->payload_len || (f & WIRE_TCP_FIN))
         return TCP_KEEP; /* the caller continues with text and FIN: see tcp_input */
     tcp_output(ctx, tcb);

@@ -71,6 +71,7 @@ struct tcp_opts {
     bool keepalive : 1; /* SO_KEEPALIVE */
     bool quickack : 1;  /* TCP_QUICKACK as last set (the switch itself is tcp_set_quickack) */
     bool rcvbuf_locked : 1; /* SO_RCVBUF was set: the window scale fits that buffer (Linux) */
+    bool fastopen_connect : 1; /* TCP_FASTOPEN_CONNECT: connect() with a cookie defers the SYN */
     uint16_t fastopen_qlen; /* TCP_FASTOPEN on a listener (RFC 7413 §5.1: bound the children) */
 };
 static inline uint64_t tcp_keepidle(const struct tcp_opts *o) { return o->keepidle_s * 1000000ull; }
@@ -138,6 +139,8 @@ struct tcp_ctx {
 #define TCB_FASTOPEN 0x8000000u  /* a Fast Open child: accepted, may send, before the third ACK */
 #define TCB_SYN_DATA 0x10000000u /* data in our SYN (or the peer's) was acknowledged (TCPI_OPT_SYN_DATA) */
 #define TCB_FO_SYN 0x20000000u   /* our SYN carried a Fast Open option (a cookie or a request) */
+#define TCB_FO_DEFER 0x40000000u /* TCP_FASTOPEN_CONNECT: the SYN waits for the first send */
+#define TCB_FO_WAIT 0x80000000u  /* a Fast Open writer waits for the handshake with more to send */
 #define TCB_MORE 0x80000u      /* the send ring ends in data written with MSG_MORE: no PSH there (Linux tcp_push) */
 
 /* Congestion states, named as in Linux (tcp_ca_state). */
@@ -395,10 +398,16 @@ struct tcp_fo_syn {
     uint8_t len;
     uint8_t cookie[16];
     uint32_t data;
+    bool wait; /* the writer waits for the handshake to send more (Linux's sk_write_pending) */
 };
 /* Active open with Fast Open: CLOSED -> SYN_SENT, SYN with the option and
  * fo->data bytes from the send ring (already written there). */
 void tcp_connect_fo(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_fo_syn *fo);
+
+/* TCP_FASTOPEN_CONNECT with a cookie in hand (Linux tcp_fastopen_defer_connect):
+ * CLOSED -> SYN_SENT with nothing sent; tcp_connect_fo sends the SYN with
+ * the first data. */
+void tcp_connect_defer(struct tcp_ctx *ctx, struct tcb *tcb);
 
 /* Active open: CLOSED -> SYN_SENT, SYN out. */
 void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb);

@@ -213,7 +213,7 @@ static void test_rfc7413_4_1_3_request_then_cookie_with_data(void **state)
     static const uint8_t ck[4] = {0xab, 0xcd, 0x12, 0x34};
     static uint8_t data[2000];
     synack_sock c = client(&h);
-    assert_int_equal(synack_connect_fastopen(h.s, c, &server, data, 100), 0);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, data, 100, 0), 0);
     struct wire_tcp t = expect_flags(&h, S_, 0);
     assert_int_equal(t.opt.fo_kind, WIRE_TCPOPT_FASTOPEN);
     assert_int_equal(t.opt.fo_len, 0);
@@ -226,7 +226,7 @@ static void test_rfc7413_4_1_3_request_then_cookie_with_data(void **state)
     h_drain(&h);
 
     synack_sock c2 = client(&h);
-    assert_int_equal(synack_connect_fastopen(h.s, c2, &server, data, sizeof data), 900);
+    assert_int_equal(synack_connect_fastopen(h.s, c2, &server, data, sizeof data, 0), 900);
     t = expect_flags(&h, S_, 0);
     assert_int_equal(t.opt.fo_len, 4);
     assert_memory_equal(t.opt.fo_cookie, ck, 4);
@@ -250,14 +250,14 @@ static void test_rfc7413_syn_data_not_acked_is_sent_again(void **state)
     init(&h, SYNACK_FASTOPEN_CLIENT);
     static const uint8_t ck[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     synack_sock c = client(&h);
-    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1), 0);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1, 0), 0);
     struct wire_tcp t = expect_flags(&h, S_, 0);
     struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, ck, 8);
     h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 5000,
                                  .ack = t.seq + 1, .opts = &o});
     h_drain(&h);
     synack_sock c2 = client(&h);
-    assert_int_equal(synack_connect_fastopen(h.s, c2, &server, "hello", 5), 5);
+    assert_int_equal(synack_connect_fastopen(h.s, c2, &server, "hello", 5, 0), 5);
     t = expect_flags(&h, S_, 0);
     assert_int_equal(t.payload_len, 5);
     uint32_t iss = t.seq;
@@ -278,7 +278,7 @@ static void test_rfc7413_client_disabled_eopnotsupp(void **state)
     struct harness h;
     init(&h, SYNACK_FASTOPEN_SERVER);
     synack_sock c = client(&h);
-    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1), -EOPNOTSUPP);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1, 0), -EOPNOTSUPP);
     expect_none(&h);
     h_free(&h);
 }
