@@ -323,7 +323,9 @@ static enum tcp_verdict reset_by_peer(struct tcp_ctx *ctx, struct tcb *tcb)
     case TCP_SYN_RECEIVED:
         if (tcb->flags & TCB_PASSIVE) { /* back to LISTEN: the child just goes */
             ctx->st->tcp_attempt_fails++;
-            tcp_enter_closed(ctx, tcb, -ECONNREFUSED, "rcv RST");
+            /* a Fast Open child is a socket already (Linux tcp_reset of a
+             * SYN_RECV socket): ECONNRESET */
+            tcp_enter_closed(ctx, tcb, (tcb->flags & TCB_FASTOPEN) ? -ECONNRESET : -ECONNREFUSED, "rcv RST");
         } else {
             ctx->st->tcp_attempt_fails++;
             tcp_enter_closed(ctx, tcb, -ECONNREFUSED, "rcv RST");

@@ -194,6 +194,26 @@ static void test_rfc7413_linux_cookie_not_required(void **state)
     h_free(&h);
 }
 
+/* Linux tcp_reset: a Fast Open child is a socket already, so a RST
+ * before the third ACK resets it (ECONNRESET), where a plain child that
+ * nobody accepted just goes (ECONNREFUSED is never seen). */
+static void test_rfc7413_rst_on_fast_open_child_is_econnreset(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_SERVER | SYNACK_FASTOPEN_SERVER_ALL);
+    synack_sock l = listener(&h, 4);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, cookie_linux, 8);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000, .opts = &o, .data = "0123456789", .len = 10});
+    struct wire_tcp t = expect_flags(&h, S_ | A_, 1011);
+    synack_sock c = synack_accept(h.s, l, NULL);
+    assert_true(c >= 0);
+    h_inject(&h, &(struct h_seg){.flags = WIRE_TCP_RST | A_, .seq = 1011, .ack = t.seq + 1});
+    assert_int_equal(state_of(&h, c), SYNACK_CLOSED);
+    assert_int_equal(synack_send(h.s, c, "x", 1), -ECONNRESET);
+    h_free(&h);
+}
+
 static synack_sock client(struct harness *h)
 {
     return synack_socket(h->s);
@@ -293,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_rfc7413_off_by_default),
         cmocka_unit_test(test_rfc7413_5_1_queue_length_bounds_pending_children),
         cmocka_unit_test(test_rfc7413_linux_cookie_not_required),
+        cmocka_unit_test(test_rfc7413_rst_on_fast_open_child_is_econnreset),
         cmocka_unit_test(test_rfc7413_4_1_3_request_then_cookie_with_data),
         cmocka_unit_test(test_rfc7413_syn_data_not_acked_is_sent_again),
         cmocka_unit_test(test_rfc7413_client_disabled_eopnotsupp),
