@@ -291,6 +291,45 @@ static void test_rfc7413_syn_data_not_acked_is_sent_again(void **state)
     h_free(&h);
 }
 
+/* Linux TCP_FASTOPEN_CONNECT: with a cookie cached, connect() returns 0
+ * and sends nothing; the first send makes the SYN with cookie and data.
+ * Without one, connect() sends a SYN that asks for a cookie. */
+static void test_rfc7413_fastopen_connect_defers_the_syn(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT);
+    static const uint8_t ck[8] = {8, 7, 6, 5, 4, 3, 2, 1};
+    synack_sock c = client(&h);
+    assert_int_equal(synack_setopt(h.s, c, SYNACK_OPT_FASTOPEN_CONNECT, 1), 0);
+    assert_int_equal(synack_connect(h.s, c, &server), -EINPROGRESS);
+    struct wire_tcp t = expect_flags(&h, S_, 0);
+    assert_int_equal(t.opt.fo_kind, WIRE_TCPOPT_FASTOPEN);
+    assert_int_equal(t.opt.fo_len, 0);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, ck, 8);
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 5000,
+                                 .ack = t.seq + 1, .opts = &o});
+    h_drain(&h);
+
+    synack_sock c2 = client(&h);
+    assert_int_equal(synack_setopt(h.s, c2, SYNACK_OPT_FASTOPEN_CONNECT, 1), 0);
+    assert_int_equal(synack_connect(h.s, c2, &server), 0);
+    expect_none(&h);
+    assert_true(info_of(&h, c2).fo_deferred);
+    assert_int_equal(synack_send(h.s, c2, "hello", 5), 5);
+    t = expect_flags(&h, S_, 0);
+    assert_int_equal(t.payload_len, 5);
+    assert_memory_equal(t.opt.fo_cookie, ck, 8);
+    assert_false(info_of(&h, c2).fo_deferred);
+    /* only before connect, and only with the client bit */
+    assert_int_equal(synack_setopt(h.s, c2, SYNACK_OPT_FASTOPEN_CONNECT, 1), -EINVAL);
+    h_free(&h);
+    init(&h, SYNACK_FASTOPEN_SERVER);
+    c = client(&h);
+    assert_int_equal(synack_setopt(h.s, c, SYNACK_OPT_FASTOPEN_CONNECT, 1), -EOPNOTSUPP);
+    h_free(&h);
+}
+
 /* Linux: Fast Open on a client with the client bit off is EOPNOTSUPP. */
 static void test_rfc7413_client_disabled_eopnotsupp(void **state)
 {
@@ -316,6 +355,7 @@ int main(void)
         cmocka_unit_test(test_rfc7413_rst_on_fast_open_child_is_econnreset),
         cmocka_unit_test(test_rfc7413_4_1_3_request_then_cookie_with_data),
         cmocka_unit_test(test_rfc7413_syn_data_not_acked_is_sent_again),
+        cmocka_unit_test(test_rfc7413_fastopen_connect_defers_the_syn),
         cmocka_unit_test(test_rfc7413_client_disabled_eopnotsupp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
