@@ -223,6 +223,11 @@ long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len);
  * synack_connect. flags: 0 or SYNACK_SEND_FO_WAIT. */
 long synack_connect_fastopen(synack_stack *s, synack_sock h, const synack_endpoint *remote, const void *buf,
                              size_t len, int flags);
+/* TCP_FASTOPEN_KEY: the RFC 7413 cookie key of one listener (before or after listen()), 16
+ * bytes (32: a backup key follows, not kept); -EINVAL for another length. The get gives the
+ * socket's key, else the stack's. */
+int synack_set_fastopen_key(synack_stack *s, synack_sock h, const uint8_t *key, size_t len);
+int synack_get_fastopen_key(synack_stack *s, synack_sock h, uint8_t key[16]);
 /* synack_send with flags: SYNACK_SEND_MORE says more data follows at once
  * (MSG_MORE), so the end of this write carries no PSH. */
 #define SYNACK_SEND_MORE 1

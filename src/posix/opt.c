@@ -93,6 +93,15 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
     struct sxp_file *f = sxp_sock_get(p, fd, &err);
     if (!f)
         return fail_unlock(p, err);
+    if (level == IPPROTO_TCP && name == TCP_FASTOPEN_KEY) {
+        if (len && !val)
+            return fail_unlock(p, EFAULT);
+        int r = synack_set_fastopen_key(p->st, f->h, val, len);
+        if (r < 0)
+            return fail_unlock(p, -r);
+        sxp_unlock(p);
+        return 0;
+    }
     if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
         if (!val || (int)len < 1)
             return fail_unlock(p, EINVAL);
@@ -272,6 +281,15 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
             r = synack_getopt(p->st, f->h, o, &v);
         }
     } else if (level == IPPROTO_TCP) {
+        if (name == TCP_FASTOPEN_KEY) {
+            uint8_t key[16];
+            synack_get_fastopen_key(p->st, f->h, key);
+            r = put(val, len, key, sizeof key);
+            if (r)
+                return fail_unlock(p, r);
+            sxp_unlock(p);
+            return 0;
+        }
         if (name == TCP_CONGESTION) {
             int cc = 0;
             synack_getopt(p->st, f->h, SYNACK_OPT_CONGESTION, &cc);

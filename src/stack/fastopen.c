@@ -47,6 +47,14 @@ static struct fo_entry *fo_slot(synack_stack *s, const synack_addr *a, bool make
     return e;
 }
 
+const uint8_t *stack_fo_listener_key(void *cb, const struct tcb *child)
+{
+    (void)cb;
+    const struct sock *k = (const struct sock *)child; /* the tcb is a sock's first member */
+    const struct sock *l = k->parent;
+    return l && l->lq && l->lq->fo_key_set ? l->lq->fo_key : NULL;
+}
+
 void stack_fo_free(synack_stack *s)
 {
     free(s->fo_cache);

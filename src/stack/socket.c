@@ -468,6 +468,31 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
     return -EINPROGRESS;
 }
 
+int synack_set_fastopen_key(synack_stack *s, synack_sock h, const uint8_t *key, size_t len)
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    /* Linux tcp_setsockopt: a primary key, or primary and backup (the
+     * backup, for checking cookies during a rotation, is not kept) */
+    if (!key || (len != 16 && len != 32))
+        return -EINVAL;
+    if (!k->lq && !(k->lq = calloc(1, sizeof *k->lq))) /* listen() keeps it */
+        return -ENOMEM;
+    memcpy(k->lq->fo_key, key, 16);
+    k->lq->fo_key_set = true;
+    return 0;
+}
+
+int synack_get_fastopen_key(synack_stack *s, synack_sock h, uint8_t key[16])
+{
+    struct sock *k = get(s, h);
+    if (!k)
+        return -EBADF;
+    memcpy(key, k->lq && k->lq->fo_key_set ? k->lq->fo_key : s->tcp.fo_key, 16);
+    return 0;
+}
+
 long synack_connect_fastopen(synack_stack *s, synack_sock h, const synack_endpoint *remote, const void *buf,
                              size_t len, int flags)
 {

@@ -79,6 +79,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     s->tcp.cb = s;
     s->tcp.output = ip_output_tcp;
     s->tcp.state_change = on_state;
+    s->tcp.fo_listener_key = stack_fo_listener_key;
     for (size_t i = 0; i < 16; i += 8) {
         uint64_t r = stack_random(s);
         memcpy(s->tcp.isn_key + i, &r, 8);

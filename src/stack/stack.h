@@ -127,6 +127,8 @@ struct listener {
     int syn_count, acc_count;
     struct sock *acc_head, *acc_tail;
     synack_time syncookie_at; /* last cookie SYN-ACK sent (SYN queue full); 0: never */
+    bool fo_key_set;          /* TCP_FASTOPEN_KEY: this listener's RFC 7413 cookie key */
+    uint8_t fo_key[16];
 };
 
 struct synack_stack {
@@ -199,6 +201,7 @@ void stack_fo_syn(synack_stack *s, struct sock *k, const void *buf, size_t len, 
 bool stack_fo_ready(synack_stack *s, struct sock *k); /* a cookie (or none needed) for k's peer */
 void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg, bool syn_resent);
 void stack_fo_free(synack_stack *s);
+const uint8_t *stack_fo_listener_key(void *cb, const struct tcb *child);
 
 /* demux.c */
 /* The keyed hash of a 4-tuple; a table of n (a power of 2) buckets takes

@@ -13,13 +13,15 @@
 
 #include "internal.h"
 
-void tcp_fo_cookie(const struct tcp_ctx *ctx, const struct tcp_tuple *t, uint8_t out[TCP_FO_COOKIE_LEN])
+void tcp_fo_cookie(const struct tcp_ctx *ctx, const struct tcb *child, uint8_t out[TCP_FO_COOKIE_LEN])
 {
+    const struct tcp_tuple *t = TCP_TUPLE(child);
+    const uint8_t *key = ctx->fo_listener_key ? ctx->fo_listener_key(ctx->cb, child) : NULL;
     uint8_t msg[32];
     size_t alen = t->family == 4 ? 4 : 16;
     memcpy(msg, t->raddr, alen); /* the SYN's source: the client */
     memcpy(msg + alen, t->laddr, alen);
-    crypto_shorthash_siphash24(out, msg, 2 * alen, ctx->fo_key);
+    crypto_shorthash_siphash24(out, msg, 2 * alen, key ? key : ctx->fo_key);
 }
 
 /* RFC 7413 §4.2.2 / Linux tcp_try_fastopen. The stack set TCB_FO_LISTEN on
@@ -42,7 +44,7 @@ bool tcp_fo_server_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire
         child->flags |= TCB_FO_EXP;
     if (o->fo_len == TCP_FO_COOKIE_LEN) {
         uint8_t want[TCP_FO_COOKIE_LEN];
-        tcp_fo_cookie(ctx, TCP_TUPLE(child), want);
+        tcp_fo_cookie(ctx, child, want);
         if (sodium_memcmp(want, o->fo_cookie, sizeof want) == 0) {
             ctx->st->tcp_fo_passive++;
             return true; /* the SYN-ACK carries no cookie then (Linux) */

@@ -87,7 +87,7 @@ static void build_options(struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t f
     if ((flags & WIRE_TCP_SYN) && (flags & WIRE_TCP_ACK) && (tcb->flags & TCB_FO_COOKIE)) {
         o->fo_kind = (tcb->flags & TCB_FO_EXP) ? WIRE_TCPOPT_EXP : WIRE_TCPOPT_FASTOPEN;
         o->fo_len = TCP_FO_COOKIE_LEN;
-        tcp_fo_cookie(ctx, TCP_TUPLE(tcb), o->fo_cookie);
+        tcp_fo_cookie(ctx, tcb, o->fo_cookie);
     }
 }
 

@@ -95,6 +95,9 @@ struct tcp_ctx {
     struct core_stats *st;
     uint8_t isn_key[16]; /* RFC 6528 secret, from the stack's seed */
     uint8_t fo_key[16];  /* RFC 7413 §4.1.2 cookie secret (Linux tcp_fastopen_key) */
+    /* The key of the listener a child came from, when it has its own
+     * (TCP_FASTOPEN_KEY); NULL: fo_key. Optional. */
+    const uint8_t *(*fo_listener_key)(void *cb, const struct tcb *child);
     /* RFC 5961 §7 rate limit of challenge ACKs, stack-wide as in Linux */
     uint64_t challenge_window;
     uint32_t challenge_count;
@@ -385,8 +388,8 @@ uint32_t tcp_isn(const struct tcp_ctx *ctx, const struct tcp_tuple *t);
 #define TCP_FO_SERVER_NO_COOKIE 0x200u
 #define TCP_FO_SERVER_ALL 0x400u /* every listener, without TCP_FASTOPEN */
 #define TCP_FO_COOKIE_LEN 8
-/* RFC 7413 §4.1.2: the cookie for the client at t's remote address. */
-void tcp_fo_cookie(const struct tcp_ctx *ctx, const struct tcp_tuple *t, uint8_t out[TCP_FO_COOKIE_LEN]);
+/* RFC 7413 §4.1.2: the cookie for the peer of a listener's child. */
+void tcp_fo_cookie(const struct tcp_ctx *ctx, const struct tcb *child, uint8_t out[TCP_FO_COOKIE_LEN]);
 /* §4.2.2: does the listener take this SYN's data at once (true), and
  * must the SYN-ACK carry a cookie (TCB_FO_COOKIE)? */
 bool tcp_fo_server_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tcp *seg);

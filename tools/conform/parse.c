@@ -269,6 +269,36 @@ static void expr_free(struct expr *e)
 
 static struct expr *parse_expr(struct parser *ps);
 
+/* C escapes in place (\xHH, \ooo, \n, \t, \r, \0, \\, \"); returns the
+ * decoded length, which may hold NUL bytes. */
+static size_t unescape(char *t)
+{
+    size_t o = 0;
+    for (const char *p = t; *p;) {
+        if (*p != '\\' || !p[1]) {
+            t[o++] = *p++;
+            continue;
+        }
+        p++;
+        char c = *p++;
+        if (c == 'x') {
+            unsigned v = 0;
+            for (int k = 0; k < 2 && isxdigit((unsigned char)*p); k++, p++)
+                v = v * 16 + (unsigned)(isdigit((unsigned char)*p) ? *p - '0' : (tolower((unsigned char)*p) - 'a' + 10));
+            t[o++] = (char)v;
+        } else if (c >= '0' && c <= '7') {
+            unsigned v = (unsigned)(c - '0');
+            for (int k = 0; k < 2 && *p >= '0' && *p <= '7'; k++, p++)
+                v = v * 8 + (unsigned)(*p - '0');
+            t[o++] = (char)v;
+        } else {
+            t[o++] = c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+        }
+    }
+    t[o] = 0;
+    return o;
+}
+
 /* Comma-separated expressions up to `close`; the opener is already consumed. */
 static int parse_list(struct parser *ps, struct expr *into, char close)
 {
@@ -308,13 +338,14 @@ static struct expr *parse_primary(struct parser *ps)
     if (*s == '"') {
         const char *q = s + 1;
         while (*q && *q != '"' && *q != '\n')
-            q++;
+            q += (*q == '\\' && q[1] && q[1] != '\n') ? 2 : 1;
         if (*q != '"') {
             fail(ps, "unterminated string");
             return NULL;
         }
         struct expr *e = expr_new(EX_STRING);
         e->name = xstrndup(s + 1, (size_t)(q - s - 1));
+        e->num = (long long)unescape(e->name); /* packetdrill reads C escapes: "\xf7\x63..." */
         ps->p = q + 1;
         return e;
     }

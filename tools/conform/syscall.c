@@ -291,9 +291,14 @@ static int optval_for(struct runner *r, const struct event *ev, const struct exp
         return 0;
     }
     if (e->kind == EX_STRING) {
-        snprintf(c->str_expect, sizeof c->str_expect, "%s", e->name);
+        /* the decoded bytes (NULs too: a TCP_FASTOPEN_KEY is binary) */
+        size_t n = e->num > 0 && (size_t)e->num < sizeof c->str ? (size_t)e->num : strlen(e->name);
+        if (n >= sizeof c->str)
+            n = sizeof c->str - 1;
+        memset(c->str_expect, 0, sizeof c->str_expect);
+        memcpy(c->str_expect, e->name, n);
         if (!get)
-            snprintf(c->str, sizeof c->str, "%s", e->name);
+            memcpy(c->str, c->str_expect, sizeof c->str);
         c->str_check = get;
         c->buf = c->str;
         return 0;

@@ -187,6 +187,22 @@ static void test_syscall_arguments_and_results(void **state)
     script_free(&s);
 }
 
+/* packetdrill reads C escapes in strings: a TCP_FASTOPEN_KEY is 16 raw
+ * bytes, NULs included (fastopen/server/sockopt-fastopen-key.pkt). */
+static void test_string_escapes_decoded(void **state)
+{
+    (void)state;
+    struct script s;
+    const char *text = "0 setsockopt(3, SOL_TCP, TCP_FASTOPEN_KEY, \"\\xf7\\x63\\x00a\\\"\\101\\n\", 7) = 0\n";
+    parse_ok(text, &s);
+    const struct expr *e = s.ev[0].sc.arg[3];
+    assert_int_equal(e->kind, EX_STRING);
+    assert_int_equal(e->num, 7);
+    static const char want[7] = {(char)0xf7, 0x63, 0, 'a', '"', 'A', '\n'};
+    assert_memory_equal(e->name, want, 7);
+    script_free(&s);
+}
+
 static void test_commands_code_options_and_line_numbers(void **state)
 {
     struct script s;
@@ -330,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_errors_are_one_line_with_file_and_line),
         cmocka_unit_test(test_mutated_scripts_never_crash),
         cmocka_unit_test(test_shared_corpus_parses),
+        cmocka_unit_test(test_string_escapes_decoded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

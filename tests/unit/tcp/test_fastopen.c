@@ -71,6 +71,32 @@ static void test_rfc7413_4_1_2_request_draws_linux_cookie(void **state)
     h_free(&h);
 }
 
+/* Linux TCP_FASTOPEN_KEY: a listener's own key makes its cookies (here
+ * Linux's key words set on the socket, the stack's key being another);
+ * only 16 or 32 bytes are a key. */
+static void test_rfc7413_4_1_2_listener_key(void **state)
+{
+    (void)state;
+    struct harness h;
+    synack_config c = {.fastopen = SYNACK_FASTOPEN_SERVER | SYNACK_FASTOPEN_SERVER_ALL};
+    h_init(&h, &c); /* the stack's key comes from the seed */
+    synack_sock l = synack_socket(h.s);
+    assert_int_equal(synack_set_fastopen_key(h.s, l, key_linux, 0), -EINVAL);
+    assert_int_equal(synack_set_fastopen_key(h.s, l, key_linux, 3), -EINVAL);
+    assert_int_equal(synack_set_fastopen_key(h.s, l, key_linux, 16), 0); /* before listen() */
+    synack_endpoint e = {.addr = synack_ipv4(H_LOCAL), .port = H_LPORT};
+    assert_int_equal(synack_bind(h.s, l, &e), 0);
+    assert_int_equal(synack_listen(h.s, l, 4), 0);
+    uint8_t got[16];
+    assert_int_equal(synack_get_fastopen_key(h.s, l, got), 0);
+    assert_memory_equal(got, key_linux, 16);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, NULL, 0);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000, .opts = &o});
+    struct wire_tcp t = expect_flags(&h, S_ | A_, 1001);
+    assert_memory_equal(t.opt.fo_cookie, cookie_linux, 8);
+    h_free(&h);
+}
+
 /* RFC 7413 §4.2.2: a valid cookie with data: the SYN-ACK acknowledges the
  * data, the child can be accepted, read and written before the third ACK. */
 static void test_rfc7413_4_2_2_valid_cookie_data_taken_at_once(void **state)
@@ -346,6 +372,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc7413_4_1_2_request_draws_linux_cookie),
+        cmocka_unit_test(test_rfc7413_4_1_2_listener_key),
         cmocka_unit_test(test_rfc7413_4_2_2_valid_cookie_data_taken_at_once),
         cmocka_unit_test(test_rfc7413_4_2_2_bad_cookie_acks_only_the_syn),
         cmocka_unit_test(test_rfc7413_experimental_request_answered_in_kind),
