@@ -324,8 +324,8 @@ static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msg
     if (nonblock)
         return queued > 0 ? queued : -EINPROGRESS;
     r = sxp_connect_wait(p, f, false, r);
-    if (r < 0)
-        return queued > 0 ? queued : r;
+    if (r < 0) /* refused or reset: the SYN's bytes count for nothing (Linux out_err) */
+        return r;
     if ((size_t)queued == total)
         return queued;
     /* the rest, from where the SYN stopped */
