@@ -115,8 +115,10 @@ void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tc
             uint32_t n = seg->payload_len > UINT32_MAX ? UINT32_MAX : (uint32_t)seg->payload_len;
             uint32_t took = ring_write(&child->rcv, child->x->rbuf, seg->payload, n);
             child->rcv_nxt += took;
+            /* not TCB_DATA_RCVD: Linux queues the SYN's data without
+             * tcp_event_data_recv, so its delayed-ACK time stays zero */
             if (took)
-                child->flags |= TCB_SYN_DATA | TCB_DATA_RCVD;
+                child->flags |= TCB_SYN_DATA;
         }
     }
     child->state = TCP_LISTEN; /* born of the listener: record LISTEN -> SYN_RECEIVED */

@@ -128,6 +128,23 @@ static void test_rfc7413_4_2_2_valid_cookie_data_taken_at_once(void **state)
     h_free(&h);
 }
 
+/* Linux queues a Fast Open SYN's data without tcp_event_data_recv, so the
+ * delayed-ACK time is still zero: a FIN right after is ACKed at once
+ * (fastopen/server/opt34/fin-close-socket.pkt). */
+static void test_rfc7413_syn_data_leaves_ack_time_zero(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_SERVER | SYNACK_FASTOPEN_SERVER_ALL);
+    listener(&h, 4);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, cookie_linux, 8);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000, .opts = &o, .data = "0123456789", .len = 10});
+    struct wire_tcp t = expect_flags(&h, S_ | A_, 1011);
+    h_inject(&h, &(struct h_seg){.flags = WIRE_TCP_FIN | A_, .seq = 1011, .ack = t.seq + 1});
+    expect_seg(&h, A_, t.seq + 1, 1012);
+    h_free(&h);
+}
+
 /* RFC 7413 §4.2.2: a bad cookie: only the SYN is acknowledged, the SYN-ACK
  * brings the good cookie, nothing is acceptable before the handshake. */
 static void test_rfc7413_4_2_2_bad_cookie_acks_only_the_syn(void **state)
@@ -374,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_rfc7413_4_1_2_request_draws_linux_cookie),
         cmocka_unit_test(test_rfc7413_4_1_2_listener_key),
         cmocka_unit_test(test_rfc7413_4_2_2_valid_cookie_data_taken_at_once),
+        cmocka_unit_test(test_rfc7413_syn_data_leaves_ack_time_zero),
         cmocka_unit_test(test_rfc7413_4_2_2_bad_cookie_acks_only_the_syn),
         cmocka_unit_test(test_rfc7413_experimental_request_answered_in_kind),
         cmocka_unit_test(test_rfc7413_off_by_default),
