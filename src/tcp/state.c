@@ -1,4 +1,5 @@
 /* TCB set-up and the single place where a connection changes state. */
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
@@ -47,9 +48,18 @@ void tcp_tuple_set(struct tcb *tcb, const struct tcp_tuple *t)
     tcb->rport = t->rport;
 }
 
+/* RACK's transmit runs are read only below rack.n, so they stay as they
+ * are: zeroing them would be 768 of the 1,352 bytes cleared at every
+ * attach, and a busy connection attaches at every burst (bench/connrate:
+ * 4.4 % of its time). They must stay last for the clear below to miss
+ * nothing else. */
+_Static_assert(offsetof(struct tcp_ext, rack) + sizeof(struct tcp_rack) == sizeof(struct tcp_ext) &&
+                   offsetof(struct tcp_rack, run) + sizeof(((struct tcp_rack *)0)->run) == sizeof(struct tcp_rack),
+               "the RACK runs are the extension's last member");
+
 void tcp_ext_init(struct tcb *tcb, struct tcp_ext *x)
 {
-    memset(x, 0, sizeof *x);
+    memset(x, 0, offsetof(struct tcp_ext, rack) + offsetof(struct tcp_rack, run));
     /* what the recovery marks are when nothing is in flight (recovery.c
      * keeps them at SND.UNA) */
     x->high_rxt = x->lost_end = x->relost_next = x->relost_end = tcb->snd_una;
