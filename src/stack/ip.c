@@ -141,8 +141,18 @@ void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len
         s->st.tcp_drop_csum++;
         return;
     }
+    struct tcp_tuple t;
+    memset(&t, 0, sizeof t);
+    t.family = SYNACK_AF_INET;
+    wire_put32(t.laddr, ip.dst);
+    wire_put32(t.raddr, ip.src);
+    ip_tcp_deliver(s, &t, ip.payload, ip.payload_len);
+}
+
+void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload, size_t len)
+{
     struct wire_tcp seg;
-    r = wire_tcp_parse(ip.payload, ip.payload_len, &seg);
+    int r = wire_tcp_parse(payload, len, &seg);
     if (r == WIRE_EOPTLEN) {
         s->st.tcp_drop_opts++;
         return;
@@ -151,14 +161,9 @@ void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len
         s->st.tcp_drop_hdr++;
         return;
     }
-    struct tcp_tuple t;
-    memset(&t, 0, sizeof t);
-    t.family = SYNACK_AF_INET;
-    wire_put32(t.laddr, ip.dst);
-    wire_put32(t.raddr, ip.src);
-    t.lport = seg.dport;
-    t.rport = seg.sport;
-    tcp_segment_in(s, &t, &seg);
+    t->lport = seg.dport;
+    t->rport = seg.sport;
+    tcp_segment_in(s, t, &seg);
 }
 
 void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,

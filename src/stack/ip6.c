@@ -99,24 +99,12 @@ void ip6_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len)
         s->st.tcp_drop_csum++;
         return;
     }
-    struct wire_tcp seg;
-    int r = wire_tcp_parse(ip.payload, ip.payload_len, &seg);
-    if (r == WIRE_EOPTLEN) {
-        s->st.tcp_drop_opts++;
-        return;
-    }
-    if (r != WIRE_OK) {
-        s->st.tcp_drop_hdr++;
-        return;
-    }
     struct tcp_tuple t;
     memset(&t, 0, sizeof t);
     t.family = SYNACK_AF_INET6;
     memcpy(t.laddr, ip.dst, 16);
     memcpy(t.raddr, ip.src, 16);
-    t.lport = seg.dport;
-    t.rport = seg.sport;
-    tcp_segment_in(s, &t, &seg);
+    ip_tcp_deliver(s, &t, ip.payload, ip.payload_len);
 }
 
 void ip6_output_tcp(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,

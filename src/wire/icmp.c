@@ -47,8 +47,8 @@ int wire_icmp_quote_parse(const struct wire_icmp *m, struct wire_icmp_quote *out
     return WIRE_OK;
 }
 
-int wire_icmp_emit(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *p1,
-                   size_t n1, const uint8_t *p2, size_t n2)
+int wire_icmp_put(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *p1,
+                  size_t n1, const uint8_t *p2, size_t n2)
 {
     size_t len = WIRE_ICMP_HDR_LEN + n1 + n2;
     if (cap < len)
@@ -61,6 +61,14 @@ int wire_icmp_emit(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_
         memmove(buf + WIRE_ICMP_HDR_LEN, p1, n1);
     if (n2)
         memmove(buf + WIRE_ICMP_HDR_LEN + n1, p2, n2);
-    wire_put16(buf + 2, wire_csum_fold(wire_csum_add(0, buf, len)));
     return (int)len;
+}
+
+int wire_icmp_emit(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *p1,
+                   size_t n1, const uint8_t *p2, size_t n2)
+{
+    int len = wire_icmp_put(buf, cap, type, code, rest, p1, n1, p2, n2);
+    if (len > 0)
+        wire_put16(buf + 2, wire_csum_fold(wire_csum_add(0, buf, (size_t)len)));
+    return len;
 }

@@ -72,8 +72,12 @@ struct wire_icmp_quote {
  * 8 bytes of the original payload came back. */
 int wire_icmp_quote_parse(const struct wire_icmp *m, struct wire_icmp_quote *out);
 
-/* Writes an ICMP message: header (type, code, rest), then the body in up to
- * two pieces, and the checksum. Returns the length or WIRE_ESPACE. */
+/* Writes an ICMP header (type, code, rest) with a zero checksum, then the
+ * body in up to two pieces: the layout ICMPv6 shares (RFC 4443 §2.1).
+ * Returns the length or WIRE_ESPACE. */
+int wire_icmp_put(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *p1,
+                  size_t n1, const uint8_t *p2, size_t n2);
+/* The same, and the checksum. */
 int wire_icmp_emit(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest, const uint8_t *p1,
                    size_t n1, const uint8_t *p2, size_t n2);
 

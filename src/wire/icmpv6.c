@@ -4,6 +4,7 @@
 
 #include "bytes.h"
 #include "checksum.h"
+#include "icmp.h"
 #include "ipv4.h"
 #include "ipv6.h"
 
@@ -48,17 +49,10 @@ int wire_icmpv6_quote_parse(const struct wire_icmpv6 *m, struct wire_icmpv6_quot
 int wire_icmpv6_emit(uint8_t *buf, size_t cap, const uint8_t src[16], const uint8_t dst[16], uint8_t type,
                      uint8_t code, uint32_t rest, const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2)
 {
-    size_t len = WIRE_ICMPV6_HDR_LEN + n1 + n2;
-    if (cap < len)
-        return WIRE_ESPACE;
-    buf[0] = type;
-    buf[1] = code;
-    wire_put16(buf + 2, 0);
-    wire_put32(buf + 4, rest);
-    if (n1)
-        memmove(buf + WIRE_ICMPV6_HDR_LEN, p1, n1);
-    if (n2)
-        memmove(buf + WIRE_ICMPV6_HDR_LEN + n1, p2, n2);
-    wire_put16(buf + 2, sum(buf, len, src, dst));
-    return (int)len;
+    /* the same 8-byte header as ICMPv4 (RFC 4443 §2.1); only the checksum
+     * differs: it covers the IPv6 pseudo-header (§2.3) */
+    int len = wire_icmp_put(buf, cap, type, code, rest, p1, n1, p2, n2);
+    if (len > 0)
+        wire_put16(buf + 2, sum(buf, (size_t)len, src, dst));
+    return len;
 }
