@@ -134,8 +134,10 @@ void synack_stack_free(synack_stack *s);
 
 /* Runs what is due at the clock's current time: timers, retransmissions,
  * queued ACKs. Returns the time of the next deadline (SYNACK_TIME_NEVER when
- * nothing is pending). Call it after feeding input and whenever the deadline
- * passes. */
+ * nothing is pending): never later than the earliest timer, at times earlier
+ * when a far timer was cancelled, in which case the poll at that time does
+ * nothing but find the next. Call it after feeding input and whenever the
+ * deadline passes. */
 synack_time synack_poll(synack_stack *s);
 
 /* ---- links and interfaces --------------------------------------------- */

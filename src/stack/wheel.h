@@ -36,7 +36,8 @@ struct wheel {
     /* Each slot's earliest deadline, so that wheel_next never scans a slot
      * (a far one can hold every TIME_WAIT of a busy minute). Inserting keeps
      * it exact; taking out the earliest node marks it stale (a lower bound)
-     * until the next wheel_next rescans that one slot. */
+     * until the slot cascades, or, at level 0, the next wheel_next rescans
+     * it. */
     uint64_t min[WHEEL_LEVELS][WHEEL_SLOTS];
     uint64_t stale[WHEEL_LEVELS];
     uint64_t next;                   /* cached wheel_next, valid when next_ok */
@@ -61,7 +62,10 @@ static inline void wheel_cancel(struct wheel *w, struct wheel_node *n) { wheel_s
  * wheel_set). A node cancelled meanwhile is simply not handed out. */
 void wheel_expire(struct wheel *w, uint64_t now);
 struct wheel_node *wheel_next_expired(struct wheel *w);
-/* The earliest deadline filed, exactly, or WHEEL_NEVER. */
+/* The earliest deadline filed, or WHEEL_NEVER. Never later than the
+ * earliest; earlier only when the earliest node of a slot above level 0
+ * was moved or cancelled since: a wheel_expire at that time hands out
+ * nothing and cascades that slot, so the answers after it move forward. */
 uint64_t wheel_next(struct wheel *w);
 
 #endif
