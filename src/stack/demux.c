@@ -1,6 +1,7 @@
 /* Finding the connection a segment belongs to: a chained hash table on the
  * 4-tuple, keyed with a per-stack secret so peers cannot aim collisions,
  * and a short list of listeners. */
+#include <assert.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -62,12 +63,12 @@ static int grow(synack_stack *s)
     return 0;
 }
 
-int demux_insert(synack_stack *s, struct sock *k)
+int demux_insert(synack_stack *s, struct sock *k, uint64_t h)
 {
     if (s->n_hashed >= s->n_buckets && grow(s) < 0)
         return -ENOMEM;
     const struct tcp_tuple *t = TCP_TUPLE(&k->tcb);
-    uint64_t h = demux_hash(s, t);
+    assert(h == demux_hash(s, t));
     if (demux_lookup_h(s, t, h) || tw_lookup_h(s, t, h))
         return -EADDRINUSE;
     k->hash = (uint32_t)h;

@@ -375,12 +375,13 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
     int r;
     *reused = false; /* (Linux tcp_tw_reuse, synack_config.tw_reuse) */
     stack_now(s);
+    uint64_t th;
     if (k->bound && k->local.port) {
         t.lport = k->local.port;
-        uint64_t th = demux_hash(s, &t);
+        th = demux_hash(s, &t);
         struct tw_rec *w = demux_lookup_h(s, &t, th) ? NULL : tw_lookup_h(s, &t, th);
         if (w && s->cfg.tw_reuse && tcp_tw_reusable(&s->tcp, &w->tw)) {
-            tw_reuse(s, w, old);
+            tw_reuse(s, w, th, old);
             *reused = true;
         } else if (w || demux_lookup_h(s, &t, th)) {
             return -EADDRNOTAVAIL;
@@ -402,7 +403,7 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
         for (i = 0; i < span; i++) {
             t.lport = (uint16_t)(EPHEMERAL_LO + (start + i) % span);
             synack_endpoint e = {.port = t.lport};
-            uint64_t th = demux_hash(s, &t);
+            th = demux_hash(s, &t);
             if (demux_lookup_h(s, &t, th) || port_in_use(s, &e, k))
                 continue;
             struct tw_rec *w = tw_lookup_h(s, &t, th);
@@ -416,7 +417,7 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
         if (i == span)
             return -EADDRNOTAVAIL;
         if (reuse) {
-            tw_reuse(s, reuse, old);
+            tw_reuse(s, reuse, th, old);
             *reused = true;
         }
         /* past the port taken, plus a small random skip (Linux since 5.18:
@@ -425,7 +426,7 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
         if (walk)
             *walk += i + 1 + (uint32_t)(stack_random(s) & 3);
     }
-    if ((r = init_tcb(s, k, &t)) < 0 || (r = demux_insert(s, k)) < 0)
+    if ((r = init_tcb(s, k, &t)) < 0 || (r = demux_insert(s, k, th)) < 0)
         return r;
     if ((r = stack_attach(s, k, 0, 0)) < 0) {
         demux_remove(s, k);
@@ -928,7 +929,7 @@ long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len)
  * connection, at a listener that sent cookies in the last 2 minutes, is
  * checked as a cookie and, if good, becomes a child in SYN_RECEIVED that
  * the ACK then completes through the normal path. */
-static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t);
+static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t, uint64_t h);
 
 static bool syncookie_recent(synack_stack *s, const struct sock *l)
 {
@@ -936,7 +937,8 @@ static bool syncookie_recent(synack_stack *s, const struct sock *l)
            s->tcp.now - l->lq->syncookie_at < (synack_time)TCP_SYNCOOKIE_MAX_AGE * TCP_SYNCOOKIE_PERIOD;
 }
 
-static bool syncookie_ack(synack_stack *s, struct sock *l, const struct tcp_tuple *t, const struct wire_tcp *seg)
+static bool syncookie_ack(synack_stack *s, struct sock *l, const struct tcp_tuple *t, uint64_t h,
+                          const struct wire_tcp *seg)
 {
     if ((seg->flags & (WIRE_TCP_SYN | WIRE_TCP_RST | WIRE_TCP_ACK)) != WIRE_TCP_ACK || !syncookie_recent(s, l))
         return false;
@@ -947,7 +949,7 @@ static bool syncookie_ack(synack_stack *s, struct sock *l, const struct tcp_tupl
         s->st.tcp_drop_backlog++;
         return true; /* dropped: the peer retransmits, the cookie stays good */
     }
-    struct sock *c = make_child(s, l, t);
+    struct sock *c = make_child(s, l, t, h);
     if (!c)
         return true;
     tcp_syncookie_child(&s->tcp, &c->tcb, seg, &ck);
@@ -956,7 +958,7 @@ static bool syncookie_ack(synack_stack *s, struct sock *l, const struct tcp_tupl
 }
 /* ---- end SYN cookies ---------------------------------------------------- */
 
-static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t)
+static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t, uint64_t h)
 {
     struct sock *c = sock_new(s);
     if (!c) {
@@ -969,7 +971,7 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     c->v6only = l->v6only;
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
-    if (init_tcb(s, c, t) < 0 || stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c) < 0) {
+    if (init_tcb(s, c, t) < 0 || stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c, h) < 0) {
         sock_free(s, c);
         s->st.tcp_drop_backlog++;
         return NULL;
@@ -1010,8 +1012,8 @@ static void enqueue_child(struct sock *parent, struct sock *k)
     parent->lq->acc_count++;
 }
 
-static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t, const struct wire_tcp *seg,
-                      uint32_t iss_hint)
+static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t, uint64_t h,
+                      const struct wire_tcp *seg, uint32_t iss_hint)
 {
     /* A SYN queue and an accept queue, each bounded by the backlog. */
     if (l->lq->acc_count >= l->lq->backlog) {
@@ -1023,7 +1025,7 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
         l->lq->syncookie_at = s->tcp.now ? s->tcp.now : 1;
         return;
     }
-    struct sock *c = make_child(s, l, t);
+    struct sock *c = make_child(s, l, t, h);
     if (c) {
         if ((seg->opt.fo_kind || seg->payload_len) && fastopen_ready(s, l)) {
             c->tcb.flags |= TCB_FO_LISTEN;
@@ -1038,7 +1040,9 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
     }
 }
 
-static void to_listener(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg, uint32_t iss_hint)
+/* h: demux_hash(t) */
+static void to_listener(synack_stack *s, const struct tcp_tuple *t, uint64_t h, const struct wire_tcp *seg,
+                        uint32_t iss_hint)
 {
     struct sock *l = demux_listener(s, t);
     if (!l) {
@@ -1046,10 +1050,10 @@ static void to_listener(synack_stack *s, const struct tcp_tuple *t, const struct
         tcp_reset_closed(&s->tcp, t, seg);
         return;
     }
-    if (syncookie_ack(s, l, t, seg))
+    if (syncookie_ack(s, l, t, h, seg))
         return;
     if (tcp_listen_input(&s->tcp, t, seg) == TCP_LISTEN_SYN)
-        new_child(s, l, t, seg, iss_hint);
+        new_child(s, l, t, h, seg, iss_hint);
 }
 
 void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg)
@@ -1059,8 +1063,8 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
     if (!k) {
         struct tw_rec *w = tw_lookup_h(s, t, h);
         uint32_t iss_hint = 0;
-        if (!w || tw_input(s, w, seg, &iss_hint))
-            to_listener(s, t, seg, iss_hint);
+        if (!w || tw_input(s, w, h, seg, &iss_hint))
+            to_listener(s, t, h, seg, iss_hint);
         return;
     }
     struct sock *parent = k->parent;
@@ -1093,7 +1097,7 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "TIME_WAIT reused by a new SYN");
         sock_closed(s, k);
         /* Linux starts the new ISN beyond the old connection's space */
-        to_listener(s, t, seg, tw_next + 65535 + 2);
+        to_listener(s, t, h, seg, tw_next + 65535 + 2);
         return;
     }
     if (parent && k->parent && !k->queued && k->tcb.state != TCP_SYN_RECEIVED &&

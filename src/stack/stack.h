@@ -207,7 +207,10 @@ const uint8_t *stack_fo_listener_key(void *cb, const struct tcb *child);
 /* The keyed hash of a 4-tuple; a table of n (a power of 2) buckets takes
  * its low bits. Hash once per segment and pass it to the _h lookups. */
 uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t);
-int demux_insert(synack_stack *s, struct sock *k);
+/* Hashes k under h, the demux_hash of its 4-tuple that the caller has
+ * (connect() and the listener have just looked that tuple up);
+ * -EADDRINUSE if the tuple is taken. */
+int demux_insert(synack_stack *s, struct sock *k, uint64_t h);
 void demux_remove(synack_stack *s, struct sock *k);
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
 struct sock *demux_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h);
@@ -229,11 +232,11 @@ struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t);
 struct tw_rec *tw_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h);
 /* A segment for a record. True when it was a SYN that ends TIME_WAIT
  * (RFC 6191): the record is gone and *iss_hint is the ISN to start above. */
-bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint);
+bool tw_input(synack_stack *s, struct tw_rec *w, uint64_t h, const struct wire_tcp *seg, uint32_t *iss_hint);
 /* connect() takes w's 4-tuple (tcp_tw_reusable): ends the record, with
  * its state change reported, and keeps in *old what the new connection
  * starts from. */
-void tw_reuse(synack_stack *s, struct tw_rec *w, struct tcp_tw *old);
+void tw_reuse(synack_stack *s, struct tw_rec *w, uint64_t h, struct tcp_tw *old);
 /* The 2MSL timers due by now. */
 void tw_expire(synack_stack *s);
 void tw_free_all(synack_stack *s);

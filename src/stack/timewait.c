@@ -80,10 +80,10 @@ static bool grow(synack_stack *s)
     return true;
 }
 
-static void tw_remove(synack_stack *s, struct tw_rec *w)
+/* h: the demux_hash of w's 4-tuple, when the caller has it */
+static void tw_remove_h(synack_stack *s, struct tw_rec *w, uint64_t h)
 {
-    struct tcp_tuple t;
-    struct tw_rec **pp = slot_of(s, demux_hash(s, tw_tuple(&w->tw, &t)));
+    struct tw_rec **pp = slot_of(s, h);
     while (*pp != w)
         pp = &(*pp)->hnext;
     *pp = w->hnext;
@@ -91,6 +91,12 @@ static void tw_remove(synack_stack *s, struct tw_rec *w)
     wheel_cancel(&s->tw_wheel, &w->tn);
     free(w->tw.a6);
     pool_tw_put(s, w);
+}
+
+static void tw_remove(synack_stack *s, struct tw_rec *w)
+{
+    struct tcp_tuple t;
+    tw_remove_h(s, w, demux_hash(s, tw_tuple(&w->tw, &t)));
 }
 
 void tw_maybe_enter(synack_stack *s, struct sock *k)
@@ -120,7 +126,7 @@ void tw_maybe_enter(synack_stack *s, struct sock *k)
     wheel_set(&s->tw_wheel, &w->tn, at);
 }
 
-void tw_reuse(synack_stack *s, struct tw_rec *w, struct tcp_tw *old)
+void tw_reuse(synack_stack *s, struct tw_rec *w, uint64_t h, struct tcp_tw *old)
 {
     struct tcb b;
     struct tcp_ext x;
@@ -128,10 +134,10 @@ void tw_reuse(synack_stack *s, struct tw_rec *w, struct tcp_tw *old)
     tcp_set_state(&s->tcp, &b, TCP_CLOSED, "TIME_WAIT reused by connect()");
     *old = w->tw;
     old->a6 = NULL; /* freed with the record */
-    tw_remove(s, w);
+    tw_remove_h(s, w, h);
 }
 
-bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint)
+bool tw_input(synack_stack *s, struct tw_rec *w, uint64_t h, const struct wire_tcp *seg, uint32_t *iss_hint)
 {
     struct tcb b;
     struct tcp_ext x;
@@ -141,11 +147,11 @@ bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uin
         tcp_set_state(&s->tcp, &b, TCP_CLOSED, "TIME_WAIT reused by a new SYN");
         /* Linux starts the new ISN beyond the old connection's space */
         *iss_hint = w->tw.snd_nxt + 65535 + 2;
-        tw_remove(s, w);
+        tw_remove_h(s, w, h);
         return true;
     }
     if (v == TCP_FREE) { /* an RST ended it */
-        tw_remove(s, w);
+        tw_remove_h(s, w, h);
         return false;
     }
     tcp_output(&s->tcp, &b); /* the ACK it drew, at once: there is no later flush for a record */

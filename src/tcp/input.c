@@ -64,7 +64,7 @@ static void take_syn_options(struct tcp_ctx *ctx, struct tcb *tcb, const struct 
         tcb->flags &= ~TCB_SACK_OK;
 }
 
-void tcp_offer_options(struct tcp_ctx *ctx, struct tcb *tcb)
+uint32_t tcp_offer_options(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     if (ctx->p.use_ts)
         tcb->flags |= TCB_TS_OK;
@@ -74,7 +74,7 @@ void tcp_offer_options(struct tcp_ctx *ctx, struct tcb *tcb)
         tcb->flags |= TCB_WSCALE_OK;
         tcb->rcv_wscale = local_wscale(tcb);
     }
-    tcb->ts_offset = tcp_ts_offset(ctx, TCP_TUPLE(tcb));
+    return tcp_isn_ts(ctx, TCP_TUPLE(tcb), &tcb->ts_offset);
 }
 
 static void start_send_space(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t iss)
@@ -97,7 +97,7 @@ static void start_send_space(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t iss)
 void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tcp *seg, uint32_t iss_hint)
 {
     child->flags |= TCB_PASSIVE;
-    tcp_offer_options(ctx, child);
+    uint32_t isn = tcp_offer_options(ctx, child);
     take_syn_options(ctx, child, seg);
     child->irs = seg->seq;
     child->rcv_nxt = seg->seq + 1;
@@ -105,7 +105,7 @@ void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tc
     /* RFC 7323 §2.2: the window of a SYN is not scaled */
     child->snd_wnd = child->max_snd_wnd = seg->wnd;
     child->snd_wl1 = seg->seq;
-    start_send_space(ctx, child, iss_hint ? iss_hint : tcp_isn(ctx, TCP_TUPLE(child)));
+    start_send_space(ctx, child, iss_hint ? iss_hint : isn);
     child->snd_wl2 = child->iss;
     if (tcp_fo_server_syn(ctx, child, seg)) {
         /* RFC 7413 §4.2.2: the data is taken now and the SYN-ACK acks it;
@@ -131,8 +131,7 @@ void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb) { tcp_connect_over(ctx, t
 
 void tcp_connect_over(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_tw *old)
 {
-    tcp_offer_options(ctx, tcb);
-    uint32_t iss = tcp_isn(ctx, TCP_TUPLE(tcb));
+    uint32_t iss = tcp_offer_options(ctx, tcb);
     if (old) { /* Linux tcp_twsk_unique: beyond the old space, TS.Recent kept */
         iss = old->snd_nxt + 65535 + 2;
         iss = iss ? iss : 1;
@@ -156,8 +155,7 @@ void tcp_connect_fo(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_fo_sy
 {
     bool deferred = tcb->flags & TCB_FO_DEFER;
     tcb->flags &= ~TCB_FO_DEFER;
-    tcp_offer_options(ctx, tcb);
-    start_send_space(ctx, tcb, tcp_isn(ctx, TCP_TUPLE(tcb)));
+    start_send_space(ctx, tcb, tcp_offer_options(ctx, tcb));
     /* a request carries no data (§4.1.3); without any option (Linux's
      * TFO_CLIENT_NO_COOKIE) the data goes alone */
     uint32_t n = fo->len || !fo->kind ? fo->data : 0;

@@ -40,10 +40,11 @@ static inline uint32_t tcp_ts_now(const struct tcp_ctx *ctx, const struct tcb *t
     return (uint32_t)(ctx->now / 1000u) + tcb->ts_offset;
 }
 /* RFC 6528 per-connection timestamp offset, keyed like the ISN. */
-uint32_t tcp_ts_offset(const struct tcp_ctx *ctx, const struct tcp_tuple *t);
 /* Marks the options we will offer in our SYN (from ctx->p) and the
  * per-connection timestamp offset. */
-void tcp_offer_options(struct tcp_ctx *ctx, struct tcb *tcb);
+/* Sets the options offered in our SYN and the timestamp offset; returns
+ * the RFC 6528 ISN for the connection's 4-tuple. */
+uint32_t tcp_offer_options(struct tcp_ctx *ctx, struct tcb *tcb);
 /* Segment length in sequence space: data plus SYN and FIN. */
 static inline uint32_t tcp_seg_len(const struct wire_tcp *s)
 {

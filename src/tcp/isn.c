@@ -24,12 +24,13 @@ static uint64_t tuple_hash(const uint8_t key[16], const struct tcp_tuple *t, uin
     return h;
 }
 
-uint32_t tcp_isn(const struct tcp_ctx *ctx, const struct tcp_tuple *t)
+/* One keyed hash gives both per-connection secrets: its low half is the
+ * ISN's F, its high half the RFC 7323 §5.4 timestamp offset (Linux keys
+ * them apart; halves of one SipHash output are as unrelated, and a
+ * connection set-up then hashes once, not twice: bench/connrate). */
+uint32_t tcp_isn_ts(const struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t *ts_offset)
 {
-    return (uint32_t)tuple_hash(ctx->isn_key, t, 'I') + (uint32_t)(ctx->now / 4u);
-}
-
-uint32_t tcp_ts_offset(const struct tcp_ctx *ctx, const struct tcp_tuple *t)
-{
-    return (uint32_t)tuple_hash(ctx->isn_key, t, 'T');
+    uint64_t h = tuple_hash(ctx->isn_key, t, 'I');
+    *ts_offset = (uint32_t)(h >> 32);
+    return (uint32_t)h + (uint32_t)(ctx->now / 4u);
 }

@@ -379,7 +379,8 @@ void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local
 void tcp_set_state(struct tcp_ctx *ctx, struct tcb *tcb, enum tcp_state to, const char *why);
 
 /* RFC 6528 initial sequence number for a 4-tuple at ctx->now. */
-uint32_t tcp_isn(const struct tcp_ctx *ctx, const struct tcp_tuple *t);
+/* RFC 6528 ISN for t; *ts_offset gets its RFC 7323 timestamp offset. */
+uint32_t tcp_isn_ts(const struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t *ts_offset);
 
 /* RFC 7413: Linux's tcp_fastopen bits */
 #define TCP_FO_CLIENT 0x1u
