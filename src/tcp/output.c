@@ -65,7 +65,7 @@ static void add_sack_blocks(const struct tcb *tcb, struct wire_tcp_opts *o)
 
 static void build_options(struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t flags, struct wire_tcp_opts *o)
 {
-    memset(o, 0, sizeof *o);
+    wire_tcp_opts_reset_emit(o);
     if (flags & WIRE_TCP_SYN) {
         o->has_mss = true;
         o->mss = tcb->mss_local;
@@ -110,7 +110,7 @@ void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_
     int optlen = wire_tcp_opts_emit(optbuf, sizeof optbuf, &o);
 
     struct wire_tcp h;
-    memset(&h, 0, sizeof h);
+    wire_tcp_reset_emit(&h);
     h.sport = tcb->lport;
     h.dport = tcb->rport;
     h.seq = seq;
@@ -191,7 +191,7 @@ void tcp_send_conn_rst(struct tcp_ctx *ctx, struct tcb *tcb)
 void tcp_send_rst(struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t seq, uint32_t ack, bool with_ack)
 {
     struct wire_tcp h;
-    memset(&h, 0, sizeof h);
+    wire_tcp_reset_emit(&h);
     h.sport = t->lport;
     h.dport = t->rport;
     h.seq = seq;

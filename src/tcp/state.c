@@ -48,18 +48,25 @@ void tcp_tuple_set(struct tcb *tcb, const struct tcp_tuple *t)
     tcb->rport = t->rport;
 }
 
-/* RACK's transmit runs are read only below rack.n, so they stay as they
- * are: zeroing them would be 768 of the 1,352 bytes cleared at every
- * attach, and a busy connection attaches at every burst (bench/connrate:
- * 4.4 % of its time). They must stay last for the clear below to miss
- * nothing else. */
+/* The range sets and RACK's transmit runs are read only below their
+ * counts, so they stay as they are: zeroing them would be 1,152 of the
+ * 1,352 bytes cleared at every attach, and a busy connection attaches at
+ * every burst (bench/connrate: 4.4 % and then 4.9 % of its time). They
+ * must stay last, in this order, for the clears below to miss nothing
+ * else. */
 _Static_assert(offsetof(struct tcp_ext, rack) + sizeof(struct tcp_rack) == sizeof(struct tcp_ext) &&
                    offsetof(struct tcp_rack, run) + sizeof(((struct tcp_rack *)0)->run) == sizeof(struct tcp_rack),
                "the RACK runs are the extension's last member");
+_Static_assert(offsetof(struct tcp_ext, sacked) == offsetof(struct tcp_ext, ooo) + sizeof(struct tcp_ranges) &&
+                   offsetof(struct tcp_ext, rack) - offsetof(struct tcp_ext, sacked) - sizeof(struct tcp_ranges) <
+                       _Alignof(struct tcp_rack),
+               "the range sets come right before RACK");
 
 void tcp_ext_init(struct tcb *tcb, struct tcp_ext *x)
 {
-    memset(x, 0, offsetof(struct tcp_ext, rack) + offsetof(struct tcp_rack, run));
+    memset(x, 0, offsetof(struct tcp_ext, ooo));
+    x->ooo.n = x->sacked.n = 0;
+    memset(&x->rack, 0, offsetof(struct tcp_rack, run));
     /* what the recovery marks are when nothing is in flight (recovery.c
      * keeps them at SND.UNA) */
     x->high_rxt = x->lost_end = x->relost_next = x->relost_end = tcb->snd_una;

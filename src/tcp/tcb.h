@@ -205,14 +205,11 @@ struct tcp_ext {
     /* Storage of the send and receive rings (tcb->snd, tcb->rcv), each
      * ring.cap bytes; NULL until the stack attaches it (tcp_ext_wants). */
     uint8_t *sbuf, *rbuf;
-    /* Receiving: the out-of-order queue (data sits in the receive ring at
-     * its offset; ooo says which parts are present) and what SACK reports. */
-    struct tcp_ranges ooo;
+    /* Receiving: the out-of-order queue (its ranges are below, ooo) */
     uint32_t ooo_stamp;
     uint32_t fin_seq; /* TCB_FIN_OOO */
     uint32_t dsack_start, dsack_end;
-    /* Sending: the SACK scoreboard and loss recovery (RFC 6675) */
-    struct tcp_ranges sacked; /* what the peer SACKed */
+    /* Sending: loss recovery (RFC 6675; the scoreboard is below, sacked) */
     uint32_t high_rxt; /* RFC 6675 HighRxt: retransmitted up to here */
     /* RFC 8985 §6.2 step 5: retransmissions below HighRxt that RACK found
      * lost again; [relost_next, relost_end) waits to be resent (first). */
@@ -230,6 +227,12 @@ struct tcp_ext {
     uint64_t rtt_start;
     uint64_t rtx_stamp; /* when the oldest unacknowledged data was first sent; 0 = none */
     struct tcp_cc_state cc; /* the congestion-avoidance epoch */
+    /* The out-of-order queue (data sits in the receive ring at its offset;
+     * ooo says which parts are present, and what SACK reports) and the SACK
+     * scoreboard (what the peer SACKed). Read only below their counts, so
+     * tcp_ext_init clears the counts alone (they sit here, with RACK's runs
+     * after them, out of the cleared part). */
+    struct tcp_ranges ooo, sacked;
     struct tcp_rack rack; /* RFC 8985 §6 (rack.c) */
 };
 
