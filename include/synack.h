@@ -117,6 +117,9 @@ typedef struct synack_config {
     bool tw_reuse;               /* connect() may take a TIME_WAIT 4-tuple whose peer's last timestamp
                                     is 1 s old (Linux tcp_tw_reuse 1; Linux's default 2 means loopback
                                     only, and synack has no loopback: off unless set) */
+    uint16_t port_lo, port_hi;   /* connect()'s ephemeral ports, inclusive (Linux ip_local_port_range);
+                                    both 0: Linux's 32768-60999; else 1 <= port_lo <= port_hi, or
+                                    synack_stack_new fails */
     synack_state_fn on_state;    /* optional */
     void *on_state_ctx;
     /* RFC 7413 TCP Fast Open, as Linux's net.ipv4.tcp_fastopen bits: 0x1 client, 0x2 server,
@@ -139,6 +142,10 @@ void synack_stack_free(synack_stack *s);
  * nothing but find the next. Call it after feeding input and whenever the
  * deadline passes. */
 synack_time synack_poll(synack_stack *s);
+/* The same at now, a time the caller has just read from the stack's clock
+ * (an event loop reads it once per turn); a time behind the stack's own is
+ * taken as the stack's. */
+synack_time synack_poll_at(synack_stack *s, synack_time now);
 
 /* ---- links and interfaces --------------------------------------------- */
 
@@ -167,6 +174,18 @@ int synack_iface_add(synack_stack *s, const synack_iface_config *cfg);
  * buffer. Replies are sent at the next synack_poll(), so that a burst of
  * segments draws one cumulative ACK. */
 void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len);
+/* The same for a frame that arrived at now, a time the caller read from the
+ * stack's clock once for a burst of frames (a link's delivery, a batch of
+ * reads): one clock read per burst instead of one per frame. A time behind
+ * the stack's own is taken as the stack's. flags: SYNACK_RX_*. */
+void synack_input_at(synack_stack *s, int ifindex, const uint8_t *frame, size_t len, synack_time now,
+                     unsigned flags);
+/* The link vouches for the frame's TCP checksum, as Linux's
+ * CHECKSUM_UNNECESSARY: a NIC verified it, or an in-process link carried
+ * the frame untouched (the memory link sets it on every frame it did not
+ * corrupt, as Linux's loopback does). The IPv4 header checksum is still
+ * checked, as Linux does. */
+#define SYNACK_RX_CSUM_OK 1u
 
 /* Sees every frame the stack receives (SYNACK_TAP_IN, before any check) or
  * sends (SYNACK_TAP_OUT), stamped with the stack's clock: for captures. */

@@ -91,8 +91,8 @@ static struct syn_result synack_run(uint64_t total, uint32_t mtu, uint32_t sockb
     for (;;) {
         synack_time now = synack_monotonic_now(NULL);
         synack_memlink_deliver(l, now);
-        synack_poll(a);
-        synack_poll(b);
+        synack_poll_at(a, now);
+        synack_poll_at(b, now);
         if (srv < 0) {
             srv = synack_accept(b, lsn, NULL);
             if (srv >= 0)

@@ -57,9 +57,11 @@ void bench_pair_free(struct bench_pair *p)
 
 size_t bench_pair_step(struct bench_pair *p)
 {
-    size_t n = synack_memlink_deliver(p->link, synack_monotonic_now(NULL));
-    synack_poll(p->cli);
-    synack_poll(p->srv);
+    /* one clock read per turn, as an event loop takes it */
+    synack_time now = synack_monotonic_now(NULL);
+    size_t n = synack_memlink_deliver(p->link, now);
+    synack_poll_at(p->cli, now);
+    synack_poll_at(p->srv, now);
     return n;
 }
 

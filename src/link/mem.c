@@ -26,6 +26,7 @@ struct frame {
     struct frame *next; /* free list */
     size_t len;
     uint8_t cls;
+    bool corrupted; /* by the fault model: the receiver must check the checksum */
     uint8_t data[];
 };
 
@@ -137,6 +138,7 @@ static struct frame *frame_get(synack_memlink *l, struct mem_end *e, size_t len)
         return NULL;
     f->cls = (uint8_t)c;
     f->len = len;
+    f->corrupted = false;
     return f;
 }
 
@@ -342,6 +344,7 @@ static int enqueue(struct mem_end *e, const uint8_t *data, size_t len, synack_ti
     e->last_due = due;
     unsigned flipped = link_fault_corrupt(&e->fault, f->data, len);
     if (flipped) {
+        f->corrupted = true;
         e->st.corrupted++;
         e->st.bits_flipped += flipped;
     }
@@ -444,7 +447,8 @@ size_t synack_memlink_deliver(synack_memlink *l, synack_time now)
         from->st.delivered++;
         from->st.delivered_bytes += s.f->len;
         if (to->stack)
-            synack_input(to->stack, to->ifindex, s.f->data, s.f->len);
+            synack_input_at(to->stack, to->ifindex, s.f->data, s.f->len, now, /* arrived by now */
+                            s.f->corrupted ? 0 : SYNACK_RX_CSUM_OK);
         frame_put(l, s.f);
         n++;
     }

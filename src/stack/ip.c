@@ -87,7 +87,13 @@ bool ip_is_local_any(const synack_stack *s, uint8_t family, const uint8_t addr[1
 
 void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len)
 {
-    stack_now(s);
+    synack_input_at(s, ifindex, frame, len, s->cfg.clock(s->cfg.clock_ctx), 0);
+}
+
+void synack_input_at(synack_stack *s, int ifindex, const uint8_t *frame, size_t len, synack_time now,
+                     unsigned flags)
+{
+    stack_now_at(s, now);
     if (s->tap && frame)
         s->tap(s->tap_ctx, SYNACK_TAP_IN, ifindex, frame, len, s->tcp.now);
     s->st.ip_in++;
@@ -96,7 +102,7 @@ void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len
         return;
     }
     if (len && frame[0] >> 4 == 6) {
-        ip6_input(s, ifindex, frame, len);
+        ip6_input(s, ifindex, frame, len, flags);
         return;
     }
     struct wire_ipv4 ip;
@@ -137,7 +143,7 @@ void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len
         s->st.tcp_drop_hdr++;
         return;
     }
-    if (!wire_tcp_csum_ok_ipv4(ip.payload, ip.payload_len, ip.src, ip.dst)) {
+    if (!(flags & SYNACK_RX_CSUM_OK) && !wire_tcp_csum_ok_ipv4(ip.payload, ip.payload_len, ip.src, ip.dst)) {
         s->st.tcp_drop_csum++;
         return;
     }

@@ -9,17 +9,16 @@
 #include "tcp/syncookie.h"
 #include "wire/bytes.h"
 
-#define EPHEMERAL_LO 32768 /* Linux ip_local_port_range */
-#define EPHEMERAL_HI 60999
 #define PORT_WALKS 4096 /* RFC 6056 Algorithm 4's table (16 KiB, at the first connect) */
 
 static void handle_release(synack_stack *s, struct sock *k);
 
 struct sock *sock_new(synack_stack *s)
 {
-    struct sock *k = calloc(1, sizeof *k);
+    struct sock *k = pool_sock_get(s);
     if (!k)
         return NULL;
+    memset(k, 0, sizeof *k);
     s->n_socks++;
     k->handle = -1;
     k->sndcap = s->cfg.sndbuf;
@@ -98,7 +97,7 @@ void sock_free(synack_stack *s, struct sock *k)
     s->n_socks--;
     free(k->tcb.a6);
     free(k->lq);
-    free(k);
+    pool_sock_put(s, k);
 }
 
 void sock_closed(synack_stack *s, struct sock *k)
@@ -394,14 +393,14 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
          * next port free instead of probing the ones it left in TIME_WAIT
          * (random ports, RFC 6056 Algorithm 1, did: bench/connrate), and
          * nobody learns one destination's ports from another's. */
-        uint32_t span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+        uint32_t span = (uint32_t)s->port_hi - s->port_lo + 1;
         struct tw_rec *reuse = NULL;
         uint64_t dh = ephemeral_hash(s, &t);
         uint32_t *walk = ephemeral_walk(s, dh);
         uint64_t start = (uint64_t)(uint32_t)dh + (walk ? *walk : (uint32_t)stack_random(s));
         uint32_t i;
         for (i = 0; i < span; i++) {
-            t.lport = (uint16_t)(EPHEMERAL_LO + (start + i) % span);
+            t.lport = (uint16_t)(s->port_lo + (start + i) % span);
             synack_endpoint e = {.port = t.lport};
             th = demux_hash(s, &t);
             if (demux_lookup_h(s, &t, th) || port_in_use(s, &e, k))

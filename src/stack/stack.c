@@ -22,7 +22,15 @@ uint64_t stack_random(synack_stack *s)
 
 void stack_now(synack_stack *s)
 {
-    s->tcp.now = s->cfg.clock(s->cfg.clock_ctx);
+    stack_now_at(s, s->cfg.clock(s->cfg.clock_ctx));
+}
+
+/* Time given by a caller that read the same clock earlier (synack_input_at,
+ * synack_poll_at) may be behind a read made since: time never goes back. */
+void stack_now_at(synack_stack *s, synack_time now)
+{
+    if (now > s->tcp.now)
+        s->tcp.now = now;
 }
 
 static void endpoints(const struct tcp_tuple *t, synack_endpoint *l, synack_endpoint *r)
@@ -50,11 +58,16 @@ synack_stack *synack_stack_new(const synack_config *cfg)
 {
     if (!cfg || !cfg->clock || sodium_init() < 0)
         return NULL;
+    bool range = cfg->port_lo || cfg->port_hi;
+    if (range && (!cfg->port_lo || cfg->port_lo > cfg->port_hi))
+        return NULL;
     synack_stack *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->cfg = *cfg;
     s->rng = cfg->seed;
+    s->port_lo = range ? cfg->port_lo : 32768; /* Linux's ip_local_port_range */
+    s->port_hi = range ? cfg->port_hi : 60999;
     struct tcp_params *p = &s->tcp.p;
     p->msl2 = cfg->time_wait ? cfg->time_wait : SYNACK_SEC(60);
     p->fin_wait2 = cfg->fin_wait2_timeout ? cfg->fin_wait2_timeout : SYNACK_SEC(60);
@@ -182,7 +195,12 @@ static void flush(synack_stack *s)
  * hands them out (src/stack/wheel.c), and gives the next deadline. */
 synack_time synack_poll(synack_stack *s)
 {
-    stack_now(s);
+    return synack_poll_at(s, s->cfg.clock(s->cfg.clock_ctx));
+}
+
+synack_time synack_poll_at(synack_stack *s, synack_time now)
+{
+    stack_now_at(s, now);
     flush(s);
     wheel_expire(&s->wheel, s->tcp.now);
     struct wheel_node *n;

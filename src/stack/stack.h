@@ -89,8 +89,8 @@ struct pool_bufs {
     struct chunk *free;
 };
 struct pool {
-    struct chunk *ext_free, *tw_free;
-    size_t n_ext_free, n_tw_free;
+    struct chunk *ext_free, *tw_free, *sock_free;
+    size_t n_ext_free, n_tw_free, n_sock_free;
     struct pool_bufs bufs[2]; /* the default send and receive sizes */
     size_t ext_live;          /* extensions attached now */
     size_t buf_bytes_live;    /* ring storage attached now */
@@ -148,6 +148,7 @@ struct synack_stack {
     int handle_lo;         /* no free handle below this */
     uint16_t *port_refs;   /* per port: bound sockets with a handle on it */
     int n_v6only;          /* of those, IPV6_V6ONLY ones (ports shared across families) */
+    uint16_t port_lo, port_hi; /* connect()'s ephemeral range (synack_config) */
     uint32_t *port_walks;  /* RFC 6056 Algorithm 4: where each destination's port walk stands */
 
     struct sock **buckets; /* 4-tuple hash, chained */
@@ -176,6 +177,7 @@ struct synack_stack {
 /* stack.c */
 uint64_t stack_random(synack_stack *s);
 void stack_now(synack_stack *s);
+void stack_now_at(synack_stack *s, synack_time now);
 void stack_mark_dirty(synack_stack *s, struct sock *k);
 void stack_notify(synack_stack *s, struct sock *k);
 /* After every call into the core for k: gives back what k no longer
@@ -192,6 +194,8 @@ void stack_release_idle(synack_stack *s, struct sock *k, bool all);
 int stack_resize_bufs(synack_stack *s, struct sock *k, uint32_t sndcap, uint32_t rcvcap);
 struct tw_rec *pool_tw_get(synack_stack *s);
 void pool_tw_put(synack_stack *s, struct tw_rec *w);
+struct sock *pool_sock_get(synack_stack *s); /* uncleared */
+void pool_sock_put(synack_stack *s, struct sock *k);
 void pool_init(synack_stack *s);
 void pool_free(synack_stack *s);
 
@@ -207,9 +211,8 @@ const uint8_t *stack_fo_listener_key(void *cb, const struct tcb *child);
 /* The keyed hash of a 4-tuple; a table of n (a power of 2) buckets takes
  * its low bits. Hash once per segment and pass it to the _h lookups. */
 uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t);
-/* Hashes k under h, the demux_hash of its 4-tuple that the caller has
- * (connect() and the listener have just looked that tuple up);
- * -EADDRINUSE if the tuple is taken. */
+/* Hashes k under h, the demux_hash of its 4-tuple, which the caller has
+ * just found free (no connection, no TIME_WAIT record). 0 or -ENOMEM. */
 int demux_insert(synack_stack *s, struct sock *k, uint64_t h);
 void demux_remove(synack_stack *s, struct sock *k);
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
@@ -253,7 +256,8 @@ void ip_send(synack_stack *s, struct iface *f, size_t len); /* s->tx, len bytes:
 bool ip_is_local(const synack_stack *s, uint32_t addr);
 
 /* ip6.c: IPv6 (RFC 8200) receive and send, ICMPv6 (RFC 4443) in icmp6.c */
-void ip6_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len);
+/* flags: SYNACK_RX_* */
+void ip6_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len, unsigned flags);
 void ip6_output_tcp(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
                     size_t n1, const uint8_t *p2, size_t n2);
 struct iface *ip6_route(synack_stack *s, const uint8_t dst[16]);

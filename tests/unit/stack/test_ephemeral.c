@@ -87,12 +87,50 @@ static void same_seed_same_ports(void **state)
     assert_true(p != got[0][0]); /* another key, another offset (a 1 in 28,232 chance otherwise) */
 }
 
+/* Linux ip_local_port_range: connect() takes ports in the configured
+ * range only, and once every port to one destination is taken it fails
+ * with EADDRNOTAVAIL, as Linux's connect(). A bad range is refused. */
+static void configured_range_is_kept(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, &(synack_config){.port_lo = 40000, .port_hi = 40003});
+    bool seen[4] = {false};
+    for (int i = 0; i < 4; i++) {
+        synack_sock k = synack_socket(h.s);
+        synack_endpoint r = {.addr = synack_ipv4(H_REMOTE), .port = 80};
+        assert_int_equal(synack_connect(h.s, k, &r), -EINPROGRESS);
+        synack_endpoint l;
+        assert_int_equal(synack_local(h.s, k, &l), 0);
+        assert_true(l.port >= 40000 && l.port <= 40003);
+        assert_false(seen[l.port - 40000]);
+        seen[l.port - 40000] = true;
+        h_drain(&h);
+    }
+    synack_sock k = synack_socket(h.s);
+    synack_endpoint r = {.addr = synack_ipv4(H_REMOTE), .port = 80};
+    assert_int_equal(synack_connect(h.s, k, &r), -EADDRNOTAVAIL);
+    r.port = 81; /* another destination has its own four */
+    assert_int_equal(synack_connect(h.s, k, &r), -EINPROGRESS);
+    h_free(&h);
+
+    synack_vclock c = {0};
+    synack_config bad[] = {{.port_lo = 5000, .port_hi = 4999}, {.port_lo = 0, .port_hi = 4999},
+                           {.port_lo = 5000, .port_hi = 0}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bad[i].clock = synack_vclock_read;
+        bad[i].clock_ctx = &c;
+        assert_null(synack_stack_new(&bad[i]));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rfc6056_alg4_walks_on_per_destination),
         cmocka_unit_test(rfc6056_alg4_skips_ports_in_use),
         cmocka_unit_test(same_seed_same_ports),
+        cmocka_unit_test(configured_range_is_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
