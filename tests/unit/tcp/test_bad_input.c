@@ -83,6 +83,36 @@ static void test_rfc9293_3_1_bad_checksum_dropped_counted(void **state)
     h_free(&c.h);
 }
 
+/* A link that vouches for the TCP checksum (SYNACK_RX_CSUM_OK, Linux's
+ * CHECKSUM_UNNECESSARY) is believed: the stack skips its own check, so a
+ * frame it would drop is taken. Without the flag, the same frame is
+ * dropped. The IPv4 header checksum is checked either way, as in Linux. */
+static void rx_csum_ok_skips_the_tcp_checksum_only(void **state)
+{
+    (void)state;
+    struct conn c;
+    conn_open(&c, NULL, PEER_ISN);
+    uint8_t buf[256];
+    size_t n = h_build(&(struct h_seg){.flags = A_, .seq = c.peer, .ack = c.ours, .data = "data", .len = 4,
+                                       .bad_csum = true},
+                       buf, sizeof buf);
+    synack_input_at(c.h.s, c.h.ifx, buf, n, c.h.clock.now, 0);
+    assert_int_equal(ctr(&c.h, "tcp_drop_csum"), 1);
+    assert_int_equal(info_of(&c.h, c.s).rcv_nxt, c.peer);
+    synack_input_at(c.h.s, c.h.ifx, buf, n, c.h.clock.now, SYNACK_RX_CSUM_OK);
+    assert_int_equal(ctr(&c.h, "tcp_drop_csum"), 1);
+    assert_int_equal(info_of(&c.h, c.s).rcv_nxt, c.peer + 4);
+    /* a broken IPv4 header checksum is still caught */
+    n = h_build(&(struct h_seg){.flags = A_, .seq = c.peer + 4, .ack = c.ours, .data = "more", .len = 4}, buf,
+                sizeof buf);
+    buf[10] ^= 0x55;
+    uint64_t ip_bad = ctr(&c.h, "ip_drop_csum");
+    synack_input_at(c.h.s, c.h.ifx, buf, n, c.h.clock.now, SYNACK_RX_CSUM_OK);
+    assert_int_equal(ctr(&c.h, "ip_drop_csum"), ip_bad + 1);
+    assert_int_equal(info_of(&c.h, c.s).rcv_nxt, c.peer + 4);
+    h_free(&c.h);
+}
+
 /* RFC 9293 §3.1: a data offset below 5 words, or pointing past the end of
  * the segment, makes the header unusable: dropped, counted in tcp_drop_hdr. */
 static void test_rfc9293_3_1_bad_data_offset_dropped_counted(void **state)
@@ -267,6 +297,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc9293_3_1_bad_checksum_dropped_counted),
+        cmocka_unit_test(rx_csum_ok_skips_the_tcp_checksum_only),
         cmocka_unit_test(test_rfc9293_3_1_bad_data_offset_dropped_counted),
         cmocka_unit_test(test_rfc9293_3_1_bad_option_lengths_dropped_counted),
         cmocka_unit_test(test_rfc9293_3_1_bad_syn_to_listener_opens_nothing),
