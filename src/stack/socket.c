@@ -562,6 +562,11 @@ long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
         return -EBADF;
     if (!buf && len)
         return -EINVAL;
+    /* Nothing to read (EAGAIN, the end of stream, an error): the core
+     * touches neither the extension nor the clock then, so neither is
+     * fetched (an event loop polls many sockets with nothing). */
+    if (k->tcb.rcv.len == 0)
+        return tcp_user_recv(&s->tcp, &k->tcb, buf, len);
     stack_now(s);
     long r = stack_attach(s, k, 0, 0);
     if (r == 0)
