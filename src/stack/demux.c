@@ -41,41 +41,44 @@ static bool tuple_eq(const struct tcb *a, const struct tcp_tuple *b)
     return !memcmp(a->laddr, b->laddr, 4) && !memcmp(a->raddr, b->raddr, 4);
 }
 
+/* Doubles the table: every node keeps its hash, so nothing is hashed
+ * again (TIME_WAIT records included: they share this table). */
 static int grow(synack_stack *s)
 {
     size_t n = s->n_buckets ? s->n_buckets * 2 : 64;
-    struct sock **b = calloc(n, sizeof *b);
+    struct hnode **b = calloc(n, sizeof *b);
     if (!b)
         return -ENOMEM;
-    for (size_t i = 0; i < s->n_buckets; i++) {
-        struct sock *k = s->buckets[i];
-        while (k) {
-            struct sock *next = k->hnext;
-            size_t j = k->hash & (n - 1);
-            k->hnext = b[j];
-            b[j] = k;
-            k = next;
+    for (size_t i = 0; i < s->n_buckets; i++)
+        for (struct hnode *x = s->buckets[i], *next; x; x = next) {
+            next = x->next;
+            size_t j = x->hash & (n - 1);
+            x->next = b[j];
+            b[j] = x;
         }
-    }
     free(s->buckets);
     s->buckets = b;
     s->n_buckets = n;
     return 0;
 }
 
+int demux_reserve(synack_stack *s)
+{
+    return s->n_hashed + s->n_tw >= s->n_buckets ? grow(s) : 0;
+}
+
 int demux_insert(synack_stack *s, struct sock *k, uint64_t h)
 {
-    if (s->n_hashed >= s->n_buckets && grow(s) < 0)
+    if (demux_reserve(s) < 0)
         return -ENOMEM;
     /* Both callers have just found the tuple free (connect()'s port walk,
      * the segment path before a listener); looking again walked the rest of
-     * a TIME_WAIT chain, cold, at every connection (bench/connrate). */
+     * a cold chain at every connection (bench/connrate). */
     assert(h == demux_hash(s, TCP_TUPLE(&k->tcb)));
     assert(!demux_lookup_h(s, TCP_TUPLE(&k->tcb), h) && !tw_lookup_h(s, TCP_TUPLE(&k->tcb), h));
-    k->hash = (uint32_t)h;
-    size_t i = h & (s->n_buckets - 1);
-    k->hnext = s->buckets[i];
-    s->buckets[i] = k;
+    struct hnode **c = demux_chain(s, h);
+    k->hn = (struct hnode){.next = *c, .hash = (uint32_t)h, .tw = false};
+    *c = &k->hn;
     k->hashed = true;
     s->n_hashed++;
     return 0;
@@ -85,13 +88,13 @@ void demux_remove(synack_stack *s, struct sock *k)
 {
     if (!k->hashed)
         return;
-    struct sock **pp = &s->buckets[k->hash & (s->n_buckets - 1)];
-    while (*pp && *pp != k)
-        pp = &(*pp)->hnext;
+    struct hnode **pp = demux_chain(s, k->hn.hash);
+    while (*pp && *pp != &k->hn)
+        pp = &(*pp)->next;
     if (*pp)
-        *pp = k->hnext;
+        *pp = k->hn.next;
     k->hashed = false;
-    k->hnext = NULL;
+    k->hn.next = NULL;
     s->n_hashed--;
 }
 
@@ -99,9 +102,9 @@ struct sock *demux_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t
 {
     if (!s->n_buckets)
         return NULL;
-    for (struct sock *k = s->buckets[h & (s->n_buckets - 1)]; k; k = k->hnext)
-        if (k->hash == (uint32_t)h && tuple_eq(&k->tcb, t))
-            return k;
+    for (struct hnode *x = *demux_chain(s, h); x; x = x->next)
+        if (x->hash == (uint32_t)h && !x->tw && tuple_eq(&hnode_sock(x)->tcb, t))
+            return hnode_sock(x);
     return NULL;
 }
 

@@ -71,9 +71,10 @@ void sock_free(synack_stack *s, struct sock *k)
          * their peers would wait for good (found by synack sim --seed 170).
          * A scan of the table, but only when a listener goes. */
         for (size_t i = 0; k->lq->syn_count > 0 && i < s->n_buckets; i++)
-            for (struct sock *c = s->buckets[i], *after; c; c = after) {
-                after = c->hnext;
-                if (c->parent != k)
+            for (struct hnode *x = s->buckets[i], *after; x; x = after) {
+                after = x->next;
+                struct sock *c = hnode_sock(x);
+                if (x->tw || c->parent != k)
                     continue;
                 unlink_child(c);
                 if (c->tcb.state != TCP_CLOSED && stack_attach(s, c, 0, 0) == 0)
@@ -380,7 +381,7 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
         th = demux_hash(s, &t);
         struct tw_rec *w = demux_lookup_h(s, &t, th) ? NULL : tw_lookup_h(s, &t, th);
         if (w && s->cfg.tw_reuse && tcp_tw_reusable(&s->tcp, &w->tw)) {
-            tw_reuse(s, w, th, old);
+            tw_reuse(s, w, old);
             *reused = true;
         } else if (w || demux_lookup_h(s, &t, th)) {
             return -EADDRNOTAVAIL;
@@ -416,7 +417,7 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
         if (i == span)
             return -EADDRNOTAVAIL;
         if (reuse) {
-            tw_reuse(s, reuse, th, old);
+            tw_reuse(s, reuse, old);
             *reused = true;
         }
         /* past the port taken, plus a small random skip (Linux since 5.18:
@@ -1067,7 +1068,7 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
     if (!k) {
         struct tw_rec *w = tw_lookup_h(s, t, h);
         uint32_t iss_hint = 0;
-        if (!w || tw_input(s, w, h, seg, &iss_hint))
+        if (!w || tw_input(s, w, seg, &iss_hint))
             to_listener(s, t, h, seg, iss_hint);
         return;
     }

@@ -124,9 +124,10 @@ void synack_stack_free(synack_stack *s)
     for (int i = 0; i < s->n_handles; i++)
         if (s->handles[i])
             sock_free(s, s->handles[i]);
+    tw_free_all(s); /* the records, out of the connection table first */
     for (size_t i = 0; i < s->n_buckets; i++)
         while (s->buckets[i])
-            sock_free(s, s->buckets[i]);
+            sock_free(s, hnode_sock(s->buckets[i]));
     /* children still in accept queues of listeners freed above are gone
      * with them (sock_free releases a listener's queue) */
     stack_fo_free(s);
@@ -135,7 +136,6 @@ void synack_stack_free(synack_stack *s)
     free(s->port_walks);
     free(s->buckets);
     free(s->listeners);
-    tw_free_all(s);
     pool_free(s);
     free(s);
 }

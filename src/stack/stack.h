@@ -96,11 +96,20 @@ struct pool {
     size_t buf_bytes_live;    /* ring storage attached now */
 };
 
+/* A link in the connection table, which holds sockets and TIME_WAIT
+ * records alike, as Linux's ehash does: a 4-tuple is found, or found free,
+ * in one bucket. */
+struct hnode {
+    struct hnode *next;
+    uint32_t hash; /* demux_hash of the 4-tuple (its low half) */
+    bool tw;       /* in a struct tw_rec, else in a struct sock */
+};
+
 /* A socket: the TCB and what the stack keeps around it. */
 struct sock {
     struct tcb tcb; /* first: a tcb pointer is a sock pointer */
     synack_sock handle; /* -1 once the user closed it */
-    struct sock *hnext; /* connection hash chain */
+    struct hnode hn; /* in the connection table, while hashed */
     struct sock *dirty_next;  /* owes output at the next flush */
     struct wheel_node tn;     /* in the stack's timer wheel at tcp_next_deadline() */
     synack_endpoint local;
@@ -110,7 +119,6 @@ struct sock {
     struct sock *acc_next;
     uint32_t sndcap, rcvcap; /* SO_SNDBUF, SO_RCVBUF: the rings' sizes (storage on demand, pool.c) */
     int32_t linger_sec;
-    uint32_t hash;    /* demux_hash of the 4-tuple, while hashed */
     int16_t soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
     bool hashed : 1, dirty : 1;
     bool listener : 1, bound : 1;
@@ -151,15 +159,15 @@ struct synack_stack {
     uint16_t port_lo, port_hi; /* connect()'s ephemeral range (synack_config) */
     uint32_t *port_walks;  /* RFC 6056 Algorithm 4: where each destination's port walk stands */
 
-    struct sock **buckets; /* 4-tuple hash, chained */
-    size_t n_buckets, n_hashed;
+    struct hnode **buckets; /* the connection table: 4-tuple hash, chained */
+    size_t n_buckets, n_hashed; /* n_hashed: socks in it (n_tw: records) */
     size_t n_socks;        /* struct sock alive (synack_stack_usage_get) */
     struct sock *dirty;
     struct wheel wheel; /* every connection with a timer running */
     struct pool pool;
-    /* TIME_WAIT records (timewait.c): their own hash table and wheel */
-    struct tw_rec **tw_buckets;
-    size_t n_tw_buckets, n_tw;
+    /* TIME_WAIT records (timewait.c): in the connection table, with a wheel
+     * of their own */
+    size_t n_tw;
     struct wheel tw_wheel;
     struct sock **listeners;
     int n_listeners, cap_listeners;
@@ -213,6 +221,22 @@ const uint8_t *stack_fo_listener_key(void *cb, const struct tcb *child);
 uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t);
 /* Hashes k under h, the demux_hash of its 4-tuple, which the caller has
  * just found free (no connection, no TIME_WAIT record). 0 or -ENOMEM. */
+/* Room for one more entry (socket or record) in the connection table:
+ * 0 or -ENOMEM. */
+int demux_reserve(synack_stack *s);
+/* The table's chain for hash h, and the sock or record a node is in. */
+static inline struct hnode **demux_chain(synack_stack *s, uint64_t h)
+{
+    return &s->buckets[h & (s->n_buckets - 1)];
+}
+static inline struct sock *hnode_sock(struct hnode *n)
+{
+    return (struct sock *)((char *)n - offsetof(struct sock, hn));
+}
+static inline struct tw_rec *hnode_tw(struct hnode *n)
+{
+    return (struct tw_rec *)(void *)n; /* its first member */
+}
 int demux_insert(synack_stack *s, struct sock *k, uint64_t h);
 void demux_remove(synack_stack *s, struct sock *k);
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
@@ -224,7 +248,7 @@ void demux_remove_listener(synack_stack *s, struct sock *k);
 /* timewait.c: an orphaned connection in TIME_WAIT becomes a record of
  * struct tcp_tw (about 120 bytes) and its sock is freed. */
 struct tw_rec {
-    struct tw_rec *hnext;
+    struct hnode hn;
     struct wheel_node tn; /* the 2MSL timer */
     struct tcp_tw tw;
 };
@@ -235,11 +259,11 @@ struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t);
 struct tw_rec *tw_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h);
 /* A segment for a record. True when it was a SYN that ends TIME_WAIT
  * (RFC 6191): the record is gone and *iss_hint is the ISN to start above. */
-bool tw_input(synack_stack *s, struct tw_rec *w, uint64_t h, const struct wire_tcp *seg, uint32_t *iss_hint);
+bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint);
 /* connect() takes w's 4-tuple (tcp_tw_reusable): ends the record, with
  * its state change reported, and keeps in *old what the new connection
  * starts from. */
-void tw_reuse(synack_stack *s, struct tw_rec *w, uint64_t h, struct tcp_tw *old);
+void tw_reuse(synack_stack *s, struct tw_rec *w, struct tcp_tw *old);
 /* The 2MSL timers due by now. */
 void tw_expire(synack_stack *s);
 void tw_free_all(synack_stack *s);

@@ -33,7 +33,10 @@ void synack_stack_usage_get(const synack_stack *s, synack_stack_usage *out)
      * held by a handle; a TCB may be in several, so each is counted where
      * it is first met. */
     for (size_t i = 0; i < s->n_buckets; i++)
-        for (const struct sock *k = s->buckets[i]; k; k = k->hnext) {
+        for (struct hnode *x = s->buckets[i]; x; x = x->next) {
+            if (x->tw)
+                continue;
+            const struct sock *k = hnode_sock(x);
             count_timers(k, out);
             if (k->tcb.state == TCP_CLOSED)
                 out->closed_listed++;

@@ -32,7 +32,10 @@ static size_t live_conns(synack_stack *s, size_t *bytes)
 {
     size_t n = 0, b = 0;
     for (size_t i = 0; i < s->n_buckets; i++) {
-        for (struct sock *k = s->buckets[i]; k; k = k->hnext) {
+        for (struct hnode *x = s->buckets[i]; x; x = x->next) {
+            if (x->tw) /* no TIME_WAIT in a SYN flood; a record is not a socket */
+                continue;
+            struct sock *k = hnode_sock(x);
             n++;
             b += sizeof *k;
             if (k->tcb.x) /* the extension and ring storage attached while busy */
