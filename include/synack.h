@@ -165,10 +165,23 @@ typedef struct synack_iface_config {
     synack_addr addr6;  /* optional second address, IPv6, when addr is IPv4 (family 0: none) */
     uint8_t prefix6_len;
     uint32_t mtu;       /* 0: 1500 */
+    unsigned offload;   /* SYNACK_OFFLOAD_*: what the link does for the stack */
 } synack_iface_config;
+
+/* The link computes the TCP checksum of every frame that needs one (Linux
+ * NETIF_F_HW_CSUM; a frame on Linux's loopback never gets one): the stack
+ * leaves the field zero, except while a tap is set, so that captures show
+ * real checksums. The memory link sets it on the interfaces attached to it
+ * and computes the checksum for its capture and before its fault model
+ * corrupts a frame; the receiving stack is told the rest are intact
+ * (SYNACK_RX_CSUM_OK). No other link offers it yet. */
+#define SYNACK_OFFLOAD_TX_CSUM 1u
 
 /* Returns the interface index (>= 0) or a negative errno. */
 int synack_iface_add(synack_stack *s, const synack_iface_config *cfg);
+/* Sets an interface's offloads (a link driver does, when it is attached):
+ * 0, or -EINVAL for no such interface or an unknown flag. */
+int synack_iface_set_offload(synack_stack *s, int ifindex, unsigned offload);
 
 /* One frame received on interface ifindex. The stack does not keep the
  * buffer. Replies are sent at the next synack_poll(), so that a burst of

@@ -37,4 +37,9 @@ bool gso_append(struct gso_batch *b, const uint8_t *frame, size_t len);
  * into vh, empties the batch and returns the datagram's length (pkt). */
 size_t gso_finish(struct gso_batch *b, uint8_t vh[GSO_VNET_HDR]);
 
+/* Writes the TCP checksum into an IPv4 or IPv6 datagram carrying a TCP
+ * segment (whatever the field held), as a NIC with checksum offload does;
+ * anything else is left alone. */
+void link_tcp_csum_fill(uint8_t *frame, size_t len);
+
 #endif

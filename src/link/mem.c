@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "fault.h"
+#include "link.h"
 #include "synack.h"
 
 #define CLASS_MIN_SHIFT 11 /* 2 KiB: a 1500-byte frame */
@@ -307,6 +308,11 @@ static int enqueue(struct mem_end *e, const uint8_t *data, size_t len, synack_ti
     if (!f)
         return -ENOMEM;
     memcpy(f->data, data, len);
+    /* the stack left the TCP checksum to the link (SYNACK_OFFLOAD_TX_CSUM):
+     * a frame the fault model may corrupt gets a real one first, so that
+     * the receiver's check catches the damage */
+    if (c->corrupt > 0)
+        link_tcp_csum_fill(f->data, len);
 
     synack_time depart = now;
     if (c->rate_bps) {
@@ -389,9 +395,17 @@ static int mem_transmit(void *ctx, const uint8_t *frame, size_t len)
         e->st.dropped++;
         return 0;
     }
-    /* the capture is taken where the frame enters the link, before faults */
-    if (l->tee)
-        synack_pcap_write(l->tee, frame, len, now);
+    /* the capture is taken where the frame enters the link, before faults,
+     * with the checksum the stack left to the link filled in */
+    if (l->tee) {
+        uint8_t *copy = malloc(len);
+        if (copy) {
+            memcpy(copy, frame, len);
+            link_tcp_csum_fill(copy, len);
+            synack_pcap_write(l->tee, copy, len, now);
+            free(copy);
+        }
+    }
     int lost = link_fault_lose(&e->fault);
     if (lost) {
         if (lost == 1)
@@ -424,6 +438,10 @@ void synack_memlink_attach(synack_memlink *l, int end, synack_stack *s, int ifin
         return;
     l->ends[end].stack = s;
     l->ends[end].ifindex = ifindex;
+    /* frames stay in this process: the checksum is computed only where a
+     * capture or a corrupting fault needs it (link_tcp_csum_fill) */
+    if (s)
+        synack_iface_set_offload(s, ifindex, SYNACK_OFFLOAD_TX_CSUM);
 }
 
 synack_time synack_memlink_next(const synack_memlink *l)

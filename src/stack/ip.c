@@ -26,6 +26,8 @@ int synack_iface_add(synack_stack *s, const synack_iface_config *cfg)
         return -EINVAL;
     if (s->n_ifaces == STACK_MAX_IFACES)
         return -ENOSPC;
+    if (cfg->offload & ~SYNACK_OFFLOAD_TX_CSUM)
+        return -EINVAL;
     /* RFC 8200 §5: an IPv6 link carries at least 1280 bytes. */
     if (cfg->mtu && (cfg->mtu < (v6 ? WIRE_IPV6_MIN_MTU : 68u) || cfg->mtu > 65535))
         return -EINVAL;
@@ -83,6 +85,21 @@ struct iface *ip_route_any(synack_stack *s, uint8_t family, const uint8_t addr[1
 bool ip_is_local_any(const synack_stack *s, uint8_t family, const uint8_t addr[16])
 {
     return family == SYNACK_AF_INET6 ? ip6_is_local(s, addr) : ip_is_local(s, wire_get32(addr));
+}
+
+int synack_iface_set_offload(synack_stack *s, int ifindex, unsigned offload)
+{
+    if (!s || ifindex < 0 || ifindex >= s->n_ifaces || (offload & ~SYNACK_OFFLOAD_TX_CSUM))
+        return -EINVAL;
+    s->ifaces[ifindex].cfg.offload = offload;
+    return 0;
+}
+
+/* The TCP checksum of a segment about to leave through f: left to a link
+ * that computes it where needed, unless a tap is to see the frame. */
+bool ip_tx_csum_offloaded(const synack_stack *s, const struct iface *f)
+{
+    return (f->cfg.offload & SYNACK_OFFLOAD_TX_CSUM) && !s->tap;
 }
 
 void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len)
@@ -197,7 +214,10 @@ void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp
         memcpy(tcp + hl, p1, n1);
     if (n2)
         memcpy(tcp + hl + n1, p2, n2);
-    wire_tcp_set_csum_ipv4(tcp, seglen, src, dst);
+    if (ip_tx_csum_offloaded(s, f))
+        wire_put16(tcp + 16, 0);
+    else
+        wire_tcp_set_csum_ipv4(tcp, seglen, src, dst);
     struct wire_ipv4 ip = {
         .id = s->ip_id++, .df = true, .ttl = IP_TTL, .proto = WIRE_IPPROTO_TCP, .src = src, .dst = dst};
     wire_ipv4_emit(s->tx, sizeof s->tx, &ip, seglen);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stack.h"
+#include "wire/bytes.h"
 #include "wire/icmpv6.h"
 #include "wire/ipv4.h"
 #include "wire/ipv6.h"
@@ -126,7 +127,10 @@ void ip6_output_tcp(synack_stack *s, const struct tcp_tuple *t, const struct wir
         memcpy(tcp + hl, p1, n1);
     if (n2)
         memcpy(tcp + hl + n1, p2, n2);
-    wire_tcp_set_csum_ipv6(tcp, seglen, t->laddr, t->raddr);
+    if (ip_tx_csum_offloaded(s, f))
+        wire_put16(tcp + 16, 0);
+    else
+        wire_tcp_set_csum_ipv6(tcp, seglen, t->laddr, t->raddr);
     struct wire_ipv6 ip;
     memset(&ip, 0, sizeof ip);
     ip.hop_limit = IP6_HOP_LIMIT;
