@@ -62,34 +62,6 @@ static int grow(synack_stack *s)
     return 0;
 }
 
-/* The flow cache (demux_find): the keyed hash costs more than the rest of
- * a lookup (SipHash was 6 % of bench/connrate, one per segment), and the
- * connections busy at one time are few. The cache's index needs no key:
- * a peer that aims collisions at it only evicts entries, and every hit is
- * checked against the whole 4-tuple. A sock leaves it as it leaves the
- * table. */
-static size_t flow_slot(const struct tcp_tuple *t)
-{
-    uint32_t a[4], b[4];
-    memcpy(a, t->laddr, 16);
-    memcpy(b, t->raddr, 16);
-    uint64_t x = (uint64_t)(a[0] ^ a[1] ^ a[2] ^ a[3]) << 32 ^ (b[0] ^ b[1] ^ b[2] ^ b[3]) ^
-                 ((uint64_t)t->lport << 16 | t->rport) << 8;
-    return (size_t)((x * 0x9e3779b97f4a7c15ull) >> 56) & (STACK_FLOW_CACHE - 1);
-}
-
-struct sock *demux_find(synack_stack *s, const struct tcp_tuple *t, uint64_t *h)
-{
-    struct sock **slot = &s->flow_cache[flow_slot(t)];
-    if (*slot && tuple_eq(&(*slot)->tcb, t))
-        return *slot;
-    *h = demux_hash(s, t);
-    struct sock *k = demux_lookup_h(s, t, *h);
-    if (k)
-        *slot = k;
-    return k;
-}
-
 int demux_reserve(synack_stack *s)
 {
     return s->n_hashed + s->n_tw >= s->n_buckets ? grow(s) : 0;
@@ -107,7 +79,6 @@ int demux_insert(synack_stack *s, struct sock *k, uint64_t h)
     struct hnode **c = demux_chain(s, h);
     k->hn = (struct hnode){.next = *c, .hash = (uint32_t)h, .tw = false};
     *c = &k->hn;
-    s->flow_cache[flow_slot(TCP_TUPLE(&k->tcb))] = k; /* its first segment is near */
     k->hashed = true;
     s->n_hashed++;
     return 0;
@@ -117,13 +88,6 @@ void demux_remove(synack_stack *s, struct sock *k)
 {
     if (!k->hashed)
         return;
-    struct sock **slot = &s->flow_cache[flow_slot(TCP_TUPLE(&k->tcb))];
-    if (*slot == k)
-        *slot = NULL;
-#ifndef NDEBUG
-    for (size_t i = 0; i < STACK_FLOW_CACHE; i++)
-        assert(s->flow_cache[i] != k); /* its tuple cannot have changed while hashed */
-#endif
     struct hnode **pp = demux_chain(s, k->hn.hash);
     while (*pp && *pp != &k->hn)
         pp = &(*pp)->next;

@@ -1063,8 +1063,8 @@ static void to_listener(synack_stack *s, const struct tcp_tuple *t, uint64_t h, 
 
 void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg)
 {
-    uint64_t h = 0;
-    struct sock *k = demux_find(s, t, &h);
+    uint64_t h = demux_hash(s, t);
+    struct sock *k = demux_lookup_h(s, t, h);
     if (!k) {
         struct tw_rec *w = tw_lookup_h(s, t, h);
         uint32_t iss_hint = 0;
@@ -1102,7 +1102,7 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "TIME_WAIT reused by a new SYN");
         sock_closed(s, k);
         /* Linux starts the new ISN beyond the old connection's space */
-        to_listener(s, t, demux_hash(s, t), seg, tw_next + 65535 + 2); /* k may have come from the cache */
+        to_listener(s, t, h, seg, tw_next + 65535 + 2);
         return;
     }
     if (parent && k->parent && !k->queued && k->tcb.state != TCP_SYN_RECEIVED &&

@@ -96,8 +96,6 @@ struct pool {
     size_t buf_bytes_live;    /* ring storage attached now */
 };
 
-#define STACK_FLOW_CACHE 256
-
 /* A link in the connection table, which holds sockets and TIME_WAIT
  * records alike, as Linux's ehash does: a 4-tuple is found, or found free,
  * in one bucket. */
@@ -151,8 +149,6 @@ struct synack_stack {
     int n_ifaces;
     uint64_t rng; /* splitmix64 state, from the seed */
     uint8_t hash_key[16];
-    /* recent demux hits, direct-mapped by an unkeyed hash (demux_find) */
-    struct sock *flow_cache[STACK_FLOW_CACHE];
     uint16_t ip_id;
 
     struct sock **handles;
@@ -244,10 +240,6 @@ static inline struct tw_rec *hnode_tw(struct hnode *n)
 int demux_insert(synack_stack *s, struct sock *k, uint64_t h);
 void demux_remove(synack_stack *s, struct sock *k);
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
-/* The connection a segment's 4-tuple names: a small direct-mapped cache
- * of recent hits first, then the table. *h gets demux_hash(t) whenever the
- * table was looked at, so always when NULL is returned. */
-struct sock *demux_find(synack_stack *s, const struct tcp_tuple *t, uint64_t *h);
 struct sock *demux_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h);
 struct sock *demux_listener(synack_stack *s, const struct tcp_tuple *t);
 int demux_add_listener(synack_stack *s, struct sock *k);
