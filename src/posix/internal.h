@@ -48,6 +48,8 @@ struct sxp_file {
     bool nospace;
     /* MSG_MORE holds a partial segment the way TCP_CORK does */
     bool cork_user, more_held;
+    /* TCP_INQ: recvmsg adds a TCP_CM_INQ control message */
+    bool inq;
     /* epoll */
     struct sxp_epitem *items;
 };

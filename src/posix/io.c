@@ -2,6 +2,8 @@
  * tcp_recvmsg and tcp_sendmsg rules for blocking, errors and EOF. */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -263,6 +265,50 @@ out:
     return ret;
 }
 
+/* Linux tcp_inq_hint: rcv_nxt - copied_seq, which counts a received FIN
+ * as a byte, and 1 once the connection is done (SOCK_DONE) with nothing
+ * left, so that a reader learns to expect EOF. */
+static int inq_hint(struct sxp *p, struct sxp_file *f)
+{
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
+    if (ti.state == SYNACK_SYN_SENT || ti.state == SYNACK_SYN_RECEIVED)
+        return 0;
+    unsigned done = sxp_sk_shutdown(p, f, &ti) & ~f->shut; /* by the peer or the stack, not shutdown() */
+    bool fin = ti.state == SYNACK_CLOSE_WAIT || ti.state == SYNACK_LAST_ACK || ti.state == SYNACK_CLOSING ||
+               ti.state == SYNACK_TIME_WAIT || (synack_events(p->st, f->h) & SYNACK_EV_RDHUP);
+    int inq = (int)ti.unread + (fin ? 1 : 0);
+    return inq == 0 && (done & SXP_RCV_SHUT) ? 1 : inq;
+}
+
+/* Linux put_cmsg: what does not fit is cut and flagged MSG_CTRUNC;
+ * msg_controllen ends as the bytes used. */
+static void put_cmsg_int(struct msghdr *msg, int level, int type, int v)
+{
+    size_t room = msg->msg_control ? msg->msg_controllen : 0;
+    msg->msg_controllen = 0;
+    if (room < sizeof(struct cmsghdr)) {
+        msg->msg_flags |= MSG_CTRUNC;
+        return;
+    }
+    struct cmsghdr h = {.cmsg_len = CMSG_LEN(sizeof v), .cmsg_level = level, .cmsg_type = type};
+    uint8_t whole[CMSG_SPACE(sizeof v)];
+    memset(whole, 0, sizeof whole);
+    memcpy(whole, &h, sizeof h);
+    memcpy(whole + CMSG_LEN(0), &v, sizeof v);
+    size_t n = sizeof whole;
+    if (room < CMSG_LEN(sizeof v)) {
+        msg->msg_flags |= MSG_CTRUNC;
+        n = room;
+        h.cmsg_len = room;
+        memcpy(whole, &h, sizeof h);
+    } else if (room < n) {
+        n = room;
+    }
+    memcpy(msg->msg_control, whole, n);
+    msg->msg_controllen = n;
+}
+
 ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags)
 {
     if (!msg)
@@ -276,8 +322,11 @@ ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags)
     if (r < 0)
         return fail_unlock(p, (int)-r);
     msg->msg_namelen = 0; /* TCP reports no source address */
-    msg->msg_controllen = 0;
     msg->msg_flags = 0;
+    if (f->inq) /* TCP_INQ (Linux tcp_recvmsg) */
+        put_cmsg_int(msg, IPPROTO_TCP, TCP_CM_INQ, inq_hint(p, f));
+    else
+        msg->msg_controllen = 0;
     sxp_unlock(p);
     return r;
 }

@@ -117,6 +117,18 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
             }
         return fail_unlock(p, ENOENT);
     }
+    if (level == IPPROTO_TCP && name == TCP_INQ) {
+        /* Linux do_tcp_setsockopt: 0 or 1, anything else EINVAL */
+        int v;
+        if (!val || len < (socklen_t)sizeof v)
+            return fail_unlock(p, EINVAL);
+        memcpy(&v, val, sizeof v);
+        if (v < 0 || v > 1)
+            return fail_unlock(p, EINVAL);
+        f->inq = v;
+        sxp_unlock(p);
+        return 0;
+    }
     if (level == SOL_SOCKET && name == SO_LINGER) {
         if (!val || len < (socklen_t)sizeof(struct linger))
             return fail_unlock(p, EINVAL);
@@ -313,10 +325,14 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
             sxp_unlock_quiet(p);
             return 0;
         }
-        if (!find_int_opt(level, name, &o))
+        if (name == TCP_INQ) {
+            v = f->inq;
+        } else if (!find_int_opt(level, name, &o)) {
             return fail_unlock(p, ENOPROTOOPT);
-        r = synack_getopt(p->st, f->h, o, &v);
-        if (o == SYNACK_OPT_CORK)
+        } else {
+            r = synack_getopt(p->st, f->h, o, &v);
+        }
+        if (name == TCP_CORK)
             v = f->cork_user; /* not a MSG_MORE hold */
     } else if (level == IPPROTO_IPV6 && f->domain == AF_INET6 && name == IPV6_V6ONLY) {
         r = synack_getopt(p->st, f->h, SYNACK_OPT_V6ONLY, &v);

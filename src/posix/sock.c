@@ -318,6 +318,7 @@ int sxp_accept(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len)
     c->linger_on = f->linger_on;
     c->linger_sec = f->linger_sec;
     c->cork_user = f->cork_user;
+    c->inq = f->inq; /* tcp_sock is cloned whole (sk_clone_lock) */
     sxp_sockaddr_out(c, &remote, addr, len);
     int nfd = c->fd;
     sxp_unlock(p);
