@@ -147,6 +147,9 @@ void sxp_sockaddr_out(const struct sxp_file *f, const synack_endpoint *e, struct
 /* opt.c */
 /* Sets the stack's cork to what the user asked for, ending a MSG_MORE hold. */
 void sxp_more_release(struct sxp *p, struct sxp_file *f);
+/* Linux tcp_sndbuf_expand: unless SO_SNDBUF was set, the send buffer
+ * follows the congestion window (lock held). */
+void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti);
 
 /* poll.c */
 /* poll(2) bits for one descriptor, as Linux's tcp_poll computes them. */

@@ -232,6 +232,7 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
             goto out;
         }
         synack_tcp_info_get(p->st, f->h, &ti);
+        sxp_sndbuf_expand(p, f, &ti);
         if (pending_error(p, f) || (sxp_sk_shutdown(p, f, &ti) & SXP_SEND_SHUT) || !can_send(&ti)) {
             ret = copied ? (ssize_t)copied : stream_error(p, f, EPIPE);
             goto out;

@@ -43,6 +43,7 @@ static const struct {
     {IPPROTO_TCP, TCP_QUICKACK, SYNACK_OPT_QUICKACK},
     {IPPROTO_TCP, TCP_FASTOPEN, SYNACK_OPT_FASTOPEN},
     {IPPROTO_TCP, TCP_FASTOPEN_CONNECT, SYNACK_OPT_FASTOPEN_CONNECT},
+    {IPPROTO_TCP, TCP_NOTSENT_LOWAT, SYNACK_OPT_NOTSENT_LOWAT},
 };
 
 static bool find_int_opt(int level, int name, synack_opt *out)
@@ -78,6 +79,34 @@ static int set_buf(struct sxp *p, struct sxp_file *f, bool rcv, int val)
     else
         f->sndbuf = (int)reported;
     return 0;
+}
+
+/* Linux's tcp_wmem[2] and the sizes tcp_sndbuf_expand counts per segment
+ * on x86-64: MAX_TCP_HEADER and the aligned skb_shared_info beside the
+ * payload (rounded up to a power of two), and the aligned sk_buff. */
+#define TCP_WMEM_MAX 4194304u
+#define SKB_HEAD_EXTRA (320u + 320u)
+#define SKB_STRUCT 256u
+
+void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti)
+{
+    if (f->sndbuf || !ti->mss)
+        return; /* SO_SNDBUF set (SOCK_SNDBUF_LOCK), or no connection yet */
+    uint32_t seg = ti->mss + (ti->ts_ok ? 12u : 0u) + SKB_HEAD_EXTRA; /* mss_clamp: the MSS option */
+    uint32_t per_mss = 1;
+    while (per_mss < seg)
+        per_mss <<= 1;
+    per_mss += SKB_STRUCT;
+    uint32_t segs = ti->cwnd / ti->mss;
+    if (segs < 10) /* TCP_INIT_CWND, and above tp->reordering + 1 */
+        segs = 10;
+    uint64_t want = 2ull * segs * per_mss;
+    if (want > TCP_WMEM_MAX)
+        want = TCP_WMEM_MAX;
+    /* Linux counts skb truesize against it; the stack's ring holds data
+     * alone, so this lets through a little more than Linux, never less. */
+    if (want > ti->snd_cap)
+        synack_setopt(p->st, f->h, SYNACK_OPT_SNDBUF, (int)want);
 }
 
 void sxp_more_release(struct sxp *p, struct sxp_file *f)
