@@ -272,6 +272,10 @@ int synack_get_fastopen_key(synack_stack *s, synack_sock h, uint8_t key[16]);
  * synack_connect_fastopen): the caller will wait for the handshake to send what the SYN
  * could not carry (Linux's waiting writer: the SYN-ACK's ACK rides on that data) */
 #define SYNACK_SEND_FO_WAIT 2
+/* MSG_EOR: the write ends a record; no segment, sent or resent, joins its last byte to data
+ * written later (Linux TCPCB_EOR), and that segment carries PSH. Marks the record only when
+ * the whole write is taken; at most 32 record ends wait for their ACK (older marks lapse) */
+#define SYNACK_SEND_EOR 4
 long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t len, int flags);
 /* Bytes read, 0 at end of stream, or -EAGAIN, -ECONNRESET, ... */
 long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len);

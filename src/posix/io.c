@@ -244,7 +244,10 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
         uint8_t *b;
         size_t l;
         iov_at(iov, iovcnt, copied, &b, &l);
-        long n = synack_send_flags(p->st, f->h, b, l, (flags & MSG_MORE) ? SYNACK_SEND_MORE : 0);
+        int sf = (flags & MSG_MORE) ? SYNACK_SEND_MORE : 0;
+        if ((flags & MSG_EOR) && copied + l == total) /* the record ends with the last piece */
+            sf |= SYNACK_SEND_EOR;
+        long n = synack_send_flags(p->st, f->h, b, l, sf);
         if (n > 0) {
             copied += (size_t)n;
             continue;

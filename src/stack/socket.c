@@ -564,7 +564,7 @@ static uint32_t notsent_room(const synack_stack *s, struct sock *k)
 {
     const struct tcb *b = &k->tcb;
     uint32_t unsent = tcp_unsent(b), goal = chunk_goal(b);
-    if (unsent) {
+    if (unsent && !tcp_eor_at(b, b->snd_data + b->snd.len)) { /* a record's end starts a new chunk */
         uint32_t end = b->snd_data + b->snd.len;
         uint32_t start = seq_gt(k->chunk_seq, b->snd_nxt) ? k->chunk_seq : b->snd_nxt;
         uint32_t tail = end - start;
@@ -586,7 +586,7 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT))
+    if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT | SYNACK_SEND_EOR))
         return -EINVAL;
     if (k->tcb.flags & TCB_FO_DEFER) { /* TCP_FASTOPEN_CONNECT: now the SYN, with this data */
         struct tcp_fo_syn fo;
@@ -608,14 +608,15 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
         uint32_t room;
         while (done < len && (room = notsent_room(s, k)) > 0) {
             size_t n = len - done < room ? len - done : room;
-            r = tcp_user_send(&s->tcp, &k->tcb, p + done, n, (flags & SYNACK_SEND_MORE) != 0);
+            r = tcp_user_send(&s->tcp, &k->tcb, p + done, n, (flags & SYNACK_SEND_MORE) != 0,
+                              (flags & SYNACK_SEND_EOR) && done + n == len);
             if (r <= 0)
                 break;
             done += (size_t)r;
         }
         r = done ? (long)done : r ? r : -EAGAIN;
     } else if (r == 0) {
-        r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0);
+        r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0, (flags & SYNACK_SEND_EOR) != 0);
     }
     stack_settle(s, k);
     return r;
