@@ -190,14 +190,6 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
     if (flags & MSG_OOB)
         return -EOPNOTSUPP; /* urgent data is not supported */
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
-    /* MSG_MORE: hold the partial segment as TCP_CORK would, until a send
-     * without it or a TCP_CORK/TCP_NODELAY change pushes (tcp_push). */
-    if ((flags & MSG_MORE) && !f->cork_user) {
-        synack_setopt(p->st, f->h, SYNACK_OPT_CORK, 1);
-        f->more_held = true;
-    } else if (!(flags & MSG_MORE) && f->more_held) {
-        sxp_more_release(p, f);
-    }
     size_t copied = 0;
     ssize_t ret = 0;
     struct sxp_waiter w;

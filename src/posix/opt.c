@@ -109,12 +109,6 @@ void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info 
         synack_setopt(p->st, f->h, SYNACK_OPT_SNDBUF, (int)want);
 }
 
-void sxp_more_release(struct sxp *p, struct sxp_file *f)
-{
-    f->more_held = false;
-    synack_setopt(p->st, f->h, SYNACK_OPT_CORK, f->cork_user);
-}
-
 int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, socklen_t len)
 {
     int err;
@@ -204,13 +198,8 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
         sxp_unlock(p);
         return 0;
     }
-    if (o == SYNACK_OPT_CORK || o == SYNACK_OPT_NODELAY) {
-        /* both end a MSG_MORE hold (tcp_push_pending_frames) */
-        if (o == SYNACK_OPT_CORK)
-            f->cork_user = v != 0;
-        if (f->more_held)
-            sxp_more_release(p, f);
-    }
+    if (o == SYNACK_OPT_CORK)
+        f->cork_user = v != 0;
     int r = synack_setopt(p->st, f->h, o, v);
     if (r < 0)
         return fail_unlock(p, -r);
@@ -362,7 +351,7 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
             r = synack_getopt(p->st, f->h, o, &v);
         }
         if (name == TCP_CORK)
-            v = f->cork_user; /* not a MSG_MORE hold */
+            v = f->cork_user;
     } else if (level == IPPROTO_IPV6 && f->domain == AF_INET6 && name == IPV6_V6ONLY) {
         r = synack_getopt(p->st, f->h, SYNACK_OPT_V6ONLY, &v);
     } else {

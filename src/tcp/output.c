@@ -240,8 +240,12 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
 {
     uint16_t flags = WIRE_TCP_ACK;
     uint32_t end = seq + len;
-    /* a record's end is a write's end: Linux's tcp_push marked it */
-    if (len && (push || (end == tcb->snd_data + tcb->snd.len && !(tcb->flags & TCB_MORE)) || tcp_eor_at(tcb, end)))
+    /* a record's end is a write's end: Linux's tcp_push marked it; data
+     * that ends a MSG_MORE write never carries PSH, however it leaves */
+    bool at_end = end == tcb->snd_data + tcb->snd.len;
+    if (at_end && (tcb->flags & TCB_MORE))
+        push = false;
+    if (len && (push || (at_end && !(tcb->flags & TCB_MORE)) || tcp_eor_at(tcb, end)))
         flags |= WIRE_TCP_PSH;
     if (fin)
         flags |= WIRE_TCP_FIN;
@@ -319,11 +323,11 @@ static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
 /* RFC 896 (Nagle) as Linux applies it, with Minshall's refinement: a
  * partial segment waits while an earlier partial one is unacknowledged,
  * unless TCP_NODELAY; TCP_CORK holds every partial segment. */
-static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fin)
+static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fin, bool corked)
 {
     if (n >= mss || fin || (tcb->flags & TCB_PUSH_ONCE))
         return false;
-    if (tcb->o.cork)
+    if (tcb->o.cork || corked)
         return true;
     if (tcb->o.nodelay)
         return false;
@@ -333,7 +337,19 @@ static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fi
     return seq_gt(tcb->snd_sml, una) && una != tcb->snd_max;
 }
 
+static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked);
+
 void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    output(ctx, tcb, false);
+}
+
+void tcp_output_corked(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    output(ctx, tcb, true);
+}
+
+static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
 {
     switch (tcb->state) {
     case TCP_ESTABLISHED:
@@ -414,7 +430,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
         /* Nagle and cork hold only the last of the queue: a record's end
          * with more behind it goes (Linux tcp_write_xmit: TCP_NAGLE_PUSH
          * for any skb but the last) */
-        if (n == unsent && nagle_holds(tcb, n, mss, fin))
+        if (n == unsent && nagle_holds(tcb, n, mss, fin, corked))
             break;
         /* PSH as Linux's TSO output shows it: on the last segment of a burst
          * the window cut short, besides the last of the buffered data. */

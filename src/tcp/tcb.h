@@ -453,6 +453,10 @@ void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_
 
 /* Sends what the windows allow, and any ACK owed. */
 void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb);
+/* The same, with every partial segment held as under TCP_CORK: the push
+ * that ends a MSG_MORE write (Linux tcp_push with TCP_NAGLE_CORK, for that
+ * push only; the next output, on an ACK say, follows the socket's rules). */
+void tcp_output_corked(struct tcp_ctx *ctx, struct tcb *tcb);
 
 /* Fires due timers. Returns TCP_FREE when the TCB reached CLOSED. */
 enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb);

@@ -59,7 +59,10 @@ long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, siz
         tcb->flags |= TCB_MORE;
     else
         tcb->flags &= ~TCB_MORE;
-    tcp_output(ctx, tcb);
+    if (more)
+        tcp_output_corked(ctx, tcb);
+    else
+        tcp_output(ctx, tcb);
     return n;
 }
 
