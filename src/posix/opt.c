@@ -290,6 +290,14 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
         case SO_RCVBUF:
         case SO_SNDBUF: {
             int set = name == SO_RCVBUF ? f->rcvbuf : f->sndbuf;
+            if (!set && name == SO_SNDBUF) {
+                /* Linux expands it when the connection is established
+                 * (tcp_init_buffer_space), before any write */
+                synack_tcp_info ti;
+                if (synack_tcp_info_get(p->st, f->h, &ti) == 0 &&
+                    (ti.state == SYNACK_ESTABLISHED || ti.state == SYNACK_CLOSE_WAIT))
+                    sxp_sndbuf_expand(p, f, &ti);
+            }
             if (set) {
                 v = set;
             } else {

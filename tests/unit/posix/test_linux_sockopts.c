@@ -202,6 +202,8 @@ static void sndbuf_follows_cwnd_unless_set(void **state)
     int a, b, got = -1;
     socklen_t len = sizeof got;
     connect_pair(&pr, 105, &a, &b, NULL);
+    assert_int_equal(sxp_getsockopt(pr.a, a, SOL_SOCKET, SO_SNDBUF, &got, &len), 0);
+    assert_int_equal(got, 87040); /* at establishment, before any write */
     assert_int_equal(sxp_fcntl(pr.a, a, F_SETFL, O_NONBLOCK), 0);
     static uint8_t data[200000];
     assert_int_equal(sxp_write(pr.a, a, data, sizeof data), 87040);
