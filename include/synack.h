@@ -129,6 +129,9 @@ typedef struct synack_config {
     uint32_t fastopen;
     bool fastopen_key_set;       /* else the cookie key is derived from the seed */
     uint8_t fastopen_key[16];    /* Linux tcp_fastopen_key as bytes (its four words little-endian) */
+    /* Linux net.ipv4.tcp_notsent_lowat: bytes, the default of SYNACK_OPT_NOTSENT_LOWAT for every
+     * socket that does not set its own; 0: no limit (Linux's default, UINT_MAX) */
+    uint32_t notsent_lowat;
 } synack_config;
 
 /* Returns NULL on bad configuration or out of memory. */
@@ -269,6 +272,10 @@ int synack_get_fastopen_key(synack_stack *s, synack_sock h, uint8_t key[16]);
  * synack_connect_fastopen): the caller will wait for the handshake to send what the SYN
  * could not carry (Linux's waiting writer: the SYN-ACK's ACK rides on that data) */
 #define SYNACK_SEND_FO_WAIT 2
+/* MSG_EOR: the write ends a record; no segment, sent or resent, joins its last byte to data
+ * written later (Linux TCPCB_EOR), and that segment carries PSH. Marks the record only when
+ * the whole write is taken; at most 32 record ends wait for their ACK (older marks lapse) */
+#define SYNACK_SEND_EOR 4
 long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t len, int flags);
 /* Bytes read, 0 at end of stream, or -EAGAIN, -ECONNRESET, ... */
 long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len);
@@ -311,6 +318,11 @@ typedef enum synack_opt {
                               * returns 0 at once and the first synack_send carries the SYN, the
                               * cookie and the data (returns what the SYN took); without a cookie
                               * the SYN asks for one. -EOPNOTSUPP when the client bit is off */
+    SYNACK_OPT_NOTSENT_LOWAT, /* TCP_NOTSENT_LOWAT: bytes; 0 = synack_config.notsent_lowat. As Linux
+                              * (tcp_stream_memory_free): SYNACK_EV_OUT only while twice the unsent
+                              * bytes stay below it, and a send takes more only while the unsent
+                              * bytes are below it, a send-queue chunk at a time (Linux's skb:
+                              * half the peer's largest window, whole segments, at most 64 KiB) */
 } synack_opt;
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
@@ -343,6 +355,7 @@ typedef struct synack_tcp_info {
     bool fastopen;               /* RFC 7413: a Fast Open connection still in its handshake may send */
     bool syn_data;               /* data in a SYN was acknowledged (Linux TCPI_OPT_SYN_DATA) */
     bool fo_deferred;            /* TCP_FASTOPEN_CONNECT: connected in name, the SYN waits for a send */
+    uint32_t notsent_lowat;      /* the TCP_NOTSENT_LOWAT in force (the socket's, else the stack's); 0: none */
 } synack_tcp_info;
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
 

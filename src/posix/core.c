@@ -102,7 +102,8 @@ struct sxp *sxp_new(const struct sxp_config *c)
                         .rcvbuf = SXP_RCVBUF_DEFAULT,
                         .fastopen = p->cfg.fastopen,
                         .no_timestamps = p->cfg.no_timestamps,
-                        .fastopen_key_set = p->cfg.fastopen_key_set};
+                        .fastopen_key_set = p->cfg.fastopen_key_set,
+                        .notsent_lowat = p->cfg.notsent_lowat};
     memcpy(sc.fastopen_key, p->cfg.fastopen_key, sizeof sc.fastopen_key);
     p->st = synack_stack_new(&sc);
     if (p->st)

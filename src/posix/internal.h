@@ -46,8 +46,9 @@ struct sxp_file {
     uint32_t last_rcv_nxt;
     int last_state;
     bool nospace;
-    /* MSG_MORE holds a partial segment the way TCP_CORK does */
-    bool cork_user, more_held;
+    bool cork_user; /* TCP_CORK as the user set it */
+    /* TCP_INQ: recvmsg adds a TCP_CM_INQ control message */
+    bool inq;
     /* epoll */
     struct sxp_epitem *items;
 };
@@ -143,8 +144,9 @@ void sxp_sockaddr_out(const struct sxp_file *f, const synack_endpoint *e, struct
                       socklen_t *len);
 
 /* opt.c */
-/* Sets the stack's cork to what the user asked for, ending a MSG_MORE hold. */
-void sxp_more_release(struct sxp *p, struct sxp_file *f);
+/* Linux tcp_sndbuf_expand: unless SO_SNDBUF was set, the send buffer
+ * follows the congestion window (lock held). */
+void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti);
 
 /* poll.c */
 /* poll(2) bits for one descriptor, as Linux's tcp_poll computes them. */

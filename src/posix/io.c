@@ -2,6 +2,8 @@
  * tcp_recvmsg and tcp_sendmsg rules for blocking, errors and EOF. */
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -188,14 +190,6 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
     if (flags & MSG_OOB)
         return -EOPNOTSUPP; /* urgent data is not supported */
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
-    /* MSG_MORE: hold the partial segment as TCP_CORK would, until a send
-     * without it or a TCP_CORK/TCP_NODELAY change pushes (tcp_push). */
-    if ((flags & MSG_MORE) && !f->cork_user) {
-        synack_setopt(p->st, f->h, SYNACK_OPT_CORK, 1);
-        f->more_held = true;
-    } else if (!(flags & MSG_MORE) && f->more_held) {
-        sxp_more_release(p, f);
-    }
     size_t copied = 0;
     ssize_t ret = 0;
     struct sxp_waiter w;
@@ -230,6 +224,7 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
             goto out;
         }
         synack_tcp_info_get(p->st, f->h, &ti);
+        sxp_sndbuf_expand(p, f, &ti);
         if (pending_error(p, f) || (sxp_sk_shutdown(p, f, &ti) & SXP_SEND_SHUT) || !can_send(&ti)) {
             ret = copied ? (ssize_t)copied : stream_error(p, f, EPIPE);
             goto out;
@@ -241,7 +236,10 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
         uint8_t *b;
         size_t l;
         iov_at(iov, iovcnt, copied, &b, &l);
-        long n = synack_send_flags(p->st, f->h, b, l, (flags & MSG_MORE) ? SYNACK_SEND_MORE : 0);
+        int sf = (flags & MSG_MORE) ? SYNACK_SEND_MORE : 0;
+        if ((flags & MSG_EOR) && copied + l == total) /* the record ends with the last piece */
+            sf |= SYNACK_SEND_EOR;
+        long n = synack_send_flags(p->st, f->h, b, l, sf);
         if (n > 0) {
             copied += (size_t)n;
             continue;
@@ -263,6 +261,50 @@ out:
     return ret;
 }
 
+/* Linux tcp_inq_hint: rcv_nxt - copied_seq, which counts a received FIN
+ * as a byte, and 1 once the connection is done (SOCK_DONE) with nothing
+ * left, so that a reader learns to expect EOF. */
+static int inq_hint(struct sxp *p, struct sxp_file *f)
+{
+    synack_tcp_info ti;
+    synack_tcp_info_get(p->st, f->h, &ti);
+    if (ti.state == SYNACK_SYN_SENT || ti.state == SYNACK_SYN_RECEIVED)
+        return 0;
+    unsigned done = sxp_sk_shutdown(p, f, &ti) & ~f->shut; /* by the peer or the stack, not shutdown() */
+    bool fin = ti.state == SYNACK_CLOSE_WAIT || ti.state == SYNACK_LAST_ACK || ti.state == SYNACK_CLOSING ||
+               ti.state == SYNACK_TIME_WAIT || (synack_events(p->st, f->h) & SYNACK_EV_RDHUP);
+    int inq = (int)ti.unread + (fin ? 1 : 0);
+    return inq == 0 && (done & SXP_RCV_SHUT) ? 1 : inq;
+}
+
+/* Linux put_cmsg: what does not fit is cut and flagged MSG_CTRUNC;
+ * msg_controllen ends as the bytes used. */
+static void put_cmsg_int(struct msghdr *msg, int level, int type, int v)
+{
+    size_t room = msg->msg_control ? msg->msg_controllen : 0;
+    msg->msg_controllen = 0;
+    if (room < sizeof(struct cmsghdr)) {
+        msg->msg_flags |= MSG_CTRUNC;
+        return;
+    }
+    struct cmsghdr h = {.cmsg_len = CMSG_LEN(sizeof v), .cmsg_level = level, .cmsg_type = type};
+    uint8_t whole[CMSG_SPACE(sizeof v)];
+    memset(whole, 0, sizeof whole);
+    memcpy(whole, &h, sizeof h);
+    memcpy(whole + CMSG_LEN(0), &v, sizeof v);
+    size_t n = sizeof whole;
+    if (room < CMSG_LEN(sizeof v)) {
+        msg->msg_flags |= MSG_CTRUNC;
+        n = room;
+        h.cmsg_len = room;
+        memcpy(whole, &h, sizeof h);
+    } else if (room < n) {
+        n = room;
+    }
+    memcpy(msg->msg_control, whole, n);
+    msg->msg_controllen = n;
+}
+
 ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags)
 {
     if (!msg)
@@ -276,8 +318,11 @@ ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags)
     if (r < 0)
         return fail_unlock(p, (int)-r);
     msg->msg_namelen = 0; /* TCP reports no source address */
-    msg->msg_controllen = 0;
     msg->msg_flags = 0;
+    if (f->inq) /* TCP_INQ (Linux tcp_recvmsg) */
+        put_cmsg_int(msg, IPPROTO_TCP, TCP_CM_INQ, inq_hint(p, f));
+    else
+        msg->msg_controllen = 0;
     sxp_unlock(p);
     return r;
 }

@@ -43,6 +43,7 @@ static const struct {
     {IPPROTO_TCP, TCP_QUICKACK, SYNACK_OPT_QUICKACK},
     {IPPROTO_TCP, TCP_FASTOPEN, SYNACK_OPT_FASTOPEN},
     {IPPROTO_TCP, TCP_FASTOPEN_CONNECT, SYNACK_OPT_FASTOPEN_CONNECT},
+    {IPPROTO_TCP, TCP_NOTSENT_LOWAT, SYNACK_OPT_NOTSENT_LOWAT},
 };
 
 static bool find_int_opt(int level, int name, synack_opt *out)
@@ -80,10 +81,32 @@ static int set_buf(struct sxp *p, struct sxp_file *f, bool rcv, int val)
     return 0;
 }
 
-void sxp_more_release(struct sxp *p, struct sxp_file *f)
+/* Linux's tcp_wmem[2] and the sizes tcp_sndbuf_expand counts per segment
+ * on x86-64: MAX_TCP_HEADER and the aligned skb_shared_info beside the
+ * payload (rounded up to a power of two), and the aligned sk_buff. */
+#define TCP_WMEM_MAX 4194304u
+#define SKB_HEAD_EXTRA (320u + 320u)
+#define SKB_STRUCT 256u
+
+void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti)
 {
-    f->more_held = false;
-    synack_setopt(p->st, f->h, SYNACK_OPT_CORK, f->cork_user);
+    if (f->sndbuf || !ti->mss)
+        return; /* SO_SNDBUF set (SOCK_SNDBUF_LOCK), or no connection yet */
+    uint32_t seg = ti->mss + (ti->ts_ok ? 12u : 0u) + SKB_HEAD_EXTRA; /* mss_clamp: the MSS option */
+    uint32_t per_mss = 1;
+    while (per_mss < seg)
+        per_mss <<= 1;
+    per_mss += SKB_STRUCT;
+    uint32_t segs = ti->cwnd / ti->mss;
+    if (segs < 10) /* TCP_INIT_CWND, and above tp->reordering + 1 */
+        segs = 10;
+    uint64_t want = 2ull * segs * per_mss;
+    if (want > TCP_WMEM_MAX)
+        want = TCP_WMEM_MAX;
+    /* Linux counts skb truesize against it; the stack's ring holds data
+     * alone, so this lets through a little more than Linux, never less. */
+    if (want > ti->snd_cap)
+        synack_setopt(p->st, f->h, SYNACK_OPT_SNDBUF, (int)want);
 }
 
 int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, socklen_t len)
@@ -116,6 +139,18 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
                 return 0;
             }
         return fail_unlock(p, ENOENT);
+    }
+    if (level == IPPROTO_TCP && name == TCP_INQ) {
+        /* Linux do_tcp_setsockopt: 0 or 1, anything else EINVAL */
+        int v;
+        if (!val || len < (socklen_t)sizeof v)
+            return fail_unlock(p, EINVAL);
+        memcpy(&v, val, sizeof v);
+        if (v < 0 || v > 1)
+            return fail_unlock(p, EINVAL);
+        f->inq = v;
+        sxp_unlock(p);
+        return 0;
     }
     if (level == SOL_SOCKET && name == SO_LINGER) {
         if (!val || len < (socklen_t)sizeof(struct linger))
@@ -163,13 +198,8 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
         sxp_unlock(p);
         return 0;
     }
-    if (o == SYNACK_OPT_CORK || o == SYNACK_OPT_NODELAY) {
-        /* both end a MSG_MORE hold (tcp_push_pending_frames) */
-        if (o == SYNACK_OPT_CORK)
-            f->cork_user = v != 0;
-        if (f->more_held)
-            sxp_more_release(p, f);
-    }
+    if (o == SYNACK_OPT_CORK)
+        f->cork_user = v != 0;
     int r = synack_setopt(p->st, f->h, o, v);
     if (r < 0)
         return fail_unlock(p, -r);
@@ -260,6 +290,14 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
         case SO_RCVBUF:
         case SO_SNDBUF: {
             int set = name == SO_RCVBUF ? f->rcvbuf : f->sndbuf;
+            if (!set && name == SO_SNDBUF) {
+                /* Linux expands it when the connection is established
+                 * (tcp_init_buffer_space), before any write */
+                synack_tcp_info ti;
+                if (synack_tcp_info_get(p->st, f->h, &ti) == 0 &&
+                    (ti.state == SYNACK_ESTABLISHED || ti.state == SYNACK_CLOSE_WAIT))
+                    sxp_sndbuf_expand(p, f, &ti);
+            }
             if (set) {
                 v = set;
             } else {
@@ -313,11 +351,15 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
             sxp_unlock_quiet(p);
             return 0;
         }
-        if (!find_int_opt(level, name, &o))
+        if (name == TCP_INQ) {
+            v = f->inq;
+        } else if (!find_int_opt(level, name, &o)) {
             return fail_unlock(p, ENOPROTOOPT);
-        r = synack_getopt(p->st, f->h, o, &v);
-        if (o == SYNACK_OPT_CORK)
-            v = f->cork_user; /* not a MSG_MORE hold */
+        } else {
+            r = synack_getopt(p->st, f->h, o, &v);
+        }
+        if (name == TCP_CORK)
+            v = f->cork_user;
     } else if (level == IPPROTO_IPV6 && f->domain == AF_INET6 && name == IPV6_V6ONLY) {
         r = synack_getopt(p->st, f->h, SYNACK_OPT_V6ONLY, &v);
     } else {

@@ -174,6 +174,8 @@ static void parse_flags(const char *flags, struct sxp_config *c)
             c->recv_wait_usecs = strtoull(v, NULL, 10);
         else if (!strcmp(w, "sysctl:net.ipv4.tcp_fastopen") && v)
             c->fastopen = (uint32_t)strtoul(v, NULL, 0);
+        else if (!strcmp(w, "sysctl:net.ipv4.tcp_notsent_lowat") && v)
+            c->notsent_lowat = (uint32_t)strtoul(v, NULL, 0); /* Linux's default UINT_MAX: no mark */
         else if (!strcmp(w, "sysctl:net.ipv4.tcp_timestamps") && v)
             c->no_timestamps = strtoul(v, NULL, 0) == 0;
         else if (!strcmp(w, "sysctl:net.ipv4.tcp_fastopen_key") && v)

@@ -39,7 +39,10 @@ static unsigned tcp_poll_mask(struct sxp *p, struct sxp_file *f)
             /* __sk_stream_is_writeable: free space at least half of what
              * is queued */
             uint32_t queued = ti.snd_queued, cap = ti.snd_cap;
-            if (cap > queued && cap - queued >= queued / 2)
+            /* tcp_stream_memory_free(sk, wake): twice the unsent bytes
+             * below TCP_NOTSENT_LOWAT */
+            bool lowat_ok = !ti.notsent_lowat || 2ull * ti.unsent < ti.notsent_lowat;
+            if (cap > queued && cap - queued >= queued / 2 && lowat_ok)
                 m |= POLLOUT | POLLWRNORM;
         } else {
             m |= POLLOUT | POLLWRNORM;

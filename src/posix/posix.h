@@ -42,6 +42,7 @@ struct sxp_config {
     bool no_timestamps; /* net.ipv4.tcp_timestamps=0 */
     bool fastopen_key_set;
     uint8_t fastopen_key[16];
+    uint32_t notsent_lowat; /* net.ipv4.tcp_notsent_lowat (synack_config.notsent_lowat) */
 };
 void sxp_config_default(struct sxp_config *c);
 

@@ -76,7 +76,7 @@ static const synack_opt carried[] = {
     SYNACK_OPT_NODELAY,   SYNACK_OPT_CORK,         SYNACK_OPT_MAXSEG,     SYNACK_OPT_KEEPALIVE,
     SYNACK_OPT_KEEPIDLE,  SYNACK_OPT_KEEPINTVL,    SYNACK_OPT_KEEPCNT,    SYNACK_OPT_USER_TIMEOUT,
     SYNACK_OPT_CONGESTION, SYNACK_OPT_SNDBUF,      SYNACK_OPT_RCVBUF,     SYNACK_OPT_REUSEADDR,
-    SYNACK_OPT_QUICKACK,  SYNACK_OPT_V6ONLY,
+    SYNACK_OPT_QUICKACK,  SYNACK_OPT_V6ONLY,       SYNACK_OPT_NOTSENT_LOWAT,
 };
 
 int sxp_sock_reset(struct sxp *p, struct sxp_file *f)
@@ -318,6 +318,7 @@ int sxp_accept(struct sxp *p, int fd, struct sockaddr *addr, socklen_t *len)
     c->linger_on = f->linger_on;
     c->linger_sec = f->linger_sec;
     c->cork_user = f->cork_user;
+    c->inq = f->inq; /* tcp_sock is cloned whole (sk_clone_lock) */
     sxp_sockaddr_out(c, &remote, addr, len);
     int nfd = c->fd;
     sxp_unlock(p);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "stack.h"
+#include "tcp/seq.h"
 #include "tcp/syncookie.h"
 #include "wire/bytes.h"
 
@@ -527,6 +528,56 @@ long synack_send(synack_stack *s, synack_sock h, const void *buf, size_t len)
     return synack_send_flags(s, h, buf, len, 0);
 }
 
+/* ---- TCP_NOTSENT_LOWAT (Linux tcp_stream_memory_free) ------------------ */
+static uint32_t notsent_lowat(const synack_stack *s, const struct sock *k)
+{
+    return k->notsent_lowat ? k->notsent_lowat : s->cfg.notsent_lowat;
+}
+
+/* Whether the unsent bytes are below the mark: for writability (wake)
+ * Linux wants twice them below it, so a writer wakes with room to fill. */
+static bool notsent_below(const synack_stack *s, const struct sock *k, bool wake)
+{
+    uint32_t lowat = notsent_lowat(s, k);
+    return !lowat || ((uint64_t)tcp_unsent(&k->tcb) << wake) < lowat;
+}
+
+/* Linux tcp_xmit_size_goal: a send-queue skb holds up to 64 KiB less
+ * headers (GSO), at most half the largest window the peer offered, in
+ * whole segments. */
+static uint32_t chunk_goal(const struct tcb *b)
+{
+    uint32_t mss = tcp_eff_mss(b), goal = 65536 - 1 - 320; /* GSO_MAX_SIZE - 1 - MAX_TCP_HEADER */
+    uint32_t cut = b->max_snd_wnd > 536 ? b->max_snd_wnd / 2 : b->max_snd_wnd;
+    if (cut && goal > cut)
+        goal = cut;
+    goal -= goal % mss;
+    return goal > mss ? goal : mss;
+}
+
+/* How much of a send the queue takes, as Linux's tcp_sendmsg_locked does
+ * with a TCP_NOTSENT_LOWAT: data first fills the unsent tail chunk (what
+ * is left unsent of the last skb, from SND.NXT on), and a new chunk starts
+ * only while the unsent bytes are below the mark. Returns the bytes the
+ * next piece may hold (0: none) and moves chunk_seq when it starts one. */
+static uint32_t notsent_room(const synack_stack *s, struct sock *k)
+{
+    const struct tcb *b = &k->tcb;
+    uint32_t unsent = tcp_unsent(b), goal = chunk_goal(b);
+    if (unsent && !tcp_eor_at(b, b->snd_data + b->snd.len)) { /* a record's end starts a new chunk */
+        uint32_t end = b->snd_data + b->snd.len;
+        uint32_t start = seq_gt(k->chunk_seq, b->snd_nxt) ? k->chunk_seq : b->snd_nxt;
+        uint32_t tail = end - start;
+        if (tail < goal)
+            return goal - tail;
+    }
+    if (!notsent_below(s, k, false))
+        return 0;
+    k->chunk_seq = b->snd_data + b->snd.len;
+    return goal;
+}
+/* ---- end TCP_NOTSENT_LOWAT ---------------------------------------------- */
+
 long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t len, int flags)
 {
     struct sock *k = get(s, h);
@@ -535,7 +586,7 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT))
+    if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT | SYNACK_SEND_EOR))
         return -EINVAL;
     if (k->tcb.flags & TCB_FO_DEFER) { /* TCP_FASTOPEN_CONNECT: now the SYN, with this data */
         struct tcp_fo_syn fo;
@@ -550,8 +601,23 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
                 (b->state == TCP_SYN_RECEIVED && (b->flags & TCB_FASTOPEN))) &&
                !(b->flags & TCB_FIN_QUEUED);
     long r = stack_attach(s, k, can ? len : 0, 0);
-    if (r == 0)
-        r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0);
+    if (r == 0 && can && len && notsent_lowat(s, k)) {
+        /* a chunk at a time: what the last one sent changes the next */
+        const uint8_t *p = buf;
+        size_t done = 0;
+        uint32_t room;
+        while (done < len && (room = notsent_room(s, k)) > 0) {
+            size_t n = len - done < room ? len - done : room;
+            r = tcp_user_send(&s->tcp, &k->tcb, p + done, n, (flags & SYNACK_SEND_MORE) != 0,
+                              (flags & SYNACK_SEND_EOR) && done + n == len);
+            if (r <= 0)
+                break;
+            done += (size_t)r;
+        }
+        r = done ? (long)done : r ? r : -EAGAIN;
+    } else if (r == 0) {
+        r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0, (flags & SYNACK_SEND_EOR) != 0);
+    }
     stack_settle(s, k);
     return r;
 }
@@ -638,7 +704,7 @@ unsigned synack_events(synack_stack *s, synack_sock h)
     if (b->flags & TCB_FIN_RCVD)
         ev |= SYNACK_EV_RDHUP;
     if ((b->state == TCP_ESTABLISHED || b->state == TCP_CLOSE_WAIT) && !(b->flags & TCB_FIN_QUEUED) &&
-        ring_free(&b->snd))
+        ring_free(&b->snd) && notsent_below(s, k, true))
         ev |= SYNACK_EV_OUT;
     if (b->err)
         ev |= SYNACK_EV_ERR;
@@ -801,6 +867,11 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
         k->v6only = v != 0;
         return 0;
     case SYNACK_OPT_LINGER: return synack_set_linger(s, h, v >= 0, v >= 0 ? v : 0);
+    case SYNACK_OPT_NOTSENT_LOWAT:
+        /* Linux takes any int, kept as u32, and signals sk_write_space */
+        k->notsent_lowat = (uint32_t)v;
+        stack_settle(s, k);
+        return 0;
     default: return -ENOPROTOOPT;
     }
     if (tcb_live(k)) {
@@ -839,6 +910,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_FASTOPEN_CONNECT: *v = k->tcb.o.fastopen_connect; break;
     case SYNACK_OPT_V6ONLY: *v = k->v6only; break;
     case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
+    case SYNACK_OPT_NOTSENT_LOWAT: *v = (int)k->notsent_lowat; break;
     default: return -ENOPROTOOPT;
     }
     return 0;
@@ -909,6 +981,7 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
     out->fastopen = (b->flags & TCB_FASTOPEN) != 0;
     out->syn_data = (b->flags & TCB_SYN_DATA) != 0;
     out->fo_deferred = (b->flags & TCB_FO_DEFER) != 0;
+    out->notsent_lowat = notsent_lowat(s, k);
     return 0;
 }
 
@@ -976,6 +1049,7 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     c->v6only = l->v6only;
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
+    c->notsent_lowat = l->notsent_lowat;
     if (init_tcb(s, c, t) < 0 || stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c, h) < 0) {
         sock_free(s, c);
         s->st.tcp_drop_backlog++;

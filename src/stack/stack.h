@@ -118,6 +118,9 @@ struct sock {
     struct sock *parent;
     struct sock *acc_next;
     uint32_t sndcap, rcvcap; /* SO_SNDBUF, SO_RCVBUF: the rings' sizes (storage on demand, pool.c) */
+    /* TCP_NOTSENT_LOWAT (0: the stack's default) and where the last
+     * send-queue chunk began (socket.c, Linux's tail skb) */
+    uint32_t notsent_lowat, chunk_seq;
     int32_t linger_sec;
     int16_t soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
     bool hashed : 1, dirty : 1;

@@ -280,6 +280,13 @@ static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack, cons
     }
     tcb->x->rtx_stamp = 0; /* progress: no retransmission episode is running */
     tcb->snd_una = ack;
+    unsigned done = 0; /* record ends now acknowledged */
+    while (done < tcb->x->eor_n && seq_leq(tcb->x->eor[done], ack))
+        done++;
+    if (done) {
+        tcb->x->eor_n = (uint8_t)(tcb->x->eor_n - done);
+        memmove(tcb->x->eor, tcb->x->eor + done, tcb->x->eor_n * sizeof tcb->x->eor[0]);
+    }
     if (seq_lt(tcb->snd_nxt, ack))
         tcb->snd_nxt = ack;
     tcb->backoff = 0;

@@ -21,6 +21,26 @@ uint32_t tcp_unsent(const struct tcb *tcb)
     return off < tcb->snd.len ? tcb->snd.len - off : 0;
 }
 
+uint32_t tcp_eor_clip(const struct tcb *tcb, uint32_t seq, uint32_t len)
+{
+    const struct tcp_ext *x = tcb->x;
+    for (unsigned i = 0; i < x->eor_n; i++)
+        if (seq_gt(x->eor[i], seq)) {
+            uint32_t room = x->eor[i] - seq;
+            return len < room ? len : room;
+        }
+    return len;
+}
+
+bool tcp_eor_at(const struct tcb *tcb, uint32_t seq)
+{
+    const struct tcp_ext *x = tcb->x;
+    for (unsigned i = 0; i < x->eor_n; i++)
+        if (x->eor[i] == seq)
+            return true;
+    return false;
+}
+
 uint32_t tcp_rcv_window(const struct tcb *tcb)
 {
     uint32_t free = ring_free(&tcb->rcv);
@@ -220,7 +240,12 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
 {
     uint16_t flags = WIRE_TCP_ACK;
     uint32_t end = seq + len;
-    if (len && (push || (end == tcb->snd_data + tcb->snd.len && !(tcb->flags & TCB_MORE))))
+    /* a record's end is a write's end: Linux's tcp_push marked it; data
+     * that ends a MSG_MORE write never carries PSH, however it leaves */
+    bool at_end = end == tcb->snd_data + tcb->snd.len;
+    if (at_end && (tcb->flags & TCB_MORE))
+        push = false;
+    if (len && (push || (at_end && !(tcb->flags & TCB_MORE)) || tcp_eor_at(tcb, end)))
         flags |= WIRE_TCP_PSH;
     if (fin)
         flags |= WIRE_TCP_FIN;
@@ -298,11 +323,11 @@ static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
 /* RFC 896 (Nagle) as Linux applies it, with Minshall's refinement: a
  * partial segment waits while an earlier partial one is unacknowledged,
  * unless TCP_NODELAY; TCP_CORK holds every partial segment. */
-static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fin)
+static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fin, bool corked)
 {
     if (n >= mss || fin || (tcb->flags & TCB_PUSH_ONCE))
         return false;
-    if (tcb->o.cork)
+    if (tcb->o.cork || corked)
         return true;
     if (tcb->o.nodelay)
         return false;
@@ -312,7 +337,19 @@ static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fi
     return seq_gt(tcb->snd_sml, una) && una != tcb->snd_max;
 }
 
+static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked);
+
 void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    output(ctx, tcb, false);
+}
+
+void tcp_output_corked(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    output(ctx, tcb, true);
+}
+
+static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
 {
     switch (tcb->state) {
     case TCP_ESTABLISHED:
@@ -362,6 +399,11 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
                 len = mss;
                 fin = false;
             }
+            uint32_t rec = tcp_eor_clip(tcb, seq, len); /* Linux never collapses past TCPCB_EOR */
+            if (rec < len) {
+                len = rec;
+                fin = false;
+            }
             tcp_send_data(ctx, tcb, seq, len, fin, false);
             if (again)
                 tcb->x->relost_next = seq + len + (fin ? 1 : 0);
@@ -374,7 +416,7 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
         uint32_t unsent = tcp_unsent(tcb);
         uint32_t wnd_end = tcb->snd_una + tcb->snd_wnd;
         uint32_t room = seq_gt(wnd_end, tcb->snd_nxt) ? wnd_end - tcb->snd_nxt : 0;
-        uint32_t n = unsent < mss ? unsent : mss;
+        uint32_t n = tcp_eor_clip(tcb, tcb->snd_nxt, unsent < mss ? unsent : mss);
         /* Our FIN needs a sequence number inside the peer's window, as in
          * Linux; a closed window is probed by the persist timer. */
         bool fin = (tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT) && n == unsent && room > n;
@@ -385,7 +427,10 @@ void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb)
          * whole; a window too small is probed by the persist timer. */
         if (n > room)
             break;
-        if (nagle_holds(tcb, n, mss, fin))
+        /* Nagle and cork hold only the last of the queue: a record's end
+         * with more behind it goes (Linux tcp_write_xmit: TCP_NAGLE_PUSH
+         * for any skb but the last) */
+        if (n == unsent && nagle_holds(tcb, n, mss, fin, corked))
             break;
         /* PSH as Linux's TSO output shows it: on the last segment of a burst
          * the window cut short, besides the last of the buffered data. */

@@ -58,9 +58,10 @@ _Static_assert(offsetof(struct tcp_ext, rack) + sizeof(struct tcp_rack) == sizeo
                    offsetof(struct tcp_rack, run) + sizeof(((struct tcp_rack *)0)->run) == sizeof(struct tcp_rack),
                "the RACK runs are the extension's last member");
 _Static_assert(offsetof(struct tcp_ext, sacked) == offsetof(struct tcp_ext, ooo) + sizeof(struct tcp_ranges) &&
-                   offsetof(struct tcp_ext, rack) - offsetof(struct tcp_ext, sacked) - sizeof(struct tcp_ranges) <
+                   offsetof(struct tcp_ext, eor) == offsetof(struct tcp_ext, sacked) + sizeof(struct tcp_ranges) &&
+                   offsetof(struct tcp_ext, rack) - offsetof(struct tcp_ext, eor) - sizeof(((struct tcp_ext *)0)->eor) <
                        _Alignof(struct tcp_rack),
-               "the range sets come right before RACK");
+               "the range sets and the record ends (read below their counts) come right before RACK");
 
 void tcp_ext_init(struct tcb *tcb, struct tcp_ext *x)
 {
@@ -98,7 +99,7 @@ void tcp_ext_wants(const struct tcb *tcb, size_t snd_payload, size_t rcv_payload
 bool tcp_ext_idle(const struct tcb *tcb)
 {
     const struct tcp_ext *x = tcb->x;
-    return !x->sbuf && !x->rbuf && x->ooo.n == 0 && x->sacked.n == 0 &&
+    return !x->sbuf && !x->rbuf && x->ooo.n == 0 && x->sacked.n == 0 && x->eor_n == 0 &&
            !(tcb->flags & (TCB_DSACK | TCB_FIN_OOO | TCB_RTT_TIMING | TCB_TLP_OUT)) && tcb->ca_state == TCP_CA_OPEN &&
            x->rtx_stamp == 0 && x->dupacks == 0 &&
            x->reno_sacked == 0 && x->high_rxt == tcb->snd_una && x->lost_end == tcb->snd_una &&
@@ -173,6 +174,8 @@ void tcp_enter_closed(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char 
     /* Data the peer will never acknowledge is gone; received data stays
      * readable only after a graceful end, so a reset discards it too. */
     ring_consume(&tcb->snd, tcb->snd.len);
+    if (tcb->x)
+        tcb->x->eor_n = 0;
     if (err)
         ring_consume(&tcb->rcv, tcb->rcv.len);
     tcp_set_state(ctx, tcb, TCP_CLOSED, why);

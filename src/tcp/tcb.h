@@ -177,6 +177,9 @@ struct tcp_cc_state {
  * 6675 IsLost still works beside it. Fixed storage keeps the core free of
  * allocation and needs no pool of its own (docs/architecture.md). */
 #define TCP_RACK_RUNS 32
+/* Record ends (MSG_EOR) a connection keeps in flight; past that the oldest
+ * mark is forgotten (its data may then share a segment with the next). */
+#define TCP_EOR_MAX 32
 struct tcp_rack_run {
     uint32_t start, end; /* [start, end) in sequence space, a FIN included */
     uint64_t t_last;     /* the latest send of any byte of the run */
@@ -227,12 +230,18 @@ struct tcp_ext {
     uint64_t rtt_start;
     uint64_t rtx_stamp; /* when the oldest unacknowledged data was first sent; 0 = none */
     struct tcp_cc_state cc; /* the congestion-avoidance epoch */
+    /* MSG_EOR (Linux TCPCB_EOR): how many record ends wait for their ACK
+     * (eor, below: read only under this count, so left uncleared) */
+    uint8_t eor_n;
     /* The out-of-order queue (data sits in the receive ring at its offset;
      * ooo says which parts are present, and what SACK reports) and the SACK
      * scoreboard (what the peer SACKed). Read only below their counts, so
      * tcp_ext_init clears the counts alone (they sit here, with RACK's runs
      * after them, out of the cleared part). */
     struct tcp_ranges ooo, sacked;
+    /* the record ends, in order; no segment, first sent or resent, spans
+     * one (output.c) */
+    uint32_t eor[TCP_EOR_MAX];
     struct tcp_rack rack; /* RFC 8985 §6 (rack.c) */
 };
 
@@ -444,6 +453,10 @@ void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_
 
 /* Sends what the windows allow, and any ACK owed. */
 void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb);
+/* The same, with every partial segment held as under TCP_CORK: the push
+ * that ends a MSG_MORE write (Linux tcp_push with TCP_NAGLE_CORK, for that
+ * push only; the next output, on an ACK say, follows the socket's rules). */
+void tcp_output_corked(struct tcp_ctx *ctx, struct tcb *tcb);
 
 /* Fires due timers. Returns TCP_FREE when the TCB reached CLOSED. */
 enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb);
@@ -452,7 +465,9 @@ uint64_t tcp_next_deadline(const struct tcb *tcb);
 /* User calls (RFC 9293 §3.10.1-§3.10.6). Negative errno on failure. */
 /* more: the caller has more to write at once (MSG_MORE): the end of this
  * write carries no PSH. */
-long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more);
+/* eor: the write ends a record (MSG_EOR): later data never shares a
+ * segment with it (only when the whole write was taken). */
+long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more, bool eor);
 long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t len);
 int tcp_user_shutdown(struct tcp_ctx *ctx, struct tcb *tcb, bool rd, bool wr);
 /* close(): abort when unread data or linger 0, else a graceful FIN. Returns
@@ -467,5 +482,9 @@ uint16_t tcp_eff_mss(const struct tcb *tcb);
 uint32_t tcp_rcv_window(const struct tcb *tcb);
 /* Bytes of the send ring not yet sent. */
 uint32_t tcp_unsent(const struct tcb *tcb);
+/* MSG_EOR: len cut at the first record end after seq; whether seq is a
+ * record end. The extension must be attached. */
+uint32_t tcp_eor_clip(const struct tcb *tcb, uint32_t seq, uint32_t len);
+bool tcp_eor_at(const struct tcb *tcb, uint32_t seq);
 
 #endif

@@ -78,7 +78,7 @@ void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb)
     uint32_t unsent = tcp_unsent(tcb);
     uint32_t out = tcb->snd_nxt - tcb->snd_una;
     uint32_t room = tcb->snd_wnd > out ? tcb->snd_wnd - out : 0;
-    uint32_t n = unsent < mss ? unsent : mss;
+    uint32_t n = tcp_eor_clip(tcb, tcb->snd_nxt, unsent < mss ? unsent : mss);
     bool retrans;
     if (n && n <= room) {
         /* New data if the peer's window allows, regardless of cwnd. */
@@ -92,6 +92,9 @@ void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb)
         uint32_t data_end = tcb->snd_max - (fin ? 1u : 0u);
         uint32_t data = seq_gt(data_end, tcb->snd_una) ? data_end - tcb->snd_una : 0;
         uint32_t tail = data ? (data - 1) % mss + 1 : 0;
+        for (unsigned i = 0; i < tcb->x->eor_n; i++) /* the last record's part of it (MSG_EOR) */
+            if (seq_gt(tcb->x->eor[i], data_end - tail) && seq_lt(tcb->x->eor[i], data_end))
+                tail = data_end - tcb->x->eor[i];
         tcp_send_data(ctx, tcb, data_end - tail, tail, fin, false);
         retrans = true;
     }

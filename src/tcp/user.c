@@ -1,10 +1,26 @@
 /* The user calls of RFC 9293 §3.10: SEND, RECEIVE, CLOSE (as shutdown and
  * close), ABORT. Semantics and errno values follow Linux. */
 #include <errno.h>
+#include <string.h>
 
 #include "internal.h"
 
-long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more)
+/* Linux tcp_sendmsg_locked: the record ends with the last byte of a write
+ * taken whole. */
+static void eor_mark(struct tcb *tcb)
+{
+    struct tcp_ext *x = tcb->x;
+    uint32_t end = tcb->snd_data + tcb->snd.len;
+    if (x->eor_n && x->eor[x->eor_n - 1] == end)
+        return;
+    if (x->eor_n == TCP_EOR_MAX) {
+        memmove(x->eor, x->eor + 1, (TCP_EOR_MAX - 1) * sizeof x->eor[0]);
+        x->eor_n--;
+    }
+    x->eor[x->eor_n++] = end;
+}
+
+long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more, bool eor)
 {
     if (tcb->err) {
         int e = tcb->err;
@@ -36,12 +52,17 @@ long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, siz
     uint32_t n = ring_write(&tcb->snd, tcb->x->sbuf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
     if (n == 0)
         return -EAGAIN;
+    if (eor && n == len)
+        eor_mark(tcb);
     /* Linux tcp_push marks PSH at the end of a write unless MSG_MORE. */
     if (more)
         tcb->flags |= TCB_MORE;
     else
         tcb->flags &= ~TCB_MORE;
-    tcp_output(ctx, tcb);
+    if (more)
+        tcp_output_corked(ctx, tcb);
+    else
+        tcp_output(ctx, tcb);
     return n;
 }
 

@@ -226,6 +226,45 @@ static int iov_for(struct runner *r, const struct event *ev, const struct expr *
     return 0;
 }
 
+/* msg_control=[{cmsg_level=L, cmsg_type=T, cmsg_data=N}, ...] with int
+ * payloads. recvmsg gets room for exactly these (packetdrill sizes the
+ * buffer from the script) and sc_check compares what comes back; sendmsg
+ * passes them. */
+static int cmsgs_for(struct runner *r, const struct event *ev, const struct expr *e, bool out,
+                     struct sc_call *c)
+{
+    if (e->n > SC_MAX_VEC)
+        return run_fail(r, ev, "at most %d control messages", SC_MAX_VEC);
+    memset(&c->ctl, 0, sizeof c->ctl);
+    c->msg.msg_control = c->ctl.b;
+    c->msg.msg_controllen = (size_t)e->n * CMSG_SPACE(sizeof(int));
+    struct cmsghdr *cm = e->n ? CMSG_FIRSTHDR(&c->msg) : NULL;
+    for (int i = 0; i < e->n; i++) {
+        const struct expr *it = e->item[i];
+        const struct expr *lv = it->kind == EX_STRUCT ? field(it, "cmsg_level") : NULL;
+        const struct expr *ty = it->kind == EX_STRUCT ? field(it, "cmsg_type") : NULL;
+        const struct expr *da = it->kind == EX_STRUCT ? field(it, "cmsg_data") : NULL;
+        long long l, t, d;
+        if (!lv || !ty || !da)
+            return run_fail(r, ev, "expected {cmsg_level=..., cmsg_type=..., cmsg_data=...}");
+        if (eval_int(r, ev, lv, &l) || eval_int(r, ev, ty, &t) || eval_int(r, ev, da, &d))
+            return -1;
+        c->cmsg_expect[i].level = (int)l;
+        c->cmsg_expect[i].type = (int)t;
+        c->cmsg_expect[i].data = (int)d;
+        if (!out) {
+            int v = (int)d;
+            cm->cmsg_level = (int)l;
+            cm->cmsg_type = (int)t;
+            cm->cmsg_len = CMSG_LEN(sizeof v);
+            memcpy(CMSG_DATA(cm), &v, sizeof v);
+            cm = CMSG_NXTHDR(&c->msg, cm);
+        }
+    }
+    c->ncmsg = out ? e->n : 0;
+    return 0;
+}
+
 static int msghdr_for(struct runner *r, const struct event *ev, const struct expr *e, bool out,
                       struct sc_call *c)
 {
@@ -253,6 +292,9 @@ static int msghdr_for(struct runner *r, const struct event *ev, const struct exp
                 return -1;
             c->msg_flags_check = out;
             c->msg_flags_expect = (int)v;
+        } else if (!strcmp(f->name, "msg_control") && f->item[0]->kind == EX_LIST) {
+            if (cmsgs_for(r, ev, f->item[0], out, c))
+                return -1;
         } else if (!strcmp(f->name, "msg_control") || !strcmp(f->name, "msg_controllen")) {
             if (f->item[0]->kind != EX_ELLIPSIS && f->item[0]->kind != EX_NULL &&
                 !(f->item[0]->kind == EX_INT && f->item[0]->num == 0))
@@ -620,6 +662,25 @@ static int mismatch(struct runner *r, const struct event *ev, const char *what, 
                     ev->sc.name, what, exp, act);
 }
 
+static int cmsgs_check(struct runner *r, const struct event *ev, struct sc_call *c)
+{
+    struct cmsghdr *cm = c->msg.msg_controllen ? CMSG_FIRSTHDR(&c->msg) : NULL;
+    for (int i = 0; i < c->ncmsg; i++, cm = cm ? CMSG_NXTHDR(&c->msg, cm) : NULL) {
+        if (!cm)
+            return run_fail(r, ev, "runtime error in recvmsg call: expected %d control messages, got %d", c->ncmsg, i);
+        int v = 0;
+        if (cm->cmsg_len >= CMSG_LEN(sizeof v))
+            memcpy(&v, CMSG_DATA(cm), sizeof v);
+        if (cm->cmsg_level != c->cmsg_expect[i].level)
+            return mismatch(r, ev, "recvmsg cmsg_level", c->cmsg_expect[i].level, cm->cmsg_level);
+        if (cm->cmsg_type != c->cmsg_expect[i].type)
+            return mismatch(r, ev, "recvmsg cmsg_type", c->cmsg_expect[i].type, cm->cmsg_type);
+        if (v != c->cmsg_expect[i].data)
+            return mismatch(r, ev, "recvmsg cmsg_data", c->cmsg_expect[i].data, v);
+    }
+    return 0;
+}
+
 int sc_check(struct runner *r, const struct event *ev, struct sc_call *c)
 {
     const char *name = ev->sc.name;
@@ -674,6 +735,8 @@ int sc_check(struct runner *r, const struct event *ev, struct sc_call *c)
     case SC_RECVMSG:
         if (c->msg_flags_check && c->msg.msg_flags != c->msg_flags_expect)
             return mismatch(r, ev, "recvmsg msg_flags", c->msg_flags_expect, c->msg.msg_flags);
+        if (cmsgs_check(r, ev, c))
+            return -1;
         break;
     case SC_POLL:
         for (int i = 0; i < c->npfd; i++)

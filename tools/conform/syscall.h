@@ -38,6 +38,11 @@ struct sc_call {
     struct msghdr msg;
     bool msg_flags_check;
     int msg_flags_expect;
+    /* control messages with an int payload (TCP_CM_INQ): what recvmsg
+     * must return, or what sendmsg passes */
+    struct { _Alignas(size_t) unsigned char b[SC_MAX_VEC * CMSG_SPACE(sizeof(int))]; } ctl;
+    int ncmsg;
+    struct { int level, type, data; } cmsg_expect[SC_MAX_VEC];
     struct pollfd pfd[SC_MAX_VEC];
     short revents_expect[SC_MAX_VEC];
     int npfd;
