@@ -83,6 +83,7 @@ static void start_send_space(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t iss)
     tcb->snd_una = iss;
     tcb->snd_nxt = iss + 1;
     tcb->snd_max = iss + 1;
+    tcb->snd_sml = iss; /* no small segment sent yet (Nagle, output.c) */
     tcb->snd_data = iss + 1;
     tcb->rto = 0;
     tcb->backoff = 0;

@@ -334,7 +334,12 @@ static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fi
     /* A Fast Open child's unacknowledged SYN-ACK is not data in flight
      * (Linux keeps it with the request, outside packets_out). */
     uint32_t una = (tcb->flags & TCB_FASTOPEN) && tcb->state == TCP_SYN_RECEIVED ? tcb->snd_una + 1 : tcb->snd_una;
-    return seq_gt(tcb->snd_sml, una) && una != tcb->snd_max;
+    /* Linux tcp_minshall_check: the small segment's end must also lie in
+     * what was sent (SND.NXT). Before any small segment, snd_sml holds the
+     * ISS; without this bound, a zero there read as "in flight" whenever
+     * the ISS fell in the upper half of the sequence space, and held the
+     * first partial segment of a connection for an ACK. */
+    return seq_gt(tcb->snd_sml, una) && !seq_gt(tcb->snd_sml, tcb->snd_nxt) && una != tcb->snd_max;
 }
 
 static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked);

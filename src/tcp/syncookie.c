@@ -176,6 +176,7 @@ void tcp_syncookie_child(struct tcp_ctx *ctx, struct tcb *child, const struct wi
     child->iss = ack->ack - 1;
     child->snd_una = child->iss;
     child->snd_nxt = child->snd_max = child->snd_data = child->iss + 1;
+    child->snd_sml = child->iss; /* no small segment sent yet (Nagle) */
     child->snd_wl2 = child->iss;
     child->last_rcv = ctx->now;
     child->flags |= TCB_NEW;

@@ -140,6 +140,36 @@ static void test_rfc896_nagle_coalesces_small_writes(void **state)
     h_free(&c->h);
 }
 
+/* Linux tcp_minshall_check: a partial segment waits only for an earlier
+ * partial one, and none is in flight before the first is sent, wherever
+ * the ISS lies. A first write of two full segments and a partial one goes
+ * whole at once, for ISSs in both halves of the sequence space (a marker
+ * of zero once read as a partial segment in flight for ISSs from 2^31 up,
+ * and held the tail for an ACK). */
+static void test_rfc896_minshall_first_partial_goes_any_iss(void **state)
+{
+    (void)state;
+    bool upper = false, lower = false;
+    static uint8_t d[1500];
+    for (uint64_t seed = 1; seed <= 16; seed++) {
+        struct conn c;
+        conn_open(&c, &(synack_config){.seed = seed}, 1000);
+        upper |= c.ours >= 0x80000000u;
+        lower |= c.ours < 0x80000000u;
+        assert_int_equal(synack_send(c.h.s, c.s, d, sizeof d), 1500);
+        /* the peer sent no MSS option: 536-byte segments */
+        static const uint32_t off[] = {0, 536, 1072}, len[] = {536, 536, 428};
+        for (int i = 0; i < 3; i++) {
+            struct wire_tcp t;
+            assert_true(h_next(&c.h, &t));
+            assert_int_equal(t.seq, c.ours + off[i]);
+            assert_int_equal(t.payload_len, len[i]);
+        }
+        h_free(&c.h);
+    }
+    assert_true(upper && lower); /* both halves were covered */
+}
+
 /* TCP_NODELAY turns Nagle off: every write goes at once. */
 static void test_tcp_nodelay_sends_each_write(void **state)
 {
@@ -298,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_rfc9293_3_8_6_1_zero_window_stall_and_recovery),
         cmocka_unit_test(test_rfc9293_3_8_6_2_1_sender_sws_avoidance),
         cmocka_unit_test(test_rfc896_nagle_coalesces_small_writes),
+        cmocka_unit_test(test_rfc896_minshall_first_partial_goes_any_iss),
         cmocka_unit_test(test_tcp_nodelay_sends_each_write),
         cmocka_unit_test(test_msg_more_write_end_carries_no_psh),
         cmocka_unit_test(test_tcp_cork_holds_partial_segments),
