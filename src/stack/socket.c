@@ -190,14 +190,16 @@ static uint16_t mss_for(synack_stack *s, const struct tcp_tuple *t)
  * walks (high half). A tag byte keeps it apart from the 4-tuple hash. */
 static uint64_t ephemeral_hash(const synack_stack *s, const struct tcp_tuple *t)
 {
+    /* IPv4 addresses take their 4 bytes only (SipHash costs per 8 bytes) */
     uint8_t msg[1 + 16 + 16 + 2];
-    msg[0] = 'P';
-    memcpy(msg + 1, t->laddr, 16);
-    memcpy(msg + 17, t->raddr, 16);
-    msg[33] = (uint8_t)(t->rport >> 8);
-    msg[34] = (uint8_t)t->rport;
+    size_t n = t->family == 6 ? 16 : 4;
+    msg[0] = t->family == 6 ? 'p' : 'P';
+    memcpy(msg + 1, t->laddr, n);
+    memcpy(msg + 1 + n, t->raddr, n);
+    msg[1 + 2 * n] = (uint8_t)(t->rport >> 8);
+    msg[2 + 2 * n] = (uint8_t)t->rport;
     uint8_t out[8];
-    crypto_shorthash_siphash24(out, msg, sizeof msg, s->hash_key);
+    crypto_shorthash_siphash24(out, msg, 3 + 2 * n, s->hash_key);
     uint64_t h;
     memcpy(&h, out, 8);
     return h;

@@ -8,17 +8,21 @@
 
 static uint64_t tuple_hash(const uint8_t key[16], const struct tcp_tuple *t, uint8_t domain)
 {
+    /* IPv4 addresses take their 4 bytes only (SipHash costs per 8 bytes:
+     * 14 bytes are two blocks, the 38 of the IPv6 form five) */
     uint8_t msg[1 + 1 + 32 + 4];
+    size_t n = t->family == 6 ? 16 : 4;
     msg[0] = domain;
     msg[1] = t->family;
-    memcpy(msg + 2, t->laddr, 16);
-    memcpy(msg + 18, t->raddr, 16);
-    msg[34] = (uint8_t)(t->lport >> 8);
-    msg[35] = (uint8_t)t->lport;
-    msg[36] = (uint8_t)(t->rport >> 8);
-    msg[37] = (uint8_t)t->rport;
+    memcpy(msg + 2, t->laddr, n);
+    memcpy(msg + 2 + n, t->raddr, n);
+    uint8_t *p = msg + 2 + 2 * n;
+    p[0] = (uint8_t)(t->lport >> 8);
+    p[1] = (uint8_t)t->lport;
+    p[2] = (uint8_t)(t->rport >> 8);
+    p[3] = (uint8_t)t->rport;
     uint8_t out[crypto_shorthash_siphash24_BYTES];
-    crypto_shorthash_siphash24(out, msg, sizeof msg, key);
+    crypto_shorthash_siphash24(out, msg, 6 + 2 * n, key);
     uint64_t h;
     memcpy(&h, out, sizeof h);
     return h;
