@@ -82,7 +82,10 @@ bad:
 
 int wire_tcp_parse_opts(const uint8_t *p, size_t len, struct wire_tcp_opts *o)
 {
-    memset(o, 0, sizeof *o);
+    /* the scalars only: the SACK blocks, the cookie and the kinds are read
+     * below their counts (clearing all 110 bytes was 3 % of bench/connrate) */
+    wire_tcp_opts_reset_emit(o);
+    o->unknown = o->bad_len = o->nkinds = 0;
     size_t i = 0;
     while (i < len) {
         uint8_t kind = p[i];

@@ -44,6 +44,9 @@ struct wire_tcp_sack_block {
     uint32_t left, right;
 };
 
+/* The arrays (sack, fo_cookie, kinds) hold something only below their
+ * counts (sack_count, fo_len, nkinds); the parser and the emitters' reset
+ * leave the rest as it was. */
 struct wire_tcp_opts {
     bool has_mss, has_wscale, sack_perm, has_ts;
     uint16_t mss;
