@@ -498,8 +498,8 @@ static void note_skipped(struct runner *r, const struct event *ev)
 static int run_event(struct runner *r, const struct event *ev)
 {
     if (ev->kind == EV_PACKET && ev->pkt.undefined[0])
-        return run_fail(r, ev, "packet uses '%s', a --define'd symbol: not supported",
-                        ev->pkt.undefined);
+        return run_fail(r, ev, "packet uses '%s', a --define'd symbol left undefined (give -D %s=VALUE)",
+                        ev->pkt.undefined, ev->pkt.undefined);
     if (ev->tkind == TM_NONE) {
         note_skipped(r, ev);
         return 0;
