@@ -137,6 +137,13 @@ typedef struct synack_config {
 /* Returns NULL on bad configuration or out of memory. */
 synack_stack *synack_stack_new(const synack_config *cfg);
 void synack_stack_free(synack_stack *s);
+/* Changing Linux's run-time sysctls on a live stack, as writing /proc/sys does: what later
+ * connections and decisions use (net.ipv4.tcp_fastopen bits as synack_config.fastopen;
+ * tcp_timestamps), and `ip tcp_metrics flush`: forget every cached Fast Open cookie and
+ * server MSS (RFC 7413 §4.1.3). */
+void synack_set_fastopen(synack_stack *s, uint32_t bits);
+void synack_set_timestamps(synack_stack *s, bool on);
+void synack_fastopen_cache_flush(synack_stack *s);
 
 /* Runs what is due at the clock's current time: timers, retransmissions,
  * queued ACKs. Returns the time of the next deadline (SYNACK_TIME_NEVER when

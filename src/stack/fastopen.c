@@ -61,6 +61,17 @@ void stack_fo_free(synack_stack *s)
     s->fo_cache = NULL;
 }
 
+void synack_fastopen_cache_flush(synack_stack *s)
+{
+    stack_fo_free(s); /* made again on first use */
+}
+
+void synack_set_fastopen(synack_stack *s, uint32_t bits)
+{
+    s->cfg.fastopen = bits;
+    s->tcp.p.fastopen = bits;
+}
+
 /* What a SYN-ACK to our Fast Open SYN teaches (Linux tcp_rcv_fastopen_synack
  * and tcp_fastopen_cache_set): the server's MSS, its new cookie; a request
  * that drew none is made in the other option kind next time. */

@@ -29,7 +29,9 @@ static const char usage[] =
     "  --root=DIR        where list entries live (default: the list file's folder)\n"
     "  --parse-only      parse the scripts, run nothing\n"
     "  --sysctls         pass the sysctls the script sets in backquotes (and in the\n"
-    "                    defaults.sh it names) to the library as sysctl:NAME=VALUE words\n"
+    "                    defaults.sh it names) to the library as sysctl:NAME=VALUE words;\n"
+    "                    a later command at its time, where the library exports\n"
+    "                    synack_packetdrill_command\n"
     "  --timeout=SECS    wall-clock limit per script (default 60)\n"
     "  --ip_version=M[,M...]  ipv4, ipv6, ipv4-mapped-ipv6: the mode(s) to run in (a list\n"
     "                    runs each script in each); a script that pins another is SKIP\n"
@@ -193,7 +195,11 @@ static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
         snprintf(res.error, sizeof res.error, "%s: interface incomplete after init", cfg->so);
         goto report;
     }
-    if (run_script(&s, &ifc, &res))
+    /* --sysctls: timed commands too, where the library takes them */
+    run_command_fn command = NULL;
+    if (cfg->pass_sysctls)
+        *(void **)&command = dlsym(h, "synack_packetdrill_command");
+    if (run_script_ext(&s, &ifc, command, &res))
         status = "FAIL";
     /* with a call still blocked inside the library, freeing it would pull
      * the floor from under that thread: the process exits instead */

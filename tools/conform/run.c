@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "sysctl.h"
 #include "syscall.h"
 
 enum { W_IDLE, W_JOB, W_RUNNING, W_DONE, W_QUIT };
@@ -495,6 +496,21 @@ static void note_skipped(struct runner *r, const struct event *ev)
                  used ? " " : "", ev->line);
 }
 
+/* A timed command that sets sysctls (or flushes tcp_metrics): handed to the
+ * library at its time, as packetdrill's shell would change the kernel then.
+ * False when there is no one to hand it to or nothing in it to hand. */
+static bool run_command(struct runner *r, const struct event *ev)
+{
+    if (!r->command || !ev->text)
+        return false;
+    struct sysctl_list l;
+    sysctl_scan(r->s, ev->text, &l);
+    char words[4096];
+    if (!l.n || sysctl_flags(&l, words, sizeof words))
+        return false;
+    return r->command(r->ifc->userdata, words) > 0;
+}
+
 static int run_event(struct runner *r, const struct event *ev)
 {
     if (ev->kind == EV_PACKET && ev->pkt.undefined[0])
@@ -525,7 +541,7 @@ static int run_event(struct runner *r, const struct event *ev)
             rc = inject(r, ev);
         else if (ev->kind == EV_SYSCALL)
             rc = start_call(r, ev, t, block_end);
-        else
+        else if (ev->kind != EV_SHELL || !run_command(r, ev))
             note_skipped(r, ev);
     }
     r->last_event = ev;
@@ -570,6 +586,12 @@ static int parse_ip(int ipv, const char *s, const char *dflt, uint8_t out[16])
 
 int run_script(const struct script *s, struct packetdrill_interface *ifc, struct run_result *res)
 {
+    return run_script_ext(s, ifc, NULL, res);
+}
+
+int run_script_ext(const struct script *s, struct packetdrill_interface *ifc, run_command_fn command,
+                   struct run_result *res)
+{
     memset(res, 0, sizeof *res);
     struct runner *r = calloc(1, sizeof *r);
     if (!r) {
@@ -577,6 +599,7 @@ int run_script(const struct script *s, struct packetdrill_interface *ifc, struct
         return -1;
     }
     r->ifc = ifc;
+    r->command = command;
     r->s = s;
     r->res = res;
     /* ipv4-mapped-ipv6: IPv4 on the wire, AF_INET6 sockets (syscall.c) */

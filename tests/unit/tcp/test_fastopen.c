@@ -385,6 +385,47 @@ static void test_rfc7413_client_disabled_eopnotsupp(void **state)
     h_free(&h);
 }
 
+/* Linux's sysctls written on a live stack: net.ipv4.tcp_fastopen (client
+ * bit cleared: EOPNOTSUPP; set again: Fast Open), tcp_timestamps (later SYNs
+ * without TSopt), and `ip tcp_metrics flush` (RFC 7413 §4.1.3: the cached
+ * cookie is gone, the next SYN asks again and carries no data). */
+static void test_rfc7413_linux_sysctls_at_run_time(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT);
+    static const uint8_t ck[4] = {0xab, 0xcd, 0x12, 0x34};
+    synack_sock c = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1, 0), 0);
+    struct wire_tcp t = expect_flags(&h, S_, 0);
+    assert_true(t.opt.has_ts);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, ck, 4);
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 5000,
+                                 .ack = t.seq + 1, .opts = &o});
+    h_drain(&h);
+
+    synack_set_fastopen(h.s, 0);
+    assert_int_equal(synack_connect_fastopen(h.s, client(&h), &server, "x", 1, 0), -EOPNOTSUPP);
+    expect_none(&h);
+    synack_set_fastopen(h.s, SYNACK_FASTOPEN_CLIENT);
+    synack_set_timestamps(h.s, false);
+    assert_int_equal(synack_connect_fastopen(h.s, client(&h), &server, "x", 1, 0), 1);
+    t = expect_flags(&h, S_, 0);
+    assert_false(t.opt.has_ts);
+    assert_int_equal(t.opt.fo_len, 4); /* the cached cookie, with the data */
+    assert_int_equal(t.payload_len, 1);
+
+    synack_fastopen_cache_flush(h.s);
+    synack_set_timestamps(h.s, true);
+    assert_int_equal(synack_connect_fastopen(h.s, client(&h), &server, "x", 1, 0), 0);
+    t = expect_flags(&h, S_, 0);
+    assert_true(t.opt.has_ts);
+    assert_int_equal(t.opt.fo_kind, WIRE_TCPOPT_FASTOPEN);
+    assert_int_equal(t.opt.fo_len, 0); /* a request again */
+    assert_int_equal(t.payload_len, 0);
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_rfc7413_syn_data_not_acked_is_sent_again),
         cmocka_unit_test(test_rfc7413_fastopen_connect_defers_the_syn),
         cmocka_unit_test(test_rfc7413_client_disabled_eopnotsupp),
+        cmocka_unit_test(test_rfc7413_linux_sysctls_at_run_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
