@@ -330,6 +330,8 @@ typedef enum synack_opt {
                               * bytes stay below it, and a send takes more only while the unsent
                               * bytes are below it, a send-queue chunk at a time (Linux's skb:
                               * half the peer's largest window, whole segments, at most 64 KiB) */
+    SYNACK_OPT_SYNCNT,       /* TCP_SYNCNT: SYN retransmissions before connect fails (1..127, Linux
+                              * MAX_TCP_SYNCNT); the get gives the stack's (syn_retries) when unset */
 } synack_opt;
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
