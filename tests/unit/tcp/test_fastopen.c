@@ -426,6 +426,31 @@ static void test_rfc7413_linux_sysctls_at_run_time(void **state)
     h_free(&h);
 }
 
+/* A cookie request no server answers (Linux tcp_rcv_fastopen_synack,
+ * try_exp): RFC 7413's option first, the experimental one (RFC 6994 254)
+ * once, then RFC 7413's for good. */
+static void test_rfc7413_linux_experimental_fallback_tried_once(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT);
+    const uint8_t want[] = {WIRE_TCPOPT_FASTOPEN, WIRE_TCPOPT_EXP, WIRE_TCPOPT_FASTOPEN,
+                            WIRE_TCPOPT_FASTOPEN};
+    struct wire_tcp_opts plain = fo(0, NULL, 0);
+    for (size_t i = 0; i < sizeof want; i++) {
+        synack_sock c = client(&h);
+        assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1, 0), 0);
+        struct wire_tcp t = expect_flags(&h, S_, 0);
+        assert_int_equal(t.opt.fo_kind, want[i]);
+        assert_int_equal(t.opt.fo_len, 0);
+        h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_,
+                                     .seq = 5000, .ack = t.seq + 1, .opts = &plain});
+        assert_int_equal(state_of(&h, c), SYNACK_ESTABLISHED);
+        h_drain(&h);
+    }
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -444,6 +469,7 @@ int main(void)
         cmocka_unit_test(test_rfc7413_fastopen_connect_defers_the_syn),
         cmocka_unit_test(test_rfc7413_client_disabled_eopnotsupp),
         cmocka_unit_test(test_rfc7413_linux_sysctls_at_run_time),
+        cmocka_unit_test(test_rfc7413_linux_experimental_fallback_tried_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
