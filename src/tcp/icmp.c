@@ -1,5 +1,6 @@
-/* ICMP errors about a connection. Only the TCB fields err, mss_peer and
- * state are touched, and the abort goes through tcp_abort(). */
+/* ICMP errors about a connection. Only the TCB fields err, mss_peer (and,
+ * while connecting, mss_local) and state are touched, and the abort goes
+ * through tcp_abort(). */
 #include "icmp.h"
 
 #include "internal.h"
@@ -39,6 +40,22 @@ enum tcp_icmp_verdict tcp_icmp_error(struct tcp_ctx *ctx, struct tcb *tcb, const
         uint32_t floor = v6 ? TCP_ICMP_MIN_PMTU6 : TCP_ICMP_MIN_PMTU;
         uint32_t mtu = e->mtu < floor ? floor : e->mtu;
         uint32_t mss = mtu - (v6 ? IPV6_TCP_HDRS : IPV4_TCP_HDRS);
+        if (tcb->state == TCP_SYN_SENT) {
+            /* Linux tcp_v4_mtu_reduced while connecting: the path's MTU
+             * caps the MSS we announce and send (tcp_sync_mss, the route's
+             * advmss; the SYN-ACK's MSS is not known yet), and a SYN whose
+             * data the path could not carry goes again at once, alone
+             * (tcp_simple_retransmit, Linux c31b70c9968f): RFC 7413 §4.1.3's
+             * data then follows the handshake. */
+            if (mss >= tcb->mss_local)
+                return TCP_ICMP_NO_CHANGE;
+            tcb->mss_local = (uint16_t)mss;
+            if (tcb->snd_max - tcb->iss - 1 > mss) {
+                ctx->st->tcp_retrans++;
+                tcp_emit(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, 0);
+            }
+            return TCP_ICMP_MSS_LOWERED;
+        }
         if (mss >= tcb->mss_peer)
             return TCP_ICMP_NO_CHANGE;
         tcb->mss_peer = (uint16_t)mss;
