@@ -15,6 +15,7 @@
 
 #include "run.h"
 #include "sysctl.h"
+#include "symbols.h"
 #include "syscall.h"
 
 enum { W_IDLE, W_JOB, W_RUNNING, W_DONE, W_QUIT };
@@ -290,15 +291,21 @@ static void new_socket_under_test(struct runner *r)
     r->conn.next_ephemeral = eph;
 }
 
-/* Does this flags argument name MSG_FASTOPEN (alone or in an a|b)? */
-static bool names_fastopen(const struct expr *e)
+/* Does this flags argument have MSG_FASTOPEN's bit, by name or by number
+ * (valid-cookie-format.pkt writes 0x20000000), alone or in an a|b? */
+bool run_names_fastopen(const struct expr *e)
 {
     if (!e)
         return false;
+    long long v = 0, fo = 0;
+    if (!symbol_value("MSG_FASTOPEN", &fo))
+        return false;
+    if (e->kind == EX_INT)
+        return (e->num & fo) != 0;
     if (e->kind == EX_SYMBOL)
-        return e->name && !strcmp(e->name, "MSG_FASTOPEN");
+        return e->name && symbol_value(e->name, &v) && (v & fo);
     if (e->kind == EX_OR)
-        return e->n == 2 && (names_fastopen(e->item[0]) || names_fastopen(e->item[1]));
+        return e->n == 2 && (run_names_fastopen(e->item[0]) || run_names_fastopen(e->item[1]));
     return false;
 }
 
@@ -307,7 +314,7 @@ static bool names_fastopen(const struct expr *e)
 static bool fastopen_connect(const struct runner *r, const struct syscall_spec *sc)
 {
     int flags_arg = !strcmp(sc->name, "sendto") ? 3 : !strcmp(sc->name, "sendmsg") ? 2 : -1;
-    return flags_arg >= 0 && sc->narg > flags_arg && names_fastopen(sc->arg[flags_arg]) &&
+    return flags_arg >= 0 && sc->narg > flags_arg && run_names_fastopen(sc->arg[flags_arg]) &&
            (r->conn.st == CS_NONE || r->conn.st == CS_CONNECTING) && !r->conn.local_port;
 }
 

@@ -73,7 +73,9 @@ int run_script(const struct script *s, struct packetdrill_interface *ifc, struct
 int run_script_ext(const struct script *s, struct packetdrill_interface *ifc, run_command_fn command,
                    struct run_result *res);
 
-/* Internal, shared with syscall.c */
+/* Internal, shared with syscall.c and the tests */
+/* Whether a send call's flags argument has MSG_FASTOPEN's bit, by name or number. */
+bool run_names_fastopen(const struct expr *e);
 int64_t run_now(struct runner *r);
 int run_fail(struct runner *r, const struct event *ev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -440,6 +440,27 @@ static void test_ipv6_datagrams(void **state)
     assert_string_equal(err, "bad ICMP code frag_needed");
 }
 
+/* sendto/sendmsg opens a connection when its flags have MSG_FASTOPEN's
+ * bit, however written: a name, a number (valid-cookie-format.pkt's
+ * 0x20000000), or in an a|b. */
+static void test_msg_fastopen_by_name_or_number(void **state)
+{
+    (void)state;
+    const char *text = "0 sendto(3, ..., 1, MSG_FASTOPEN, ..., ...) = 1\n"
+                       "+0 sendto(3, ..., 1, 0x20000000, ..., ...) = 1\n"
+                       "+0 sendto(3, ..., 1, MSG_DONTWAIT|MSG_FASTOPEN, ..., ...) = 1\n"
+                       "+0 sendto(3, ..., 1, MSG_DONTWAIT, ..., ...) = 1\n"
+                       "+0 sendto(3, ..., 1, 0x40, ..., ...) = 1\n";
+    struct script s;
+    char err[512];
+    if (script_parse("f.pkt", text, &s, err, sizeof err))
+        fail_msg("parse: %s", err);
+    const bool want[] = {true, true, true, false, false};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(run_names_fastopen(s.ev[i].sc.arg[3]), want[i]);
+    script_free(&s);
+}
+
 static char got_words[512];
 static long long got_at;
 static struct packetdrill_interface *cmd_ifc;
@@ -510,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_inbound_mapping_bytes),
         cmocka_unit_test(test_ipv6_datagrams),
         cmocka_unit_test(test_timed_sysctl_command_reaches_the_library),
+        cmocka_unit_test(test_msg_fastopen_by_name_or_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
