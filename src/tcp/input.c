@@ -604,6 +604,10 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         simopen.seq = tcb->irs + 1;
         seg = &simopen;
         syn_wnd = true;
+        /* its SYN is a byte received twice: Linux (tcp_data_queue) ACKs it
+         * at once with a D-SACK for it (RFC 2883) */
+        note_dsack(tcb, tcb->irs, tcb->irs + 1);
+        tcb->flags |= TCB_ACK_PENDING | TCB_ACK_NOW;
     }
     uint16_t f = seg->flags;
     uint32_t seq = seg->seq;
