@@ -431,8 +431,7 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
          * Open writer waits to send the rest, so the ACK is saved for its
          * data, and that reply at once makes the exchange interactive
          * (pingpong: later data is ACKed after the delayed-ACK time) */
-        tcb->flags &= ~TCB_FO_WAIT;
-        tcb->pingpong = true;
+        tcb->pingpong = true; /* TCB_FO_WAIT stays until an ACK goes (tcp_emit) */
         tcb->t_delack = ctx->now + ctx->p.delack;
         return TCP_KEEP;
     }

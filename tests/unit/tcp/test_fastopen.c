@@ -451,6 +451,49 @@ static void test_rfc7413_linux_experimental_fallback_tried_once(void **state)
     h_free(&h);
 }
 
+/* Linux tcp_rcv_synsent_state_process with a writer waiting (sk_write_pending):
+ * the SYN-ACK's ACK is saved for that writer's data, even across the
+ * stack's own flush of pending ACKs; with no data it goes after the
+ * delayed-ACK time (fastopen/client/blocking-sendmsg-multi-iov.pkt). */
+static void test_rfc7413_linux_synack_ack_waits_for_the_writer(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT);
+    static const uint8_t ck[4] = {0xab, 0xcd, 0x12, 0x34};
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, ck, 4);
+    synack_sock c = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "", 0, 0), 0);
+    struct wire_tcp t = expect_flags(&h, S_, 0);
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 5000,
+                                 .ack = t.seq + 1, .opts = &o});
+    h_drain(&h);
+
+    static uint8_t data[3000];
+    for (int writer = 1; writer >= 0; writer--) {
+        synack_sock d = client(&h);
+        long took = synack_connect_fastopen(h.s, d, &server, data, sizeof data, SYNACK_SEND_FO_WAIT);
+        assert_true(took > 0 && took < (long)sizeof data);
+        t = expect_flags(&h, S_, 0);
+        struct wire_tcp_opts plain = fo(0, NULL, 0);
+        h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 7000,
+                                     .ack = t.seq + 1 + (uint32_t)took, .opts = &plain});
+        synack_poll(h.s);
+        expect_none(&h); /* no bare ACK */
+        if (writer) {
+            assert_int_equal(synack_send(h.s, d, data, 100), 100);
+            struct wire_tcp seg = expect_flags(&h, A_ | WIRE_TCP_PSH, 7001);
+            assert_int_equal(seg.payload_len, 100);
+        } else {
+            h_advance(&h, SYNACK_MS(40));
+            struct wire_tcp ack = expect_flags(&h, A_, 7001);
+            assert_int_equal(ack.payload_len, 0);
+        }
+        h_drain(&h);
+    }
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_rfc7413_client_disabled_eopnotsupp),
         cmocka_unit_test(test_rfc7413_linux_sysctls_at_run_time),
         cmocka_unit_test(test_rfc7413_linux_experimental_fallback_tried_once),
+        cmocka_unit_test(test_rfc7413_linux_synack_ack_waits_for_the_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
