@@ -1,6 +1,5 @@
 /* ICMP errors about a connection. Only the TCB fields err, mss_peer (and,
- * while connecting, mss_local) and state are touched, and the abort goes
- * through tcp_abort(). */
+ * while connecting, mss_local) and state are touched; an abort sends no RST. */
 #include "icmp.h"
 
 #include "internal.h"
@@ -66,12 +65,25 @@ enum tcp_icmp_verdict tcp_icmp_error(struct tcp_ctx *ctx, struct tcb *tcb, const
          * (tcp_v4_err) abort only before the connection is synchronized, so
          * a forged or transient error cannot kill an established one. */
         if (not_synchronized(tcb->state)) {
-            tcp_abort(ctx, tcb, e->err, "ICMP error");
+            /* no RST: the error says the peer cannot be reached (Linux
+             * tcp_done_with_error, or dropping the request sock, sends
+             * none), and a later segment of its finds no connection */
+            tcp_enter_closed(ctx, tcb, e->err, "ICMP error");
             return TCP_ICMP_ABORTED;
         }
         return TCP_ICMP_SOFT_ERROR;
     case TCP_ICMP_SOFT:
     default:
+        /* A passive connection the peer has not completed holds no user's
+         * state yet (a Fast Open child's data aside, which the error then
+         * follows): Linux drops it rather than keep answering a peer the
+         * network says it cannot reach. RFC 1122 §4.2.3.9's "MUST NOT
+         * abort" still holds for every synchronized connection and for
+         * our own SYN_SENT. */
+        if (e->drops_embryo && tcb->state == TCP_SYN_RECEIVED && (tcb->flags & TCB_PASSIVE)) {
+            tcp_enter_closed(ctx, tcb, e->err, "ICMP error (embryonic connection)");
+            return TCP_ICMP_ABORTED;
+        }
         /* RFC 1122 §4.2.3.9: a soft error MUST NOT abort the connection. */
         return TCP_ICMP_SOFT_ERROR;
     }

@@ -374,6 +374,36 @@ static void rfc1122_4_2_3_9_hard_error_aborts_syn_sent(void **state)
     }
 }
 
+/* Linux tcp_req_err: net or host unreachable (and time exceeded, parameter
+ * problem) about our SYN-ACK drop the embryonic passive connection, with
+ * no RST (the peer cannot be reached); its later ACK finds no connection.
+ * A hard error drops it the same way, also without a RST. */
+static void linux_unreachable_drops_syn_received_silently(void **state)
+{
+    (void)state;
+    const uint8_t codes[] = {WIRE_ICMP_HOST_UNREACH, WIRE_ICMP_NET_UNREACH, WIRE_ICMP_PORT_UNREACH};
+    for (size_t i = 0; i < sizeof codes; i++) {
+        struct harness h;
+        h_init(&h, NULL);
+        synack_sock l = synack_socket(h.s);
+        synack_endpoint e = {.addr = synack_ipv4(H_LOCAL), .port = H_LPORT};
+        assert_int_equal(synack_bind(h.s, l, &e), 0);
+        assert_int_equal(synack_listen(h.s, l, 4), 0);
+        h_inject(&h, &(struct h_seg){.flags = WIRE_TCP_SYN, .seq = 5000});
+        struct wire_tcp sa;
+        assert_true(h_next(&h, &sa));
+        assert_int_equal(sa.flags, WIRE_TCP_SYN | WIRE_TCP_ACK);
+        struct h_frame sent = h.cur;
+        icmp_about(&h, &sent, WIRE_ICMP_DEST_UNREACH, codes[i], 0, sa.seq);
+        expect_none(&h); /* no RST */
+        assert_int_equal(ctr(&h, "icmp_err_abort"), 1);
+        h_inject(&h, &(struct h_seg){.flags = WIRE_TCP_ACK, .seq = 5001, .ack = sa.seq + 1});
+        expect_seg(&h, WIRE_TCP_RST, sa.seq + 1, 0);
+        assert_int_equal(synack_accept(h.s, l, NULL), -EAGAIN);
+        h_free(&h);
+    }
+}
+
 static void rfc1191_frag_needed_lowers_mss_to_next_hop_mtu(void **state)
 {
     (void)state;
@@ -543,6 +573,7 @@ int main(void)
         cmocka_unit_test(rfc1122_4_2_3_9_hard_error_aborts_syn_sent),
         cmocka_unit_test(rfc1191_frag_needed_lowers_mss_to_next_hop_mtu),
         cmocka_unit_test(linux_frag_needed_on_syn_data_resends_the_syn_alone),
+        cmocka_unit_test(linux_unreachable_drops_syn_received_silently),
         cmocka_unit_test(rfc1191_5_zero_mtu_uses_plateau_below_the_datagram),
         cmocka_unit_test(linux_min_pmtu_552_bounds_a_tiny_next_hop_mtu),
         cmocka_unit_test(rfc1191_mtu_not_below_the_datagram_is_bogus),
