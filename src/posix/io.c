@@ -351,7 +351,8 @@ static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msg
             l = sizeof first - n;
         if (l && !msg->msg_iov[i].iov_base)
             return -EFAULT;
-        memcpy(first + n, msg->msg_iov[i].iov_base, l);
+        if (l) /* sendto(fd, NULL, 0, MSG_FASTOPEN): memcpy wants a pointer even for 0 */
+            memcpy(first + n, msg->msg_iov[i].iov_base, l);
         n += l;
     }
     long queued = 0;
