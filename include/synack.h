@@ -137,6 +137,13 @@ typedef struct synack_config {
 /* Returns NULL on bad configuration or out of memory. */
 synack_stack *synack_stack_new(const synack_config *cfg);
 void synack_stack_free(synack_stack *s);
+/* Changing Linux's run-time sysctls on a live stack, as writing /proc/sys does: what later
+ * connections and decisions use (net.ipv4.tcp_fastopen bits as synack_config.fastopen;
+ * tcp_timestamps), and `ip tcp_metrics flush`: forget every cached Fast Open cookie and
+ * server MSS (RFC 7413 §4.1.3). */
+void synack_set_fastopen(synack_stack *s, uint32_t bits);
+void synack_set_timestamps(synack_stack *s, bool on);
+void synack_fastopen_cache_flush(synack_stack *s);
 
 /* Runs what is due at the clock's current time: timers, retransmissions,
  * queued ACKs. Returns the time of the next deadline (SYNACK_TIME_NEVER when
@@ -323,6 +330,8 @@ typedef enum synack_opt {
                               * bytes stay below it, and a send takes more only while the unsent
                               * bytes are below it, a send-queue chunk at a time (Linux's skb:
                               * half the peer's largest window, whole segments, at most 64 KiB) */
+    SYNACK_OPT_SYNCNT,       /* TCP_SYNCNT: SYN retransmissions before connect fails (1..127, Linux
+                              * MAX_TCP_SYNCNT); the get gives the stack's (syn_retries) when unset */
 } synack_opt;
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */

@@ -378,3 +378,22 @@ int sxp_output(struct sxp *p, void *buf, size_t *len, long long *time_usecs)
     free(k);
     return 0;
 }
+
+int sxp_sysctl(struct sxp *p, const char *name, const char *value)
+{
+    char *end = NULL;
+    unsigned long v = value ? strtoul(value, &end, 0) : 0;
+    bool num = value && *value && end && !*end;
+    int rc = 0;
+    sxp_lock(p);
+    if (!strcmp(name, "net.ipv4.tcp_fastopen") && num)
+        synack_set_fastopen(p->st, (uint32_t)v);
+    else if (!strcmp(name, "net.ipv4.tcp_timestamps") && num)
+        synack_set_timestamps(p->st, v != 0);
+    else if (!strcmp(name, "tcp_metrics") && value && !strcmp(value, "flush"))
+        synack_fastopen_cache_flush(p->st);
+    else
+        rc = -1;
+    sxp_unlock(p);
+    return rc;
+}

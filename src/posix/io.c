@@ -351,7 +351,8 @@ static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msg
             l = sizeof first - n;
         if (l && !msg->msg_iov[i].iov_base)
             return -EFAULT;
-        memcpy(first + n, msg->msg_iov[i].iov_base, l);
+        if (l) /* sendto(fd, NULL, 0, MSG_FASTOPEN): memcpy wants a pointer even for 0 */
+            memcpy(first + n, msg->msg_iov[i].iov_base, l);
         n += l;
     }
     long queued = 0;
@@ -402,6 +403,18 @@ static ssize_t send_any(struct sxp *p, struct sxp_file *f, const struct msghdr *
     synack_tcp_info_get(p->st, f->h, &ti);
     if (((flags & MSG_FASTOPEN) && f->ss == SS_UNCONN) || ti.fo_deferred)
         return fastopen_send(p, f, msg, flags, ti.fo_deferred);
+    if (flags & MSG_FASTOPEN) {
+        /* Linux tcp_sendmsg_fastopen connects first (__inet_stream_connect,
+         * is_sendmsg): EISCONN once connected; while the handshake runs
+         * EALREADY without waiting, else after it, which (as a second
+         * connect() does) makes the socket connected; then the data goes
+         * as write() sends it. */
+        if (f->ss == SS_CONNECTED)
+            return -EISCONN;
+        int r = sxp_connect_wait(p, f, f->nonblock || (flags & MSG_DONTWAIT), -EALREADY);
+        if (r < 0)
+            return r;
+    }
     return sock_send(p, f, msg->msg_iov, (int)msg->msg_iovlen, flags & ~MSG_FASTOPEN);
 }
 
@@ -414,8 +427,7 @@ ssize_t sxp_sendmsg(struct sxp *p, int fd, const struct msghdr *msg, int flags)
     struct sxp_file *f = sxp_sock_get(p, fd, &err);
     if (!f)
         return fail_unlock(p, err);
-    /* A destination address on a TCP socket is ignored, as Linux does,
-     * and so is MSG_FASTOPEN once the socket is connecting or connected. */
+    /* A destination address on a TCP socket is ignored, as Linux does. */
     ssize_t r = send_any(p, f, msg, flags);
     if (r < 0)
         return fail_unlock(p, (int)-r);

@@ -44,6 +44,7 @@ static const struct {
     {IPPROTO_TCP, TCP_FASTOPEN, SYNACK_OPT_FASTOPEN},
     {IPPROTO_TCP, TCP_FASTOPEN_CONNECT, SYNACK_OPT_FASTOPEN_CONNECT},
     {IPPROTO_TCP, TCP_NOTSENT_LOWAT, SYNACK_OPT_NOTSENT_LOWAT},
+    {IPPROTO_TCP, TCP_SYNCNT, SYNACK_OPT_SYNCNT},
 };
 
 static bool find_int_opt(int level, int name, synack_opt *out)

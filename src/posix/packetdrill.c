@@ -189,6 +189,42 @@ static void parse_flags(const char *flags, struct sxp_config *c)
     free(copy);
 }
 
+/* synack's one addition to packetdrill's interface, for a runner that finds
+ * it with dlsym: what a script's timed backquoted command would have changed
+ * had the stack under test been the kernel (`sysctl -q net.ipv4.tcp_fastopen=0`
+ * mid-script, `ip tcp_metrics flush`). words: "sysctl:NAME=VALUE" as in
+ * --so_flags, and "tcp_metrics:flush". Returns how many it applied; a word it
+ * does not take is named on stderr. */
+__attribute__((visibility("default"))) int synack_packetdrill_command(void *userdata, const char *words);
+
+int synack_packetdrill_command(void *userdata, const char *words)
+{
+    if (!userdata || !words)
+        return 0;
+    char *copy = strdup(words);
+    if (!copy)
+        return 0;
+    int n = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(w, '=');
+        const char *name = !strncmp(w, "sysctl:", 7) ? w + 7 : w;
+        const char *v = NULL;
+        if (eq) {
+            *eq = 0;
+            v = eq + 1;
+        } else if (!strcmp(w, "tcp_metrics:flush")) {
+            name = "tcp_metrics", v = "flush";
+        }
+        if (sxp_sysctl(UD(userdata), name, v) == 0)
+            n++;
+        else
+            fprintf(stderr, "libsynack_packetdrill: command '%s' not applied\n", w);
+    }
+    free(copy);
+    return n;
+}
+
 __attribute__((visibility("default"))) void packetdrill_interface_init(const char *flags,
                                                                        struct packetdrill_interface *ifc);
 

@@ -108,6 +108,13 @@
  *   realtime         NOT IMPLEMENTED: refused with a message, time stays
  *                    virtual (packetdrill in SO mode needs no wall clock)
  * Unknown words are ignored with a line on stderr.
+ *
+ * One export beyond packetdrill's interface, found with dlsym:
+ *   int synack_packetdrill_command(void *userdata, const char *words)
+ * applies sysctl:net.ipv4.tcp_fastopen=N, sysctl:net.ipv4.tcp_timestamps=N
+ * and tcp_metrics:flush (forget cached Fast Open cookies) to the running
+ * stack, as a script's timed `sysctl -q` / `ip tcp_metrics flush` would
+ * change the kernel; returns how many words it applied.
  */
 #ifndef SYNACK_POSIX_PACKETDRILL_H
 #define SYNACK_POSIX_PACKETDRILL_H

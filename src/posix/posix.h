@@ -51,6 +51,11 @@ struct sxp;
 struct sxp *sxp_new(const struct sxp_config *c);
 void sxp_free(struct sxp *p);
 synack_stack *sxp_stack(struct sxp *p);
+/* A Linux sysctl written while the stack runs (as a script's timed `sysctl -q`
+ * does to the kernel): net.ipv4.tcp_fastopen, net.ipv4.tcp_timestamps, and
+ * "tcp_metrics" = "flush" for `ip tcp_metrics flush`. 0, or -1 for a name
+ * or value it does not take. */
+int sxp_sysctl(struct sxp *p, const char *name, const char *value);
 
 /* ---- driving: time and the wire ---------------------------------------- */
 /* Virtual microseconds since the Unix epoch (lock held, or from the

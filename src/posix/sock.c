@@ -377,7 +377,9 @@ int sxp_connect_start(struct sxp *p, struct sxp_file *f, const struct sockaddr *
     case SS_CONNECTED:
         return -EISCONN;
     case SS_CONNECTING:
-        return -EALREADY;
+        /* Linux __inet_stream_connect: while TCP_FASTOPEN_CONNECT still
+         * holds the SYN back for data, connecting again is EISCONN */
+        return ti.fo_deferred ? -EISCONN : -EALREADY;
     case SS_UNCONN:
     default:
         if (ti.state != SYNACK_CLOSED)

@@ -22,6 +22,7 @@ struct fo_entry {
     uint16_t mss; /* the server's MSS, 0: unknown */
     uint8_t len;  /* cookie bytes; 0: none yet */
     bool exp;     /* ask and send in the experimental option (254, 0xF989) */
+    bool exp_failed; /* a request in that option drew no cookie either */
     uint8_t cookie[WIRE_TCP_FO_COOKIE_MAX];
 };
 
@@ -61,6 +62,17 @@ void stack_fo_free(synack_stack *s)
     s->fo_cache = NULL;
 }
 
+void synack_fastopen_cache_flush(synack_stack *s)
+{
+    stack_fo_free(s); /* made again on first use */
+}
+
+void synack_set_fastopen(synack_stack *s, uint32_t bits)
+{
+    s->cfg.fastopen = bits;
+    s->tcp.p.fastopen = bits;
+}
+
 /* What a SYN-ACK to our Fast Open SYN teaches (Linux tcp_rcv_fastopen_synack
  * and tcp_fastopen_cache_set): the server's MSS, its new cookie; a request
  * that drew none is made in the other option kind next time. */
@@ -79,8 +91,13 @@ void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg,
         e->exp = seg->opt.fo_kind == WIRE_TCPOPT_EXP;
     } else if (!syn_resent && k->tcb.snd_max == k->tcb.iss + 1 && !seg->opt.fo_kind) {
         /* a request (no data) answered without a cookie by the SYN it was
-         * in: perhaps the server knows only the other kind */
-        e->exp = !e->exp;
+         * in: perhaps the server knows only the experimental kind. Linux
+         * (tcp_rcv_fastopen_synack's try_exp) tries that once, then goes
+         * back to RFC 7413's option for good. */
+        if (e->exp)
+            e->exp = false, e->exp_failed = true;
+        else if (!e->exp_failed)
+            e->exp = true;
     }
 }
 

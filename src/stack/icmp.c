@@ -142,6 +142,9 @@ static uint32_t plateau_below(uint32_t len)
 static bool classify(const struct wire_icmp *m, const struct wire_icmp_quote *q, struct tcp_icmp_err *e)
 {
     e->mtu = 0;
+    e->drops_embryo = (m->type == WIRE_ICMP_DEST_UNREACH &&
+                       (m->code == WIRE_ICMP_NET_UNREACH || m->code == WIRE_ICMP_HOST_UNREACH)) ||
+                      m->type == WIRE_ICMP_TIME_EXCEEDED || m->type == WIRE_ICMP_PARAM_PROBLEM;
     switch (m->type) {
     case WIRE_ICMP_DEST_UNREACH:
         switch (m->code) {

@@ -113,7 +113,7 @@ static void error_input(synack_stack *s, const struct wire_icmpv6 *m)
         s->nst.icmp_err_drop_quote++;
         return;
     }
-    struct tcp_icmp_err e;
+    struct tcp_icmp_err e = {0}; /* IPv6 errors never drop an embryonic connection (Linux tcp_v6_err) */
     if (q.proto != WIRE_IPPROTO_TCP || !classify(m, &e)) {
         s->nst.icmp6_ignored++;
         return;

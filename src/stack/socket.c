@@ -601,6 +601,11 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
     if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT | SYNACK_SEND_EOR))
         return -EINVAL;
     if (k->tcb.flags & TCB_FO_DEFER) { /* TCP_FASTOPEN_CONNECT: now the SYN, with this data */
+        /* the connect() that deferred the SYN left nothing pending, so its
+         * extension may have gone back to the pool since */
+        long a = stack_attach(s, k, len, 0);
+        if (a < 0)
+            return a;
         struct tcp_fo_syn fo;
         stack_fo_syn(s, k, buf, len, &fo);
         fo.wait = (flags & SYNACK_SEND_FO_WAIT) && fo.data < len;
@@ -856,6 +861,11 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
                 o->rcvbuf_locked = true;
             return r;
         }
+    case SYNACK_OPT_SYNCNT: /* Linux do_tcp_setsockopt: 1..MAX_TCP_SYNCNT */
+        if (v < 1 || v > 127)
+            return -EINVAL;
+        o->syncnt = (uint8_t)v;
+        return 0;
     case SYNACK_OPT_FASTOPEN_CONNECT:
         /* Linux tcp_setsockopt: 0 or 1, the client bit on, before connect */
         if (v < 0 || v > 1)
@@ -920,6 +930,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_REUSEADDR: *v = k->reuseaddr; break;
     case SYNACK_OPT_FASTOPEN: *v = k->tcb.o.fastopen_qlen; break;
     case SYNACK_OPT_FASTOPEN_CONNECT: *v = k->tcb.o.fastopen_connect; break;
+    case SYNACK_OPT_SYNCNT: *v = o->syncnt ? o->syncnt : s->tcp.p.syn_retries; break;
     case SYNACK_OPT_V6ONLY: *v = k->v6only; break;
     case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
     case SYNACK_OPT_NOTSENT_LOWAT: *v = (int)k->notsent_lowat; break;

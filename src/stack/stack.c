@@ -117,6 +117,13 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     return s;
 }
 
+/* net.ipv4.tcp_timestamps written on a live stack: later SYNs and SYN-ACKs */
+void synack_set_timestamps(synack_stack *s, bool on)
+{
+    s->cfg.no_timestamps = !on;
+    s->tcp.p.use_ts = on;
+}
+
 void synack_stack_free(synack_stack *s)
 {
     if (!s)

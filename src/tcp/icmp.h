@@ -25,6 +25,10 @@ struct tcp_icmp_err {
     int err;      /* negative errno the error maps to (-EHOSTUNREACH, -ECONNREFUSED, ...) */
     uint32_t seq; /* sequence number in the quoted TCP header */
     uint32_t mtu; /* FRAG_NEEDED: the path MTU to use from now on */
+    /* Linux tcp_v4_err on a request sock (tcp_req_err): IPv4 net or host
+     * unreachable, time exceeded and parameter problem drop a passive
+     * connection still in SYN_RECEIVED, soft though they are */
+    bool drops_embryo;
 };
 
 enum tcp_icmp_verdict {

@@ -370,6 +370,18 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
             return TCP_KEEP;
         }
     }
+    /* Linux tcp_rcv_synsent_state_process (PAWSActiveRejected): an ACK
+     * whose TSecr is no timestamp our SYN carried (from the first SYN's to
+     * now's) is treated as one for another connection: a RST, state kept */
+    if ((f & WIRE_TCP_ACK) && tcb->x && (tcb->flags & TCB_TS_OK) && seg->opt.has_ts && seg->opt.ts_ecr) {
+        uint32_t first = (uint32_t)(tcb->x->rtt_start / 1000u) + tcb->ts_offset;
+        if (seg->opt.ts_ecr - first > tcp_ts_now(ctx, tcb) - first) {
+            ctx->st->tcp_paws_active_rejected++;
+            if (!(f & WIRE_TCP_RST))
+                tcp_send_rst(ctx, TCP_TUPLE(tcb), seg->ack, 0, false);
+            return TCP_KEEP;
+        }
+    }
     /* second: a RST counts only with an acceptable ACK (RFC 5961 §3.2) */
     if (f & WIRE_TCP_RST) {
         if (!(f & WIRE_TCP_ACK)) {
@@ -419,8 +431,7 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
          * Open writer waits to send the rest, so the ACK is saved for its
          * data, and that reply at once makes the exchange interactive
          * (pingpong: later data is ACKed after the delayed-ACK time) */
-        tcb->flags &= ~TCB_FO_WAIT;
-        tcb->pingpong = true;
+        tcb->pingpong = true; /* TCB_FO_WAIT stays until an ACK goes (tcp_emit) */
         tcb->t_delack = ctx->now + ctx->p.delack;
         return TCP_KEEP;
     }
@@ -592,6 +603,10 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         simopen.seq = tcb->irs + 1;
         seg = &simopen;
         syn_wnd = true;
+        /* its SYN is a byte received twice: Linux (tcp_data_queue) ACKs it
+         * at once with a D-SACK for it (RFC 2883) */
+        note_dsack(tcb, tcb->irs, tcb->irs + 1);
+        tcb->flags |= TCB_ACK_PENDING | TCB_ACK_NOW;
     }
     uint16_t f = seg->flags;
     uint32_t seq = seg->seq;

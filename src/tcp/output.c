@@ -176,7 +176,7 @@ void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_
             tcb->quick--;
         if (tcb->flags & TCB_DSACK)
             ctx->st->tcp_dsack_out++;
-        tcb->flags &= ~(TCB_ACK_PENDING | TCB_ACK_NOW | TCB_DSACK);
+        tcb->flags &= ~(TCB_ACK_PENDING | TCB_ACK_NOW | TCB_DSACK | TCB_FO_WAIT);
         tcb->t_delack = TCP_TIME_NEVER;
         tcb->rcv_acked = tcb->rcv_nxt;
     }
@@ -465,6 +465,10 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
         return;
 ack_only:
     if (!(tcb->flags & TCB_ACK_PENDING))
+        return;
+    /* the SYN-ACK's ACK saved for a Fast Open writer's data (syn_sent_input):
+     * it waits for that data or its delayed-ACK timer, whichever first */
+    if ((tcb->flags & TCB_FO_WAIT) && !(tcb->flags & TCB_ACK_NOW) && tcb->t_delack != TCP_TIME_NEVER)
         return;
     /* RFC 1122 §4.2.3.2 / RFC 9293 §3.8.6.3: delay the ACK of in-order data
      * (40 ms as Linux), but acknowledge at least every second full-sized

@@ -171,13 +171,19 @@ void tcp_enter_closed(struct tcp_ctx *ctx, struct tcb *tcb, int err, const char 
         tcb->err = err;
     tcb->t_rtx = tcb->t_wait = tcb->t_delack = tcb->t_keep = TCP_TIME_NEVER;
     tcb->flags &= ~(TCB_PERSIST | TCB_ACK_PENDING | TCB_ACK_NOW | TCB_RTT_TIMING);
-    /* Data the peer will never acknowledge is gone; received data stays
-     * readable only after a graceful end, so a reset discards it too. */
+    /* Data the peer will never acknowledge is gone. Received in-order data
+     * was acknowledged, so the peer counts it delivered: it stays readable
+     * whatever ended the connection (a reset, a timeout, an ICMP error), and
+     * the error comes once it is read (tcp_user_recv), as on Linux, whose
+     * tcp_done never purges the receive queue (fastopen/server/
+     * reset-*-accept.pkt read the SYN's data after the RST). RFC 9293
+     * §3.10.7.4 would flush it on a RST; that only loses bytes the peer was
+     * told had arrived. Out-of-order data can never be read: it goes. */
     ring_consume(&tcb->snd, tcb->snd.len);
-    if (tcb->x)
+    if (tcb->x) {
         tcb->x->eor_n = 0;
-    if (err)
-        ring_consume(&tcb->rcv, tcb->rcv.len);
+        ranges_clear(&tcb->x->ooo);
+    }
     tcp_set_state(ctx, tcb, TCP_CLOSED, why);
 }
 

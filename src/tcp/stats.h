@@ -72,6 +72,7 @@
     X(tcp_rack_reo_wnd_grown, "RACK reordering windows widened by a D-SACK")   \
     X(tcp_rack_run_merges, "RACK transmit runs merged (ring full)")            \
     X(tcp_paws_drop, "TCP segments dropped by PAWS (RFC 7323)")                \
+    X(tcp_paws_active_rejected, "SYN-ACKs reset: TSecr not of our SYN (Linux)") \
     X(tcp_persist_probes, "zero-window probes sent")                           \
     X(tcp_keepalive_probes, "keepalive probes sent")                           \
     X(tcp_keepalive_timeouts, "connections dropped by keepalive")              \

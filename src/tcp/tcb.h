@@ -65,6 +65,7 @@ struct tcp_opts {
     uint16_t keepidle_s, keepintvl_s; /* Linux: 1..32767 s */
     uint16_t maxseg; /* TCP_MAXSEG cap, 0 = none */
     uint8_t keepcnt;
+    uint8_t syncnt; /* TCP_SYNCNT, 0 = the stack's syn_retries */
     uint8_t cc;     /* congestion control: TCP_CC_* */
     bool nodelay : 1;   /* TCP_NODELAY: Nagle (RFC 896) off */
     bool cork : 1;      /* TCP_CORK */

@@ -157,7 +157,7 @@ static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
 
 static enum tcp_verdict retransmit(struct tcp_ctx *ctx, struct tcb *tcb)
 {
-    uint8_t limit = tcb->state == TCP_SYN_SENT       ? ctx->p.syn_retries
+    uint8_t limit = tcb->state == TCP_SYN_SENT       ? (tcb->o.syncnt ? tcb->o.syncnt : ctx->p.syn_retries)
                     : tcb->state == TCP_SYN_RECEIVED ? ctx->p.synack_retries
                                                      : ctx->p.data_retries;
     if (tcb->backoff >= limit) {

@@ -29,10 +29,15 @@ static const char usage[] =
     "  --root=DIR        where list entries live (default: the list file's folder)\n"
     "  --parse-only      parse the scripts, run nothing\n"
     "  --sysctls         pass the sysctls the script sets in backquotes (and in the\n"
-    "                    defaults.sh it names) to the library as sysctl:NAME=VALUE words\n"
+    "                    defaults.sh it names) to the library as sysctl:NAME=VALUE words;\n"
+    "                    a later command at its time, where the library exports\n"
+    "                    synack_packetdrill_command\n"
     "  --timeout=SECS    wall-clock limit per script (default 60)\n"
     "  --ip_version=M[,M...]  ipv4, ipv6, ipv4-mapped-ipv6: the mode(s) to run in (a list\n"
     "                    runs each script in each); a script that pins another is SKIP\n"
+    "  -D NAME=VALUE, --define=NAME=VALUE  a symbol the scripts use (packetdrill's\n"
+    "                    --define); TFO_COOKIE, when not given and --sysctls is on, is\n"
+    "                    Linux's cookie for the script's tcp_fastopen_key and addresses\n"
     "  -v                print every script's full error\n"
     "  --NAME=VALUE      any packetdrill option (--tolerance_usecs=...), overriding the script's\n";
 
@@ -57,6 +62,70 @@ static char *default_so(const char *argv0)
     return strdup(out);
 }
 
+/* Load path with defs and the command line's options; the mode of the run. */
+static const char *load(const struct suite_cfg *cfg, const char *path,
+                        const struct script_defs *defs, struct script *s, char *err, size_t len)
+{
+    if (script_load_defs(path, defs, s, err, len))
+        return "PARSE";
+    for (int i = 0; i < cfg->noverride; i++)
+        if (script_set_option(&s->opts, cfg->override[i].name, cfg->override[i].value, err,
+                              len)) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", err);
+            snprintf(err, len, "command line: %s", msg);
+            return "PARSE";
+        }
+    /* packetdrill runs a script in the mode asked unless the script pins one */
+    if (cfg->ip_version && s->opts.ip_version_set && s->opts.ip_version != cfg->ip_version) {
+        snprintf(err, len, "%s: the script pins --ip_version=%s", path,
+                 ip_mode_name(s->opts.ip_version));
+        return "SKIP";
+    }
+    if (cfg->ip_version)
+        s->opts.ip_version = cfg->ip_version;
+    return NULL;
+}
+
+static bool uses_symbol(const struct script *s, const char *name)
+{
+    for (int i = 0; i < s->nev; i++)
+        if (s->ev[i].kind == EV_PACKET && !strcmp(s->ev[i].pkt.undefined, name))
+            return true;
+    return false;
+}
+
+/* A script that leaves TFO_COOKIE to its harness gets what Linux's harness
+ * gives it (run_all.py: the cookie Linux makes with defaults.sh's key for
+ * the run's addresses, de4f234f0f433a55 for 192.0.2.1 -> 192.168.0.2):
+ * computed here from the key the library is handed (--sysctls) and this
+ * run's addresses, so it holds for any key and any --local_ip. 0 when the
+ * script was reloaded with it, 1 when there is nothing to compute from. */
+static int define_tfo_cookie(const struct suite_cfg *cfg, const char *path, const char *lip,
+                             struct script *s, char *err, size_t len, const char **status)
+{
+    if (!cfg->pass_sysctls || !uses_symbol(s, "TFO_COOKIE"))
+        return 1;
+    struct sysctl_list sl;
+    sysctl_collect(s, &sl);
+    const char *key = NULL;
+    for (int i = 0; i < sl.n; i++)
+        if (!strcmp(sl.item[i].name, "net.ipv4.tcp_fastopen_key"))
+            key = sl.item[i].value;
+    bool v6 = s->opts.ip_version == 6;
+    const char *rip = s->opts.remote_ip[0] ? s->opts.remote_ip : v6 ? RUN_V6_REMOTE : "192.0.2.1";
+    char hex[17], nv[64];
+    if (!key || defs_tfo_cookie(key, rip, lip, hex))
+        return 1;
+    struct script_defs defs = cfg->defs;
+    snprintf(nv, sizeof nv, "TFO_COOKIE=%s", hex);
+    if (defs_add(&defs, nv, err, len))
+        return 1;
+    script_free(s);
+    *status = load(cfg, path, &defs, s, err, len);
+    return 0;
+}
+
 /* In the child: load, run, report through fd. */
 static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
 {
@@ -64,30 +133,14 @@ static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
     memset(&res, 0, sizeof res);
     struct script s;
     char err[RUN_ERR_LEN - 64];
-    const char *status = "PASS";
-    if (script_load(path, &s, err, sizeof err)) {
-        status = "PARSE";
+    const char *status = load(cfg, path, &cfg->defs, &s, err, sizeof err);
+    if (status) {
         snprintf(res.error, sizeof res.error, "%s", err);
         goto report;
     }
-    for (int i = 0; i < cfg->noverride; i++)
-        if (script_set_option(&s.opts, cfg->override[i].name, cfg->override[i].value, err,
-                              sizeof err)) {
-            status = "PARSE";
-            snprintf(res.error, sizeof res.error, "command line: %s", err);
-            goto report;
-        }
+    status = "PASS";
     if (cfg->parse_only)
         goto report;
-    /* packetdrill runs a script in the mode asked unless the script pins one */
-    if (cfg->ip_version && s.opts.ip_version_set && s.opts.ip_version != cfg->ip_version) {
-        status = "SKIP";
-        snprintf(res.error, sizeof res.error, "%s: the script pins --ip_version=%s", path,
-                 ip_mode_name(s.opts.ip_version));
-        goto report;
-    }
-    if (cfg->ip_version)
-        s.opts.ip_version = cfg->ip_version;
     void *h = dlopen(cfg->so, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         status = "ERROR";
@@ -106,8 +159,16 @@ static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
     bool v6 = s.opts.ip_version == 6;
     /* an IPv4 --local_ip in an IPv6 run is the runner's error (run.c), as
      * packetdrill's; the library keeps its default then */
-    const char *lip = s.opts.local_ip[0] && (!v6 || strchr(s.opts.local_ip, ':')) ? s.opts.local_ip
-                      : v6 ? RUN_V6_LOCAL : "192.168.0.1";
+    char lip[sizeof s.opts.local_ip];
+    snprintf(lip, sizeof lip, "%s",
+             s.opts.local_ip[0] && (!v6 || strchr(s.opts.local_ip, ':')) ? s.opts.local_ip
+             : v6 ? RUN_V6_LOCAL : "192.168.0.1");
+    const char *st = NULL;
+    if (!define_tfo_cookie(cfg, path, lip, &s, err, sizeof err, &st) && st) {
+        status = st;
+        snprintf(res.error, sizeof res.error, "%s", err);
+        goto report;
+    }
     snprintf(flags, sizeof flags, "nowait seed=1 %s=%s", v6 ? "local_ip6" : "local_ip", lip);
     size_t used = strlen(flags);
     int mtu = s.opts.mtu ? s.opts.mtu : v6 ? RUN_V6_MTU : 0;
@@ -134,7 +195,11 @@ static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
         snprintf(res.error, sizeof res.error, "%s: interface incomplete after init", cfg->so);
         goto report;
     }
-    if (run_script(&s, &ifc, &res))
+    /* --sysctls: timed commands too, where the library takes them */
+    run_command_fn command = NULL;
+    if (cfg->pass_sysctls)
+        *(void **)&command = dlsym(h, "synack_packetdrill_command");
+    if (run_script_ext(&s, &ifc, command, &res))
         status = "FAIL";
     /* with a call still blocked inside the library, freeing it would pull
      * the floor from under that thread: the process exits instead */
@@ -260,6 +325,17 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "-v")) {
             cfg.verbose = true;
+        } else if (!strcmp(a, "-D") || !strcmp(a, "--define") || !strncmp(a, "-D", 2) ||
+                   !strncmp(a, "--define=", 9)) {
+            /* packetdrill's spellings: -D N=V, -DN=V, --define N=V, --define=N=V */
+            const char *nv = !strncmp(a, "--define=", 9) ? a + 9
+                             : (!strcmp(a, "-D") || !strcmp(a, "--define")) ? (i + 1 < argc ? argv[++i] : "")
+                             : a + 2;
+            char err[256];
+            if (defs_add(&cfg.defs, nv, err, sizeof err)) {
+                fprintf(stderr, "synack-conform: %s\n", err);
+                return 2;
+            }
         } else if (!strncmp(a, "--so=", 5)) {
             cfg.so = a + 5;
         } else if (!strncmp(a, "--so_flags=", 11)) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "define.h"
 #include "script.h"
 
 struct parser {
@@ -1196,6 +1197,12 @@ int script_parse(const char *path, const char *text, struct script *out, char *e
 
 int script_load(const char *path, struct script *out, char *err, size_t errlen)
 {
+    return script_load_defs(path, NULL, out, err, errlen);
+}
+
+int script_load_defs(const char *path, const struct script_defs *defs, struct script *out,
+                     char *err, size_t errlen)
+{
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -1230,7 +1237,12 @@ int script_load(const char *path, struct script *out, char *err, size_t errlen)
         snprintf(err, errlen, "%s:1: NUL byte in script", path);
         return -1;
     }
-    int rc = script_parse(path, buf, out, err, errlen);
+    char *text = defs && defs->n ? defs_apply(defs, buf) : buf;
+    if (!text)
+        abort();
+    int rc = script_parse(path, text, out, err, errlen);
+    if (text != buf)
+        free(text);
     free(buf);
     return rc;
 }

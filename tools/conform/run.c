@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "run.h"
+#include "sysctl.h"
+#include "symbols.h"
 #include "syscall.h"
 
 enum { W_IDLE, W_JOB, W_RUNNING, W_DONE, W_QUIT };
@@ -289,15 +291,21 @@ static void new_socket_under_test(struct runner *r)
     r->conn.next_ephemeral = eph;
 }
 
-/* Does this flags argument name MSG_FASTOPEN (alone or in an a|b)? */
-static bool names_fastopen(const struct expr *e)
+/* Does this flags argument have MSG_FASTOPEN's bit, by name or by number
+ * (valid-cookie-format.pkt writes 0x20000000), alone or in an a|b? */
+bool run_names_fastopen(const struct expr *e)
 {
     if (!e)
         return false;
+    long long v = 0, fo = 0;
+    if (!symbol_value("MSG_FASTOPEN", &fo))
+        return false;
+    if (e->kind == EX_INT)
+        return (e->num & fo) != 0;
     if (e->kind == EX_SYMBOL)
-        return e->name && !strcmp(e->name, "MSG_FASTOPEN");
+        return e->name && symbol_value(e->name, &v) && (v & fo);
     if (e->kind == EX_OR)
-        return e->n == 2 && (names_fastopen(e->item[0]) || names_fastopen(e->item[1]));
+        return e->n == 2 && (run_names_fastopen(e->item[0]) || run_names_fastopen(e->item[1]));
     return false;
 }
 
@@ -306,7 +314,7 @@ static bool names_fastopen(const struct expr *e)
 static bool fastopen_connect(const struct runner *r, const struct syscall_spec *sc)
 {
     int flags_arg = !strcmp(sc->name, "sendto") ? 3 : !strcmp(sc->name, "sendmsg") ? 2 : -1;
-    return flags_arg >= 0 && sc->narg > flags_arg && names_fastopen(sc->arg[flags_arg]) &&
+    return flags_arg >= 0 && sc->narg > flags_arg && run_names_fastopen(sc->arg[flags_arg]) &&
            (r->conn.st == CS_NONE || r->conn.st == CS_CONNECTING) && !r->conn.local_port;
 }
 
@@ -495,11 +503,26 @@ static void note_skipped(struct runner *r, const struct event *ev)
                  used ? " " : "", ev->line);
 }
 
+/* A timed command that sets sysctls (or flushes tcp_metrics): handed to the
+ * library at its time, as packetdrill's shell would change the kernel then.
+ * False when there is no one to hand it to or nothing in it to hand. */
+static bool run_command(struct runner *r, const struct event *ev)
+{
+    if (!r->command || !ev->text)
+        return false;
+    struct sysctl_list l;
+    sysctl_scan(r->s, ev->text, &l);
+    char words[4096];
+    if (!l.n || sysctl_flags(&l, words, sizeof words))
+        return false;
+    return r->command(r->ifc->userdata, words) > 0;
+}
+
 static int run_event(struct runner *r, const struct event *ev)
 {
     if (ev->kind == EV_PACKET && ev->pkt.undefined[0])
-        return run_fail(r, ev, "packet uses '%s', a --define'd symbol: not supported",
-                        ev->pkt.undefined);
+        return run_fail(r, ev, "packet uses '%s', a --define'd symbol left undefined (give -D %s=VALUE)",
+                        ev->pkt.undefined, ev->pkt.undefined);
     if (ev->tkind == TM_NONE) {
         note_skipped(r, ev);
         return 0;
@@ -525,7 +548,7 @@ static int run_event(struct runner *r, const struct event *ev)
             rc = inject(r, ev);
         else if (ev->kind == EV_SYSCALL)
             rc = start_call(r, ev, t, block_end);
-        else
+        else if (ev->kind != EV_SHELL || !run_command(r, ev))
             note_skipped(r, ev);
     }
     r->last_event = ev;
@@ -570,6 +593,12 @@ static int parse_ip(int ipv, const char *s, const char *dflt, uint8_t out[16])
 
 int run_script(const struct script *s, struct packetdrill_interface *ifc, struct run_result *res)
 {
+    return run_script_ext(s, ifc, NULL, res);
+}
+
+int run_script_ext(const struct script *s, struct packetdrill_interface *ifc, run_command_fn command,
+                   struct run_result *res)
+{
     memset(res, 0, sizeof *res);
     struct runner *r = calloc(1, sizeof *r);
     if (!r) {
@@ -577,6 +606,7 @@ int run_script(const struct script *s, struct packetdrill_interface *ifc, struct
         return -1;
     }
     r->ifc = ifc;
+    r->command = command;
     r->s = s;
     r->res = res;
     /* ipv4-mapped-ipv6: IPv4 on the wire, AF_INET6 sockets (syscall.c) */

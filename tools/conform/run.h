@@ -34,8 +34,13 @@ struct run_result {
 
 struct sc_call; /* syscall.c */
 
+/* synack_packetdrill_command (src/posix/packetdrill.c): a library's way to
+ * take a timed command's sysctls; returns how many words it applied. */
+typedef int (*run_command_fn)(void *userdata, const char *words);
+
 struct runner {
     struct packetdrill_interface *ifc;
+    run_command_fn command;    /* NULL: timed commands are skipped */
     const struct script *s;
     struct conn conn;
     struct { int script, live; } fd[RUN_MAX_FDS];
@@ -64,8 +69,13 @@ struct runner {
  * Returns 0 when the script passed. Never aborts; a stuck blocking call is
  * reported and left on its thread (run each script in its own process). */
 int run_script(const struct script *s, struct packetdrill_interface *ifc, struct run_result *res);
+/* The same, handing every timed command that sets sysctls to command. */
+int run_script_ext(const struct script *s, struct packetdrill_interface *ifc, run_command_fn command,
+                   struct run_result *res);
 
-/* Internal, shared with syscall.c */
+/* Internal, shared with syscall.c and the tests */
+/* Whether a send call's flags argument has MSG_FASTOPEN's bit, by name or number. */
+bool run_names_fastopen(const struct expr *e);
 int64_t run_now(struct runner *r);
 int run_fail(struct runner *r, const struct event *ev, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

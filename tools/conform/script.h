@@ -143,6 +143,10 @@ struct script {
 int script_parse(const char *path, const char *text, struct script *out, char *err, size_t errlen);
 /* Read and parse a file; same contract. */
 int script_load(const char *path, struct script *out, char *err, size_t errlen);
+/* The same after packetdrill's --define substitution (define.h); defs may be NULL. */
+struct script_defs;
+int script_load_defs(const char *path, const struct script_defs *defs, struct script *out,
+                     char *err, size_t errlen);
 void script_free(struct script *s);
 void script_default_opts(struct script_opts *o);
 /* Apply one "--name=value" option (from the script or the command line).

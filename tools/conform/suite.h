@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "define.h"
 #include "run.h"
 
 #define SUITE_MAX_OVERRIDE 16
@@ -20,6 +21,7 @@ struct suite_cfg {
     int modes[3], nmodes;
     struct { const char *name, *value; } override[SUITE_MAX_OVERRIDE];
     int noverride;
+    struct script_defs defs;  /* -D / --define NAME=VALUE */
 };
 
 struct suite_result {

@@ -92,12 +92,26 @@ static void scan_text(const char *text, const char *dir, struct sysctl_list *l, 
 
 static void scan_line(const char *line, const char *dir, struct sysctl_list *l, int depth)
 {
+    /* `a || b`, `a && b`, `a; b`: each command on its own (the settings of
+     * every one are taken: a failing `sysctl` before `|| ip tcp_metrics
+     * flush` is one the library skips by name) */
+    for (const char *c = line; *c; c++)
+        if (*c == ';' || ((c[0] == '|' || c[0] == '&') && c[1] == c[0])) {
+            char head[2048];
+            snprintf(head, sizeof head, "%.*s", (int)(c - line), line);
+            scan_line(head, dir, l, depth);
+            scan_line(c + (*c == ';' ? 1 : 2), dir, l, depth);
+            return;
+        }
     char w[24][160];
     int n = words(line, w, 24);
     if (!n)
         return;
     const char *cmd = strrchr(w[0], '/') ? strrchr(w[0], '/') + 1 : w[0];
-    if (!strcmp(cmd, "sysctl")) {
+    if (!strcmp(cmd, "ip") && n >= 3 && !strcmp(w[1], "tcp_metrics") &&
+        (!strcmp(w[2], "flush") || !strcmp(w[2], "delete"))) {
+        put(l, SYSCTL_METRICS_FLUSH, "flush"); /* Fast Open cookies are tcp_metrics */
+    } else if (!strcmp(cmd, "sysctl")) {
         for (int i = 1; i < n; i++) {
             char *eq = strchr(w[i], '=');
             if (w[i][0] == '-' || !eq)
@@ -192,6 +206,20 @@ void sysctl_collect(const struct script *s, struct sysctl_list *out)
         if (s->ev[i].kind == EV_SHELL && s->ev[i].text)
             scan_text(s->ev[i].text, dir, out, 0);
     }
+    /* a new stack has no metrics to flush */
+    for (int i = 0; i < out->n; i++)
+        if (!strcmp(out->item[i].name, SYSCTL_METRICS_FLUSH)) {
+            out->item[i] = out->item[--out->n];
+            break;
+        }
+}
+
+void sysctl_scan(const struct script *s, const char *text, struct sysctl_list *out)
+{
+    memset(out, 0, sizeof *out);
+    char dirbuf[4096];
+    snprintf(dirbuf, sizeof dirbuf, "%s", s->path ? s->path : ".");
+    scan_text(text, dirname(dirbuf), out, 0);
 }
 
 int sysctl_flags(const struct sysctl_list *l, char *buf, size_t len)
@@ -204,7 +232,9 @@ int sysctl_flags(const struct sysctl_list *l, char *buf, size_t len)
         for (char *c = v; *c; c++)
             if (isspace((unsigned char)*c) || *c == ',')
                 *c = ':';
-        int n = snprintf(buf + o, len - o, "%ssysctl:%s=%s", o ? " " : "", l->item[i].name, v);
+        int n = !strcmp(l->item[i].name, SYSCTL_METRICS_FLUSH)
+                    ? snprintf(buf + o, len - o, "%stcp_metrics:flush", o ? " " : "")
+                    : snprintf(buf + o, len - o, "%ssysctl:%s=%s", o ? " " : "", l->item[i].name, v);
         if (n < 0 || (size_t)n >= len - o)
             return -1;
         o += (size_t)n;

@@ -17,8 +17,15 @@ struct sysctl_list {
  * relative to the script's folder, never run); the last setting wins. */
 void sysctl_collect(const struct script *s, struct sysctl_list *out);
 
+/* One command run at its time in the script (`sysctl -q ...` mid-script): what
+ * it sets, as sysctl_collect reads the setup. `ip tcp_metrics flush` (which
+ * drops Linux's Fast Open cookie cache) is the item SYSCTL_METRICS_FLUSH. */
+void sysctl_scan(const struct script *s, const char *text, struct sysctl_list *out);
+#define SYSCTL_METRICS_FLUSH "tcp_metrics"
+
 /* "sysctl:net.ipv4.tcp_sack=1 sysctl:net.ipv4.tcp_wmem=4096:262144:4194304":
- * words for --so_flags (blanks and commas in values become ':'). -1 if buf is too small. */
+ * words for --so_flags (blanks and commas in values become ':'; the
+ * metrics flush is "tcp_metrics:flush"). -1 if buf is too small. */
 int sysctl_flags(const struct sysctl_list *l, char *buf, size_t len);
 
 #endif

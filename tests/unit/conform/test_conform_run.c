@@ -440,6 +440,74 @@ static void test_ipv6_datagrams(void **state)
     assert_string_equal(err, "bad ICMP code frag_needed");
 }
 
+/* sendto/sendmsg opens a connection when its flags have MSG_FASTOPEN's
+ * bit, however written: a name, a number (valid-cookie-format.pkt's
+ * 0x20000000), or in an a|b. */
+static void test_msg_fastopen_by_name_or_number(void **state)
+{
+    (void)state;
+    const char *text = "0 sendto(3, ..., 1, MSG_FASTOPEN, ..., ...) = 1\n"
+                       "+0 sendto(3, ..., 1, 0x20000000, ..., ...) = 1\n"
+                       "+0 sendto(3, ..., 1, MSG_DONTWAIT|MSG_FASTOPEN, ..., ...) = 1\n"
+                       "+0 sendto(3, ..., 1, MSG_DONTWAIT, ..., ...) = 1\n"
+                       "+0 sendto(3, ..., 1, 0x40, ..., ...) = 1\n";
+    struct script s;
+    char err[512];
+    if (script_parse("f.pkt", text, &s, err, sizeof err))
+        fail_msg("parse: %s", err);
+    const bool want[] = {true, true, true, false, false};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(run_names_fastopen(s.ev[i].sc.arg[3]), want[i]);
+    script_free(&s);
+}
+
+static char got_words[512];
+static long long got_at;
+static struct packetdrill_interface *cmd_ifc;
+
+static int record_command(void *userdata, const char *words)
+{
+    (void)userdata;
+    struct timeval tv;
+    cmd_ifc->gettimeofday(cmd_ifc->userdata, &tv, NULL);
+    got_at = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+    snprintf(got_words, sizeof got_words, "%s", words);
+    return 1;
+}
+
+/* A timed command that sets sysctls goes to the library at its time (as
+ * packetdrill's shell changes the kernel then), `a || b` split into its
+ * commands; one that sets nothing is still reported skipped. */
+static void test_timed_sysctl_command_reaches_the_library(void **state)
+{
+    (void)state;
+    const char *text = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+                       "+.25 `sysctl -q net.ipv4.tcp_fastopen=0 net.ipv4.tcp_nope=1 &> /dev/null ||\\\n"
+                       "      ip tcp_metrics flush all`\n"
+                       "+0 `echo hi`\n";
+    struct script s;
+    char err[512];
+    if (script_parse("f.pkt", text, &s, err, sizeof err))
+        fail_msg("parse: %s", err);
+    struct packetdrill_interface ifc;
+    fake_init(&ifc);
+    cmd_ifc = &ifc;
+    struct timeval tv;
+    ifc.gettimeofday(ifc.userdata, &tv, NULL);
+    long long t0 = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
+    got_words[0] = 0;
+    assert_int_equal(run_script_ext(&s, &ifc, record_command, &res), 0);
+    assert_string_equal(got_words,
+                        "sysctl:net.ipv4.tcp_fastopen=0 sysctl:net.ipv4.tcp_nope=1 tcp_metrics:flush");
+    assert_int_equal(got_at - t0, 250000);
+    assert_int_equal(res.skipped, 1);
+    assert_string_equal(res.skipped_lines, "4");
+    /* without a hook both are skipped, as before */
+    assert_int_equal(run_script(&s, &ifc, &res), 0);
+    fake_shutdown(&ifc);
+    script_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +530,8 @@ int main(void)
         cmocka_unit_test(test_same_result_every_run),
         cmocka_unit_test(test_inbound_mapping_bytes),
         cmocka_unit_test(test_ipv6_datagrams),
+        cmocka_unit_test(test_timed_sysctl_command_reaches_the_library),
+        cmocka_unit_test(test_msg_fastopen_by_name_or_number),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -102,6 +102,7 @@ static struct wire_tcp next_out(uint8_t *buf, long long *t)
 static void exports_only_init(void **state)
 {
     load("");
+    assert_non_null(dlsym(lib, "synack_packetdrill_command")); /* the one addition */
     assert_null(dlsym(lib, "sxp_new"));
     assert_null(dlsym(lib, "synack_stack_new"));
     unload();
@@ -215,6 +216,32 @@ static void active_open_off_link_and_rto(void **state)
     unload();
 }
 
+/* synack_packetdrill_command: a script's timed `sysctl -q
+ * net.ipv4.tcp_fastopen=0` reaches the stack; a word it does not take is
+ * not counted. */
+static void runtime_sysctl_command(void **state)
+{
+    load("sysctl:net.ipv4.tcp_fastopen=1");
+    void *sym = dlsym(lib, "synack_packetdrill_command");
+    assert_non_null(sym);
+    int (*command)(void *, const char *);
+    memcpy(&command, &sym, sizeof command);
+    void *u = ifc.userdata;
+    struct sockaddr_in ra = {.sin_family = AF_INET, .sin_port = htons(80), .sin_addr.s_addr = htonl(REMOTE)};
+    assert_int_equal(command(u, "sysctl:net.ipv4.tcp_fastopen=0 sysctl:net.ipv4.tcp_nope=1"), 1);
+    int fd = ifc.socket(u, AF_INET, SOCK_STREAM, 0);
+    errno = 0;
+    assert_int_equal(ifc.sendto(u, fd, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&ra, sizeof ra), -1);
+    assert_int_equal(errno, EOPNOTSUPP);
+    assert_int_equal(command(u, "sysctl:net.ipv4.tcp_fastopen=1 tcp_metrics:flush"), 2);
+    assert_int_equal(ifc.fcntl(u, fd, F_SETFL, O_NONBLOCK), 0);
+    errno = 0;
+    assert_int_equal(ifc.sendto(u, fd, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&ra, sizeof ra), -1);
+    assert_int_equal(errno, EINPROGRESS); /* no cookie yet: a request */
+    ifc.close(u, fd);
+    unload();
+}
+
 static void nowait_mode(void **state)
 {
     load("nowait,seed=5");
@@ -300,6 +327,7 @@ int main(void)
         cmocka_unit_test(clock_is_virtual),
         cmocka_unit_test(passive_handshake_and_delayed_ack),
         cmocka_unit_test(active_open_off_link_and_rto),
+        cmocka_unit_test(runtime_sysctl_command),
         cmocka_unit_test(nowait_mode),
         cmocka_unit_test(ipv6_datagrams),
     };

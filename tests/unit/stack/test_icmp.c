@@ -374,6 +374,36 @@ static void rfc1122_4_2_3_9_hard_error_aborts_syn_sent(void **state)
     }
 }
 
+/* Linux tcp_req_err: net or host unreachable (and time exceeded, parameter
+ * problem) about our SYN-ACK drop the embryonic passive connection, with
+ * no RST (the peer cannot be reached); its later ACK finds no connection.
+ * A hard error drops it the same way, also without a RST. */
+static void linux_unreachable_drops_syn_received_silently(void **state)
+{
+    (void)state;
+    const uint8_t codes[] = {WIRE_ICMP_HOST_UNREACH, WIRE_ICMP_NET_UNREACH, WIRE_ICMP_PORT_UNREACH};
+    for (size_t i = 0; i < sizeof codes; i++) {
+        struct harness h;
+        h_init(&h, NULL);
+        synack_sock l = synack_socket(h.s);
+        synack_endpoint e = {.addr = synack_ipv4(H_LOCAL), .port = H_LPORT};
+        assert_int_equal(synack_bind(h.s, l, &e), 0);
+        assert_int_equal(synack_listen(h.s, l, 4), 0);
+        h_inject(&h, &(struct h_seg){.flags = WIRE_TCP_SYN, .seq = 5000});
+        struct wire_tcp sa;
+        assert_true(h_next(&h, &sa));
+        assert_int_equal(sa.flags, WIRE_TCP_SYN | WIRE_TCP_ACK);
+        struct h_frame sent = h.cur;
+        icmp_about(&h, &sent, WIRE_ICMP_DEST_UNREACH, codes[i], 0, sa.seq);
+        expect_none(&h); /* no RST */
+        assert_int_equal(ctr(&h, "icmp_err_abort"), 1);
+        h_inject(&h, &(struct h_seg){.flags = WIRE_TCP_ACK, .seq = 5001, .ack = sa.seq + 1});
+        expect_seg(&h, WIRE_TCP_RST, sa.seq + 1, 0);
+        assert_int_equal(synack_accept(h.s, l, NULL), -EAGAIN);
+        h_free(&h);
+    }
+}
+
 static void rfc1191_frag_needed_lowers_mss_to_next_hop_mtu(void **state)
 {
     (void)state;
@@ -402,6 +432,60 @@ static void rfc1191_frag_needed_lowers_mss_to_next_hop_mtu(void **state)
     }
     assert_true(n >= 2);
     h_free(&c.h);
+}
+
+/* Linux tcp_v4_mtu_reduced in SYN_SENT (tcp_simple_retransmit, Linux
+ * c31b70c9968f): a SYN whose Fast Open data the path cannot carry draws
+ * "fragmentation needed"; the SYN goes again at once without the data,
+ * announcing the MSS the path allows, and the data follows the handshake
+ * in segments that fit. */
+static void linux_frag_needed_on_syn_data_resends_the_syn_alone(void **state)
+{
+    (void)state;
+    struct harness h;
+    synack_config cfg = {.fastopen = SYNACK_FASTOPEN_CLIENT};
+    h_init(&h, &cfg);
+    synack_endpoint r = {.addr = synack_ipv4(H_REMOTE), .port = H_RPORT};
+    synack_sock s = synack_socket(h.s);
+    assert_int_equal(synack_connect_fastopen(h.s, s, &r, "", 0, 0), 0); /* a cookie request */
+    struct wire_tcp t;
+    assert_true(h_next(&h, &t));
+    struct wire_tcp_opts o = {.has_mss = true, .mss = 1460, .fo_kind = WIRE_TCPOPT_FASTOPEN, .fo_len = 4,
+                              .fo_cookie = {1, 2, 3, 4}};
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = WIRE_TCP_SYN | WIRE_TCP_ACK,
+                                 .seq = 5000, .ack = t.seq + 1, .opts = &o});
+    h_drain(&h);
+
+    static uint8_t data[1000];
+    s = synack_socket(h.s);
+    assert_int_equal(synack_connect_fastopen(h.s, s, &r, data, sizeof data, 0), 1000);
+    assert_true(h_next(&h, &t));
+    assert_int_equal(t.payload_len, 1000);
+    struct h_frame sent = h.cur;
+    icmp_about(&h, &sent, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_FRAG_NEEDED, 840, t.seq);
+    struct wire_tcp again;
+    assert_true(h_next(&h, &again));
+    assert_int_equal(again.flags, WIRE_TCP_SYN);
+    assert_int_equal(again.seq, t.seq);
+    assert_int_equal(again.payload_len, 0);
+    assert_int_equal(again.opt.mss, 800);
+    expect_none(&h);
+    /* the SYN-ACK takes only the SYN: the data goes now, 800 bytes at most */
+    struct wire_tcp_opts plain = {.has_mss = true, .mss = 1040};
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = WIRE_TCP_SYN | WIRE_TCP_ACK,
+                                 .seq = 7000, .ack = t.seq + 1, .opts = &plain});
+    assert_int_equal(state_of(&h, s), SYNACK_ESTABLISHED);
+    uint32_t got = 0;
+    for (int round = 0; round < 3 && got < 1000; round++) {
+        while (h_next(&h, &t)) {
+            assert_true(t.payload_len <= 800);
+            got += t.payload_len;
+        }
+        h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = WIRE_TCP_ACK,
+                                     .seq = 7001, .ack = again.seq + 1 + got});
+    }
+    assert_int_equal(got, 1000);
+    h_free(&h);
 }
 
 static void rfc1191_5_zero_mtu_uses_plateau_below_the_datagram(void **state)
@@ -488,6 +572,8 @@ int main(void)
         cmocka_unit_test(rfc1122_4_2_3_9_soft_error_never_aborts_and_explains_timeout),
         cmocka_unit_test(rfc1122_4_2_3_9_hard_error_aborts_syn_sent),
         cmocka_unit_test(rfc1191_frag_needed_lowers_mss_to_next_hop_mtu),
+        cmocka_unit_test(linux_frag_needed_on_syn_data_resends_the_syn_alone),
+        cmocka_unit_test(linux_unreachable_drops_syn_received_silently),
         cmocka_unit_test(rfc1191_5_zero_mtu_uses_plateau_below_the_datagram),
         cmocka_unit_test(linux_min_pmtu_552_bounds_a_tiny_next_hop_mtu),
         cmocka_unit_test(rfc1191_mtu_not_below_the_datagram_is_bogus),

@@ -1,6 +1,7 @@
 /* Closing: RFC 9293 §3.6 and Figure 5, TIME-WAIT (2*MSL), half-close,
  * abortive close (RFC 1122 §4.2.2.13, SO_LINGER 0), orphaned FIN_WAIT_2
  * (Linux), and simultaneous close between two stacks. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,6 +243,32 @@ static void test_rfc1122_4_2_2_13_close_with_unread_data_sends_rst(void **state)
     h_free(&c.h);
 }
 
+/* Linux (tcp_reset -> tcp_done keeps sk_receive_queue; tcp_recvmsg hands
+ * out queued bytes before sock_error): data received and acknowledged before
+ * a RST stays readable, then the reset is reported once, then EOF. RFC 9293
+ * §3.10.7.4 would flush it; synack keeps what the peer was told arrived.
+ * Out-of-order data beyond a hole can never be read and is not. */
+static void test_linux_rst_leaves_queued_data_readable(void **state)
+{
+    (void)state;
+    struct conn c;
+    conn_open(&c, NULL, PEER_ISN);
+    inject_at(&c, A_ | P_, c.peer, c.ours, "0123456789", 10);
+    inject_at(&c, A_ | P_, c.peer + 20, c.ours, "ooo", 3); /* a hole at +10 */
+    h_drain(&c.h);
+    inject_at(&c, R_, c.peer + 10, 0, NULL, 0);
+    expect_none(&c.h);
+    assert_int_equal(state_of(&c.h, c.s), SYNACK_CLOSED);
+    char b[64];
+    assert_int_equal(synack_recv(c.h.s, c.s, b, sizeof b), 10);
+    assert_memory_equal(b, "0123456789", 10);
+    assert_int_equal(synack_recv(c.h.s, c.s, b, sizeof b), -ECONNRESET);
+    assert_int_equal(synack_recv(c.h.s, c.s, b, sizeof b), 0);
+    assert_int_equal(synack_close(c.h.s, c.s), 0);
+    expect_none(&c.h);
+    h_free(&c.h);
+}
+
 /* SO_LINGER on with a zero timeout: close() aborts with RST. */
 static void test_so_linger_zero_close_sends_rst(void **state)
 {
@@ -411,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_rfc9293_time_wait_retransmitted_fin_reacked_restarts_timer),
         cmocka_unit_test(test_rfc9293_3_6_half_close_still_receives_and_acks),
         cmocka_unit_test(test_rfc1122_4_2_2_13_close_with_unread_data_sends_rst),
+        cmocka_unit_test(test_linux_rst_leaves_queued_data_readable),
         cmocka_unit_test(test_so_linger_zero_close_sends_rst),
         cmocka_unit_test(test_linux_orphan_fin_wait_2_data_draws_rst),
         cmocka_unit_test(test_linux_orphan_fin_wait_2_times_out_after_60s),

@@ -385,6 +385,115 @@ static void test_rfc7413_client_disabled_eopnotsupp(void **state)
     h_free(&h);
 }
 
+/* Linux's sysctls written on a live stack: net.ipv4.tcp_fastopen (client
+ * bit cleared: EOPNOTSUPP; set again: Fast Open), tcp_timestamps (later SYNs
+ * without TSopt), and `ip tcp_metrics flush` (RFC 7413 §4.1.3: the cached
+ * cookie is gone, the next SYN asks again and carries no data). */
+static void test_rfc7413_linux_sysctls_at_run_time(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT);
+    static const uint8_t ck[4] = {0xab, 0xcd, 0x12, 0x34};
+    synack_sock c = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1, 0), 0);
+    struct wire_tcp t = expect_flags(&h, S_, 0);
+    assert_true(t.opt.has_ts);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, ck, 4);
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 5000,
+                                 .ack = t.seq + 1, .opts = &o});
+    h_drain(&h);
+
+    synack_set_fastopen(h.s, 0);
+    assert_int_equal(synack_connect_fastopen(h.s, client(&h), &server, "x", 1, 0), -EOPNOTSUPP);
+    expect_none(&h);
+    synack_set_fastopen(h.s, SYNACK_FASTOPEN_CLIENT);
+    synack_set_timestamps(h.s, false);
+    assert_int_equal(synack_connect_fastopen(h.s, client(&h), &server, "x", 1, 0), 1);
+    t = expect_flags(&h, S_, 0);
+    assert_false(t.opt.has_ts);
+    assert_int_equal(t.opt.fo_len, 4); /* the cached cookie, with the data */
+    assert_int_equal(t.payload_len, 1);
+
+    synack_fastopen_cache_flush(h.s);
+    synack_set_timestamps(h.s, true);
+    assert_int_equal(synack_connect_fastopen(h.s, client(&h), &server, "x", 1, 0), 0);
+    t = expect_flags(&h, S_, 0);
+    assert_true(t.opt.has_ts);
+    assert_int_equal(t.opt.fo_kind, WIRE_TCPOPT_FASTOPEN);
+    assert_int_equal(t.opt.fo_len, 0); /* a request again */
+    assert_int_equal(t.payload_len, 0);
+    h_free(&h);
+}
+
+/* A cookie request no server answers (Linux tcp_rcv_fastopen_synack,
+ * try_exp): RFC 7413's option first, the experimental one (RFC 6994 254)
+ * once, then RFC 7413's for good. */
+static void test_rfc7413_linux_experimental_fallback_tried_once(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT);
+    const uint8_t want[] = {WIRE_TCPOPT_FASTOPEN, WIRE_TCPOPT_EXP, WIRE_TCPOPT_FASTOPEN,
+                            WIRE_TCPOPT_FASTOPEN};
+    struct wire_tcp_opts plain = fo(0, NULL, 0);
+    for (size_t i = 0; i < sizeof want; i++) {
+        synack_sock c = client(&h);
+        assert_int_equal(synack_connect_fastopen(h.s, c, &server, "x", 1, 0), 0);
+        struct wire_tcp t = expect_flags(&h, S_, 0);
+        assert_int_equal(t.opt.fo_kind, want[i]);
+        assert_int_equal(t.opt.fo_len, 0);
+        h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_,
+                                     .seq = 5000, .ack = t.seq + 1, .opts = &plain});
+        assert_int_equal(state_of(&h, c), SYNACK_ESTABLISHED);
+        h_drain(&h);
+    }
+    h_free(&h);
+}
+
+/* Linux tcp_rcv_synsent_state_process with a writer waiting (sk_write_pending):
+ * the SYN-ACK's ACK is saved for that writer's data, even across the
+ * stack's own flush of pending ACKs; with no data it goes after the
+ * delayed-ACK time (fastopen/client/blocking-sendmsg-multi-iov.pkt). */
+static void test_rfc7413_linux_synack_ack_waits_for_the_writer(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT);
+    static const uint8_t ck[4] = {0xab, 0xcd, 0x12, 0x34};
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, ck, 4);
+    synack_sock c = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "", 0, 0), 0);
+    struct wire_tcp t = expect_flags(&h, S_, 0);
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 5000,
+                                 .ack = t.seq + 1, .opts = &o});
+    h_drain(&h);
+
+    static uint8_t data[3000];
+    for (int writer = 1; writer >= 0; writer--) {
+        synack_sock d = client(&h);
+        long took = synack_connect_fastopen(h.s, d, &server, data, sizeof data, SYNACK_SEND_FO_WAIT);
+        assert_true(took > 0 && took < (long)sizeof data);
+        t = expect_flags(&h, S_, 0);
+        struct wire_tcp_opts plain = fo(0, NULL, 0);
+        h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 7000,
+                                     .ack = t.seq + 1 + (uint32_t)took, .opts = &plain});
+        synack_poll(h.s);
+        expect_none(&h); /* no bare ACK */
+        if (writer) {
+            assert_int_equal(synack_send(h.s, d, data, 100), 100);
+            struct wire_tcp seg = expect_flags(&h, A_ | WIRE_TCP_PSH, 7001);
+            assert_int_equal(seg.payload_len, 100);
+        } else {
+            h_advance(&h, SYNACK_MS(40));
+            struct wire_tcp ack = expect_flags(&h, A_, 7001);
+            assert_int_equal(ack.payload_len, 0);
+        }
+        h_drain(&h);
+    }
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +511,9 @@ int main(void)
         cmocka_unit_test(test_rfc7413_syn_data_not_acked_is_sent_again),
         cmocka_unit_test(test_rfc7413_fastopen_connect_defers_the_syn),
         cmocka_unit_test(test_rfc7413_client_disabled_eopnotsupp),
+        cmocka_unit_test(test_rfc7413_linux_sysctls_at_run_time),
+        cmocka_unit_test(test_rfc7413_linux_experimental_fallback_tried_once),
+        cmocka_unit_test(test_rfc7413_linux_synack_ack_waits_for_the_writer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

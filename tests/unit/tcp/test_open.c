@@ -116,6 +116,10 @@ static void test_rfc9293_3_5_simultaneous_open_syn_then_synack(void **state)
     assert_int_equal(state_of(&h, c), SYNACK_SYN_RECEIVED);
     assert_true(h_logged(&h, "SYN_SENT -> SYN_RECEIVED"));
     h_inject(&h, &(struct h_seg){.flags = S_ | A_, .seq = 9000, .ack = iss + 1, .dport = lport});
+    /* its SYN came twice: ACKed at once (Linux tcp_data_queue; with SACK a
+     * D-SACK names it, fastopen/client/simultaneous-fast-open.pkt) */
+    expect_seg(&h, A_, iss + 1, 9001);
+    expect_none(&h);
     synack_tcp_info i = info_of(&h, c);
     assert_int_equal(i.state, SYNACK_ESTABLISHED);
     assert_int_equal(i.snd_una, iss + 1);
@@ -249,6 +253,41 @@ static void test_rfc9293_3_10_7_3_syn_sent_bad_ack_draws_rst(void **state)
     /* the right SYN-ACK still completes the open */
     h_inject(&h, &(struct h_seg){.flags = S_ | A_, .seq = 5000, .ack = iss + 1, .dport = lport});
     expect_seg(&h, A_, iss + 1, 5001);
+    assert_int_equal(state_of(&h, c), SYNACK_ESTABLISHED);
+    h_free(&h);
+}
+
+/* Linux tcp_rcv_synsent_state_process (PAWSActiveRejected): a SYN-ACK whose
+ * TSecr is not a timestamp of our SYN (between the first SYN's and now) is
+ * answered with a RST at its ACK and the connection stays in SYN_SENT; one
+ * that echoes the SYN's TSval then completes the open. */
+static void test_linux_syn_sent_synack_with_foreign_tsecr_draws_rst(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, NULL);
+    synack_sock c = synack_socket(h.s);
+    synack_endpoint r = {.addr = synack_ipv4(H_REMOTE), .port = H_RPORT};
+    assert_int_equal(synack_connect(h.s, c, &r), -EINPROGRESS);
+    struct wire_tcp syn;
+    assert_true(h_next(&h, &syn));
+    assert_true(syn.opt.has_ts);
+    uint32_t tsval = syn.opt.ts_val;
+    h_advance(&h, SYNACK_MS(10));
+    struct wire_tcp_opts bad = {.has_ts = true, .ts_val = 777, .ts_ecr = tsval + 5000};
+    h_inject(&h, &(struct h_seg){.flags = S_ | A_, .seq = 5000, .ack = syn.seq + 1, .dport = syn.sport,
+                                 .opts = &bad});
+    expect_seg(&h, R_, syn.seq + 1, 0);
+    expect_none(&h);
+    assert_int_equal(state_of(&h, c), SYNACK_SYN_SENT);
+    bad.ts_ecr = tsval - 1; /* older than our first SYN */
+    h_inject(&h, &(struct h_seg){.flags = S_ | A_, .seq = 5000, .ack = syn.seq + 1, .dport = syn.sport,
+                                 .opts = &bad});
+    expect_seg(&h, R_, syn.seq + 1, 0);
+    assert_int_equal(ctr(&h, "tcp_paws_active_rejected"), 2);
+    struct wire_tcp_opts good = {.has_ts = true, .ts_val = 777, .ts_ecr = tsval};
+    h_inject(&h, &(struct h_seg){.flags = S_ | A_, .seq = 5000, .ack = syn.seq + 1, .dport = syn.sport,
+                                 .opts = &good});
     assert_int_equal(state_of(&h, c), SYNACK_ESTABLISHED);
     h_free(&h);
 }
@@ -470,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_rfc9293_3_5_simultaneous_open_two_stacks),
         cmocka_unit_test(test_rfc7323_2_2_simultaneous_open_synack_window_unscaled),
         cmocka_unit_test(test_rfc9293_3_10_7_3_syn_sent_bad_ack_draws_rst),
+        cmocka_unit_test(test_linux_syn_sent_synack_with_foreign_tsecr_draws_rst),
         cmocka_unit_test(test_rfc9293_3_10_7_3_syn_sent_rst_with_ack_refuses),
         cmocka_unit_test(test_rfc9293_3_10_7_3_syn_sent_rst_without_ack_ignored),
         cmocka_unit_test(test_rfc9293_3_10_7_3_syn_sent_plain_ack_dropped),
