@@ -459,6 +459,11 @@ size_t synack_memlink_deliver(synack_memlink *l, synack_time now)
         if (which < 0 || top->due > now)
             break;
         struct slot s = which == 2 ? heap_pop(l) : fifo_pop(&l->ends[which]);
+        /* the stack reads the next frame's headers straight after this
+         * one: ask for them now (a hint) */
+        const struct slot *nx;
+        if (earliest(l, &nx) >= 0)
+            __builtin_prefetch(nx->f->data);
         struct mem_end *from = &l->ends[s.from], *to = &l->ends[1 - s.from];
         from->held--;
         from->held_bytes -= s.f->len;
