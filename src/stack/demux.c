@@ -67,6 +67,23 @@ int demux_reserve(synack_stack *s)
     return s->n_hashed + s->n_tw >= s->n_buckets ? grow(s) : 0;
 }
 
+void demux_link(synack_stack *s, struct hnode *x, uint64_t h, bool tw)
+{
+    struct hnode **c = demux_chain(s, h);
+    *x = (struct hnode){.next = *c, .hash = (uint32_t)h, .tw = tw};
+    *c = x;
+}
+
+void demux_unlink(synack_stack *s, struct hnode *x)
+{
+    struct hnode **pp = demux_chain(s, x->hash);
+    while (*pp && *pp != x)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = x->next;
+    x->next = NULL;
+}
+
 int demux_insert(synack_stack *s, struct sock *k, uint64_t h)
 {
     if (demux_reserve(s) < 0)
@@ -76,9 +93,7 @@ int demux_insert(synack_stack *s, struct sock *k, uint64_t h)
      * a cold chain at every connection (bench/connrate). */
     assert(h == demux_hash(s, TCP_TUPLE(&k->tcb)));
     assert(!demux_lookup_h(s, TCP_TUPLE(&k->tcb), h) && !tw_lookup_h(s, TCP_TUPLE(&k->tcb), h));
-    struct hnode **c = demux_chain(s, h);
-    k->hn = (struct hnode){.next = *c, .hash = (uint32_t)h, .tw = false};
-    *c = &k->hn;
+    demux_link(s, &k->hn, h, false);
     k->hashed = true;
     s->n_hashed++;
     return 0;
@@ -88,13 +103,8 @@ void demux_remove(synack_stack *s, struct sock *k)
 {
     if (!k->hashed)
         return;
-    struct hnode **pp = demux_chain(s, k->hn.hash);
-    while (*pp && *pp != &k->hn)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = k->hn.next;
+    demux_unlink(s, &k->hn);
     k->hashed = false;
-    k->hn.next = NULL;
     s->n_hashed--;
 }
 

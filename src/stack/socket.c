@@ -397,14 +397,14 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
          * next port free instead of probing the ones it left in TIME_WAIT
          * (random ports, RFC 6056 Algorithm 1, did: bench/connrate), and
          * nobody learns one destination's ports from another's. */
-        uint32_t span = (uint32_t)s->port_hi - s->port_lo + 1;
+        uint32_t span = (uint32_t)s->cfg.port_hi - s->cfg.port_lo + 1;
         struct tw_rec *reuse = NULL;
         uint64_t dh = ephemeral_hash(s, &t);
         uint32_t *walk = ephemeral_walk(s, dh);
         uint64_t start = (uint64_t)(uint32_t)dh + (walk ? *walk : (uint32_t)stack_random(s));
         uint32_t i;
         for (i = 0; i < span; i++) {
-            t.lport = (uint16_t)(s->port_lo + (start + i) % span);
+            t.lport = (uint16_t)(s->cfg.port_lo + (start + i) % span);
             synack_endpoint e = {.port = t.lport};
             th = demux_hash(s, &t);
             if (demux_lookup_h(s, &t, th) || port_in_use(s, &e, k))
@@ -434,7 +434,7 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
              * at 300 k/s): ask for it early. Only a hint: that connect
              * hashes and looks up as usual. */
             struct tcp_tuple n = t;
-            n.lport = (uint16_t)(s->port_lo + ((uint64_t)(uint32_t)dh + *walk) % span);
+            n.lport = (uint16_t)(s->cfg.port_lo + ((uint64_t)(uint32_t)dh + *walk) % span);
             if (s->n_buckets)
                 __builtin_prefetch(demux_chain(s, demux_hash(s, &n)));
         }

@@ -66,8 +66,10 @@ synack_stack *synack_stack_new(const synack_config *cfg)
         return NULL;
     s->cfg = *cfg;
     s->rng = cfg->seed;
-    s->port_lo = range ? cfg->port_lo : 32768; /* Linux's ip_local_port_range */
-    s->port_hi = range ? cfg->port_hi : 60999;
+    if (!range) { /* Linux's ip_local_port_range */
+        s->cfg.port_lo = 32768;
+        s->cfg.port_hi = 60999;
+    }
     struct tcp_params *p = &s->tcp.p;
     p->msl2 = cfg->time_wait ? cfg->time_wait : SYNACK_SEC(60);
     p->fin_wait2 = cfg->fin_wait2_timeout ? cfg->fin_wait2_timeout : SYNACK_SEC(60);

@@ -159,7 +159,6 @@ struct synack_stack {
     int handle_lo;         /* no free handle below this */
     uint16_t *port_refs;   /* per port: bound sockets with a handle on it */
     int n_v6only;          /* of those, IPV6_V6ONLY ones (ports shared across families) */
-    uint16_t port_lo, port_hi; /* connect()'s ephemeral range (synack_config) */
     uint32_t *port_walks;  /* RFC 6056 Algorithm 4: where each destination's port walk stands */
 
     struct hnode **buckets; /* the connection table: 4-tuple hash, chained */
@@ -224,6 +223,10 @@ const uint8_t *stack_fo_listener_key(void *cb, const struct tcb *child);
 uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t);
 /* Hashes k under h, the demux_hash of its 4-tuple, which the caller has
  * just found free (no connection, no TIME_WAIT record). 0 or -ENOMEM. */
+/* A socket's or a record's link into, and out of, the chain for hash h
+ * (the counts are the caller's). */
+void demux_link(synack_stack *s, struct hnode *x, uint64_t h, bool tw);
+void demux_unlink(synack_stack *s, struct hnode *x);
 /* Room for one more entry (socket or record) in the connection table:
  * 0 or -ENOMEM. */
 int demux_reserve(synack_stack *s);

@@ -47,10 +47,7 @@ struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t)
 
 static void tw_remove(synack_stack *s, struct tw_rec *w)
 {
-    struct hnode **pp = demux_chain(s, w->hn.hash);
-    while (*pp != &w->hn)
-        pp = &(*pp)->next;
-    *pp = w->hn.next;
+    demux_unlink(s, &w->hn);
     s->n_tw--;
     wheel_cancel(&s->tw_wheel, &w->tn);
     free(w->tw.a6);
@@ -77,9 +74,7 @@ void tw_maybe_enter(synack_stack *s, struct sock *k)
     wheel_node_init(&w->tn);
     uint64_t at = b->t_wait;
     sock_free(s, k);
-    struct hnode **c = demux_chain(s, h);
-    w->hn = (struct hnode){.next = *c, .hash = h, .tw = true};
-    *c = &w->hn;
+    demux_link(s, &w->hn, h, true);
     s->n_tw++;
     wheel_set(&s->tw_wheel, &w->tn, at);
 }
