@@ -453,17 +453,18 @@ synack_time synack_memlink_next(const synack_memlink *l)
 size_t synack_memlink_deliver(synack_memlink *l, synack_time now)
 {
     size_t n = 0;
-    for (;;) {
-        const struct slot *top;
-        int which = earliest(l, &top);
-        if (which < 0 || top->due > now)
-            break;
+    const struct slot *top;
+    int which = earliest(l, &top);
+    while (which >= 0 && top->due <= now) {
         struct slot s = which == 2 ? heap_pop(l) : fifo_pop(&l->ends[which]);
-        /* the stack reads the next frame's headers straight after this
-         * one: ask for them now (a hint) */
-        const struct slot *nx;
-        if (earliest(l, &nx) >= 0)
-            __builtin_prefetch(nx->f->data);
+        /* the next frame is found now, so that the stack's first read of
+         * its headers, straight after this one, is already on its way (a
+         * hint); only a frame sent meanwhile (l->order moves) can change
+         * which one it is */
+        which = earliest(l, &top);
+        if (which >= 0)
+            __builtin_prefetch(top->f->data);
+        uint64_t order = l->order;
         struct mem_end *from = &l->ends[s.from], *to = &l->ends[1 - s.from];
         from->held--;
         from->held_bytes -= s.f->len;
@@ -474,6 +475,8 @@ size_t synack_memlink_deliver(synack_memlink *l, synack_time now)
                             s.f->corrupted ? 0 : SYNACK_RX_CSUM_OK);
         frame_put(l, s.f);
         n++;
+        if (l->order != order)
+            which = earliest(l, &top);
     }
     return n;
 }
