@@ -85,11 +85,21 @@ static void stack_leaves_the_checksum_to_the_link(void **state)
     synack_stack_free(s);
 }
 
+/* The capture file, removed by the teardown whether the test passed or not. */
+static char capture_path[] = "/tmp/synack-offload-XXXXXX";
+
+static int remove_capture(void **state)
+{
+    (void)state;
+    unlink(capture_path);
+    return 0;
+}
+
 /* The link's capture holds real checksums, though no stack computed any. */
 static void capture_gets_real_checksums(void **state)
 {
     (void)state;
-    char path[] = "/tmp/synack-offload-XXXXXX";
+    char *path = capture_path;
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
@@ -118,7 +128,6 @@ static void capture_gets_real_checksums(void **state)
         }
     }
     fclose(f);
-    unlink(path);
     assert_true(frames > 20);
 }
 
@@ -168,7 +177,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(stack_leaves_the_checksum_to_the_link),
-        cmocka_unit_test(capture_gets_real_checksums),
+        cmocka_unit_test_teardown(capture_gets_real_checksums, remove_capture),
         cmocka_unit_test(corrupting_link_checksums_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
