@@ -85,7 +85,7 @@ static void add_sack_blocks(const struct tcb *tcb, struct wire_tcp_opts *o)
 
 static void build_options(struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t flags, struct wire_tcp_opts *o)
 {
-    wire_tcp_opts_reset_emit(o);
+    wire_tcp_opts_clear(o);
     if (flags & WIRE_TCP_SYN) {
         o->has_mss = true;
         o->mss = tcb->mss_local;

@@ -107,10 +107,10 @@ int wire_tcp_parse_opts(const uint8_t *p, size_t len, struct wire_tcp_opts *out)
  * two NOPs and SACK blocks. Returns bytes written (a multiple of 4). */
 int wire_tcp_opts_emit(uint8_t *buf, size_t cap, const struct wire_tcp_opts *o);
 
-/* Prepares o for wire_tcp_opts_emit: no option, with the parser-only
- * fields (the kinds seen, 40 bytes) and the unused SACK and cookie bytes
- * left as they are. */
-static inline void wire_tcp_opts_reset_emit(struct wire_tcp_opts *o)
+/* No option: the scalars cleared, the arrays (read only below their
+ * counts) left as they are. For wire_tcp_opts_emit, and the parser's start
+ * (which also clears its own counters). */
+static inline void wire_tcp_opts_clear(struct wire_tcp_opts *o)
 {
     o->has_mss = o->has_wscale = o->sack_perm = o->has_ts = false;
     o->mss = 0;
