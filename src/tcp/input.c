@@ -813,6 +813,13 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         tcb->flags |= TCB_ACK_PENDING | TCB_ACK_NOW;
         dlen = room;
         fin = false;
+    } else if (fin && (wnd == 0 || ring_free(&tcb->rcv) == 0)) {
+        /* a FIN into a closed window is taken (Linux tcp_data_queue: a
+         * peer that keeps resending it would otherwise loop), and, the
+         * receive memory being full, acknowledged at once (Linux sets
+         * ICSK_ACK_NOW when its receive memory is exhausted) rather than
+         * after the delayed-ACK time a half-closing FIN otherwise waits */
+        tcb->flags |= TCB_ACK_NOW;
     }
     return text_and_fin(ctx, tcb, seg, seq, data, dlen, fin);
 }

@@ -278,6 +278,43 @@ static void test_rfc9293_3_10_7_4_zero_window_still_takes_acks(void **state)
     h_free(&c->h);
 }
 
+/* A FIN that arrives while our window is zero is taken and acknowledged at
+ * once (Linux tcp_data_queue; linux-selftests tcp_rcv_zero_wnd_fin.pkt):
+ * the same FIN into an open window after data waits the delayed-ACK time
+ * (pingpong, so our own FIN may carry the ACK). */
+static void fin_after_full_window(bool fill, bool expect_at_once)
+{
+    synack_config cfg = {.rcvbuf = 2048, .sndbuf = 1 << 16};
+    struct xconn x;
+    x_open(&x, &cfg, &(struct xopen){.mss = 1024, .wscale = -1});
+    struct conn *c = &x.c;
+    static uint8_t d[1024];
+    uint32_t n = fill ? 2048 : 1024;
+    for (uint32_t off = 0; off < n; off += 1024)
+        x_send(&x, A_, c->peer + off, c->ours, d, 1024, NULL, 0);
+    h_advance(&c->h, SYNACK_MS(200)); /* every byte acknowledged first */
+    h_drain(&c->h);
+    assert_int_equal(info_of(&c->h, c->s).unread, n);
+    x_send(&x, A_ | WIRE_TCP_FIN, c->peer + n, c->ours, NULL, 0, NULL, 0);
+    assert_int_equal(state_of(&c->h, c->s), SYNACK_CLOSE_WAIT);
+    if (expect_at_once) {
+        struct wire_tcp t = expect_seg(&c->h, A_, c->ours, c->peer + n + 1);
+        assert_int_equal(t.wnd, 0);
+    } else {
+        expect_none(&c->h);
+        assert_true(h_run_to_deadline(&c->h, SYNACK_SEC(1)));
+        expect_seg(&c->h, A_, c->ours, c->peer + n + 1);
+    }
+    h_free(&c->h);
+}
+
+static void test_fin_into_zero_window_is_acked_at_once(void **state)
+{
+    (void)state;
+    fin_after_full_window(true, true);
+    fin_after_full_window(false, false);
+}
+
 /* Socket options are checked and inherited from the listener (Linux). */
 static void test_setopt_ranges_and_inheritance(void **state)
 {
@@ -334,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_tcp_cork_holds_partial_segments),
         cmocka_unit_test(test_tcp_cork_ceiling_sends_a_held_partial_segment),
         cmocka_unit_test(test_rfc9293_3_10_7_4_zero_window_still_takes_acks),
+        cmocka_unit_test(test_fin_into_zero_window_is_acked_at_once),
         cmocka_unit_test(test_setopt_ranges_and_inheritance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
