@@ -89,12 +89,17 @@ long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t le
         return 0;
     uint32_t before = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
     uint32_t n = len < tcb->rcv.len ? (uint32_t)len : tcb->rcv.len;
+    bool was_half_full = 2 * tcb->rcv.len >= tcb->rcv.cap;
     ring_peek(&tcb->rcv, tcb->x->rbuf, 0, buf, n);
     ring_consume(&tcb->rcv, n);
     /* Window update (Linux tcp_cleanup_rbuf): when reading at least doubles
-     * a window that had fallen to half the buffer or less, say so now
-     * rather than leave the sender waiting on a small window. */
-    if (!(tcb->flags & TCB_FIN_RCVD) && tcb->state != TCP_CLOSED && 2 * before <= tcb->rcv.cap) {
+     * a window that had fallen to half the buffer or less because data
+     * filled it, say so now rather than leave the sender waiting on a small
+     * window. A window that is small only because the SYN could not offer
+     * more (64 KiB unscaled) is not one a read reopens: Linux's, held by
+     * rcv_ssthresh, does not grow there either, and an ACK at each first
+     * read would cost a segment per short connection. */
+    if (!(tcb->flags & TCB_FIN_RCVD) && tcb->state != TCP_CLOSED && was_half_full && 2 * before <= tcb->rcv.cap) {
         uint32_t now_wnd = tcp_rcv_window(tcb);
         if (now_wnd >= 2 * before && now_wnd > before)
             tcp_send_ack(ctx, tcb);

@@ -334,9 +334,40 @@ static void test_rfc9293_3_8_6_2_2_receiver_sws_avoidance(void **state)
     h_free(&c->h);
 }
 
+/* The first read of a connection whose window is still the SYN's (at most
+ * 64 KiB unscaled, under a larger buffer) draws no window update: the
+ * read freed almost nothing (Linux tcp_cleanup_rbuf, whose window is held
+ * by rcv_ssthresh), and the ACK the data owes waits for the reply the
+ * application sends in the same turn, which carries it. */
+static void test_first_read_under_the_syn_window_sends_no_update(void **state)
+{
+    (void)state;
+    synack_config cfg = {.rcvbuf = 1 << 20};
+    struct xconn x;
+    x_open(&x, &cfg, &(struct xopen){.mss = 1000, .wscale = 7});
+    struct conn *c = &x.c;
+    struct wire_tcp_opts o;
+    x_opts(&x, &o);
+    uint8_t f[256];
+    size_t n = h_build(&(struct h_seg){.flags = A_ | WIRE_TCP_PSH, .seq = c->peer, .ack = c->ours,
+                                       .data = "hello", .len = 5, .wnd = x.wnd, .opts = &o},
+                       f, sizeof f);
+    synack_input(c->h.s, c->h.ifx, f, n); /* in, no poll yet */
+    uint8_t b[16];
+    assert_int_equal(synack_recv(c->h.s, c->s, b, sizeof b), 5);
+    expect_none(&c->h);
+    assert_int_equal(synack_send(c->h.s, c->s, "world", 5), 5);
+    struct wire_tcp t = expect_seg(&c->h, A_ | WIRE_TCP_PSH, c->ours, c->peer + 5);
+    assert_int_equal(t.payload_len, 5);
+    synack_poll(c->h.s);
+    expect_none(&c->h); /* the reply carried the ACK: nothing is owed */
+    h_free(&c->h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_read_under_the_syn_window_sends_no_update),
         cmocka_unit_test(test_rfc9293_3_10_7_4_out_of_order_held_and_joined),
         cmocka_unit_test(test_rfc9293_3_10_7_4_out_of_order_fin),
         cmocka_unit_test(test_rfc9293_3_10_7_4_nothing_after_the_fin),
