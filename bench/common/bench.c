@@ -55,13 +55,23 @@ void bench_pair_free(struct bench_pair *p)
     memset(p, 0, sizeof *p);
 }
 
-size_t bench_pair_step(struct bench_pair *p)
+size_t bench_pair_deliver(struct bench_pair *p)
 {
     /* one clock read per turn, as an event loop takes it */
-    synack_time now = synack_monotonic_now(NULL);
-    size_t n = synack_memlink_deliver(p->link, now);
-    synack_poll_at(p->cli, now);
-    synack_poll_at(p->srv, now);
+    p->now = synack_monotonic_now(NULL);
+    return synack_memlink_deliver(p->link, p->now);
+}
+
+void bench_pair_poll(struct bench_pair *p)
+{
+    synack_poll_at(p->cli, p->now);
+    synack_poll_at(p->srv, p->now);
+}
+
+size_t bench_pair_step(struct bench_pair *p)
+{
+    size_t n = bench_pair_deliver(p);
+    bench_pair_poll(p);
     return n;
 }
 

@@ -23,12 +23,20 @@ double bench_now(void);
 struct bench_pair {
     synack_stack *cli, *srv;
     synack_memlink *link;
+    synack_time now; /* the current turn's time */
 };
 int bench_pair_new(struct bench_pair *p, const synack_config *cfg);
 void bench_pair_free(struct bench_pair *p);
 /* One turn of the event loop: deliver what the link holds, then poll both
  * stacks (which sends what the input asked for). Returns frames delivered. */
 size_t bench_pair_step(struct bench_pair *p);
+/* The same turn in two halves, for a loop that runs its application between
+ * them, as an event loop does (input, the ready sockets' handlers, then the
+ * poll): an ACK the input owes then rides on the handlers' reply instead of
+ * going alone. bench_pair_deliver returns frames delivered; bench_pair_poll
+ * takes the time the delivery read. */
+size_t bench_pair_deliver(struct bench_pair *p);
+void bench_pair_poll(struct bench_pair *p);
 
 /* Listeners on the server stack at BENCH_PORT0 .. BENCH_PORT0 + n - 1
  * (each client address and server port gives 28232 ephemeral ports).

@@ -274,11 +274,12 @@ static struct result synack_run(int n, double secs, int ports, synack_time tw, b
             r.res.errors++;
     }
     for (unsigned iter = 0;; iter++) {
-        bench_pair_step(&p);
+        bench_pair_deliver(&p);
         if (r.opening && (iter & 63) == 0 && bench_now() >= end)
             r.opening = false;
         drain(&r, &r.srv, server_ready);
         drain(&r, &r.cli, client_ready);
+        bench_pair_poll(&p);
         if (!r.live && !r.nsrv && synack_memlink_next(p.link) == SYNACK_TIME_NEVER)
             break;
         if (r.res.errors > 1000)
