@@ -648,13 +648,18 @@ long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
         return -EINVAL;
     /* Nothing to read (EAGAIN, the end of stream, an error): the core
      * touches neither the extension nor the clock then, so neither is
-     * fetched (an event loop polls many sockets with nothing). */
+     * fetched (an event loop polls many sockets with nothing). A read
+     * reads the clock only if it sends a window update. */
+    bool update;
     if (k->tcb.rcv.len == 0)
-        return tcp_user_recv(&s->tcp, &k->tcb, buf, len);
-    stack_now(s);
+        return tcp_user_recv(&s->tcp, &k->tcb, buf, len, &update);
     long r = stack_attach(s, k, 0, 0);
     if (r == 0)
-        r = tcp_user_recv(&s->tcp, &k->tcb, buf, len);
+        r = tcp_user_recv(&s->tcp, &k->tcb, buf, len, &update);
+    if (r > 0 && update) {
+        stack_now(s);
+        tcp_user_window_update(&s->tcp, &k->tcb);
+    }
     stack_settle(s, k);
     return r;
 }

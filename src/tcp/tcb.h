@@ -469,7 +469,11 @@ uint64_t tcp_next_deadline(const struct tcb *tcb);
 /* eor: the write ends a record (MSG_EOR): later data never shares a
  * segment with it (only when the whole write was taken). */
 long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more, bool eor);
-long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t len);
+/* Copies out up to len received bytes. *wnd_update says the read freed
+ * enough to announce (Linux tcp_cleanup_rbuf): the caller reads the clock
+ * and calls tcp_user_window_update. */
+long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t len, bool *wnd_update);
+void tcp_user_window_update(struct tcp_ctx *ctx, struct tcb *tcb);
 int tcp_user_shutdown(struct tcp_ctx *ctx, struct tcb *tcb, bool rd, bool wr);
 /* close(): abort when unread data or linger 0, else a graceful FIN. Returns
  * TCP_FREE when the TCB can be released at once. */

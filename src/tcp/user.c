@@ -66,8 +66,10 @@ long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, siz
     return n;
 }
 
-long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t len)
+long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t len, bool *wnd_update)
 {
+    (void)ctx;
+    *wnd_update = false;
     if (tcb->rcv.len == 0) {
         if (tcb->err) {
             int e = tcb->err;
@@ -101,10 +103,16 @@ long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t le
      * read would cost a segment per short connection. */
     if (!(tcb->flags & TCB_FIN_RCVD) && tcb->state != TCP_CLOSED && was_half_full && 2 * before <= tcb->rcv.cap) {
         uint32_t now_wnd = tcp_rcv_window(tcb);
-        if (now_wnd >= 2 * before && now_wnd > before)
-            tcp_send_ack(ctx, tcb);
+        *wnd_update = now_wnd >= 2 * before && now_wnd > before;
     }
     return n;
+}
+
+/* The window update a read asked for, sent once the caller has the time
+ * (a read that sends nothing needs no clock). */
+void tcp_user_window_update(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    tcp_send_ack(ctx, tcb);
 }
 
 int tcp_user_shutdown(struct tcp_ctx *ctx, struct tcb *tcb, bool rd, bool wr)
