@@ -195,7 +195,9 @@ int synack_iface_set_offload(synack_stack *s, int ifindex, unsigned offload);
 
 /* One frame received on interface ifindex. The stack does not keep the
  * buffer. Replies are sent at the next synack_poll(), so that a burst of
- * segments draws one cumulative ACK. */
+ * segments draws one cumulative ACK, and data the application sends before
+ * that poll (from the event callback, or a ready list it drains first)
+ * carries the ACK instead of a segment of its own. */
 void synack_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len);
 /* The same for a frame that arrived at now, a time the caller read from the
  * stack's clock once for a burst of frames (a link's delivery, a batch of
