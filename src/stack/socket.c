@@ -207,7 +207,7 @@ static uint64_t ephemeral_hash(const synack_stack *s, const struct tcp_tuple *t)
 
 /* The walk counter of the destination hashed to dh; the table comes at the
  * first connect (NULL without memory: a random start instead). */
-static uint32_t *ephemeral_walk(synack_stack *s, uint64_t dh)
+static struct port_walk *ephemeral_walk(synack_stack *s, uint64_t dh)
 {
     if (!s->port_walks && !(s->port_walks = calloc(PORT_WALKS, sizeof *s->port_walks)))
         return NULL;
@@ -400,8 +400,8 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
         uint32_t span = (uint32_t)s->cfg.port_hi - s->cfg.port_lo + 1;
         struct tw_rec *reuse = NULL;
         uint64_t dh = ephemeral_hash(s, &t);
-        uint32_t *walk = ephemeral_walk(s, dh);
-        uint64_t start = (uint64_t)(uint32_t)dh + (walk ? *walk : (uint32_t)stack_random(s));
+        struct port_walk *walk = ephemeral_walk(s, dh);
+        uint64_t start = (uint64_t)(uint32_t)dh + (walk ? walk->at : (uint32_t)stack_random(s));
         uint32_t i;
         for (i = 0; i < span; i++) {
             t.lport = (uint16_t)(s->cfg.port_lo + (start + i) % span);
@@ -427,16 +427,28 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
          * a counter moving by exactly one tells an observer how many
          * connections went to that destination in between) */
         if (walk) {
-            *walk += i + 1 + (uint32_t)(stack_random(s) & 3);
-            /* The next connect to this destination starts at a port known
-             * now; its bucket, in a table holding every TIME_WAIT of the
-             * last minute, is a cache miss by then (11 % of bench/connrate
-             * at 300 k/s): ask for it early. Only a hint: that connect
-             * hashes and looks up as usual. */
-            struct tcp_tuple n = t;
-            n.lport = (uint16_t)(s->cfg.port_lo + ((uint64_t)(uint32_t)dh + *walk) % span);
-            if (s->n_buckets)
-                __builtin_prefetch(demux_chain(s, demux_hash(s, &n)));
+            walk->at += i + 1 + walk->skip;
+            walk->skip = (uint8_t)(stack_random(s) & 3); /* drawn a connect early, for the prefetch */
+            /* The next connects to this destination start at ports known
+             * now. Their buckets and the TIME_WAIT records in them, in a
+             * table holding every TIME_WAIT of the last minute, are cache
+             * misses by then (11 % of bench/connrate at 300 k/s), and one
+             * depends on the other: the bucket of the connect after next is
+             * asked for now, and the record in the next one's bucket (asked
+             * for at the last connect, so in cache) too. Only hints: those
+             * connects hash and look up as usual. */
+            if (s->n_buckets) {
+                struct tcp_tuple n = t;
+                n.lport = (uint16_t)(s->cfg.port_lo + ((uint64_t)(uint32_t)dh + walk->at + 1 + walk->skip) % span);
+                if (walk->next_hash_ok) {
+                    const struct hnode *x = *demux_chain(s, walk->next_hash);
+                    if (x)
+                        __builtin_prefetch(x);
+                }
+                walk->next_hash = demux_hash(s, &n);
+                walk->next_hash_ok = true;
+                __builtin_prefetch(demux_chain(s, walk->next_hash));
+            }
         }
     }
     if ((r = init_tcb(s, k, &t)) < 0 || (r = demux_insert(s, k, th)) < 0)

@@ -105,6 +105,16 @@ struct hnode {
     bool tw;       /* in a struct tw_rec, else in a struct sock */
 };
 
+/* Where a destination's ephemeral port walk stands (RFC 6056 Algorithm 4),
+ * the random skip its next step takes, and the hash of the port after the
+ * next (socket.c prefetches along the walk). */
+struct port_walk {
+    uint32_t at;
+    uint8_t skip;
+    bool next_hash_ok;
+    uint64_t next_hash;
+};
+
 /* A socket: the TCB and what the stack keeps around it. */
 struct sock {
     struct tcb tcb; /* first: a tcb pointer is a sock pointer */
@@ -159,7 +169,7 @@ struct synack_stack {
     int handle_lo;         /* no free handle below this */
     uint16_t *port_refs;   /* per port: bound sockets with a handle on it */
     int n_v6only;          /* of those, IPV6_V6ONLY ones (ports shared across families) */
-    uint32_t *port_walks;  /* RFC 6056 Algorithm 4: where each destination's port walk stands */
+    struct port_walk *port_walks; /* RFC 6056 Algorithm 4: where each destination's port walk stands */
 
     struct hnode **buckets; /* the connection table: 4-tuple hash, chained */
     size_t n_buckets, n_hashed; /* n_hashed: socks in it (n_tw: records) */
