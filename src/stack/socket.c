@@ -10,7 +10,7 @@
 #include "tcp/syncookie.h"
 #include "wire/bytes.h"
 
-#define PORT_WALKS 4096 /* RFC 6056 Algorithm 4's table (16 KiB, at the first connect) */
+#define PORT_WALKS 4096 /* RFC 6056 Algorithm 4's table (64 KiB, at the first connect) */
 
 static void handle_release(synack_stack *s, struct sock *k);
 
