@@ -701,6 +701,7 @@ int synack_close(synack_stack *s, synack_sock h)
         return -EBADF;
     stack_now(s);
     handle_release(s, k);
+    errq_free(k); /* Linux SOCK_DEAD: nothing more is queued for no one */
     if (k->listener) {
         tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "close()");
         sock_free(s, k);
