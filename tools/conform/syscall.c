@@ -201,11 +201,11 @@ static int iov_for(struct runner *r, const struct event *ev, const struct expr *
 {
     if (e->kind == EX_NULL)
         return 0;
-    if (e->kind != EX_LIST || e->n > SC_MAX_VEC)
+    if (e->kind != EX_LIST || e->n > SC_MAX_IOV)
         return run_fail(r, ev, "expected [{iov_base=..., iov_len=N}, ...] (at most %d)",
-                        SC_MAX_VEC);
+                        SC_MAX_IOV);
     size_t total = 0;
-    long long lens[SC_MAX_VEC];
+    long long lens[SC_MAX_IOV];
     for (int i = 0; i < e->n; i++) {
         const struct expr *it = e->item[i];
         const struct expr *l = it->kind == EX_STRUCT ? field(it, "iov_len") : NULL;

@@ -13,6 +13,7 @@
 #include "run.h"
 
 #define SC_MAX_VEC 16
+#define SC_MAX_IOV 1024 /* Linux's UIO_MAXIOV: zerocopy/maxfrags writes 64 */
 #define SC_CMSG_DATA 64 /* the largest payload: scm_timestamping (48), sock_extended_err + sockaddr_in6 (44) */
 enum { SC_CMSG_INT, SC_CMSG_EE, SC_CMSG_TS };
 
@@ -35,7 +36,7 @@ struct sc_call {
     socklen_t optlen_expect;
     bool optlen_check;
     /* vectors */
-    struct iovec iov[SC_MAX_VEC];
+    struct iovec iov[SC_MAX_IOV];
     int iovcnt;
     struct msghdr msg;
     bool msg_flags_check;
