@@ -90,6 +90,11 @@ ssize_t sxp_errq_recv(struct sxp *p, struct sxp_file *f, struct msghdr *msg)
     int r = synack_errqueue_pop(p->st, f->h, &m);
     if (r < 0)
         return r;
+    uint32_t rep = synack_errqueue_reports(p->st, f->h); /* more left: sk_error_report again */
+    if (rep != f->errq_reports) {
+        f->errq_reports = rep;
+        f->wakeups++;
+    }
     uint32_t tsflags = 0;
     synack_get_timestamping(p->st, f->h, &tsflags);
     msg->msg_flags = MSG_ERRQUEUE;

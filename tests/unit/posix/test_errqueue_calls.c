@@ -7,6 +7,7 @@
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,12 +202,47 @@ static void timestamps_read_with_their_cmsgs(void **state)
     pair_free(&pr);
 }
 
+/* EPOLLET reports Linux's sk_error_report wakeups: a queued notification
+ * wakes once, however long it stays unread; reading one with another left
+ * behind wakes again (sock_dequeue_err_skb); reading the last does not. */
+static void epollet_wakes_on_queueing_and_on_a_read_with_more_left(void **state)
+{
+    (void)state;
+    struct pair pr;
+    pair_init(&pr);
+    int a, b;
+    connect_pair(&pr, 304, &a, &b, NULL);
+    int fl = SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY;
+    assert_int_equal(sxp_setsockopt(pr.a, a, SOL_SOCKET, SO_TIMESTAMPING, &fl, sizeof fl), 0);
+    int ep = sxp_epoll_create(pr.a, 1);
+    struct epoll_event ev = {.events = EPOLLOUT | EPOLLET, .data.fd = a}, out[2];
+    assert_int_equal(sxp_epoll_ctl(pr.a, ep, EPOLL_CTL_ADD, a, &ev), 0);
+    assert_int_equal(sxp_epoll_wait(pr.a, ep, out, 2, 0), 1);
+    assert_int_equal(out[0].events, EPOLLOUT);
+    assert_int_equal(sxp_epoll_wait(pr.a, ep, out, 2, 0), 0);
+    assert_int_equal(sxp_write(pr.a, a, data, 100), 100); /* SCHED and SND */
+    run_for(&pr, 1000);
+    assert_int_equal(sxp_epoll_wait(pr.a, ep, out, 2, 0), 1);
+    assert_int_equal(out[0].events, EPOLLOUT | EPOLLERR);
+    assert_int_equal(sxp_epoll_wait(pr.a, ep, out, 2, 0), 0); /* not level-triggered */
+    size_t room = CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in));
+    struct errq_read e = read_errq(pr.a, a, room);
+    assert_int_equal(e.ee.ee_info, SCM_TSTAMP_SCHED);
+    assert_int_equal(sxp_epoll_wait(pr.a, ep, out, 2, 0), 1); /* one more waits: woken again */
+    assert_int_equal(out[0].events, EPOLLOUT | EPOLLERR);
+    e = read_errq(pr.a, a, room);
+    assert_int_equal(e.ee.ee_info, SCM_TSTAMP_SND);
+    assert_int_equal(sxp_epoll_wait(pr.a, ep, out, 2, 0), 0);
+    pair_free(&pr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(zerocopy_option_and_empty_queue),
         cmocka_unit_test(zerocopy_completion_reads_as_ip_recverr),
         cmocka_unit_test(timestamps_read_with_their_cmsgs),
+        cmocka_unit_test(epollet_wakes_on_queueing_and_on_a_read_with_more_left),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
