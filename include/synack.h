@@ -376,6 +376,73 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
  * empty; use synack_recv() for EOF and errors) or -EBADF. */
 long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len);
 
+/* ---- the error queue: MSG_ZEROCOPY and SO_TIMESTAMPING ---------------- */
+
+/* What Linux reports through a socket's error queue (recvmsg MSG_ERRQUEUE):
+ * completions of zerocopy sends and transmit timestamps, in the order they
+ * happened. Nothing here touches SO_ERROR (synack_sock_error). */
+#define SYNACK_EE_ORIGIN_TIMESTAMPING 4 /* Linux SO_EE_ORIGIN_TIMESTAMPING */
+#define SYNACK_EE_ORIGIN_ZEROCOPY 5     /* Linux SO_EE_ORIGIN_ZEROCOPY */
+#define SYNACK_EE_CODE_ZEROCOPY_COPIED 1 /* the data was copied (synack always copies) */
+#define SYNACK_TSTAMP_SND 0   /* Linux SCM_TSTAMP_SND: the segment left for the link */
+#define SYNACK_TSTAMP_SCHED 1 /* SCM_TSTAMP_SCHED: handed to the link's queue */
+#define SYNACK_TSTAMP_ACK 2   /* SCM_TSTAMP_ACK: the byte was acknowledged */
+typedef struct synack_errmsg {
+    int err;          /* positive errno: 0 for zerocopy, ENOMSG for timestamps */
+    uint8_t origin;   /* SYNACK_EE_ORIGIN_* */
+    uint8_t code;     /* SYNACK_EE_CODE_* */
+    uint32_t info;    /* zerocopy: the first id; timestamps: SYNACK_TSTAMP_* */
+    uint32_t data;    /* zerocopy: the last id; timestamps: the byte's key (SOF_TIMESTAMPING_OPT_ID) */
+    synack_time when; /* the stack's clock when it happened (timestamps) */
+} synack_errmsg;
+
+/* SO_ZEROCOPY: lets writes with SYNACK_SEND_ZEROCOPY ask for a completion
+ * (accepted sockets inherit it). 0 or -EBADF, -ENOMEM. */
+int synack_set_zerocopy(synack_stack *s, synack_sock h, bool on);
+int synack_get_zerocopy(synack_stack *s, synack_sock h, bool *on);
+/* synack_send_flags: with SO_ZEROCOPY on, the write is one MSG_ZEROCOPY
+ * send: it takes the next 32-bit id (Linux sk_zckey) when it queues bytes
+ * (a write that queues none takes none), and a completion [id, id] is queued
+ * once every byte of it is acknowledged, or the connection dies with it
+ * unacknowledged. A completion that continues the one at the tail of the
+ * queue, still unread, is merged into it ([lo, hi+1]), as Linux does. At
+ * most SYNACK_ZEROCOPY_MAX sends wait for completion or to be read:
+ * -ENOBUFS beyond (Linux: optmem_max). Without SO_ZEROCOPY the flag is
+ * ignored, as Linux ignores MSG_ZEROCOPY. */
+#define SYNACK_SEND_ZEROCOPY 8
+#define SYNACK_ZEROCOPY_MAX 128
+/* The write is part of one larger user call (a sendmsg the POSIX layer
+ * makes of several writes): the call's zerocopy id and its timestamp key
+ * are settled by synack_send_end(), not by this write. */
+#define SYNACK_SEND_PART 16
+void synack_send_end(synack_stack *s, synack_sock h);
+
+/* SO_TIMESTAMPING, Linux's SOF_TIMESTAMPING_* bits (the same values): the
+ * last byte of every write (send call) is stamped SCHED and SND when first
+ * sent, ACK when acknowledged, as TX_SCHED, TX_SOFTWARE and TX_ACK ask.
+ * OPT_ID keys them by byte offset from SND.UNA when it was turned on
+ * (-EINVAL in CLOSED or LISTEN). At most SYNACK_ERRQUEUE_MAX notifications
+ * wait to be read: a timestamp beyond that is dropped (Linux: the receive
+ * buffer) and counted (errqueue_dropped). */
+#define SYNACK_TS_TX_SOFTWARE 0x2u
+#define SYNACK_TS_SOFTWARE 0x10u
+#define SYNACK_TS_OPT_ID 0x80u
+#define SYNACK_TS_TX_SCHED 0x100u
+#define SYNACK_TS_TX_ACK 0x200u
+#define SYNACK_TS_OPT_TSONLY 0x800u
+#define SYNACK_TS_OPT_ID_TCP 0x10000u
+#define SYNACK_ERRQUEUE_MAX 256
+int synack_set_timestamping(synack_stack *s, synack_sock h, uint32_t flags);
+int synack_get_timestamping(synack_stack *s, synack_sock h, uint32_t *flags);
+
+/* The oldest notification: 0, or -EAGAIN when the queue is empty, -EBADF. */
+int synack_errqueue_pop(synack_stack *s, synack_sock h, synack_errmsg *out);
+/* synack_events() adds this while the queue is not empty (Linux's POLLERR). */
+#define SYNACK_EV_ERRQUEUE 0x8000u
+/* How many times the queue grew, merged, or was read with more left:
+ * Linux's sk_error_report wakeups (what edge-triggered epoll reports on). */
+uint32_t synack_errqueue_reports(synack_stack *s, synack_sock h);
+
 /* ---- counters -------------------------------------------------------- */
 
 /* Like `netstat -s`: every dropped segment increments one named counter.

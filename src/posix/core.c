@@ -73,6 +73,11 @@ static void on_event(void *ctx, synack_sock h, unsigned events)
             f->nospace = false;
             wake = true;
         }
+        uint32_t rep = synack_errqueue_reports(p->st, h); /* sk_error_report */
+        if (rep != f->errq_reports) {
+            f->errq_reports = rep;
+            wake = true;
+        }
         f->last_rcv_nxt = ti.rcv_nxt;
         f->last_state = (int)ti.state;
         f->wakeups += wake;

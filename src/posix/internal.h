@@ -49,6 +49,8 @@ struct sxp_file {
     bool cork_user; /* TCP_CORK as the user set it */
     /* TCP_INQ: recvmsg adds a TCP_CM_INQ control message */
     bool inq;
+    uint32_t errq_reports; /* synack_errqueue_reports when last looked at */
+    uint32_t mark; /* SO_MARK: kept and reported; synack has no policy routing to use it */
     /* epoll */
     struct sxp_epitem *items;
 };
@@ -147,6 +149,13 @@ void sxp_sockaddr_out(const struct sxp_file *f, const synack_endpoint *e, struct
 /* Linux tcp_sndbuf_expand: unless SO_SNDBUF was set, the send buffer
  * follows the congestion window (lock held). */
 void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti);
+
+/* errqueue.c: SO_ZEROCOPY, SO_TIMESTAMPING, recvmsg(MSG_ERRQUEUE); lock
+ * held, positive errno (recv: -errno) */
+bool sxp_errq_opt(int level, int name);
+int sxp_errq_setsockopt(struct sxp *p, struct sxp_file *f, int name, const void *val, socklen_t len);
+int sxp_errq_getsockopt(struct sxp *p, struct sxp_file *f, int name, int *v);
+ssize_t sxp_errq_recv(struct sxp *p, struct sxp_file *f, struct msghdr *msg);
 
 /* poll.c */
 /* poll(2) bits for one descriptor, as Linux's tcp_poll computes them. */

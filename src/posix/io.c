@@ -236,7 +236,10 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
         uint8_t *b;
         size_t l;
         iov_at(iov, iovcnt, copied, &b, &l);
-        int sf = (flags & MSG_MORE) ? SYNACK_SEND_MORE : 0;
+        /* one call, however many writes: synack_send_end (send_any) settles
+         * its zerocopy id and timestamp key */
+        int sf = SYNACK_SEND_PART | ((flags & MSG_MORE) ? SYNACK_SEND_MORE : 0) |
+                 ((flags & MSG_ZEROCOPY) ? SYNACK_SEND_ZEROCOPY : 0);
         if ((flags & MSG_EOR) && copied + l == total) /* the record ends with the last piece */
             sf |= SYNACK_SEND_EOR;
         long n = synack_send_flags(p->st, f->h, b, l, sf);
@@ -314,6 +317,13 @@ ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags)
     struct sxp_file *f = sxp_sock_get(p, fd, &err);
     if (!f)
         return fail_unlock(p, err);
+    if (flags & MSG_ERRQUEUE) { /* Linux tcp_recvmsg: before anything else */
+        ssize_t e = sxp_errq_recv(p, f, msg);
+        if (e < 0)
+            return fail_unlock(p, (int)-e);
+        sxp_unlock(p);
+        return e;
+    }
     ssize_t r = sock_recv(p, f, msg->msg_iov, (int)msg->msg_iovlen, flags);
     if (r < 0)
         return fail_unlock(p, (int)-r);
@@ -358,12 +368,13 @@ static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msg
     long queued = 0;
     int r = -EINPROGRESS;
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
+    int ff = SYNACK_SEND_PART | (nonblock ? 0 : SYNACK_SEND_FO_WAIT) | ((flags & MSG_ZEROCOPY) ? SYNACK_SEND_ZEROCOPY : 0);
     if (deferred) { /* TCP_FASTOPEN_CONNECT: this send makes the SYN */
-        queued = synack_send_flags(p->st, f->h, first, n, nonblock ? 0 : SYNACK_SEND_FO_WAIT);
+        queued = synack_send_flags(p->st, f->h, first, n, ff);
         if (queued < 0)
             return queued;
     } else {
-        r = sxp_connect_start(p, f, a, msg->msg_namelen, first, n, &queued, nonblock ? 0 : SYNACK_SEND_FO_WAIT);
+        r = sxp_connect_start(p, f, a, msg->msg_namelen, first, n, &queued, ff);
         if (r != -EINPROGRESS)
             return r;
     }
@@ -397,7 +408,19 @@ static ssize_t fastopen_send(struct sxp *p, struct sxp_file *f, const struct msg
 /* Linux tcp_sendmsg_locked's start: Fast Open first (sendto MSG_FASTOPEN
  * on an unconnected socket, or any send on one TCP_FASTOPEN_CONNECT left
  * waiting for its data), else an ordinary send. */
+static ssize_t send_any_call(struct sxp *p, struct sxp_file *f, const struct msghdr *msg, int flags);
+
+/* One user call, whatever writes it made: its MSG_ZEROCOPY id and its
+ * SO_TIMESTAMPING key are settled at its end (Linux tcp_sendmsg_locked). */
 static ssize_t send_any(struct sxp *p, struct sxp_file *f, const struct msghdr *msg, int flags)
+{
+    ssize_t r = send_any_call(p, f, msg, flags);
+    if (!f->closed)
+        synack_send_end(p->st, f->h);
+    return r;
+}
+
+static ssize_t send_any_call(struct sxp *p, struct sxp_file *f, const struct msghdr *msg, int flags)
 {
     synack_tcp_info ti;
     synack_tcp_info_get(p->st, f->h, &ti);

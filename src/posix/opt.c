@@ -117,6 +117,23 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
     struct sxp_file *f = sxp_sock_get(p, fd, &err);
     if (!f)
         return fail_unlock(p, err);
+    if (sxp_errq_opt(level, name)) {
+        int r = sxp_errq_setsockopt(p, f, name, val, len);
+        if (r)
+            return fail_unlock(p, r);
+        sxp_unlock(p);
+        return 0;
+    }
+    if (level == SOL_SOCKET && name == SO_MARK) {
+        /* Linux sk_setsockopt: CAP_NET_ADMIN or CAP_NET_RAW (a library in
+         * user space has the host's permission model, not the kernel's:
+         * taken as the packetdrill harness, root, has them) */
+        if (!val || len < (socklen_t)sizeof f->mark)
+            return fail_unlock(p, EINVAL);
+        memcpy(&f->mark, val, sizeof f->mark);
+        sxp_unlock(p);
+        return 0;
+    }
     if (level == IPPROTO_TCP && name == TCP_FASTOPEN_KEY) {
         if (len && !val)
             return fail_unlock(p, EFAULT);
@@ -277,7 +294,9 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
         return fail_unlock(p, err);
     int v = 0, r = 0;
     synack_opt o;
-    if (level == SOL_SOCKET) {
+    if (sxp_errq_opt(level, name)) {
+        r = sxp_errq_getsockopt(p, f, name, &v);
+    } else if (level == SOL_SOCKET) {
         switch (name) {
         case SO_ERROR: {
             int e = synack_sock_error(p->st, f->h);
@@ -288,6 +307,7 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
         case SO_DOMAIN: v = f->domain; break;
         case SO_PROTOCOL: v = IPPROTO_TCP; break;
         case SO_ACCEPTCONN: v = f->listening; break;
+        case SO_MARK: v = (int)f->mark; break;
         case SO_RCVBUF:
         case SO_SNDBUF: {
             int set = name == SO_RCVBUF ? f->rcvbuf : f->sndbuf;

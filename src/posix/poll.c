@@ -52,7 +52,7 @@ static unsigned tcp_poll_mask(struct sxp *p, struct sxp_file *f)
      * application writes and the SYN goes (tcp_poll, DEFER_CONNECT) */
     if (ti.fo_deferred)
         m |= POLLOUT | POLLWRNORM;
-    if (ev & SYNACK_EV_ERR)
+    if (ev & (SYNACK_EV_ERR | SYNACK_EV_ERRQUEUE)) /* sk_err or the error queue */
         m |= POLLERR;
     return m;
 }

@@ -93,6 +93,14 @@ int sxp_sock_reset(struct sxp *p, struct sxp_file *f)
         if (synack_getopt(p->st, f->h, carried[i], &v) == 0)
             synack_setopt(p->st, h, carried[i], v);
     }
+    /* SO_ZEROCOPY and SO_TIMESTAMPING stay (sock flags); what the old
+     * connection's error queue held and the zerocopy ids start over */
+    bool zc = false;
+    uint32_t tsf = 0;
+    if (synack_get_zerocopy(p->st, f->h, &zc) == 0 && zc)
+        synack_set_zerocopy(p->st, h, true);
+    if (synack_get_timestamping(p->st, f->h, &tsf) == 0 && tsf)
+        synack_set_timestamping(p->st, h, tsf & ~(SYNACK_TS_OPT_ID | SYNACK_TS_OPT_ID_TCP));
     /* Linux tcp_disconnect: a RST to a peer that holds state, then CLOSE. */
     synack_setopt(p->st, f->h, SYNACK_OPT_LINGER, 0);
     synack_close(p->st, f->h);

@@ -99,6 +99,7 @@ void sock_free(synack_stack *s, struct sock *k)
     s->n_socks--;
     free(k->tcb.a6);
     free(k->lq);
+    errq_free(k);
     pool_sock_put(s, k);
 }
 
@@ -107,8 +108,11 @@ void sock_closed(synack_stack *s, struct sock *k)
     demux_remove(s, k);
     wheel_cancel(&s->wheel, &k->tn);
     stack_release_idle(s, k, false); /* unread data stays readable */
-    if (k->handle >= 0 || k->queued)
+    if (k->handle >= 0 || k->queued) {
+        if (k->eq) /* zerocopy sends freed unacknowledged complete now */
+            errq_settle(s, k);
         return; /* the user, or an accept queue, still holds it */
+    }
     sock_free(s, k);
 }
 
@@ -544,6 +548,8 @@ long synack_connect_fastopen(synack_stack *s, synack_sock h, const synack_endpoi
         r = (int)fo.data;
     }
     stack_settle(s, k);
+    if (k->eq)
+        errq_wrote(s, k, flags, r);
     return r;
 }
 
@@ -610,8 +616,13 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT | SYNACK_SEND_EOR))
+    if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT | SYNACK_SEND_EOR | SYNACK_SEND_ZEROCOPY | SYNACK_SEND_PART))
         return -EINVAL;
+    if (k->eq) { /* MSG_ZEROCOPY: room to track one more send (errqueue.c) */
+        int zr = errq_room(k, flags);
+        if (zr < 0)
+            return zr;
+    }
     if (k->tcb.flags & TCB_FO_DEFER) { /* TCP_FASTOPEN_CONNECT: now the SYN, with this data */
         /* the connect() that deferred the SYN left nothing pending, so its
          * extension may have gone back to the pool since */
@@ -623,6 +634,8 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
         fo.wait = (flags & SYNACK_SEND_FO_WAIT) && fo.data < len;
         tcp_connect_fo(&s->tcp, &k->tcb, &fo);
         stack_settle(s, k);
+        if (k->eq)
+            errq_wrote(s, k, flags, (long)fo.data);
         return fo.data;
     }
     const struct tcb *b = &k->tcb;
@@ -648,6 +661,8 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
         r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0, (flags & SYNACK_SEND_EOR) != 0);
     }
     stack_settle(s, k);
+    if (k->eq)
+        errq_wrote(s, k, flags, r);
     return r;
 }
 
@@ -698,6 +713,7 @@ int synack_close(synack_stack *s, synack_sock h)
         return -EBADF;
     stack_now(s);
     handle_release(s, k);
+    errq_free(k); /* Linux SOCK_DEAD: nothing more is queued for no one */
     if (k->listener) {
         tcp_set_state(&s->tcp, &k->tcb, TCP_CLOSED, "close()");
         sock_free(s, k);
@@ -742,6 +758,8 @@ unsigned synack_events(synack_stack *s, synack_sock h)
         ev |= SYNACK_EV_OUT;
     if (b->err)
         ev |= SYNACK_EV_ERR;
+    if (k->eq && errq_pending(k))
+        ev |= SYNACK_EV_ERRQUEUE;
     if (b->state == TCP_CLOSED && (b->iss || b->err))
         ev |= SYNACK_EV_HUP | SYNACK_EV_IN;
     return ev;
@@ -1090,6 +1108,7 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
     c->notsent_lowat = l->notsent_lowat;
+    errq_inherit(s, c, l);
     if (init_tcb(s, c, t) < 0 || stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c, h) < 0) {
         sock_free(s, c);
         s->st.tcp_drop_backlog++;

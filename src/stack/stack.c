@@ -167,6 +167,8 @@ void stack_settle(synack_stack *s, struct sock *k)
     if (!k->dirty)
         stack_release_idle(s, k, false);
     wheel_set(&s->wheel, &k->tn, k->tcb.state == TCP_CLOSED ? WHEEL_NEVER : tcp_next_deadline(&k->tcb));
+    if (k->eq) /* MSG_ZEROCOPY, SO_TIMESTAMPING: what SND.UNA and SND.MAX did */
+        errq_settle(s, k);
 }
 
 void stack_notify(synack_stack *s, struct sock *k)

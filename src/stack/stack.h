@@ -38,6 +38,7 @@
     X(icmp6_echo_replies, "ICMPv6 echo replies sent")                             \
     X(icmp6_errors_out, "ICMPv6 errors sent (unreachable, parameter problem)")    \
     X(icmp6_ignored, "ICMPv6 messages ignored (neighbour discovery, other types)") \
+    X(errqueue_dropped, "timestamps not queued: the socket's error queue was full") \
     X(arp_in, "ARP packets received")                                             \
     X(arp_drop, "ARP packets dropped: malformed or not for us")                   \
     X(arp_requests_out, "ARP requests sent")                                      \
@@ -140,6 +141,7 @@ struct sock {
     bool reuseaddr : 1;
     bool linger_on : 1;
     bool v6only : 1; /* IPV6_V6ONLY: an IPv6 wildcard listener refuses IPv4 */
+    struct errq *eq; /* SO_ZEROCOPY / SO_TIMESTAMPING (errqueue.c), on demand */
 };
 
 /* What only a listening socket needs (kept out of every connection). */
@@ -322,6 +324,17 @@ void icmp_input(synack_stack *s, const struct wire_ipv4 *ip);
 /* Destination unreachable about the datagram dgram (RFC 1122 §3.2.2.1),
  * unless the rules of §3.2.2 or the rate limit forbid it. */
 void icmp_send_unreach(synack_stack *s, const struct wire_ipv4 *ip, const uint8_t *dgram, uint8_t code);
+
+/* errqueue.c: MSG_ZEROCOPY completions and SO_TIMESTAMPING stamps, from
+ * what the core did to SND.UNA and SND.MAX, read after every call into it */
+void errq_settle(synack_stack *s, struct sock *k);
+/* A write of k took `took` bytes (>= 0) with SYNACK_SEND_* flags: before
+ * it, errq_room says whether a zerocopy send may start (0 or -ENOBUFS). */
+int errq_room(struct sock *k, int flags);
+void errq_wrote(synack_stack *s, struct sock *k, int flags, long took);
+void errq_inherit(synack_stack *s, struct sock *child, const struct sock *l);
+void errq_free(struct sock *k);
+bool errq_pending(const struct sock *k); /* notifications wait to be read */
 
 /* socket.c */
 struct sock *sock_new(synack_stack *s);

@@ -65,11 +65,18 @@ static const struct { const char *name; int val; } errnos[] = {
     {NULL, 0},
 };
 
+/* Constants, and errno names, which packetdrill's table also holds (a
+ * sock_extended_err's ee_errno=ENOMSG). */
 bool symbol_value(const char *name, long long *val)
 {
     for (int i = 0; consts[i].name; i++)
         if (!strcmp(consts[i].name, name)) {
             *val = consts[i].val;
+            return true;
+        }
+    for (int i = 0; errnos[i].name; i++)
+        if (!strcmp(errnos[i].name, name)) {
+            *val = errnos[i].val;
             return true;
         }
     return false;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h> /* before linux/errqueue.h, which uses struct timespec */
+#include <linux/errqueue.h>
 
 #include "symbols.h"
 #include "syscall.h"
@@ -37,6 +39,8 @@ static const struct { const char *name; int which, nargs; } calls[] = {
 
 /* ---- evaluation ---- */
 
+static bool harness_symbol(const struct runner *r, const char *name, long long *v);
+
 static int eval_int(struct runner *r, const struct event *ev, const struct expr *e, long long *v)
 {
     long long a, b;
@@ -45,7 +49,7 @@ static int eval_int(struct runner *r, const struct event *ev, const struct expr 
         *v = e->num;
         return 0;
     case EX_SYMBOL:
-        if (symbol_value(e->name, v))
+        if (symbol_value(e->name, v) || harness_symbol(r, e->name, v))
             return 0;
         return run_fail(r, ev, "unknown symbol '%s'", e->name);
     case EX_OR:
@@ -197,11 +201,11 @@ static int iov_for(struct runner *r, const struct event *ev, const struct expr *
 {
     if (e->kind == EX_NULL)
         return 0;
-    if (e->kind != EX_LIST || e->n > SC_MAX_VEC)
+    if (e->kind != EX_LIST || e->n > SC_MAX_IOV)
         return run_fail(r, ev, "expected [{iov_base=..., iov_len=N}, ...] (at most %d)",
-                        SC_MAX_VEC);
+                        SC_MAX_IOV);
     size_t total = 0;
-    long long lens[SC_MAX_VEC];
+    long long lens[SC_MAX_IOV];
     for (int i = 0; i < e->n; i++) {
         const struct expr *it = e->item[i];
         const struct expr *l = it->kind == EX_STRUCT ? field(it, "iov_len") : NULL;
@@ -226,10 +230,68 @@ static int iov_for(struct runner *r, const struct event *ev, const struct expr *
     return 0;
 }
 
-/* msg_control=[{cmsg_level=L, cmsg_type=T, cmsg_data=N}, ...] with int
- * payloads. recvmsg gets room for exactly these (packetdrill sizes the
- * buffer from the script) and sc_check compares what comes back; sendmsg
- * passes them. */
+/* The harness's per-family symbols (google/packetdrill run_all.py passes
+ * them with -D): the level and type of the error queue's control message,
+ * IP's over IPv4, IPv6's over IPv6 and ipv4-mapped-ipv6 (an AF_INET6
+ * socket reads IPV6_RECVERR: ipv6_recv_error). A -D of the same name wins,
+ * being substituted before the script is parsed. */
+static bool harness_symbol(const struct runner *r, const char *name, long long *v)
+{
+    bool v4 = r->s->opts.ip_version == 4;
+    if (!strcmp(name, "CMSG_LEVEL_IP")) {
+        *v = v4 ? IPPROTO_IP : IPPROTO_IPV6;
+        return true;
+    }
+    if (!strcmp(name, "CMSG_TYPE_RECVERR")) {
+        *v = v4 ? IP_RECVERR : IPV6_RECVERR;
+        return true;
+    }
+    return false;
+}
+
+static const char *const ee_fields[6] = {"ee_errno", "ee_origin", "ee_type", "ee_code", "ee_info", "ee_data"};
+
+/* cmsg_data={ee_errno=..., ..., ee_data=...} (struct sock_extended_err, which
+ * ip(v6)_recv_error follows with the offender's sockaddr: packetdrill sizes
+ * it by cmsg_level) or {scm_sec=S, scm_nsec=N} (ts[0] of struct
+ * scm_timestamping, in script time). */
+static int cmsg_data_for(struct runner *r, const struct event *ev, const struct expr *da, struct sc_cmsg_expect *x)
+{
+    if (da->kind == EX_STRUCT && field(da, "ee_errno")) {
+        x->kind = SC_CMSG_EE;
+        for (int k = 0; k < 6; k++) {
+            const struct expr *fe = field(da, ee_fields[k]);
+            if (!fe)
+                return run_fail(r, ev, "sock_extended_err without %s", ee_fields[k]);
+            if (eval_int(r, ev, fe, &x->ee[k]))
+                return -1;
+        }
+        x->len = sizeof(struct sock_extended_err) +
+                 (x->level == IPPROTO_IP ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+        return 0;
+    }
+    if (da->kind == EX_STRUCT && (field(da, "scm_sec") || field(da, "scm_nsec"))) {
+        long long sec = 0, nsec = 0;
+        x->kind = SC_CMSG_TS;
+        if ((field(da, "scm_sec") && eval_int(r, ev, field(da, "scm_sec"), &sec)) ||
+            (field(da, "scm_nsec") && eval_int(r, ev, field(da, "scm_nsec"), &nsec)))
+            return -1;
+        x->ts_usecs = sec * 1000000 + nsec / 1000;
+        x->len = sizeof(struct scm_timestamping);
+        return 0;
+    }
+    long long d;
+    if (eval_int(r, ev, da, &d))
+        return -1;
+    x->kind = SC_CMSG_INT;
+    x->data = (int)d;
+    x->len = sizeof(int);
+    return 0;
+}
+
+/* msg_control=[{cmsg_level=L, cmsg_type=T, cmsg_data=D}, ...]. recvmsg gets
+ * room for exactly these (packetdrill sizes the buffer from the script) and
+ * sc_check compares what comes back; sendmsg passes them (ints only). */
 static int cmsgs_for(struct runner *r, const struct event *ev, const struct expr *e, bool out,
                      struct sc_call *c)
 {
@@ -237,23 +299,30 @@ static int cmsgs_for(struct runner *r, const struct event *ev, const struct expr
         return run_fail(r, ev, "at most %d control messages", SC_MAX_VEC);
     memset(&c->ctl, 0, sizeof c->ctl);
     c->msg.msg_control = c->ctl.b;
-    c->msg.msg_controllen = (size_t)e->n * CMSG_SPACE(sizeof(int));
+    c->msg.msg_controllen = sizeof c->ctl.b;
     struct cmsghdr *cm = e->n ? CMSG_FIRSTHDR(&c->msg) : NULL;
+    size_t room = 0;
     for (int i = 0; i < e->n; i++) {
         const struct expr *it = e->item[i];
         const struct expr *lv = it->kind == EX_STRUCT ? field(it, "cmsg_level") : NULL;
         const struct expr *ty = it->kind == EX_STRUCT ? field(it, "cmsg_type") : NULL;
         const struct expr *da = it->kind == EX_STRUCT ? field(it, "cmsg_data") : NULL;
-        long long l, t, d;
+        long long l, t;
         if (!lv || !ty || !da)
             return run_fail(r, ev, "expected {cmsg_level=..., cmsg_type=..., cmsg_data=...}");
-        if (eval_int(r, ev, lv, &l) || eval_int(r, ev, ty, &t) || eval_int(r, ev, da, &d))
+        if (eval_int(r, ev, lv, &l) || eval_int(r, ev, ty, &t))
             return -1;
-        c->cmsg_expect[i].level = (int)l;
-        c->cmsg_expect[i].type = (int)t;
-        c->cmsg_expect[i].data = (int)d;
+        struct sc_cmsg_expect *x = &c->cmsg_expect[i];
+        memset(x, 0, sizeof *x);
+        x->level = (int)l;
+        x->type = (int)t;
+        if (cmsg_data_for(r, ev, da, x))
+            return -1;
+        room += CMSG_SPACE(x->len);
         if (!out) {
-            int v = (int)d;
+            if (x->kind != SC_CMSG_INT)
+                return run_fail(r, ev, "sendmsg passes int control messages only");
+            int v = x->data;
             cm->cmsg_level = (int)l;
             cm->cmsg_type = (int)t;
             cm->cmsg_len = CMSG_LEN(sizeof v);
@@ -261,6 +330,7 @@ static int cmsgs_for(struct runner *r, const struct event *ev, const struct expr
             cm = CMSG_NXTHDR(&c->msg, cm);
         }
     }
+    c->msg.msg_controllen = room;
     c->ncmsg = out ? e->n : 0;
     return 0;
 }
@@ -662,21 +732,68 @@ static int mismatch(struct runner *r, const struct event *ev, const char *what, 
                     ev->sc.name, what, exp, act);
 }
 
+static int cmsg_ee_check(struct runner *r, const struct event *ev, const struct sc_cmsg_expect *x,
+                         const struct cmsghdr *cm)
+{
+    struct sock_extended_err ee;
+    memset(&ee, 0, sizeof ee);
+    memcpy(&ee, CMSG_DATA(cm), cm->cmsg_len >= CMSG_LEN(sizeof ee) ? sizeof ee : 0);
+    long long act[6] = {ee.ee_errno, ee.ee_origin, ee.ee_type, ee.ee_code, ee.ee_info, ee.ee_data};
+    for (int k = 0; k < 6; k++)
+        if ((long long)(x->ee[k] & (k == 0 || k >= 4 ? 0xffffffffll : 0xffll)) != act[k])
+            return run_fail(r, ev, "runtime error in recvmsg call: Bad %s in sock_extended_err: expected: %lld actual: %lld",
+                            ee_fields[k], x->ee[k], act[k]);
+    return 0;
+}
+
+/* packetdrill scm_timestamping_expect_eq: a non-zero expected time is
+ * script time; the stamp must be within --tolerance_usecs of it. */
+static int cmsg_ts_check(struct runner *r, const struct event *ev, const struct sc_cmsg_expect *x,
+                         const struct cmsghdr *cm)
+{
+    struct scm_timestamping ts;
+    memset(&ts, 0, sizeof ts);
+    memcpy(&ts, CMSG_DATA(cm), cm->cmsg_len >= CMSG_LEN(sizeof ts) ? sizeof ts : 0);
+    if (!x->ts_usecs)
+        return 0;
+    long long exp = r->live_start + x->ts_usecs;
+    long long act = (long long)ts.ts[0].tv_sec * 1000000 + ts.ts[0].tv_nsec / 1000;
+    if (llabs(exp - act) > r->s->opts.tolerance_usecs)
+        return run_fail(r, ev,
+                        "runtime error in recvmsg call: Bad timestamp 0 in scm_timestamping: expected: %.6f "
+                        "actual: %.6f sec",
+                        x->ts_usecs / 1e6, (act - r->live_start) / 1e6);
+    return 0;
+}
+
 static int cmsgs_check(struct runner *r, const struct event *ev, struct sc_call *c)
 {
     struct cmsghdr *cm = c->msg.msg_controllen ? CMSG_FIRSTHDR(&c->msg) : NULL;
     for (int i = 0; i < c->ncmsg; i++, cm = cm ? CMSG_NXTHDR(&c->msg, cm) : NULL) {
+        const struct sc_cmsg_expect *x = &c->cmsg_expect[i];
         if (!cm)
             return run_fail(r, ev, "runtime error in recvmsg call: expected %d control messages, got %d", c->ncmsg, i);
+        if (cm->cmsg_level != x->level)
+            return mismatch(r, ev, "recvmsg cmsg_level", x->level, cm->cmsg_level);
+        if (cm->cmsg_type != x->type)
+            return mismatch(r, ev, "recvmsg cmsg_type", x->type, cm->cmsg_type);
+        if (x->kind != SC_CMSG_INT && cm->cmsg_len != CMSG_LEN(x->len))
+            return mismatch(r, ev, "recvmsg cmsg_len", (long long)CMSG_LEN(x->len), (long long)cm->cmsg_len);
+        if (x->kind == SC_CMSG_EE) {
+            if (cmsg_ee_check(r, ev, x, cm))
+                return -1;
+            continue;
+        }
+        if (x->kind == SC_CMSG_TS) {
+            if (cmsg_ts_check(r, ev, x, cm))
+                return -1;
+            continue;
+        }
         int v = 0;
         if (cm->cmsg_len >= CMSG_LEN(sizeof v))
             memcpy(&v, CMSG_DATA(cm), sizeof v);
-        if (cm->cmsg_level != c->cmsg_expect[i].level)
-            return mismatch(r, ev, "recvmsg cmsg_level", c->cmsg_expect[i].level, cm->cmsg_level);
-        if (cm->cmsg_type != c->cmsg_expect[i].type)
-            return mismatch(r, ev, "recvmsg cmsg_type", c->cmsg_expect[i].type, cm->cmsg_type);
-        if (v != c->cmsg_expect[i].data)
-            return mismatch(r, ev, "recvmsg cmsg_data", c->cmsg_expect[i].data, v);
+        if (v != x->data)
+            return mismatch(r, ev, "recvmsg cmsg_data", x->data, v);
     }
     return 0;
 }

@@ -13,6 +13,9 @@
 #include "run.h"
 
 #define SC_MAX_VEC 16
+#define SC_MAX_IOV 1024 /* Linux's UIO_MAXIOV: zerocopy/maxfrags writes 64 */
+#define SC_CMSG_DATA 64 /* the largest payload: scm_timestamping (48), sock_extended_err + sockaddr_in6 (44) */
+enum { SC_CMSG_INT, SC_CMSG_EE, SC_CMSG_TS };
 
 struct sc_call {
     int which;                    /* SC_* in syscall.c */
@@ -33,16 +36,23 @@ struct sc_call {
     socklen_t optlen_expect;
     bool optlen_check;
     /* vectors */
-    struct iovec iov[SC_MAX_VEC];
+    struct iovec iov[SC_MAX_IOV];
     int iovcnt;
     struct msghdr msg;
     bool msg_flags_check;
     int msg_flags_expect;
-    /* control messages with an int payload (TCP_CM_INQ): what recvmsg
-     * must return, or what sendmsg passes */
-    struct { _Alignas(size_t) unsigned char b[SC_MAX_VEC * CMSG_SPACE(sizeof(int))]; } ctl;
+    /* control messages: what recvmsg must return, or what sendmsg passes.
+     * Payloads: an int (TCP_CM_INQ), struct sock_extended_err with its
+     * offender address (IP_RECVERR / IPV6_RECVERR), struct scm_timestamping */
+    struct { _Alignas(size_t) unsigned char b[SC_MAX_VEC * CMSG_SPACE(SC_CMSG_DATA)]; } ctl;
     int ncmsg;
-    struct { int level, type, data; } cmsg_expect[SC_MAX_VEC];
+    struct sc_cmsg_expect {
+        int level, type, data;
+        int kind;                 /* SC_CMSG_* */
+        size_t len;               /* payload bytes (cmsg_len is checked for EE and TS) */
+        long long ee[6];          /* ee_errno, ee_origin, ee_type, ee_code, ee_info, ee_data */
+        long long ts_usecs;       /* script time of ts[0]; 0: not checked (packetdrill) */
+    } cmsg_expect[SC_MAX_VEC];
     struct pollfd pfd[SC_MAX_VEC];
     short revents_expect[SC_MAX_VEC];
     int npfd;
