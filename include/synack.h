@@ -460,6 +460,10 @@ typedef struct synack_link_faults {
      * is the frames waiting for (or in) serialization; without one, every
      * frame on the link not yet delivered (as netem's limit). */
     uint32_t queue_frames, queue_bytes;
+    /* An ECN-capable IP packet (ECT(0) or ECT(1)) is marked Congestion Experienced with this
+     * probability, as an AQM router does instead of dropping it (RFC 3168 §5); the IPv4
+     * header checksum is kept right. Not-ECT and CE packets are left alone. */
+    double mark_ce;
 } synack_link_faults;
 
 /* What the link did to the frames sent from one end. */
@@ -474,6 +478,7 @@ typedef struct synack_link_stats {
     uint32_t queue_peak_frames, queue_peak_bytes;
     uint64_t allocs; /* frame buffers and ring/heap growth: flat once warm */
     uint64_t down_drops; /* sent while the end was down (synack_memlink_set_down) */
+    uint64_t ce_marked;  /* ECT packets marked CE (mark_ce) */
 } synack_link_stats;
 
 /* Sets the faults of frames sent from end `end` (replacing any before and
