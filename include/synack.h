@@ -380,6 +380,8 @@ typedef struct synack_tcp_info {
     bool syn_data;               /* data in a SYN was acknowledged (Linux TCPI_OPT_SYN_DATA) */
     bool fo_deferred;            /* TCP_FASTOPEN_CONNECT: connected in name, the SYN waits for a send */
     uint32_t notsent_lowat;      /* the TCP_NOTSENT_LOWAT in force (the socket's, else the stack's); 0: none */
+    bool ecn;                    /* RFC 3168 ECN agreed (Linux TCPI_OPT_ECN) */
+    bool ecn_seen;               /* an ECT or CE data segment arrived (TCPI_OPT_ECN_SEEN) */
 } synack_tcp_info;
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
 

@@ -152,6 +152,7 @@ static void test_rfc3168_6_1_1_passive_modes(void **state)
         uint16_t f = open_passive(&c, cases[i].mode, cases[i].syn, WIRE_ECN_NOT_ECT);
         assert_int_equal(f & (E_ | W_), cases[i].want);
         assert_int_equal(ctr(&c.h, "tcp_ecn_estab"), cases[i].ecn ? 1 : 0);
+        assert_int_equal(info_of(&c.h, c.s).ecn, cases[i].ecn);
         assert_int_equal(data_is_ect(&c), cases[i].ecn);
         h_free(&c.h);
     }
@@ -275,6 +276,7 @@ static void test_rfc3168_6_1_3_ece_until_cwr(void **state)
     struct wire_tcp t = expect_seg(&c.h, A_ | E_, c.ours, c.peer); /* not delayed */
     assert_int_equal(t.ecn, WIRE_ECN_NOT_ECT);
     assert_int_equal(ctr(&c.h, "tcp_ecn_ce_in"), 1);
+    assert_true(info_of(&c.h, c.s).ecn_seen);
     /* later data, not marked: ECE still */
     for (int i = 0; i < 3; i++) {
         h_inject(&c.h, &(struct h_seg){.flags = A_, .seq = c.peer, .ack = c.ours, .data = zeros, .len = 500,
