@@ -132,7 +132,18 @@ typedef struct synack_config {
     /* Linux net.ipv4.tcp_notsent_lowat: bytes, the default of SYNACK_OPT_NOTSENT_LOWAT for every
      * socket that does not set its own; 0: no limit (Linux's default, UINT_MAX) */
     uint32_t notsent_lowat;
+    /* RFC 3168 Explicit Congestion Notification, as Linux's net.ipv4.tcp_ecn: SYNACK_ECN_OFF,
+     * SYNACK_ECN_ON (ask on connect() and agree when asked), SYNACK_ECN_PASSIVE (agree when
+     * asked only). Read only when ecn_set (else Linux's default, SYNACK_ECN_PASSIVE); any other
+     * value makes synack_stack_new fail. */
+    bool ecn_set;
+    uint8_t ecn;
 } synack_config;
+
+/* synack_config.ecn: Linux's net.ipv4.tcp_ecn values */
+#define SYNACK_ECN_OFF 0
+#define SYNACK_ECN_ON 1
+#define SYNACK_ECN_PASSIVE 2
 
 /* Returns NULL on bad configuration or out of memory. */
 synack_stack *synack_stack_new(const synack_config *cfg);
@@ -144,6 +155,8 @@ void synack_stack_free(synack_stack *s);
 void synack_set_fastopen(synack_stack *s, uint32_t bits);
 void synack_set_timestamps(synack_stack *s, bool on);
 void synack_fastopen_cache_flush(synack_stack *s);
+/* net.ipv4.tcp_ecn for later connections: SYNACK_ECN_*; -EINVAL for another value. */
+int synack_set_ecn(synack_stack *s, unsigned mode);
 
 /* Runs what is due at the clock's current time: timers, retransmissions,
  * queued ACKs. Returns the time of the next deadline (SYNACK_TIME_NEVER when
@@ -362,11 +375,13 @@ typedef struct synack_tcp_info {
     uint32_t cwnd, ssthresh;     /* bytes (RFC 5681) */
     uint32_t rttvar_us;
     uint8_t backoff;             /* consecutive retransmission timeouts */
-    uint8_t ca_state;            /* 0 open, 1 disorder, 2 recovery, 3 loss (Linux's numbering) */
+    uint8_t ca_state;            /* 0 open, 1 disorder, 2 cwr (ECN), 3 recovery, 4 loss (Linux's numbering) */
     bool fastopen;               /* RFC 7413: a Fast Open connection still in its handshake may send */
     bool syn_data;               /* data in a SYN was acknowledged (Linux TCPI_OPT_SYN_DATA) */
     bool fo_deferred;            /* TCP_FASTOPEN_CONNECT: connected in name, the SYN waits for a send */
     uint32_t notsent_lowat;      /* the TCP_NOTSENT_LOWAT in force (the socket's, else the stack's); 0: none */
+    bool ecn;                    /* RFC 3168 ECN agreed (Linux TCPI_OPT_ECN) */
+    bool ecn_seen;               /* an ECT or CE data segment arrived (TCPI_OPT_ECN_SEEN) */
 } synack_tcp_info;
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
 
@@ -514,6 +529,10 @@ typedef struct synack_link_faults {
      * is the frames waiting for (or in) serialization; without one, every
      * frame on the link not yet delivered (as netem's limit). */
     uint32_t queue_frames, queue_bytes;
+    /* An ECN-capable IP packet (ECT(0) or ECT(1)) is marked Congestion Experienced with this
+     * probability, as an AQM router does instead of dropping it (RFC 3168 §5); the IPv4
+     * header checksum is kept right. Not-ECT and CE packets are left alone. */
+    double mark_ce;
 } synack_link_faults;
 
 /* What the link did to the frames sent from one end. */
@@ -528,6 +547,7 @@ typedef struct synack_link_stats {
     uint32_t queue_peak_frames, queue_peak_bytes;
     uint64_t allocs; /* frame buffers and ring/heap growth: flat once warm */
     uint64_t down_drops; /* sent while the end was down (synack_memlink_set_down) */
+    uint64_t ce_marked;  /* ECT packets marked CE (mark_ce) */
 } synack_link_stats;
 
 /* Sets the faults of frames sent from end `end` (replacing any before and

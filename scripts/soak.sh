@@ -3,8 +3,10 @@
 # (60) seconds each under heavy faults, in chunks of 250 seeds run JOBS at a
 # time. Half the chunks put 30 % loss, 10 % reordering, 5 % duplication and
 # 5 % corruption on every link; the other half let each link draw each rate
-# in [0, that] (--vary). Links go down and up; 2 to 5 stacks. A failing seed
-# stops its chunk and leaves its minimized trace in BUILD/soak/. Prints one
+# in [0, that] (--vary). Every other run of 8 chunks (all kinds and stack
+# counts) adds ECN: every stack asks for it (RFC 3168) and links mark 10 % of
+# ECN-capable packets CE (--ce). Links go down and up; 2 to 5 stacks. A
+# failing seed stops its chunk and leaves its minimized trace in BUILD/soak/. Prints one
 # summary line (docs/simulation.md records the last one); exit 1 on any
 # failure.
 #   scripts/soak.sh BUILD_DIR
@@ -25,6 +27,7 @@ for ((s = first; s < first + seeds; s += chunk)); do
     len=$((first + seeds - s < chunk ? first + seeds - s : chunk))
     vary=--flaps
     [ $((n % 2)) -eq 0 ] && vary="--flaps --vary"
+    [ $((n / 8 % 2)) -eq 1 ] && vary="$vary --ce 0.1"
     echo "$s $len $((2 + (n / 2) % 4)) $vary"
     n=$((n + 1))
 done | xargs -P "$jobs" -L 1 bash -c '

@@ -109,6 +109,7 @@ static void usage(FILE *f)
             "  --offload                 TUN: take the kernel's 64 KiB TCP segments (virtio-net GSO)\n"
             "  --pcap FILE               write a capture of synack's IP datagrams\n"
             "  --timeout SEC             give up after SEC seconds\n"
+            "  --ecn 0|1|2               RFC 3168 ECN as Linux's net.ipv4.tcp_ecn (default 2: agree when asked)\n"
             "  -v                        print synack's state changes on stderr\n"
             "  connect --parallel N      N connections, each sending stdin; one line each\n"
             "  listen --http [--max N]   answer HTTP requests with stdin as the body\n",
@@ -494,7 +495,8 @@ int synack_cmd_nc(int argc, char **argv)
     bool want_netns = false;
     uint32_t mtu = 0;
     double timeout = 0;
-    enum { O_TUN = 1, O_TAP, O_ADDR, O_NETNS, O_MTU, O_PCAP, O_TIMEOUT, O_PAR, O_HTTP, O_MAX, O_OFFLOAD, O_ADDR6 };
+    enum { O_TUN = 1, O_TAP, O_ADDR, O_NETNS, O_MTU, O_PCAP, O_TIMEOUT, O_PAR, O_HTTP, O_MAX, O_OFFLOAD, O_ADDR6, O_ECN };
+    int ecn = SYNACK_ECN_PASSIVE;
     bool offload = false;
     static const struct option opts[] = {
         {"tun", required_argument, 0, O_TUN},         {"tap", required_argument, 0, O_TAP},
@@ -503,7 +505,8 @@ int synack_cmd_nc(int argc, char **argv)
         {"timeout", required_argument, 0, O_TIMEOUT}, {"parallel", required_argument, 0, O_PAR},
         {"http", no_argument, 0, O_HTTP},             {"max", required_argument, 0, O_MAX},
         {"offload", no_argument, 0, O_OFFLOAD},       {"addr6", required_argument, 0, O_ADDR6},
-        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
+        {"ecn", required_argument, 0, O_ECN},         {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int o;
     optind = 1;
     opterr = 0; /* one line of our own instead */
@@ -536,6 +539,7 @@ int synack_cmd_nc(int argc, char **argv)
         case O_PAR: nc->parallel = (int)parse_num(optarg, 1, NC_MAX_CONNS); break;
         case O_HTTP: nc->http = true; break;
         case O_OFFLOAD: offload = true; break;
+        case O_ECN: ecn = (int)parse_num(optarg, SYNACK_ECN_OFF, SYNACK_ECN_PASSIVE); break;
         case O_MAX: nc->max = (int)parse_num(optarg, 0, 1000000); break;
         case 'v': nc->verbose = true; break;
         case 'h':
@@ -555,6 +559,8 @@ int synack_cmd_nc(int argc, char **argv)
         why = nc->listen ? "want one argument, PORT" : "want two arguments, ADDR PORT";
     else if (tun && tap)
         why = "--tun and --tap exclude each other";
+    else if (ecn < 0)
+        why = "--ecn wants 0, 1 or 2";
     else if (offload && tap)
         why = "--offload is for TUN";
     else if (!want_netns && !tun && !tap)
@@ -661,7 +667,9 @@ int synack_cmd_nc(int argc, char **argv)
                          .on_state = on_state,
                          .on_state_ctx = nc,
                          .sndbuf = 1u << 20,
-                         .rcvbuf = 1u << 20};
+                         .rcvbuf = 1u << 20,
+                         .ecn_set = true,
+                         .ecn = (uint8_t)ecn};
     nc->s = synack_stack_new(&cfg);
     int e = tap       ? synack_tap_open(dev, mtu, NULL, &tp)
             : offload ? synack_tun_open_offload(dev, mtu, &tn)

@@ -28,10 +28,11 @@ static int usage(FILE *f)
     fprintf(f,
             "usage: synack sim [--seed S] [--seeds N] [--stacks K] [--time SECONDS] [--loss P] [--reorder P]\n"
             "                  [--dup P] [--corrupt P] [--vary] [--flaps] [--ops LIST] [--out DIR]\n"
-            "                  [--trace] [--no-minimize] [--quiet]\n"
+            "                  [--ce P] [--trace] [--no-minimize] [--quiet]\n"
             "  runs K stacks (2..%d) joined pairwise by fault-injecting links under a random workload of\n"
             "  SECONDS of virtual time drawn from each seed S..S+N-1, checking the invariants all the time.\n"
             "  P: probability per frame and direction (0..1); --vary: each link draws its own in [0, P].\n"
+            "  --ce P: every stack asks for ECN (RFC 3168) and links mark ECN-capable packets CE.\n"
             "  --flaps: links go down and up. A failing seed is minimized to the fewest operations that\n"
             "  still fail; its capture and state log go to DIR/sim-S.pcap and DIR/sim-S.log. --ops replays\n"
             "  only the listed operations (as the minimizer prints them); --trace writes the capture and\n"
@@ -119,6 +120,8 @@ static void print_replay(FILE *f, const char *argv0, const struct sim_params *p,
         fprintf(f, " --dup %g", p->dup);
     if (p->corrupt)
         fprintf(f, " --corrupt %g", p->corrupt);
+    if (p->ce)
+        fprintf(f, " --ce %g", p->ce);
     if (p->vary)
         fprintf(f, " --vary");
     if (p->flaps)
@@ -295,6 +298,7 @@ int synack_cmd_sim(int argc, char **argv)
         {"stacks", required_argument, NULL, 'k'}, {"time", required_argument, NULL, 't'},
         {"loss", required_argument, NULL, 'l'},   {"reorder", required_argument, NULL, 'r'},
         {"dup", required_argument, NULL, 'd'},    {"corrupt", required_argument, NULL, 'c'},
+        {"ce", required_argument, NULL, 'e'},
         {"vary", no_argument, NULL, 'V'},         {"flaps", no_argument, NULL, 'f'},
         {"ops", required_argument, NULL, 'o'},    {"out", required_argument, NULL, 'O'},
         {"trace", no_argument, NULL, 'T'},        {"no-minimize", no_argument, NULL, 'M'},
@@ -347,6 +351,10 @@ int synack_cmd_sim(int argc, char **argv)
         case 'c':
             if (!parse_prob(optarg, &p.corrupt))
                 return bad("--corrupt", optarg, "want a probability from 0 to 1");
+            break;
+        case 'e':
+            if (!parse_prob(optarg, &p.ce))
+                return bad("--ce", optarg, "want a probability from 0 to 1");
             break;
         case 'V': p.vary = true; break;
         case 'f': p.flaps = true; break;

@@ -265,6 +265,10 @@ static int build(struct world *w)
         synack_config c = {.seed = mix64(p->seed * 131 + (uint64_t)i + 1), .clock = synack_vclock_read,
                            .clock_ctx = &w->clock, .sndbuf = n->sndbuf, .rcvbuf = n->rcvbuf,
                            .on_state = on_state, .on_state_ctx = n};
+        if (p->ce > 0) { /* RFC 3168 on every connection (no draw: other seeds' worlds stay as they were) */
+            c.ecn_set = true;
+            c.ecn = SYNACK_ECN_ON;
+        }
         n->s = synack_stack_new(&c);
         if (!n->s)
             return -ENOMEM;
@@ -288,6 +292,8 @@ static int build(struct world *w)
                                         .duplicate = vary(&st, p->vary, p->dup),
                                         .corrupt = vary(&st, p->vary, p->corrupt),
                                         .jitter = next_rand(&st) % SYNACK_MS(5)};
+                if (p->ce > 0)
+                    f.mark_ce = vary(&st, p->vary, p->ce);
                 if (synack_memlink_set_faults(l, e, &f) < 0)
                     return -EINVAL;
             }

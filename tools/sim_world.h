@@ -23,6 +23,7 @@ struct sim_params {
     synack_time span;                  /* workload length; a drain follows */
     double loss, reorder, dup, corrupt; /* per frame, each direction */
     bool vary;                         /* each link draws each probability in [0, given] */
+    double ce;                         /* > 0: stacks ask for ECN (tcp_ecn 1), links mark ECT packets CE */
     bool flaps;                        /* links go down and up */
     int inject;                        /* SIM_INJECT_*: break the application, to test the checker */
 };

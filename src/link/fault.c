@@ -55,7 +55,7 @@ int link_fault_set(struct link_fault *f, const synack_link_faults *cfg, int dir)
         cfg = &none;
     if (!valid_p(cfg->loss) || !valid_p(cfg->burst_enter) || !valid_p(cfg->burst_leave) ||
         !valid_p(cfg->burst_loss_good) || !valid_p(cfg->burst_loss_bad) || !valid_p(cfg->reorder) ||
-        !valid_p(cfg->duplicate) || !valid_p(cfg->corrupt))
+        !valid_p(cfg->duplicate) || !valid_p(cfg->corrupt) || !valid_p(cfg->mark_ce))
         return -EINVAL;
     if (cfg->reorder > 0 && !cfg->reorder_delay)
         return -EINVAL;
@@ -82,6 +82,7 @@ int link_fault_set(struct link_fault *f, const synack_link_faults *cfg, int dir)
     f->leave_t = threshold(cfg->burst_leave);
     f->loss_good_t = threshold(cfg->burst_loss_good);
     f->loss_bad_t = threshold(cfg->burst_loss_bad);
+    f->ce_t = threshold(cfg->mark_ce);
     return 0;
 }
 
@@ -128,4 +129,31 @@ unsigned link_fault_corrupt(struct link_fault *f, uint8_t *frame, size_t len)
         frame[b >> 3] ^= (uint8_t)(1u << (b & 7));
     }
     return want;
+}
+
+bool link_fault_mark_ce(struct link_fault *f, uint8_t *frame, size_t len)
+{
+    if (!f->ce_t || len < 2)
+        return false;
+    unsigned v = frame[0] >> 4;
+    /* the ECN field: IPv4 TOS bits 0-1 (byte 1); IPv6 traffic class bits
+     * 0-1 (byte 1, bits 4-5) */
+    unsigned ecn = v == 4 ? frame[1] & 3u : v == 6 ? (frame[1] >> 4) & 3u : 0;
+    if ((ecn != 1 && ecn != 2) || (v == 4 && len < 20) || !chance(f, f->ce_t))
+        return false;
+    if (v == 6) {
+        frame[1] |= 0x30;
+        return true;
+    }
+    /* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), over the word holding TOS */
+    uint32_t m = (uint32_t)frame[0] << 8 | frame[1];
+    frame[1] |= 3;
+    uint32_t m2 = (uint32_t)frame[0] << 8 | frame[1];
+    uint32_t sum = (~((uint32_t)frame[10] << 8 | frame[11]) & 0xffffu) + (~m & 0xffffu) + m2;
+    while (sum >> 16)
+        sum = (sum & 0xffffu) + (sum >> 16);
+    sum = ~sum & 0xffffu;
+    frame[10] = (uint8_t)(sum >> 8);
+    frame[11] = (uint8_t)sum;
+    return true;
 }

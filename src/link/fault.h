@@ -16,6 +16,7 @@ struct link_fault {
     bool bad; /* Gilbert-Elliott channel state */
     uint64_t loss_t, reorder_t, dup_t, corrupt_t; /* probabilities as 2^64 thresholds */
     uint64_t enter_t, leave_t, loss_good_t, loss_bad_t;
+    uint64_t ce_t;
 };
 
 /* Validates and installs cfg for direction `dir`; returns 0 or -EINVAL. */
@@ -28,5 +29,8 @@ bool link_fault_duplicate(struct link_fault *f);
 /* Flips the configured number of distinct bits when the frame is to be
  * corrupted; returns how many were flipped (0: untouched). */
 unsigned link_fault_corrupt(struct link_fault *f, uint8_t *frame, size_t len);
+/* RFC 3168 §5: marks an ECT IP packet CE when its turn comes (mark_ce);
+ * true when it did. Draws only for ECT packets. */
+bool link_fault_mark_ce(struct link_fault *f, uint8_t *frame, size_t len);
 
 #endif

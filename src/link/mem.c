@@ -348,6 +348,8 @@ static int enqueue(struct mem_end *e, const uint8_t *data, size_t len, synack_ti
     if (due < e->last_due)
         due = e->last_due;
     e->last_due = due;
+    if (link_fault_mark_ce(&e->fault, f->data, len))
+        e->st.ce_marked++;
     unsigned flipped = link_fault_corrupt(&e->fault, f->data, len);
     if (flipped) {
         f->corrupted = true;

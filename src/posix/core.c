@@ -108,7 +108,9 @@ struct sxp *sxp_new(const struct sxp_config *c)
                         .fastopen = p->cfg.fastopen,
                         .no_timestamps = p->cfg.no_timestamps,
                         .fastopen_key_set = p->cfg.fastopen_key_set,
-                        .notsent_lowat = p->cfg.notsent_lowat};
+                        .notsent_lowat = p->cfg.notsent_lowat,
+                        .ecn_set = p->cfg.ecn_set,
+                        .ecn = p->cfg.ecn};
     memcpy(sc.fastopen_key, p->cfg.fastopen_key, sizeof sc.fastopen_key);
     p->st = synack_stack_new(&sc);
     if (p->st)
@@ -395,6 +397,8 @@ int sxp_sysctl(struct sxp *p, const char *name, const char *value)
         synack_set_fastopen(p->st, (uint32_t)v);
     else if (!strcmp(name, "net.ipv4.tcp_timestamps") && num)
         synack_set_timestamps(p->st, v != 0);
+    else if (!strcmp(name, "net.ipv4.tcp_ecn") && num)
+        rc = synack_set_ecn(p->st, v > SYNACK_ECN_PASSIVE ? ~0u : (unsigned)v) < 0 ? -1 : 0;
     else if (!strcmp(name, "tcp_metrics") && value && !strcmp(value, "flush"))
         synack_fastopen_cache_flush(p->st);
     else

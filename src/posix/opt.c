@@ -270,7 +270,8 @@ static void fill_tcp_info(const synack_tcp_info *ti, struct tcp_info *out)
     out->tcpi_retransmits = ti->backoff;
     out->tcpi_options = (uint8_t)((ti->ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (ti->sack_ok ? TCPI_OPT_SACK : 0) |
                                   (ti->snd_wscale || ti->rcv_wscale ? TCPI_OPT_WSCALE : 0) |
-                                  (ti->syn_data ? TCPI_OPT_SYN_DATA : 0));
+                                  (ti->syn_data ? TCPI_OPT_SYN_DATA : 0) | (ti->ecn ? TCPI_OPT_ECN : 0) |
+                                  (ti->ecn_seen ? TCPI_OPT_ECN_SEEN : 0));
     out->tcpi_snd_wscale = ti->snd_wscale & 15;
     out->tcpi_rcv_wscale = ti->rcv_wscale & 15;
     out->tcpi_rto = ti->rto_us;

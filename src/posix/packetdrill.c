@@ -178,6 +178,11 @@ static void parse_flags(const char *flags, struct sxp_config *c)
             c->notsent_lowat = (uint32_t)strtoul(v, NULL, 0); /* Linux's default UINT_MAX: no mark */
         else if (!strcmp(w, "sysctl:net.ipv4.tcp_timestamps") && v)
             c->no_timestamps = strtoul(v, NULL, 0) == 0;
+        else if (!strcmp(w, "sysctl:net.ipv4.tcp_ecn") && v) { /* RFC 3168: 0 off, 1 on, 2 passive */
+            unsigned long e = strtoul(v, NULL, 0);
+            ok = c->ecn_set = e <= SYNACK_ECN_PASSIVE;
+            c->ecn = (uint8_t)e;
+        }
         else if (!strcmp(w, "sysctl:net.ipv4.tcp_fastopen_key") && v)
             ok = c->fastopen_key_set = parse_fo_key(v, c->fastopen_key);
         else

@@ -43,6 +43,8 @@ struct sxp_config {
     bool fastopen_key_set;
     uint8_t fastopen_key[16];
     uint32_t notsent_lowat; /* net.ipv4.tcp_notsent_lowat (synack_config.notsent_lowat) */
+    bool ecn_set;           /* net.ipv4.tcp_ecn (synack_config.ecn) */
+    uint8_t ecn;
 };
 void sxp_config_default(struct sxp_config *c);
 
@@ -52,7 +54,8 @@ struct sxp *sxp_new(const struct sxp_config *c);
 void sxp_free(struct sxp *p);
 synack_stack *sxp_stack(struct sxp *p);
 /* A Linux sysctl written while the stack runs (as a script's timed `sysctl -q`
- * does to the kernel): net.ipv4.tcp_fastopen, net.ipv4.tcp_timestamps, and
+ * does to the kernel): net.ipv4.tcp_fastopen, net.ipv4.tcp_timestamps,
+ * net.ipv4.tcp_ecn, and
  * "tcp_metrics" = "flush" for `ip tcp_metrics flush`. 0, or -1 for a name
  * or value it does not take. */
 int sxp_sysctl(struct sxp *p, const char *name, const char *value);

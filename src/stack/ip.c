@@ -169,10 +169,10 @@ void synack_input_at(synack_stack *s, int ifindex, const uint8_t *frame, size_t 
     t.family = SYNACK_AF_INET;
     wire_put32(t.laddr, ip.dst);
     wire_put32(t.raddr, ip.src);
-    ip_tcp_deliver(s, &t, ip.payload, ip.payload_len);
+    ip_tcp_deliver(s, &t, ip.payload, ip.payload_len, ip.tos);
 }
 
-void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload, size_t len)
+void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload, size_t len, uint8_t tos)
 {
     struct wire_tcp seg;
     int r = wire_tcp_parse(payload, len, &seg);
@@ -186,6 +186,7 @@ void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload
     }
     t->lport = seg.dport;
     t->rport = seg.sport;
+    seg.ecn = tos & WIRE_ECN_MASK; /* RFC 3168 §5: CE reaches the core */
     tcp_segment_in(s, t, &seg);
 }
 
@@ -218,8 +219,14 @@ void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp
         wire_put16(tcp + 16, 0);
     else
         wire_tcp_set_csum_ipv4(tcp, seglen, src, dst);
-    struct wire_ipv4 ip = {
-        .id = s->ip_id++, .df = true, .ttl = IP_TTL, .proto = WIRE_IPPROTO_TCP, .src = src, .dst = dst};
+    /* RFC 3168 §5: the core chose the ECN codepoint (ECT(0) on new data) */
+    struct wire_ipv4 ip = {.tos = hdr->ecn & WIRE_ECN_MASK,
+                           .id = s->ip_id++,
+                           .df = true,
+                           .ttl = IP_TTL,
+                           .proto = WIRE_IPPROTO_TCP,
+                           .src = src,
+                           .dst = dst};
     wire_ipv4_emit(s->tx, sizeof s->tx, &ip, seglen);
     ip_send(s, f, WIRE_IPV4_HDR_MIN + seglen);
 }

@@ -105,7 +105,7 @@ void ip6_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len, u
     t.family = SYNACK_AF_INET6;
     memcpy(t.laddr, ip.dst, 16);
     memcpy(t.raddr, ip.src, 16);
-    ip_tcp_deliver(s, &t, ip.payload, ip.payload_len);
+    ip_tcp_deliver(s, &t, ip.payload, ip.payload_len, ip.tclass);
 }
 
 void ip6_output_tcp(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
@@ -134,6 +134,7 @@ void ip6_output_tcp(synack_stack *s, const struct tcp_tuple *t, const struct wir
     struct wire_ipv6 ip;
     memset(&ip, 0, sizeof ip);
     ip.hop_limit = IP6_HOP_LIMIT;
+    ip.tclass = hdr->ecn & WIRE_ECN_MASK; /* RFC 3168 §5: ECN in the traffic class */
     ip.proto = WIRE_IPPROTO_TCP;
     memcpy(ip.src, t->laddr, 16);
     memcpy(ip.dst, t->raddr, 16);

@@ -1040,6 +1040,8 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
     out->syn_data = (b->flags & TCB_SYN_DATA) != 0;
     out->fo_deferred = (b->flags & TCB_FO_DEFER) != 0;
     out->notsent_lowat = notsent_lowat(s, k);
+    out->ecn = (b->ecn & TCP_ECN_OK) != 0;
+    out->ecn_seen = (b->ecn & TCP_ECN_SEEN) != 0;
     return 0;
 }
 

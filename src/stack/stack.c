@@ -61,6 +61,8 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     bool range = cfg->port_lo || cfg->port_hi;
     if (range && (!cfg->port_lo || cfg->port_lo > cfg->port_hi))
         return NULL;
+    if (cfg->ecn_set && cfg->ecn > SYNACK_ECN_PASSIVE)
+        return NULL;
     synack_stack *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -86,6 +88,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     p->use_tlp = !cfg->no_tlp;
     p->use_rack = !cfg->no_rack;
     p->fastopen = cfg->fastopen;
+    synack_set_ecn(s, cfg->ecn_set ? cfg->ecn : SYNACK_ECN_PASSIVE); /* Linux's default tcp_ecn */
     if (!s->cfg.sndbuf)
         s->cfg.sndbuf = 16 * 1024;
     if (!s->cfg.rcvbuf)
@@ -124,6 +127,16 @@ void synack_set_timestamps(synack_stack *s, bool on)
 {
     s->cfg.no_timestamps = !on;
     s->tcp.p.use_ts = on;
+}
+
+int synack_set_ecn(synack_stack *s, unsigned mode)
+{
+    if (mode > SYNACK_ECN_PASSIVE)
+        return -EINVAL;
+    s->cfg.ecn_set = true;
+    s->cfg.ecn = (uint8_t)mode;
+    s->tcp.p.ecn = (uint8_t)mode; /* the same numbering: TCP_ECN_MODE_* */
+    return 0;
 }
 
 void synack_stack_free(synack_stack *s)

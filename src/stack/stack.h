@@ -292,8 +292,9 @@ void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp
 struct iface *ip_route(synack_stack *s, uint32_t dst);
 
 /* A TCP segment whose checksum held, for the addresses in t (either
- * family): parse it, count a bad one, hand it to its connection. */
-void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload, size_t len);
+ * family): parse it, count a bad one, hand it to its connection. tos:
+ * the IPv4 TOS or IPv6 traffic class around it (its ECN field, RFC 3168). */
+void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload, size_t len, uint8_t tos);
 bool ip_tx_csum_offloaded(const synack_stack *s, const struct iface *f);
 void ip_send(synack_stack *s, struct iface *f, size_t len); /* s->tx, len bytes: tap, transmit, count */
 bool ip_is_local(const synack_stack *s, uint32_t addr);

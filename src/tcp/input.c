@@ -100,6 +100,7 @@ void tcp_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tc
     child->flags |= TCB_PASSIVE;
     uint32_t isn = tcp_offer_options(ctx, child);
     take_syn_options(ctx, child, seg);
+    tcp_ecn_accept_syn(ctx, child, seg);
     child->irs = seg->seq;
     child->rcv_nxt = seg->seq + 1;
     child->rcv_adv = child->rcv_nxt;
@@ -133,6 +134,7 @@ void tcp_connect(struct tcp_ctx *ctx, struct tcb *tcb) { tcp_connect_over(ctx, t
 void tcp_connect_over(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_tw *old)
 {
     uint32_t iss = tcp_offer_options(ctx, tcb);
+    tcp_ecn_connect(ctx, tcb);
     if (old) { /* Linux tcp_twsk_unique: beyond the old space, TS.Recent kept */
         iss = old->snd_nxt + 65535 + 2;
         iss = iss ? iss : 1;
@@ -157,6 +159,7 @@ void tcp_connect_fo(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_fo_sy
     bool deferred = tcb->flags & TCB_FO_DEFER;
     tcb->flags &= ~TCB_FO_DEFER;
     start_send_space(ctx, tcb, tcp_offer_options(ctx, tcb));
+    tcp_ecn_connect(ctx, tcb);
     /* a request carries no data (§4.1.3); without any option (Linux's
      * TFO_CLIENT_NO_COOKIE) the data goes alone */
     uint32_t n = fo->len || !fo->kind ? fo->data : 0;
@@ -199,16 +202,27 @@ static void fo_synack(struct tcp_ctx *ctx, struct tcb *tcb)
 /* Linux ACKs the first data of a connection at once, up to 16 segments
  * or half a window of them (tcp_incr_quickack), so a sender in slow start
  * is not held back by delayed ACKs; the same after an idle RTO. */
-void tcp_incr_quickack(struct tcb *tcb)
+static void incr_quickack(struct tcb *tcb, uint32_t max)
 {
     uint32_t rmss = tcb->rcv_mss ? tcb->rcv_mss : TCP_MSS_DEFAULT;
     uint32_t q = tcp_rcv_window(tcb) / (2 * rmss);
-    if (q > 16)
-        q = 16;
     if (q == 0)
         q = 2;
+    if (q > max)
+        q = max;
     if (q > tcb->quick)
         tcb->quick = (uint8_t)q;
+}
+
+void tcp_incr_quickack(struct tcb *tcb)
+{
+    incr_quickack(tcb, 16);
+}
+
+void tcp_enter_quickack_n(struct tcb *tcb, uint32_t max)
+{
+    incr_quickack(tcb, max);
+    tcb->pingpong = false;
 }
 
 void tcp_set_quickack(struct tcb *tcb, bool on)
@@ -223,8 +237,7 @@ void tcp_set_quickack(struct tcb *tcb, bool on)
 
 void tcp_enter_quickack(struct tcb *tcb)
 {
-    tcp_incr_quickack(tcb);
-    tcb->pingpong = false;
+    tcp_enter_quickack_n(tcb, 16);
 }
 
 /* RFC 2883 §4: the next ACK reports this duplicate as its first SACK block. */
@@ -399,6 +412,7 @@ static enum tcp_verdict syn_sent_input(struct tcp_ctx *ctx, struct tcb *tcb, con
         return TCP_KEEP;
     }
     take_syn_options(ctx, tcb, seg);
+    tcp_ecn_syn_in(tcb, seg);
     tcb->irs = seg->seq;
     tcb->rcv_nxt = seg->seq + 1;
     tcb->rcv_adv = tcb->rcv_nxt;
@@ -475,7 +489,8 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
     }
     if (len > tcb->rcv_mss)
         tcb->rcv_mss = (uint16_t)(len < 0xffff ? len : 0xffff);
-    if (len) { /* Linux tcp_event_data_recv */
+    if (len) { /* Linux tcp_event_data_recv (and tcp_data_queue_ofo) */
+        tcp_ecn_data_in(ctx, tcb, seg);
         if (!(tcb->flags & TCB_DATA_RCVD) || ctx->now - tcb->lrcvtime > tcp_rto_backed_off(ctx, tcb))
             tcp_incr_quickack(tcb);
         tcb->flags |= TCB_DATA_RCVD;
@@ -733,6 +748,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         ack_advance(ctx, tcb, ack, seg);
     }
     bool wnd_changed = update_window(tcb, seg, syn_wnd);
+    tcp_ecn_cwr_in(tcb, seg);
     if (tcb->state != TCP_SYN_RECEIVED) {
         tcp_ack_event(ctx, tcb, seg, acked, prior_flight, wnd_changed);
         /* Linux tcp_set_xmit_timer: once the ACK is taken, the probe timer

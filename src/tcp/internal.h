@@ -54,6 +54,26 @@ static inline uint32_t tcp_seg_len(const struct wire_tcp *s)
 /* input.c: Linux's quick-ACK mode (tcp_incr_quickack, tcp_enter_quickack_mode) */
 void tcp_incr_quickack(struct tcb *tcb);
 void tcp_enter_quickack(struct tcb *tcb);
+/* ... with at most max quick ACKs (tcp_enter_quickack_mode(sk, max)) */
+void tcp_enter_quickack_n(struct tcb *tcb, uint32_t max);
+
+/* ecn.c: RFC 3168 Explicit Congestion Notification */
+/* connect(): ask for ECN in the SYN when the stack is set to (tcp_ecn 1). */
+void tcp_ecn_connect(const struct tcp_ctx *ctx, struct tcb *tcb);
+/* A listener's child for syn: agree when the SYN asked and ECN is on. */
+void tcp_ecn_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wire_tcp *syn);
+/* In SYN_SENT, the peer's SYN or SYN-ACK: keep ECN only if it agreed. */
+void tcp_ecn_syn_in(struct tcb *tcb, const struct wire_tcp *seg);
+/* A segment about to go: ECE/CWR into *flags; returns its ECN codepoint. */
+uint8_t tcp_ecn_out(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t *flags, uint32_t seq, uint32_t len);
+/* The window was reduced: CWR on the next new data. */
+void tcp_ecn_queue_cwr(struct tcb *tcb);
+/* Whether an ACK echoes congestion (ECE, counted). */
+bool tcp_ecn_echo(struct tcp_ctx *ctx, const struct tcb *tcb, const struct wire_tcp *seg);
+/* An acceptable ACK: its CWR ends our echo. */
+void tcp_ecn_cwr_in(struct tcb *tcb, const struct wire_tcp *seg);
+/* Data taken (in order or not): its ECN codepoint, CE included. */
+void tcp_ecn_data_in(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg);
 
 /* timer.c: (re)arms the keepalive timer from the last segment received. */
 void tcp_keepalive_arm(struct tcp_ctx *ctx, struct tcb *tcb);
@@ -99,6 +119,8 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
                    uint32_t prior_flight, bool wnd_changed);
 /* RACK's reordering timer fired (RFC 8985 §6.3 RACK_reo_timeout). */
 void tcp_rack_timeout(struct tcp_ctx *ctx, struct tcb *tcb);
+/* RFC 3168 §6.1.2: an ECN-Echo: reduce cwnd, once per window (Linux tcp_enter_cwr). */
+void tcp_enter_cwr(struct tcp_ctx *ctx, struct tcb *tcb);
 /* A retransmission timeout: loss state, cwnd of one segment. */
 void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb);
 /* RFC 6675 pipe, in bytes. */

@@ -135,6 +135,7 @@ void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_
     h.dport = tcb->rport;
     h.seq = seq;
     h.flags = flags;
+    h.ecn = tcp_ecn_out(ctx, tcb, &h.flags, seq, len); /* RFC 3168 (ecn.c) */
     if (flags & WIRE_TCP_ACK)
         h.ack = tcb->rcv_nxt;
     uint32_t wnd = tcp_rcv_window(tcb);
@@ -252,7 +253,8 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
     bool rtx = seq_lt(seq, tcb->snd_max);
     if (rtx)
         ctx->st->tcp_retrans++;
-    if (tcb->ca_state == TCP_CA_RECOVERY) /* RFC 6937 prr_out */
+    /* RFC 6937 prr_out; Linux counts it in the CWR state too */
+    if (tcb->ca_state == TCP_CA_RECOVERY || tcb->ca_state == TCP_CA_CWR)
         tcb->x->prr_out += len + (fin ? 1u : 0u);
     tcp_emit(ctx, tcb, flags, seq, seq - tcb->snd_data, len);
     end += fin ? 1 : 0;

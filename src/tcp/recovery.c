@@ -142,17 +142,46 @@ static void prr_update(struct tcb *tcb, uint32_t delivered, bool una_advanced)
     tcb->cwnd = pipe + (uint32_t)sndcnt;
 }
 
-static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
+/* The start of a window reduction, fast recovery's or the CWR state's
+ * (Linux tcp_init_cwnd_reduction): PRR's counts, the new ssthresh, the
+ * point whose acknowledgment ends it, and CWR for the peer (RFC 3168
+ * §6.1.2). */
+static void init_cwnd_reduction(struct tcp_ctx *ctx, struct tcb *tcb)
 {
-    uint32_t ss = tcp_cc(tcb)->ssthresh(ctx, tcb);
     tcb->x->prior_cwnd = tcb->cwnd;
     tcb->x->prr_delivered = tcb->x->prr_out = 0;
-    tcb->ssthresh = ss;
-    tcb->cwnd = ss; /* RFC 6675 §5 (4.2); PRR (prr_update) sets it per ACK from here */
+    tcb->ssthresh = tcp_cc(tcb)->ssthresh(ctx, tcb);
+    tcb->recover = tcb->snd_max;
+    tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS);
+    tcp_ecn_queue_cwr(tcb);
+}
+
+void tcp_enter_cwr(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    /* RFC 3168 §6.1.2: react to ECN-Echo as to a loss, at most once per
+     * window of data: a reduction under way (CWR, recovery, loss) covers
+     * it. As Linux tcp_enter_cwr: ssthresh from the congestion control
+     * now, cwnd brought down to it by PRR as ACKs come (RFC 6937). */
+    if (tcb->ca_state >= TCP_CA_CWR)
+        return;
+    init_cwnd_reduction(ctx, tcb);
+    tcb->ca_state = TCP_CA_CWR;
+    ctx->st->tcp_ecn_cwr++;
+}
+
+static void enter_recovery(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    /* Linux tcp_enter_recovery: a reduction already under way for an
+     * ECN-Echo (CWR) goes on; the window is not cut a second time. The
+     * recovery still runs to RFC 6675's RecoveryPoint, the data sent so
+     * far (Linux keeps the CWR's high_seq there). */
+    if (tcb->ca_state != TCP_CA_CWR) {
+        init_cwnd_reduction(ctx, tcb);
+        tcb->cwnd = tcb->ssthresh; /* RFC 6675 §5 (4.2); PRR (prr_update) sets it per ACK from here */
+    }
     tcb->recover = tcb->snd_max;
     tcb->x->high_rxt = tcb->x->relost_next = tcb->x->relost_end = tcb->snd_una;
     tcb->ca_state = TCP_CA_RECOVERY;
-    tcb->flags &= ~(TCB_TLP_OUT | TCB_TLP_RETRANS); /* Linux tcp_init_cwnd_reduction */
     if (tcb->flags & TCB_SACK_OK) {
         ctx->st->tcp_sack_recovery++;
         tcb->x->lost_end = seq_max(tcp_rack_on(ctx, tcb) ? tcb->snd_una : sack_lost_end(tcb), head_end(tcb));
@@ -228,8 +257,19 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
      * With RACK on, its marks replace RFC 6675 IsLost's, as in Linux. */
     bool rack = tcp_rack_on(ctx, tcb);
     uint32_t rack_end = tcp_rack_detect(ctx, tcb);
+    bool ece = tcp_ecn_echo(ctx, tcb, seg);
 
     switch (tcb->ca_state) {
+    case TCP_CA_CWR:
+        /* RFC 3168 §6.1.2, as Linux (tcp_fastretrans_alert): the
+         * reduction ends once data beyond its start is acknowledged, so
+         * that the CWR that announced it has reached the receiver; cwnd is
+         * then ssthresh (tcp_end_cwnd_reduction) */
+        if (seq_gt(tcb->snd_una, tcb->recover)) {
+            tcb->cwnd = tcb->ssthresh;
+            tcb->ca_state = TCP_CA_OPEN;
+        }
+        break;
     case TCP_CA_RECOVERY:
     case TCP_CA_LOSS:
         if (seq_geq(tcb->snd_una, tcb->recover)) {
@@ -278,6 +318,17 @@ void tcp_ack_event(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *
             return;
         }
     }
+    /* RFC 3168 §6.1.2: an ECN-Echo with data in flight starts a
+     * reduction (Linux tcp_try_to_open; nothing in flight: no reaction,
+     * as Linux's tcp_ack takes no congestion step then) */
+    if (ece && prior_flight)
+        tcp_enter_cwr(ctx, tcb);
+    if (tcb->ca_state == TCP_CA_CWR) {
+        /* Linux tcp_cwnd_reduction: PRR, for ACKs that delivered data */
+        if (delivered)
+            prr_update(tcb, delivered, acked > 0);
+        return;
+    }
     tcb->ca_state = tcb->x->dupacks || tcp_sacked_bytes(tcb) ? TCP_CA_DISORDER : TCP_CA_OPEN;
     if (!acked)
         return;
@@ -317,7 +368,7 @@ void tcp_rack_timeout(struct tcp_ctx *ctx, struct tcb *tcb)
         return;
     uint32_t end = tcp_rack_detect(ctx, tcb);
     if (seq_gt(end, tcb->snd_una)) {
-        if (tcb->ca_state == TCP_CA_OPEN || tcb->ca_state == TCP_CA_DISORDER) {
+        if (tcb->ca_state == TCP_CA_OPEN || tcb->ca_state == TCP_CA_DISORDER || tcb->ca_state == TCP_CA_CWR) {
             ctx->st->tcp_rack_recoveries++;
             enter_recovery(ctx, tcb);
             tcb->x->lost_end = seq_max(tcb->x->lost_end, end);
@@ -335,8 +386,12 @@ void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb)
     /* RFC 5681 §3.1, equation (4), for the first timeout of a recovery;
      * then cwnd = 1 SMSS (loss window). Linux enters CA_Loss and treats all
      * un-SACKed data as lost (tcp_enter_loss). */
-    if (tcb->ca_state != TCP_CA_LOSS || tcb->backoff <= 1)
+    /* Linux tcp_enter_loss: not a second cut inside an ECN reduction
+     * whose window is still in flight (RFC 3168 §6.1.2: once per window) */
+    bool reduced = tcb->ca_state == TCP_CA_CWR && seq_gt(tcb->recover, tcb->snd_una);
+    if ((tcb->ca_state != TCP_CA_LOSS || tcb->backoff <= 1) && !reduced)
         tcb->ssthresh = tcp_cc(tcb)->ssthresh(ctx, tcb);
+    tcp_ecn_queue_cwr(tcb); /* RFC 3168 §6.1.2 (Linux tcp_enter_loss) */
     tcb->cwnd = tcp_eff_mss(tcb);
     tcb->ca_state = TCP_CA_LOSS;
     tcb->recover = tcb->snd_max;

@@ -159,8 +159,11 @@ void tcp_set_state(struct tcp_ctx *ctx, struct tcb *tcb, enum tcp_state to, cons
     tcb->state = to;
     if (to == TCP_ESTABLISHED)
         tcb->flags &= ~TCB_NEW;
-    if ((from == TCP_SYN_SENT || from == TCP_SYN_RECEIVED) && to != TCP_CLOSED && to != TCP_SYN_RECEIVED)
+    if ((from == TCP_SYN_SENT || from == TCP_SYN_RECEIVED) && to != TCP_CLOSED && to != TCP_SYN_RECEIVED) {
         tcp_cc_start(tcb); /* the peer's MSS is known now */
+        if (tcb->ecn & TCP_ECN_OK) /* RFC 3168 §6.1.1: both ends agreed */
+            ctx->st->tcp_ecn_estab++;
+    }
     if (ctx->state_change)
         ctx->state_change(ctx->cb, tcb, from, to, why);
 }

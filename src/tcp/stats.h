@@ -79,7 +79,12 @@
     X(tcp_user_timeouts, "connections dropped by the user timeout (RFC 5482)") \
     X(tcp_syncookies_sent, "SYN cookies sent (SYN queue full)")                \
     X(tcp_syncookies_recv, "SYN cookies received valid")                       \
-    X(tcp_syncookies_failed, "ACKs to a listener whose SYN cookie failed (reset)")
+    X(tcp_syncookies_failed, "ACKs to a listener whose SYN cookie failed (reset)") \
+    X(tcp_ecn_estab, "connections established with ECN (RFC 3168)")          \
+    X(tcp_ecn_ce_in, "data segments received marked CE")                       \
+    X(tcp_ecn_ece_in, "ACKs received with ECN-Echo")                           \
+    X(tcp_ecn_cwr, "window reductions for an ECN-Echo (CWR state)")            \
+    X(tcp_ecn_cwr_out, "segments sent with CWR")
 
 struct core_stats {
 #define CORE_STATS_FIELD(name, text) uint64_t name;

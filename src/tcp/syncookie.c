@@ -12,6 +12,7 @@
 #define TS_OPT_MASK ((1u << TS_OPT_BITS) - 1)
 #define TS_WSCALE_NONE 0xfu
 #define TS_OPT_SACK 0x10u
+#define TS_OPT_ECN 0x20u /* Linux TS_OPT_ECN */
 
 /* Linux msstab (IPv4): the common MSS values, so two bits lose little. */
 static const uint16_t msstab[] = {536, 1300, 1440, 1460};
@@ -74,6 +75,7 @@ void tcp_syncookie_send(struct tcp_ctx *ctx, const struct tcp_tuple *t, const st
     tmp.a6 = &a6;
     tcp_tcb_init(&tmp, t, mss_local, 0, rcvcap);
     tcp_offer_options(ctx, &tmp);
+    tcp_ecn_accept_syn(ctx, &tmp, syn); /* RFC 3168 §6.1.1: ECE on the SYN-ACK as for any */
     const struct wire_tcp_opts *o = &syn->opt;
     bool ts = (tmp.flags & TCB_TS_OK) && o->has_ts;
     if (!ts) { /* nowhere to keep window scale and SACK: offer neither */
@@ -94,6 +96,8 @@ void tcp_syncookie_send(struct tcp_ctx *ctx, const struct tcp_tuple *t, const st
             opts = o->wscale > TCP_WSCALE_MAX ? TCP_WSCALE_MAX : o->wscale;
         if (tmp.flags & TCB_SACK_OK)
             opts |= TS_OPT_SACK;
+        if (tmp.ecn & TCP_ECN_OK)
+            opts |= TS_OPT_ECN;
         uint32_t now = tcp_ts_now(ctx, &tmp);
         uint32_t val = (now & ~TS_OPT_MASK) | opts;
         if (seq_gt(val, now))
@@ -136,6 +140,8 @@ bool tcp_syncookie_check(struct tcp_ctx *ctx, const struct tcp_tuple *t, const s
         uint32_t opts = ack->opt.ts_ecr & TS_OPT_MASK;
         out->ts = true;
         out->sack = (opts & TS_OPT_SACK) && ctx->p.use_sack;
+        /* Linux cookie_ecn_ok: agreed then, and ECN still on */
+        out->ecn = (opts & TS_OPT_ECN) && ctx->p.ecn != TCP_ECN_MODE_OFF;
         uint32_t ws = opts & 0xfu;
         if (ws != TS_WSCALE_NONE) {
             if (ws > TCP_WSCALE_MAX || !ctx->p.use_wscale) {
@@ -169,6 +175,7 @@ void tcp_syncookie_child(struct tcp_ctx *ctx, struct tcb *child, const struct wi
         child->flags &= ~TCB_TS_OK;
     if (!c->sack)
         child->flags &= ~TCB_SACK_OK;
+    child->ecn = c->ecn ? TCP_ECN_OK : 0;
     child->irs = ack->seq - 1;
     child->rcv_nxt = ack->seq;
     child->rcv_adv = child->rcv_nxt;

@@ -9,9 +9,10 @@
  *   H1, H2: SipHash-2-4 keyed from the stack's RFC 6528 secret (isn_key);
  *   mssind: index of the peer's MSS in Linux's table {536, 1300, 1440, 1460}.
  * With timestamps on, the SYN-ACK's TSval carries the peer's window scale
- * (4 bits, 0xf for none) and SACK-permitted (1 bit) in its low 6 bits, and
- * the ACK's TSecr brings them back; without timestamps, the SYN-ACK offers
- * neither window scaling nor SACK (Linux tcp_conn_request). */
+ * (4 bits, 0xf for none), SACK-permitted (1 bit) and ECN agreed (1 bit,
+ * RFC 3168 §6.1.1) in its low 6 bits, and the ACK's TSecr brings them back;
+ * without timestamps, the SYN-ACK offers neither window scaling nor SACK
+ * (Linux tcp_conn_request), and its ECE is not remembered (no ECN). */
 #ifndef SYNACK_TCP_SYNCOOKIE_H
 #define SYNACK_TCP_SYNCOOKIE_H
 
@@ -30,6 +31,7 @@ struct tcp_syncookie {
     bool sack;      /* SACK-permitted was in the SYN (only with ts) */
     bool wscale_ok; /* window scale was in the SYN (only with ts) */
     uint8_t snd_wscale;
+    bool ecn;       /* ECN was agreed in the SYN-ACK (only with ts) */
 };
 
 /* The ISN a cookie SYN-ACK carries for this SYN (pure: for tests). */

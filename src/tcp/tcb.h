@@ -56,7 +56,12 @@ struct tcp_params {
     bool use_tlp; /* RFC 8985 tail loss probe (Linux tcp_early_retrans 3) */
     bool use_rack; /* RFC 8985 §6 RACK loss detection (Linux tcp_recovery bit 0) */
     uint32_t fastopen; /* RFC 7413, Linux's tcp_fastopen bits (TCP_FO_*); 0: off */
+    uint8_t ecn; /* RFC 3168, Linux's tcp_ecn: TCP_ECN_MODE_* */
 };
+/* Linux net.ipv4.tcp_ecn */
+#define TCP_ECN_MODE_OFF 0     /* never ask, never agree */
+#define TCP_ECN_MODE_ON 1      /* ask on connect(), agree when asked */
+#define TCP_ECN_MODE_PASSIVE 2 /* agree when asked only (Linux's default) */
 
 /* Per-connection options the user sets (socket options), in Linux's
  * units (seconds, milliseconds) so they stay small in every TCB. */
@@ -151,6 +156,7 @@ struct tcp_ctx {
 enum tcp_ca_state {
     TCP_CA_OPEN,     /* no loss suspected */
     TCP_CA_DISORDER, /* duplicate ACKs or SACKs, below the threshold (RFC 3042) */
+    TCP_CA_CWR,      /* RFC 3168 §6.1.2: cwnd reduced for an ECN-Echo, once per window */
     TCP_CA_RECOVERY, /* fast recovery: RFC 6675 with SACK, RFC 6582 without */
     TCP_CA_LOSS,     /* after a retransmission timeout (RFC 5681 §3.1) */
 };
@@ -323,7 +329,14 @@ struct tcb {
     uint32_t min_rtt;
     uint8_t rack_reo_mult, rack_reo_persist;
     bool rack_reord;
+    uint8_t ecn; /* RFC 3168 state: TCP_ECN_* (ecn.c) */
 };
+
+/* tcb->ecn, as Linux's ecn_flags */
+#define TCP_ECN_OK 0x1u         /* §6.1.1: agreed (before the SYN-ACK: asked for) */
+#define TCP_ECN_QUEUE_CWR 0x2u  /* §6.1.2: the next new data segment carries CWR */
+#define TCP_ECN_DEMAND_CWR 0x4u /* §6.1.3: CE arrived: ECE on every segment until a CWR */
+#define TCP_ECN_SEEN 0x8u       /* an ECT or CE data segment arrived (Linux TCP_ECN_SEEN) */
 
 /* The 4-tuple of a TCB, written to t (returned), and setting it (for
  * family 6 into tcb->a6, which the caller has pointed at storage). */

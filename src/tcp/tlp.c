@@ -13,8 +13,10 @@
 
 static bool tlp_applies(const struct tcp_ctx *ctx, const struct tcb *tcb)
 {
-    /* Linux: SACK connections only, not in recovery or loss, with data out. */
-    if (!ctx->p.use_tlp || !(tcb->flags & TCB_SACK_OK) || tcb->ca_state != TCP_CA_OPEN ||
+    /* Linux: SACK connections only, not in recovery or loss (the CWR
+     * state of RFC 3168 allows a probe), with data out. */
+    if (!ctx->p.use_tlp || !(tcb->flags & TCB_SACK_OK) ||
+        (tcb->ca_state != TCP_CA_OPEN && tcb->ca_state != TCP_CA_CWR) ||
         tcb->snd_una == tcb->snd_max || (tcb->flags & TCB_PERSIST))
         return false;
     switch (tcb->state) {

@@ -117,6 +117,7 @@ int wire_tcp_parse(const uint8_t *seg, size_t len, struct wire_tcp *out)
         return WIRE_EHDRLEN;
     if (hl > len)
         return WIRE_ETRUNC;
+    out->ecn = WIRE_ECN_NOT_ECT; /* the IP layer's to set */
     out->sport = wire_get16(seg);
     out->dport = wire_get16(seg + 2);
     out->seq = wire_get32(seg + 4);

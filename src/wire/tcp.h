@@ -77,6 +77,11 @@ struct wire_tcp {
     uint16_t urg;
     const uint8_t *opts_raw;
     size_t opts_len;
+    /* Not in the TCP header: the ECN field of the IP header around it
+     * (WIRE_ECN_*, RFC 3168 §5). The IP layer fills it on receipt (the
+     * parser clears it) and writes it on send, so the TCP core sees CE
+     * and says which segments are ECT without knowing the IP version. */
+    uint8_t ecn;
     struct wire_tcp_opts opt;
     const uint8_t *payload;
     size_t payload_len;

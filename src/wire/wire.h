@@ -17,4 +17,12 @@ enum wire_result {
 
 const char *wire_strerror(int result);
 
+/* RFC 3168 §5: the ECN field, the low two bits of the IPv4 TOS octet and
+ * of the IPv6 traffic class. */
+#define WIRE_ECN_MASK 0x3u
+#define WIRE_ECN_NOT_ECT 0x0u
+#define WIRE_ECN_ECT1 0x1u
+#define WIRE_ECN_ECT0 0x2u
+#define WIRE_ECN_CE 0x3u
+
 #endif

@@ -88,7 +88,8 @@ size_t h_build(const struct h_seg *seg, uint8_t *buf, size_t cap)
     wire_tcp_set_csum_ipv4(tcp, seglen, H_REMOTE, H_LOCAL);
     if (seg->bad_csum)
         tcp[16] ^= 0x5a;
-    struct wire_ipv4 ip = {.ttl = 64, .proto = WIRE_IPPROTO_TCP, .src = H_REMOTE, .dst = H_LOCAL, .df = true};
+    struct wire_ipv4 ip = {
+        .tos = seg->ecn, .ttl = 64, .proto = WIRE_IPPROTO_TCP, .src = H_REMOTE, .dst = H_LOCAL, .df = true};
     wire_ipv4_emit(buf, cap, &ip, seglen);
     return WIRE_IPV4_HDR_MIN + seglen;
 }
@@ -116,8 +117,10 @@ bool h_next(struct harness *h, struct wire_tcp *out)
             continue;
         if (!wire_tcp_csum_ok_ipv4(ip.payload, ip.payload_len, ip.src, ip.dst))
             continue;
-        if (wire_tcp_parse(ip.payload, ip.payload_len, out) == WIRE_OK)
+        if (wire_tcp_parse(ip.payload, ip.payload_len, out) == WIRE_OK) {
+            out->ecn = ip.tos & WIRE_ECN_MASK;
             return true;
+        }
     }
     return false;
 }

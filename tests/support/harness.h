@@ -41,6 +41,7 @@ struct h_seg {
     size_t len;
     const struct wire_tcp_opts *opts;
     bool bad_csum;
+    uint8_t ecn; /* the IP header's ECN field (WIRE_ECN_*, RFC 3168 §5) */
 };
 
 #define H_LPORT 8080
@@ -53,7 +54,8 @@ void h_inject(struct harness *h, const struct h_seg *seg);
 void h_inject_raw(struct harness *h, const uint8_t *frame, size_t len);
 /* Builds the IPv4 datagram h_inject would send; returns its length. */
 size_t h_build(const struct h_seg *seg, uint8_t *buf, size_t cap);
-/* The next segment the stack sent, parsed; false when there is none. */
+/* The next segment the stack sent, parsed (out->ecn: its IP ECN field);
+ * false when there is none. */
 bool h_next(struct harness *h, struct wire_tcp *out);
 int h_pending(const struct harness *h);
 void h_drain(struct harness *h);

@@ -741,6 +741,8 @@ void fmt_live_pkt(const struct live_pkt *lp, char *buf, size_t len)
     fmt_opts_bytes(lp->opt, lp->optlen, o, sizeof o);
     if (lp->flags & TF_ACK)
         snprintf(ack, sizeof ack, " ack %u", lp->ack);
-    snprintf(buf, len, "%s %u:%u(%u)%s win %u%s%s%s", f, lp->seq, lp->seq + lp->paylen, lp->paylen,
-             ack, lp->win, o[0] ? " <" : "", o, o[0] ? ">" : "");
+    /* the IP ECN field in the script's own words, when it is not Not-ECT */
+    static const char *const ecn[4] = {"", "[ect1] ", "[ect0] ", "[ce] "};
+    snprintf(buf, len, "%s%s %u:%u(%u)%s win %u%s%s%s", ecn[lp->tos & 3], f, lp->seq, lp->seq + lp->paylen,
+             lp->paylen, ack, lp->win, o[0] ? " <" : "", o, o[0] ? ">" : "");
 }

@@ -405,6 +405,9 @@ static void test_ipv6_datagrams(void **state)
     assert_int_equal(lp.ipv, 6);
     assert_int_equal(lp.proto, 6);
     assert_int_equal(lp.tos & 3, 2);
+    char shown[400];
+    fmt_live_pkt(&lp, shown, sizeof shown); /* the mark as a script writes it */
+    assert_true(!strncmp(shown, "[ect0] ", 7));
     assert_true(lp.ip_csum_ok);
     assert_memory_equal(lp.src, rip, 16);
     assert_int_equal(lp.seq, 7);

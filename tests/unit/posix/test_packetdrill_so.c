@@ -242,6 +242,36 @@ static void runtime_sysctl_command(void **state)
     unload();
 }
 
+/* net.ipv4.tcp_ecn from so_flags and from a timed command: 1 sends an
+ * ECN-setup SYN (RFC 3168 §6.1.1), 0 a plain one; a value beyond Linux's
+ * classic modes (3 and up, Accurate ECN) is not taken. */
+static void ecn_sysctl(void **state)
+{
+    load("sysctl:net.ipv4.tcp_ecn=1");
+    void *sym = dlsym(lib, "synack_packetdrill_command");
+    int (*command)(void *, const char *);
+    memcpy(&command, &sym, sizeof command);
+    void *u = ifc.userdata;
+    struct sockaddr_in ra = {.sin_family = AF_INET, .sin_port = htons(80), .sin_addr.s_addr = htonl(REMOTE)};
+    uint8_t buf[2000];
+    long long t;
+    for (int round = 0; round < 3; round++) {
+        if (round == 1)
+            assert_int_equal(command(u, "sysctl:net.ipv4.tcp_ecn=0"), 1);
+        if (round == 2)
+            assert_int_equal(command(u, "sysctl:net.ipv4.tcp_ecn=3"), 0); /* kept at 0 */
+        int fd = ifc.socket(u, AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(ifc.fcntl(u, fd, F_SETFL, O_NONBLOCK), 0);
+        errno = 0;
+        assert_int_equal(ifc.connect(u, fd, (struct sockaddr *)&ra, sizeof ra), -1);
+        assert_int_equal(errno, EINPROGRESS);
+        struct wire_tcp syn = next_out(buf, &t);
+        assert_int_equal(syn.flags, WIRE_TCP_SYN | (round == 0 ? WIRE_TCP_ECE | WIRE_TCP_CWR : 0));
+        ifc.close(u, fd);
+    }
+    unload();
+}
+
 static void nowait_mode(void **state)
 {
     load("nowait,seed=5");
@@ -328,6 +358,7 @@ int main(void)
         cmocka_unit_test(passive_handshake_and_delayed_ack),
         cmocka_unit_test(active_open_off_link_and_rto),
         cmocka_unit_test(runtime_sysctl_command),
+        cmocka_unit_test(ecn_sysctl),
         cmocka_unit_test(nowait_mode),
         cmocka_unit_test(ipv6_datagrams),
     };

@@ -198,6 +198,39 @@ static void linux_cookie_timestamp_carries_wscale_and_sack(void **state)
     h_free(&h);
 }
 
+/* RFC 3168 §6.1.1 with cookies, as Linux (cookie_init_timestamp,
+ * cookie_ecn_ok): the cookie SYN-ACK agrees with ECE like any SYN-ACK, and
+ * the agreement rides in the TSval (bit 5) to come back in the ACK's
+ * TSecr; without timestamps nothing brings it back, so no ECN. */
+static void linux_cookie_timestamp_carries_ecn(void **state)
+{
+    (void)state;
+    for (int ts = 0; ts < 2; ts++) {
+        struct harness h;
+        h_init(&h, NULL);
+        synack_sock l = full_listener(&h);
+        struct wire_tcp_opts o = {.has_mss = true, .mss = 1460, .has_ts = ts, .ts_val = 4242};
+        h_inject(&h, &(struct h_seg){.flags = S_ | WIRE_TCP_ECE | WIRE_TCP_CWR, .seq = 1000, .opts = &o});
+        struct wire_tcp t = expect_flags(&h, S_ | A_ | WIRE_TCP_ECE, 1001);
+        assert_int_equal(t.ecn, WIRE_ECN_NOT_ECT);
+        struct wire_tcp_opts a = {.has_ts = ts, .ts_val = 4243, .ts_ecr = t.opt.ts_val};
+        if (ts)
+            assert_int_equal(t.opt.ts_val & 0x20, 0x20);
+        h_inject(&h, &(struct h_seg){.flags = A_, .seq = 1001, .ack = t.seq + 1, .opts = &a});
+        assert_int_equal(ctr(&h, "tcp_syncookies_recv"), 1);
+        synack_sock c = synack_accept(h.s, l, NULL);
+        assert_true(c >= 0);
+        assert_int_equal(ctr(&h, "tcp_ecn_estab"), ts ? 1 : 0);
+        assert_int_equal(synack_send(h.s, c, "x", 1), 1);
+        h_advance(&h, 0);
+        struct wire_tcp d;
+        assert_true(h_next(&h, &d));
+        assert_int_equal(d.payload_len, 1);
+        assert_int_equal(d.ecn, ts ? WIRE_ECN_ECT0 : WIRE_ECN_NOT_ECT);
+        h_free(&h);
+    }
+}
+
 static void linux_cookie_without_timestamp_offers_no_wscale_or_sack(void **state)
 {
     (void)state;
@@ -258,6 +291,7 @@ int main(void)
         cmocka_unit_test(rfc4987_cookie_good_for_two_minute_counter_window_only),
         cmocka_unit_test(rfc4987_no_cookie_checked_without_recent_overflow),
         cmocka_unit_test(linux_cookie_timestamp_carries_wscale_and_sack),
+        cmocka_unit_test(linux_cookie_timestamp_carries_ecn),
         cmocka_unit_test(linux_cookie_without_timestamp_offers_no_wscale_or_sack),
         cmocka_unit_test(linux_full_accept_queue_drops_syn_and_cookie_ack),
     };

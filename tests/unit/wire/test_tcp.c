@@ -57,6 +57,31 @@ static void parse_real(const uint8_t *pkt, size_t len, struct wire_tcp *t)
     assert_int_equal(wire_tcp_parse(s.p, s.len, t), WIRE_OK);
 }
 
+/* wire_tcp.ecn is no header field: the parser clears it (the IP layer sets
+ * it from the TOS or traffic class, RFC 3168 §5) and the emitter never
+ * writes it into the header: a segment emitted with ECT(0) asked and one
+ * without are the same bytes. */
+static void test_ecn_field_not_in_header(void **state)
+{
+    (void)state;
+    uint8_t a[40], b[40];
+    struct wire_tcp h;
+    memset(&h, 0, sizeof h);
+    h.sport = 1;
+    h.dport = 2;
+    h.flags = WIRE_TCP_ACK | WIRE_TCP_ECE | WIRE_TCP_CWR;
+    h.ecn = WIRE_ECN_CE;
+    int n = wire_tcp_emit(a, sizeof a, &h);
+    h.ecn = WIRE_ECN_NOT_ECT;
+    assert_int_equal(wire_tcp_emit(b, sizeof b, &h), n);
+    assert_memory_equal(a, b, (size_t)n);
+    struct wire_tcp t;
+    memset(&t, 0xff, sizeof t);
+    assert_int_equal(wire_tcp_parse(a, (size_t)n, &t), WIRE_OK);
+    assert_int_equal(t.ecn, WIRE_ECN_NOT_ECT);
+    assert_int_equal(t.flags, WIRE_TCP_ACK | WIRE_TCP_ECE | WIRE_TCP_CWR);
+}
+
 static void test_parse_real_handshake_syn(void **state)
 {
     (void)state;
@@ -595,6 +620,7 @@ static void test_random_segments_never_overrun(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ecn_field_not_in_header),
         cmocka_unit_test(test_parse_real_handshake_syn),
         cmocka_unit_test(test_parse_real_handshake_synack),
         cmocka_unit_test(test_parse_real_handshake_ack),
