@@ -73,6 +73,8 @@ static struct errq *errq_get(struct sock *k)
 
 void errq_free(struct sock *k)
 {
+    if (!k->eq)
+        return;
     free(k->eq);
     k->eq = NULL;
 }

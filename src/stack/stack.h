@@ -119,11 +119,11 @@ struct port_walk {
 /* A socket: the TCB and what the stack keeps around it. */
 struct sock {
     struct tcb tcb; /* first: a tcb pointer is a sock pointer */
-    synack_sock handle; /* -1 once the user closed it */
     struct hnode hn; /* in the connection table, while hashed */
     struct sock *dirty_next;  /* owes output at the next flush */
     struct wheel_node tn;     /* in the stack's timer wheel at tcp_next_deadline() */
     synack_endpoint local;
+    synack_sock handle; /* -1 once the user closed it (here: it fills local's padding) */
     struct listener *lq; /* a listener's queues, from listen() on */
     /* child of a listener, until accepted */
     struct sock *parent;
@@ -143,6 +143,10 @@ struct sock {
     bool v6only : 1; /* IPV6_V6ONLY: an IPv6 wildcard listener refuses IPv4 */
     struct errq *eq; /* SO_ZEROCOPY / SO_TIMESTAMPING (errqueue.c), on demand */
 };
+
+/* Six cache lines: an idle connection's whole state (docs/benchmarks.md,
+ * memory); a field that would cross this belongs in the on-demand parts. */
+_Static_assert(sizeof(struct sock) <= 384, "a socket fits in 384 bytes (issue 8)");
 
 /* What only a listening socket needs (kept out of every connection). */
 struct listener {

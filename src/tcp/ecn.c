@@ -52,7 +52,7 @@ void tcp_ecn_syn_in(struct tcb *tcb, const struct wire_tcp *seg)
     }
 }
 
-uint8_t tcp_ecn_out(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t *flags, uint32_t seq, uint32_t len)
+uint8_t tcp_ecn_out_on(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t *flags, uint32_t seq, uint32_t len)
 {
     if (!(tcb->ecn & TCP_ECN_OK))
         return WIRE_ECN_NOT_ECT;
@@ -95,7 +95,7 @@ void tcp_ecn_queue_cwr(struct tcb *tcb)
         tcb->ecn |= TCP_ECN_QUEUE_CWR;
 }
 
-bool tcp_ecn_echo(struct tcp_ctx *ctx, const struct tcb *tcb, const struct wire_tcp *seg)
+bool tcp_ecn_echo_on(struct tcp_ctx *ctx, const struct tcb *tcb, const struct wire_tcp *seg)
 {
     /* RFC 3168 §6.1.2: ECE on an ACK (not on a SYN-ACK, §6.1.1) of an
      * ECN-capable connection says the network saw congestion */
@@ -105,7 +105,7 @@ bool tcp_ecn_echo(struct tcp_ctx *ctx, const struct tcb *tcb, const struct wire_
     return true;
 }
 
-void tcp_ecn_cwr_in(struct tcb *tcb, const struct wire_tcp *seg)
+void tcp_ecn_cwr_in_on(struct tcb *tcb, const struct wire_tcp *seg)
 {
     /* RFC 3168 §6.1.3: the CWR ends the echo. Linux takes it from any
      * segment, pure ACKs too (tcp_ecn_accept_cwr in tcp_ack, since 2019),
@@ -118,7 +118,7 @@ void tcp_ecn_cwr_in(struct tcb *tcb, const struct wire_tcp *seg)
         tcb->flags |= TCB_ACK_NOW;
 }
 
-void tcp_ecn_data_in(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
+void tcp_ecn_data_in_on(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
 {
     if (!(tcb->ecn & TCP_ECN_OK))
         return;

@@ -65,15 +65,34 @@ void tcp_ecn_accept_syn(struct tcp_ctx *ctx, struct tcb *child, const struct wir
 /* In SYN_SENT, the peer's SYN or SYN-ACK: keep ECN only if it agreed. */
 void tcp_ecn_syn_in(struct tcb *tcb, const struct wire_tcp *seg);
 /* A segment about to go: ECE/CWR into *flags; returns its ECN codepoint. */
-uint8_t tcp_ecn_out(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t *flags, uint32_t seq, uint32_t len);
+uint8_t tcp_ecn_out_on(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t *flags, uint32_t seq, uint32_t len);
+/* (the test of the connection's ECN inline: it is on every segment's path) */
+static inline uint8_t tcp_ecn_out(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t *flags, uint32_t seq, uint32_t len)
+{
+    return (tcb->ecn & TCP_ECN_OK) ? tcp_ecn_out_on(ctx, tcb, flags, seq, len) : WIRE_ECN_NOT_ECT;
+}
 /* The window was reduced: CWR on the next new data. */
 void tcp_ecn_queue_cwr(struct tcb *tcb);
 /* Whether an ACK echoes congestion (ECE, counted). */
-bool tcp_ecn_echo(struct tcp_ctx *ctx, const struct tcb *tcb, const struct wire_tcp *seg);
+bool tcp_ecn_echo_on(struct tcp_ctx *ctx, const struct tcb *tcb, const struct wire_tcp *seg);
+static inline bool tcp_ecn_echo(struct tcp_ctx *ctx, const struct tcb *tcb, const struct wire_tcp *seg)
+{
+    return (tcb->ecn & TCP_ECN_OK) && tcp_ecn_echo_on(ctx, tcb, seg);
+}
 /* An acceptable ACK: its CWR ends our echo. */
-void tcp_ecn_cwr_in(struct tcb *tcb, const struct wire_tcp *seg);
+void tcp_ecn_cwr_in_on(struct tcb *tcb, const struct wire_tcp *seg);
+static inline void tcp_ecn_cwr_in(struct tcb *tcb, const struct wire_tcp *seg)
+{
+    if (tcb->ecn & TCP_ECN_OK)
+        tcp_ecn_cwr_in_on(tcb, seg);
+}
 /* Data taken (in order or not): its ECN codepoint, CE included. */
-void tcp_ecn_data_in(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg);
+void tcp_ecn_data_in_on(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg);
+static inline void tcp_ecn_data_in(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
+{
+    if (tcb->ecn & TCP_ECN_OK)
+        tcp_ecn_data_in_on(ctx, tcb, seg);
+}
 
 /* timer.c: (re)arms the keepalive timer from the last segment received. */
 void tcp_keepalive_arm(struct tcp_ctx *ctx, struct tcb *tcb);
