@@ -63,6 +63,8 @@ synack_stack *synack_stack_new(const synack_config *cfg)
         return NULL;
     if (cfg->ecn_set && cfg->ecn > SYNACK_ECN_PASSIVE)
         return NULL;
+    if (cfg->ack_delay >= SYNACK_MS(500)) /* RFC 1122 §4.2.3.2: "MUST be less than 0.5 seconds" */
+        return NULL;
     synack_stack *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
@@ -78,7 +80,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     p->rto_initial = SYNACK_SEC(1);
     p->rto_min = SYNACK_MS(200);
     p->rto_max = SYNACK_SEC(120);
-    p->delack = SYNACK_MS(40);
+    p->delack = cfg->ack_delay ? cfg->ack_delay : SYNACK_MS(40);
     p->challenge_limit = cfg->challenge_ack_limit ? cfg->challenge_ack_limit : 1000;
     p->syn_retries = cfg->syn_retries ? cfg->syn_retries : 6;
     p->synack_retries = cfg->synack_retries ? cfg->synack_retries : 5;

@@ -364,10 +364,45 @@ static void test_first_read_under_the_syn_window_sends_no_update(void **state)
     h_free(&c->h);
 }
 
+/* RFC 1122 §4.2.3.2: the delayed-ACK time is the stack's ack_delay (Linux's
+ * 40 ms when 0), and it must be under 500 ms. */
+static synack_time delayed_ack_after(synack_time ack_delay)
+{
+    synack_config cfg = {.ack_delay = ack_delay};
+    struct xconn x;
+    x_open(&x, &cfg, &(struct xopen){.mss = 1000, .wscale = -1});
+    struct conn *c = &x.c;
+    assert_int_equal(synack_setopt(c->h.s, c->s, SYNACK_OPT_QUICKACK, 0), 0);
+    synack_time t0 = c->h.clock.now;
+    x_send(&x, A_, c->peer, c->ours, "hello", 5, NULL, 0);
+    expect_none(&c->h);
+    assert_true(h_run_to_deadline(&c->h, SYNACK_SEC(1)));
+    expect_seg(&c->h, A_, c->ours, c->peer + 5);
+    synack_time waited = c->h.clock.now - t0;
+    h_free(&c->h);
+    return waited;
+}
+
+static void test_rfc1122_4_2_3_2_ack_delay_is_configurable(void **state)
+{
+    (void)state;
+    synack_time d40 = delayed_ack_after(0), d5 = delayed_ack_after(SYNACK_MS(5));
+    assert_true(d40 >= SYNACK_MS(40) && d40 <= SYNACK_MS(42));
+    assert_true(d5 >= SYNACK_MS(5) && d5 <= SYNACK_MS(7)); /* 1 ms timer ticks */
+    synack_vclock clk = {0};
+    synack_config bad = {.clock = synack_vclock_read, .clock_ctx = &clk, .ack_delay = SYNACK_MS(500)};
+    assert_null(synack_stack_new(&bad));
+    bad.ack_delay = SYNACK_MS(499);
+    synack_stack *s = synack_stack_new(&bad);
+    assert_non_null(s);
+    synack_stack_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_read_under_the_syn_window_sends_no_update),
+        cmocka_unit_test(test_rfc1122_4_2_3_2_ack_delay_is_configurable),
         cmocka_unit_test(test_rfc9293_3_10_7_4_out_of_order_held_and_joined),
         cmocka_unit_test(test_rfc9293_3_10_7_4_out_of_order_fin),
         cmocka_unit_test(test_rfc9293_3_10_7_4_nothing_after_the_fin),
