@@ -76,7 +76,7 @@ void synack_set_fastopen(synack_stack *s, uint32_t bits)
 /* What a SYN-ACK to our Fast Open SYN teaches (Linux tcp_rcv_fastopen_synack
  * and tcp_fastopen_cache_set): the server's MSS, its new cookie; a request
  * that drew none is made in the other option kind next time. */
-void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg, bool syn_resent)
+void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg, bool syn_resent, bool asked)
 {
     synack_addr a = {.family = k->tcb.family};
     memcpy(a.bytes, TCP_TUPLE(&k->tcb)->raddr, 16);
@@ -85,6 +85,11 @@ void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg,
         return;
     if (seg->opt.has_mss && seg->opt.mss)
         e->mss = seg->opt.mss;
+    /* A cookie our SYN did not ask for (it carried no Fast Open option:
+     * TFO_CLIENT_NO_COOKIE) is not kept (Linux tcp_rcv_fastopen_synack:
+     * "Ignore an unsolicited cookie", syn_fastopen 0) */
+    if (!asked)
+        return;
     if (seg->opt.fo_len) {
         e->len = seg->opt.fo_len;
         memcpy(e->cookie, seg->opt.fo_cookie, e->len);

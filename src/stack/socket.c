@@ -1223,12 +1223,15 @@ void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wir
         return;
     }
     uint32_t tw_next = k->tcb.snd_nxt;
-    bool fo_open = k->tcb.state == TCP_SYN_SENT && (k->tcb.flags & TCB_FO_SYN);
+    /* a Fast Open SYN: with its option (a cookie or a request), or data
+     * alone (TFO_CLIENT_NO_COOKIE), whose SYN-ACK teaches the MSS only */
+    bool fo_option = (k->tcb.flags & TCB_FO_SYN) != 0;
+    bool fo_open = k->tcb.state == TCP_SYN_SENT && (fo_option || k->tcb.snd_max != k->tcb.iss + 1);
     bool syn_resent = k->tcb.backoff != 0;
     enum tcp_verdict v = tcp_input(&s->tcp, &k->tcb, seg);
     if (fo_open && v == TCP_KEEP && k->tcb.state != TCP_SYN_SENT && k->tcb.state != TCP_CLOSED &&
         (seg->flags & WIRE_TCP_SYN))
-        stack_fo_learn(s, k, seg, syn_resent);
+        stack_fo_learn(s, k, seg, syn_resent, fo_option);
     if (v == TCP_TW_REOPEN) {
         /* The old connection is over: CLOSED with no timer, so that a
          * handle the user still holds on it is released by close()

@@ -229,7 +229,7 @@ void pool_free(synack_stack *s);
 struct tcp_fo_syn;
 void stack_fo_syn(synack_stack *s, struct sock *k, const void *buf, size_t len, struct tcp_fo_syn *fo);
 bool stack_fo_ready(synack_stack *s, struct sock *k); /* a cookie (or none needed) for k's peer */
-void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg, bool syn_resent);
+void stack_fo_learn(synack_stack *s, struct sock *k, const struct wire_tcp *seg, bool syn_resent, bool asked);
 void stack_fo_free(synack_stack *s);
 const uint8_t *stack_fo_listener_key(void *cb, const struct tcb *child);
 

@@ -166,7 +166,7 @@ void tcp_connect_fo(struct tcp_ctx *ctx, struct tcb *tcb, const struct tcp_fo_sy
     if (n > tcb->snd.len)
         n = tcb->snd.len;
     tcb->snd_nxt = tcb->snd_max = tcb->iss + 1 + n;
-    tcb->flags |= TCB_FO_SYN | (fo->wait ? TCB_FO_WAIT : 0);
+    tcb->flags |= (fo->kind ? TCB_FO_SYN : 0) | (fo->wait ? TCB_FO_WAIT : 0);
     if (!deferred)
         tcp_set_state(ctx, tcb, TCP_SYN_SENT, "connect() with Fast Open");
     ctx->st->tcp_active_opens++;

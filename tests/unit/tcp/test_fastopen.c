@@ -426,6 +426,44 @@ static void test_rfc7413_linux_sysctls_at_run_time(void **state)
     h_free(&h);
 }
 
+/* Linux tcp_rcv_fastopen_synack: a cookie in the SYN-ACK of a SYN that
+ * carried no Fast Open option (data alone, TFO_CLIENT_NO_COOKIE) was not
+ * asked for and is not kept; the SYN-ACK's MSS is. With cookies required
+ * again, the next connect asks for one. */
+static void test_rfc7413_linux_unsolicited_cookie_not_kept(void **state)
+{
+    (void)state;
+    struct harness h;
+    init(&h, SYNACK_FASTOPEN_CLIENT | SYNACK_FASTOPEN_CLIENT_NO_COOKIE);
+    static const uint8_t ck[4] = {0xab, 0xcd, 0x12, 0x34};
+    synack_sock c = client(&h);
+    assert_int_equal(synack_connect_fastopen(h.s, c, &server, "hello", 5, 0), 5);
+    struct wire_tcp t = expect_flags(&h, S_, 0);
+    assert_int_equal(t.opt.fo_kind, 0); /* data, no option */
+    assert_int_equal(t.payload_len, 5);
+    struct wire_tcp_opts o = fo(WIRE_TCPOPT_FASTOPEN, ck, 4);
+    o.mss = 940;
+    h_inject(&h, &(struct h_seg){.sport = H_RPORT, .dport = t.sport, .flags = S_ | A_, .seq = 5000,
+                                 .ack = t.seq + 6, .opts = &o});
+    assert_int_equal(state_of(&h, c), SYNACK_ESTABLISHED);
+    h_drain(&h);
+
+    synack_set_fastopen(h.s, SYNACK_FASTOPEN_CLIENT);
+    assert_int_equal(synack_connect_fastopen(h.s, client(&h), &server, "x", 1, 0), 0);
+    t = expect_flags(&h, S_, 0);
+    assert_int_equal(t.opt.fo_kind, WIRE_TCPOPT_FASTOPEN);
+    assert_int_equal(t.opt.fo_len, 0); /* a request: nothing was cached */
+    assert_int_equal(t.payload_len, 0);
+    h_drain(&h);
+
+    /* the MSS was: cookie-less data is cut to it */
+    synack_set_fastopen(h.s, SYNACK_FASTOPEN_CLIENT | SYNACK_FASTOPEN_CLIENT_NO_COOKIE);
+    static uint8_t big[2000];
+    long n = synack_connect_fastopen(h.s, client(&h), &server, big, sizeof big, 0);
+    assert_true(n > 0 && n <= 940);
+    h_free(&h);
+}
+
 /* A cookie request no server answers (Linux tcp_rcv_fastopen_synack,
  * try_exp): RFC 7413's option first, the experimental one (RFC 6994 254)
  * once, then RFC 7413's for good. */
@@ -512,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_rfc7413_fastopen_connect_defers_the_syn),
         cmocka_unit_test(test_rfc7413_client_disabled_eopnotsupp),
         cmocka_unit_test(test_rfc7413_linux_sysctls_at_run_time),
+        cmocka_unit_test(test_rfc7413_linux_unsolicited_cookie_not_kept),
         cmocka_unit_test(test_rfc7413_linux_experimental_fallback_tried_once),
         cmocka_unit_test(test_rfc7413_linux_synack_ack_waits_for_the_writer),
     };
