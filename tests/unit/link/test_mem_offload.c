@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -85,24 +86,32 @@ static void stack_leaves_the_checksum_to_the_link(void **state)
     synack_stack_free(s);
 }
 
-/* The capture file, removed by the teardown whether the test passed or not. */
-static char capture_path[] = "/tmp/synack-offload-XXXXXX";
+/* The capture file, made by the setup and removed by the teardown whether
+ * the test passed or not; its name travels in the test's state. */
+static int make_capture(void **state)
+{
+    char *path = strdup("/tmp/synack-offload-XXXXXX");
+    int fd = path ? mkstemp(path) : -1;
+    if (fd < 0) {
+        free(path);
+        return -1;
+    }
+    close(fd);
+    *state = path;
+    return 0;
+}
 
 static int remove_capture(void **state)
 {
-    (void)state;
-    unlink(capture_path);
+    unlink(*state);
+    free(*state);
     return 0;
 }
 
 /* The link's capture holds real checksums, though no stack computed any. */
 static void capture_gets_real_checksums(void **state)
 {
-    (void)state;
-    char *path = capture_path;
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
+    const char *path = *state;
     struct sim s;
     sim_init(&s, 7, SYNACK_MS(1), NULL);
     assert_int_equal(synack_memlink_pcap(s.link, path), 0);
@@ -177,7 +186,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(stack_leaves_the_checksum_to_the_link),
-        cmocka_unit_test_teardown(capture_gets_real_checksums, remove_capture),
+        cmocka_unit_test_setup_teardown(capture_gets_real_checksums, make_capture, remove_capture),
         cmocka_unit_test(corrupting_link_checksums_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
