@@ -52,10 +52,10 @@ void tcp_ecn_syn_in(struct tcb *tcb, const struct wire_tcp *seg)
     }
 }
 
+/* The *_on functions run for an ECN connection only: internal.h's inline
+ * wrappers test TCP_ECN_OK on every segment's path. */
 uint8_t tcp_ecn_out_on(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t *flags, uint32_t seq, uint32_t len)
 {
-    if (!(tcb->ecn & TCP_ECN_OK))
-        return WIRE_ECN_NOT_ECT;
     if (*flags & WIRE_TCP_SYN) {
         /* RFC 3168 §6.1.1: ECE on the SYN-ACK; ECE and CWR on the SYN, but
          * not on its retransmissions (Linux tcp_ecn_clear_syn, with its
@@ -99,7 +99,7 @@ bool tcp_ecn_echo_on(struct tcp_ctx *ctx, const struct tcb *tcb, const struct wi
 {
     /* RFC 3168 §6.1.2: ECE on an ACK (not on a SYN-ACK, §6.1.1) of an
      * ECN-capable connection says the network saw congestion */
-    if (!(seg->flags & WIRE_TCP_ECE) || (seg->flags & WIRE_TCP_SYN) || !(tcb->ecn & TCP_ECN_OK))
+    if (!(seg->flags & WIRE_TCP_ECE) || (seg->flags & WIRE_TCP_SYN))
         return false;
     ctx->st->tcp_ecn_ece_in++;
     return true;
@@ -111,7 +111,7 @@ void tcp_ecn_cwr_in_on(struct tcb *tcb, const struct wire_tcp *seg)
      * segment, pure ACKs too (tcp_ecn_accept_cwr in tcp_ack, since 2019),
      * and ACKs data that carries it at once: the sender's window may be
      * down to one segment. */
-    if (!(tcb->ecn & TCP_ECN_OK) || !(seg->flags & WIRE_TCP_CWR))
+    if (!(seg->flags & WIRE_TCP_CWR))
         return;
     tcb->ecn &= (uint8_t)~TCP_ECN_DEMAND_CWR;
     if (tcp_seg_len(seg))
@@ -120,8 +120,6 @@ void tcp_ecn_cwr_in_on(struct tcb *tcb, const struct wire_tcp *seg)
 
 void tcp_ecn_data_in_on(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg)
 {
-    if (!(tcb->ecn & TCP_ECN_OK))
-        return;
     switch (seg->ecn & WIRE_ECN_MASK) {
     case WIRE_ECN_NOT_ECT:
         /* Linux __tcp_ecn_check_ce: not ECT after ECT most likely is a
