@@ -92,7 +92,7 @@ int demux_insert(synack_stack *s, struct sock *k, uint64_t h)
      * the segment path before a listener); looking again walked the rest of
      * a cold chain at every connection (bench/connrate). */
     assert(h == demux_hash(s, TCP_TUPLE(&k->tcb)));
-    assert(!demux_lookup_h(s, TCP_TUPLE(&k->tcb), h) && !tw_lookup_h(s, TCP_TUPLE(&k->tcb), h));
+    assert(!demux_find(s, TCP_TUPLE(&k->tcb), h));
     demux_link(s, &k->hn, h, false);
     k->hashed = true;
     s->n_hashed++;
@@ -108,14 +108,21 @@ void demux_remove(synack_stack *s, struct sock *k)
     s->n_hashed--;
 }
 
-struct sock *demux_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h)
+struct hnode *demux_find(synack_stack *s, const struct tcp_tuple *t, uint64_t h)
 {
     if (!s->n_buckets)
         return NULL;
     for (struct hnode *x = *demux_chain(s, h); x; x = x->next)
-        if (x->hash == (uint32_t)h && !x->tw && tuple_eq(&hnode_sock(x)->tcb, t))
-            return hnode_sock(x);
+        if (x->hash == (uint32_t)h &&
+            (x->tw ? tw_tuple_eq(&hnode_tw(x)->tw, t) : tuple_eq(&hnode_sock(x)->tcb, t)))
+            return x;
     return NULL;
+}
+
+struct sock *demux_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h)
+{
+    struct hnode *x = demux_find(s, t, h);
+    return x && !x->tw ? hnode_sock(x) : NULL;
 }
 
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t)

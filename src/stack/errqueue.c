@@ -57,13 +57,6 @@ struct errq {
     synack_errmsg q[ERRQ_CAP];
 };
 
-static struct sock *get_sock(synack_stack *s, synack_sock h)
-{
-    if (!s || h < 0 || h >= s->n_handles)
-        return NULL;
-    return s->handles[h];
-}
-
 static struct errq *errq_get(struct sock *k)
 {
     if (!k->eq)
@@ -231,7 +224,7 @@ void errq_wrote(synack_stack *s, struct sock *k, int flags, long took)
 
 void synack_send_end(synack_stack *s, synack_sock h)
 {
-    struct sock *k = get_sock(s, h);
+    struct sock *k = stack_sock(s, h);
     if (k && k->eq && k->eq->call_open) {
         stack_now(s);
         call_end(s, k);
@@ -240,7 +233,7 @@ void synack_send_end(synack_stack *s, synack_sock h)
 
 int synack_set_zerocopy(synack_stack *s, synack_sock h, bool on)
 {
-    struct sock *k = get_sock(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (!on && !k->eq)
@@ -253,7 +246,7 @@ int synack_set_zerocopy(synack_stack *s, synack_sock h, bool on)
 
 int synack_get_zerocopy(synack_stack *s, synack_sock h, bool *on)
 {
-    struct sock *k = get_sock(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     *on = k->eq && k->eq->zerocopy;
@@ -265,7 +258,7 @@ int synack_get_zerocopy(synack_stack *s, synack_sock h, bool *on)
  * it is first turned on; OPT_ID_TCP alone is EINVAL. */
 int synack_set_timestamping(synack_stack *s, synack_sock h, uint32_t flags)
 {
-    struct sock *k = get_sock(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if ((flags & SYNACK_TS_OPT_ID_TCP) && !(flags & SYNACK_TS_OPT_ID))
@@ -287,7 +280,7 @@ int synack_set_timestamping(synack_stack *s, synack_sock h, uint32_t flags)
 
 int synack_get_timestamping(synack_stack *s, synack_sock h, uint32_t *flags)
 {
-    struct sock *k = get_sock(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     *flags = k->eq ? k->eq->tsflags : 0;
@@ -297,7 +290,7 @@ int synack_get_timestamping(synack_stack *s, synack_sock h, uint32_t *flags)
 /* Linux sock_dequeue_err_skb: reading one with more behind wakes again. */
 int synack_errqueue_pop(synack_stack *s, synack_sock h, synack_errmsg *out)
 {
-    struct sock *k = get_sock(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     struct errq *q = k->eq;
@@ -315,6 +308,6 @@ int synack_errqueue_pop(synack_stack *s, synack_sock h, synack_errmsg *out)
 
 uint32_t synack_errqueue_reports(synack_stack *s, synack_sock h)
 {
-    struct sock *k = get_sock(s, h);
+    struct sock *k = stack_sock(s, h);
     return k && k->eq ? k->eq->reports : 0;
 }

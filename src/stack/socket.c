@@ -116,12 +116,6 @@ void sock_closed(synack_stack *s, struct sock *k)
     sock_free(s, k);
 }
 
-static struct sock *get(synack_stack *s, synack_sock h)
-{
-    if (!s || h < 0 || h >= s->n_handles)
-        return NULL;
-    return s->handles[h];
-}
 
 /* Ports held by bound sockets that have a handle: a count per port
  * (allocated at the first bind), so that checking one is O(1). */
@@ -243,7 +237,7 @@ static bool port_in_use(synack_stack *s, const synack_endpoint *e, const struct 
 
 int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (!local || (local->addr.family != SYNACK_AF_INET && local->addr.family != SYNACK_AF_INET6))
@@ -275,7 +269,7 @@ static int sock_addr6(struct sock *k, int family)
 
 int synack_listen(synack_stack *s, synack_sock h, int backlog)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (k->tcb.state == TCP_LISTEN) {
@@ -306,7 +300,7 @@ int synack_listen(synack_stack *s, synack_sock h, int backlog)
 
 synack_sock synack_accept(synack_stack *s, synack_sock h, synack_endpoint *remote)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (k->tcb.state != TCP_LISTEN)
@@ -386,11 +380,12 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
     if (k->bound && k->local.port) {
         t.lport = k->local.port;
         th = demux_hash(s, &t);
-        struct tw_rec *w = demux_lookup_h(s, &t, th) ? NULL : tw_lookup_h(s, &t, th);
+        struct hnode *x = demux_find(s, &t, th);
+        struct tw_rec *w = x && x->tw ? hnode_tw(x) : NULL;
         if (w && s->cfg.tw_reuse && tcp_tw_reusable(&s->tcp, &w->tw)) {
             tw_reuse(s, w, old);
             *reused = true;
-        } else if (w || demux_lookup_h(s, &t, th)) {
+        } else if (x) {
             return -EADDRNOTAVAIL;
         }
     } else {
@@ -411,11 +406,12 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
             t.lport = (uint16_t)(s->cfg.port_lo + (start + i) % span);
             synack_endpoint e = {.port = t.lport};
             th = demux_hash(s, &t);
-            if (demux_lookup_h(s, &t, th) || port_in_use(s, &e, k))
+            struct hnode *x = demux_find(s, &t, th); /* one walk: a connection or a record */
+            if ((x && !x->tw) || port_in_use(s, &e, k))
                 continue;
-            struct tw_rec *w = tw_lookup_h(s, &t, th);
-            if (!w)
+            if (!x)
                 break;
+            struct tw_rec *w = hnode_tw(x);
             if (s->cfg.tw_reuse && tcp_tw_reusable(&s->tcp, &w->tw)) {
                 reuse = w;
                 break;
@@ -471,7 +467,7 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
 
 int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     struct tcp_tw old; /* a TIME_WAIT connection whose 4-tuple this one takes */
@@ -500,7 +496,7 @@ int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote
 
 int synack_set_fastopen_key(synack_stack *s, synack_sock h, const uint8_t *key, size_t len)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     /* Linux tcp_setsockopt: a primary key, or primary and backup (the
@@ -516,7 +512,7 @@ int synack_set_fastopen_key(synack_stack *s, synack_sock h, const uint8_t *key, 
 
 int synack_get_fastopen_key(synack_stack *s, synack_sock h, uint8_t key[16])
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     memcpy(key, k->lq && k->lq->fo_key_set ? k->lq->fo_key : s->tcp.fo_key, 16);
@@ -526,7 +522,7 @@ int synack_get_fastopen_key(synack_stack *s, synack_sock h, uint8_t key[16])
 long synack_connect_fastopen(synack_stack *s, synack_sock h, const synack_endpoint *remote, const void *buf,
                              size_t len, int flags)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (!buf && len)
@@ -610,7 +606,7 @@ static uint32_t notsent_room(const synack_stack *s, struct sock *k)
 
 long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t len, int flags)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (!buf && len)
@@ -668,7 +664,7 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
 
 long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (!buf && len)
@@ -693,7 +689,7 @@ long synack_recv(synack_stack *s, synack_sock h, void *buf, size_t len)
 
 int synack_shutdown(synack_stack *s, synack_sock h, int how)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (how < SYNACK_SHUT_RD || how > SYNACK_SHUT_RDWR)
@@ -708,7 +704,7 @@ int synack_shutdown(synack_stack *s, synack_sock h, int how)
 
 int synack_close(synack_stack *s, synack_sock h)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     stack_now(s);
@@ -742,7 +738,7 @@ int synack_close(synack_stack *s, synack_sock h)
 
 unsigned synack_events(synack_stack *s, synack_sock h)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return SYNACK_EV_ERR;
     const struct tcb *b = &k->tcb;
@@ -767,7 +763,7 @@ unsigned synack_events(synack_stack *s, synack_sock h)
 
 int synack_sock_error(synack_stack *s, synack_sock h)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     int e = k->tcb.err;
@@ -777,7 +773,7 @@ int synack_sock_error(synack_stack *s, synack_sock h)
 
 int synack_set_linger(synack_stack *s, synack_sock h, bool on, int seconds)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (seconds < 0)
@@ -810,7 +806,7 @@ static int grow_live_bufs(synack_stack *s, struct sock *k, uint32_t sndbuf, uint
 
 int synack_set_bufsize(synack_stack *s, synack_sock h, uint32_t sndbuf, uint32_t rcvbuf)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (k->tcb.snd.cap || k->tcb.rcv.cap) /* a connection was set up */
@@ -832,7 +828,7 @@ static bool tcb_live(const struct sock *k)
 
 int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     struct tcp_opts *o = &k->tcb.o;
@@ -940,7 +936,7 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
 
 int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (!v)
@@ -984,7 +980,7 @@ static void tuple_endpoint(const struct tcp_tuple *t, bool local, synack_endpoin
 
 int synack_local(synack_stack *s, synack_sock h, synack_endpoint *out)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (k->tcb.iss || k->tcb.state != TCP_CLOSED)
@@ -996,7 +992,7 @@ int synack_local(synack_stack *s, synack_sock h, synack_endpoint *out)
 
 int synack_remote(synack_stack *s, synack_sock h, synack_endpoint *out)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (k->tcb.state == TCP_LISTEN || (k->tcb.state == TCP_CLOSED && !k->tcb.iss))
@@ -1007,7 +1003,7 @@ int synack_remote(synack_stack *s, synack_sock h, synack_endpoint *out)
 
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k || !out)
         return -EBADF;
     const struct tcb *b = &k->tcb;
@@ -1048,7 +1044,7 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
 /* ---- added for the POSIX layer (src/posix) ---- */
 long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len)
 {
-    struct sock *k = get(s, h);
+    struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
     if (!buf && len)
@@ -1199,14 +1195,15 @@ static void to_listener(synack_stack *s, const struct tcp_tuple *t, uint64_t h, 
 void tcp_segment_in(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *seg)
 {
     uint64_t h = demux_hash(s, t);
-    struct sock *k = demux_lookup_h(s, t, h);
-    if (!k) {
-        struct tw_rec *w = tw_lookup_h(s, t, h);
+    struct hnode *x = demux_find(s, t, h);
+    if (!x || x->tw) {
+        struct tw_rec *w = x ? hnode_tw(x) : NULL;
         uint32_t iss_hint = 0;
         if (!w || tw_input(s, w, seg, &iss_hint))
             to_listener(s, t, h, seg, iss_hint);
         return;
     }
+    struct sock *k = hnode_sock(x);
     struct sock *parent = k->parent;
     if (parent && !k->queued && k->tcb.state == TCP_SYN_RECEIVED && (seg->flags & WIRE_TCP_ACK) &&
         !(seg->flags & (WIRE_TCP_RST | WIRE_TCP_SYN)) && parent->lq->acc_count >= parent->lq->backlog) {

@@ -263,6 +263,9 @@ int demux_insert(synack_stack *s, struct sock *k, uint64_t h);
 void demux_remove(synack_stack *s, struct sock *k);
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
 struct sock *demux_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h);
+/* The connection or the TIME_WAIT record of t (hash h), found in one walk of
+ * its chain; NULL when the tuple is free. A tuple has at most one. */
+struct hnode *demux_find(synack_stack *s, const struct tcp_tuple *t, uint64_t h);
 struct sock *demux_listener(synack_stack *s, const struct tcp_tuple *t);
 int demux_add_listener(synack_stack *s, struct sock *k);
 void demux_remove_listener(synack_stack *s, struct sock *k);
@@ -278,7 +281,7 @@ struct tw_rec {
  * call last). The flush calls it, once k is off the flush list. */
 void tw_maybe_enter(synack_stack *s, struct sock *k);
 struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t);
-struct tw_rec *tw_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h);
+bool tw_tuple_eq(const struct tcp_tw *w, const struct tcp_tuple *t);
 /* A segment for a record. True when it was a SYN that ends TIME_WAIT
  * (RFC 6191): the record is gone and *iss_hint is the ISN to start above. */
 bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint);
@@ -342,6 +345,13 @@ void errq_free(struct sock *k);
 bool errq_pending(const struct sock *k); /* notifications wait to be read */
 
 /* socket.c */
+/* The sock behind a handle, NULL for none (closed or never made). */
+static inline struct sock *stack_sock(synack_stack *s, synack_sock h)
+{
+    if (!s || h < 0 || h >= s->n_handles)
+        return NULL;
+    return s->handles[h];
+}
 struct sock *sock_new(synack_stack *s);
 void sock_free(synack_stack *s, struct sock *k);
 /* A TCB reached CLOSED: unhash it; free the sock unless a user or an

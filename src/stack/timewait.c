@@ -21,7 +21,7 @@ static const uint8_t *raddr(const struct tcp_tw *w)
     return w->family == 6 && w->a6 ? w->a6->raddr : w->raddr;
 }
 
-static bool tw_eq(const struct tcp_tw *w, const struct tcp_tuple *t)
+bool tw_tuple_eq(const struct tcp_tw *w, const struct tcp_tuple *t)
 {
     size_t n = w->family == 6 ? 16 : 4;
     return w->lport == t->lport && w->rport == t->rport && w->family == t->family &&
@@ -30,19 +30,10 @@ static bool tw_eq(const struct tcp_tw *w, const struct tcp_tuple *t)
 
 /* Records share the connection table with sockets (demux.c): the chain
  * for a tuple is the one its connection was in. */
-struct tw_rec *tw_lookup_h(synack_stack *s, const struct tcp_tuple *t, uint64_t h)
-{
-    if (!s->n_tw)
-        return NULL;
-    for (struct hnode *x = *demux_chain(s, h); x; x = x->next)
-        if (x->hash == (uint32_t)h && x->tw && tw_eq(&hnode_tw(x)->tw, t))
-            return hnode_tw(x);
-    return NULL;
-}
-
 struct tw_rec *tw_lookup(synack_stack *s, const struct tcp_tuple *t)
 {
-    return s->n_tw ? tw_lookup_h(s, t, demux_hash(s, t)) : NULL;
+    struct hnode *x = s->n_tw ? demux_find(s, t, demux_hash(s, t)) : NULL;
+    return x && x->tw ? hnode_tw(x) : NULL;
 }
 
 static void tw_remove(synack_stack *s, struct tw_rec *w)
