@@ -11,7 +11,7 @@
 
 #define SPARE_EXT 4096          /* about 2 MiB of extensions */
 #define SPARE_TW 16384          /* 2 MiB of TIME_WAIT records */
-#define SPARE_SOCK 1024         /* 376 KiB of sockets */
+#define SPARE_SOCK 1024         /* 384 KiB of sockets */
 #define SPARE_BUF_BYTES (8u << 20) /* per buffer size */
 
 struct chunk {
