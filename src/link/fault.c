@@ -83,6 +83,8 @@ int link_fault_set(struct link_fault *f, const synack_link_faults *cfg, int dir)
     f->loss_good_t = threshold(cfg->burst_loss_good);
     f->loss_bad_t = threshold(cfg->burst_loss_bad);
     f->ce_t = threshold(cfg->mark_ce);
+    f->any = f->loss_t || f->reorder_t || f->dup_t || f->corrupt_t || f->enter_t || f->loss_good_t ||
+             f->ce_t || cfg->jitter;
     return 0;
 }
 

@@ -17,6 +17,7 @@ struct link_fault {
     uint64_t loss_t, reorder_t, dup_t, corrupt_t; /* probabilities as 2^64 thresholds */
     uint64_t enter_t, leave_t, loss_good_t, loss_bad_t;
     uint64_t ce_t;
+    bool any; /* some fault configured: without one, a frame skips every draw */
 };
 
 /* Validates and installs cfg for direction `dir`; returns 0 or -EINVAL. */

@@ -342,22 +342,24 @@ static int enqueue(struct mem_end *e, const uint8_t *data, size_t len, synack_ti
     if (qb > e->st.queue_peak_bytes)
         e->st.queue_peak_bytes = (uint32_t)(qb > UINT32_MAX ? UINT32_MAX : qb);
 
-    synack_time due = depart + l->delay + c->delay + link_fault_jitter(&e->fault);
+    /* a fault-free direction draws nothing: the same frames, fewer steps */
+    bool faults = e->fault.any;
+    synack_time due = depart + l->delay + c->delay + (faults ? link_fault_jitter(&e->fault) : 0);
     /* a frame never passes one sent before it, whatever the jitter (or a
      * delay lowered mid-run): that keeps the ring in due order */
     if (due < e->last_due)
         due = e->last_due;
     e->last_due = due;
-    if (link_fault_mark_ce(&e->fault, f->data, len))
+    if (faults && link_fault_mark_ce(&e->fault, f->data, len))
         e->st.ce_marked++;
-    unsigned flipped = link_fault_corrupt(&e->fault, f->data, len);
+    unsigned flipped = faults ? link_fault_corrupt(&e->fault, f->data, len) : 0;
     if (flipped) {
         f->corrupted = true;
         e->st.corrupted++;
         e->st.bits_flipped += flipped;
     }
     int r;
-    if (link_fault_reorder(&e->fault)) {
+    if (faults && link_fault_reorder(&e->fault)) {
         e->st.reordered++;
         r = heap_push(l, (struct slot){due + c->reorder_delay, l->order++, f, e->idx});
     } else {
@@ -408,7 +410,7 @@ static int mem_transmit(void *ctx, const uint8_t *frame, size_t len)
             free(copy);
         }
     }
-    int lost = link_fault_lose(&e->fault);
+    int lost = e->fault.any ? link_fault_lose(&e->fault) : 0;
     if (lost) {
         if (lost == 1)
             e->st.lost++;
@@ -417,7 +419,7 @@ static int mem_transmit(void *ctx, const uint8_t *frame, size_t len)
         return 0;
     }
     int r = enqueue(e, frame, len, now);
-    if (r == 0 && link_fault_duplicate(&e->fault)) {
+    if (r == 0 && e->fault.any && link_fault_duplicate(&e->fault)) {
         e->st.duplicated++;
         r = enqueue(e, frame, len, now);
     }
