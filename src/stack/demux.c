@@ -15,17 +15,22 @@
  * hands the value on; a hashed sock keeps its own. */
 uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t)
 {
-    uint8_t msg[36];
-    size_t n = t->family == 6 ? 16 : 4;
-    memcpy(msg, t->laddr, n);
-    memcpy(msg + n, t->raddr, n);
-    uint8_t *p = msg + 2 * n;
-    p[0] = (uint8_t)(t->lport >> 8);
-    p[1] = (uint8_t)t->lport;
-    p[2] = (uint8_t)(t->rport >> 8);
-    p[3] = (uint8_t)t->rport;
-    uint8_t out[8];
-    crypto_shorthash_siphash24(out, msg, 2 * n + 4, s->hash_key);
+    uint8_t msg[36], out[8];
+    /* the ports in host order: the key makes the hash, not the byte order */
+    uint16_t ports[2] = {t->lport, t->rport};
+    size_t len;
+    if (t->family == 6) {
+        memcpy(msg, t->laddr, 16);
+        memcpy(msg + 16, t->raddr, 16);
+        memcpy(msg + 32, ports, 4);
+        len = 36;
+    } else { /* fixed sizes: the copies become moves */
+        memcpy(msg, t->laddr, 4);
+        memcpy(msg + 4, t->raddr, 4);
+        memcpy(msg + 8, ports, 4);
+        len = 12;
+    }
+    crypto_shorthash_siphash24(out, msg, len, s->hash_key);
     uint64_t h;
     memcpy(&h, out, 8);
     return h;
