@@ -78,6 +78,12 @@ static uint32_t retrans_bytes(const struct tcb *tcb)
 uint32_t tcp_pipe(const struct tcb *tcb)
 {
     uint32_t flight = tcb->snd_max - tcb->snd_una;
+    const struct tcp_ext *x = tcb->x;
+    /* nothing SACKed, deemed lost or resent above SND.UNA: pipe is the
+     * flight (every ACK of every connection asks) */
+    if (x->sacked.n == 0 && x->reno_sacked == 0 && !seq_gt(x->lost_end, tcb->snd_una) && !seq_gt(x->high_rxt, tcb->snd_una) &&
+        !seq_gt(x->relost_end, tcb->snd_una))
+        return flight;
     uint32_t out = tcp_sacked_bytes(tcb) + lost_bytes(tcb);
     uint32_t pipe = flight > out ? flight - out : 0;
     return pipe + retrans_bytes(tcb);
