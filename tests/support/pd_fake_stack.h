@@ -14,7 +14,7 @@
 
 void fake_init(struct packetdrill_interface *ifc);
 /* every fake made, kept reachable (a stuck runner thread may still use one) */
-extern void *pd_fake_all[256];
+extern void *volatile pd_fake_all[256];
 /* wake blocked callers with EINTR so their threads end */
 void fake_shutdown(struct packetdrill_interface *ifc);
 
