@@ -185,7 +185,9 @@ void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload
     t->lport = seg.dport;
     t->rport = seg.sport;
     seg.ecn = tos & WIRE_ECN_MASK; /* RFC 3168 §5: CE reaches the core */
+    s->rx_ds = tos & (uint8_t)~WIRE_ECN_MASK;
     tcp_segment_in(s, t, &seg);
+    s->rx_ds = 0;
 }
 
 void ip_output_tcp(void *stack, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,

@@ -14,9 +14,10 @@
  *  - IP_FREEBIND / IPV6_FREEBIND: one bit (Linux has no separate IPv6 one).
  *
  * An IPv6 socket's IPv4 (mapped) packets take the IPv4 options, its IPv6
- * packets the IPv6 ones, as Linux's inet and ipv6_pinfo parts do. What no
- * socket sends (a RST to no one) goes as from Linux's control socket: DS 0,
- * the default TTL, DF. */
+ * packets the IPv6 ones, as Linux's inet and ipv6_pinfo parts do. A RST
+ * that answers a segment (no TCB: to no one, or refusing the segment) goes
+ * as from Linux's control socket (tcp_v4_send_reset, tcp_v6_send_reset):
+ * the segment's own DSCP reflected, the default TTL, DF. */
 #include <errno.h>
 
 #include "stack.h"
@@ -49,14 +50,14 @@ static bool df_of(unsigned pmtud)
 
 void ipopt_out(const synack_stack *s, const struct tcb *tcb, uint8_t family, struct ip_out *o)
 {
-    const struct hnode *e = s->out_entry;
-    if (!e && tcb)
-        e = &((const struct sock *)(const void *)tcb)->hn; /* a tcb pointer is a sock pointer */
-    o->ds = 0;
+    o->ds = s->rx_ds;
     o->ttl = IP_DEFAULT_TTL;
     o->df = true;
-    if (!e)
+    if (!tcb)
         return;
+    const struct hnode *e = s->out_entry;
+    if (!e)
+        e = &((const struct sock *)(const void *)tcb)->hn; /* a tcb pointer is a sock pointer */
     o->ds = family == SYNACK_AF_INET6 ? e->tclass : e->tos;
     if (e->tw)
         return;

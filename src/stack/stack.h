@@ -212,6 +212,9 @@ struct synack_stack {
      * TCB that no sock holds: a TIME_WAIT record, or the listener of a SYN
      * cookie (ipopt_out); NULL otherwise */
     const struct hnode *out_entry;
+    /* The DS field (ECN bits off) of the TCP segment being handled: a RST
+     * that answers it carries it back (ipopt_out) */
+    uint8_t rx_ds;
 
     synack_tap_fn tap;
     void *tap_ctx;
@@ -335,9 +338,9 @@ struct ip_out {
     uint8_t ttl; /* TTL or hop limit */
     bool df;     /* IPv4 don't-fragment */
 };
-/* The IP fields of a segment of tcb (NULL: a RST to no one) in family
- * (4 or 6): tcb's sock's, or s->out_entry's while the core runs for a TCB
- * outside any sock. */
+/* The IP fields of a segment of tcb in family (4 or 6): tcb's sock's, or
+ * s->out_entry's while the core runs for a TCB outside any sock; NULL: a
+ * RST answering the segment being handled. */
 void ipopt_out(const synack_stack *s, const struct tcb *tcb, uint8_t family, struct ip_out *o);
 void ipopt_init(struct sock *k);
 void ipopt_inherit(struct sock *child, const struct sock *l);

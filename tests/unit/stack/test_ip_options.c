@@ -186,6 +186,69 @@ static void time_wait_record_acks_keep_the_tos(void **state)
     h_free(&c.h);
 }
 
+/* Injects seg with the IP header's TOS byte set to tos. */
+static void inject_tos(struct harness *h, const struct h_seg *seg, uint8_t tos)
+{
+    uint8_t buf[256];
+    size_t n = h_build(seg, buf, sizeof buf);
+    struct wire_ipv4 ip;
+    assert_int_equal(wire_ipv4_parse(buf, n, 0, &ip), WIRE_OK);
+    ip.tos = tos;
+    wire_ipv4_emit(buf, sizeof buf, &ip, ip.payload_len);
+    h_inject_raw(h, buf, n);
+}
+
+/* Linux tcp_v4_send_reset (ip_send_unicast_reply): a RST answering a
+ * segment goes from the control socket with that segment's DSCP, the
+ * default TTL and DF, whatever the sockets around set. */
+static void rst_to_no_one_reflects_the_segments_dscp(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, NULL);
+    synack_sock l = synack_socket(h.s); /* a listener elsewhere changes nothing */
+    assert_int_equal(synack_setopt(h.s, l, SYNACK_OPT_IP_TOS, 0x28), 0);
+    synack_endpoint le = {.addr = synack_ipv4(H_LOCAL), .port = H_LPORT + 1};
+    assert_int_equal(synack_bind(h.s, l, &le), 0);
+    assert_int_equal(synack_listen(h.s, l, 8), 0);
+    inject_tos(&h, &(struct h_seg){.flags = S_, .seq = 1000}, 0xb8 | WIRE_ECN_ECT0);
+    struct wire_tcp t;
+    assert_true(h_next(&h, &t));
+    assert_true(t.flags & WIRE_TCP_RST);
+    expect_v4(&h, 0xb8, 64, true);
+    /* and the next one takes its own segment's */
+    inject_tos(&h, &(struct h_seg){.flags = A_, .seq = 1000, .ack = 5}, 0);
+    assert_true(h_next(&h, &t));
+    assert_true(t.flags & WIRE_TCP_RST);
+    expect_v4(&h, 0, 64, true);
+    h_free(&h);
+}
+
+/* Linux tcp_v4_send_synack with the listener for a cookie SYN-ACK too. */
+static void syn_cookie_syn_ack_takes_the_listeners_values(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, NULL);
+    synack_sock l = synack_socket(h.s);
+    assert_int_equal(synack_setopt(h.s, l, SYNACK_OPT_IP_TOS, 0x68), 0);
+    assert_int_equal(synack_setopt(h.s, l, SYNACK_OPT_IP_TTL, 77), 0);
+    synack_endpoint le = {.addr = synack_ipv4(H_LOCAL), .port = H_LPORT};
+    assert_int_equal(synack_bind(h.s, l, &le), 0);
+    assert_int_equal(synack_listen(h.s, l, 1), 0);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 7, .sport = 39999}); /* the SYN queue's one */
+    struct wire_tcp t;
+    assert_true(h_next(&h, &t));
+    assert_int_equal(t.flags, S_ | A_);
+    expect_v4(&h, 0x68, 77, true);
+    h_inject(&h, &(struct h_seg){.flags = S_, .seq = 1000});
+    assert_true(h_next(&h, &t));
+    assert_int_equal(t.flags, S_ | A_);
+    assert_int_equal(ctr(&h, "tcp_syncookies_sent"), 1);
+    expect_v4(&h, 0x68, 77, true);
+    h_free(&h);
+}
+
 /* ICMP fragmentation needed about a data segment, quoting seq. */
 static void frag_needed(struct harness *h, const struct h_frame *sent, uint32_t seq, uint16_t mtu)
 {
@@ -430,6 +493,8 @@ int main(void)
         cmocka_unit_test(ip_tos_ttl_df_on_every_segment_of_a_connection),
         cmocka_unit_test(listener_values_reach_syn_ack_and_accepted_socket),
         cmocka_unit_test(time_wait_record_acks_keep_the_tos),
+        cmocka_unit_test(rst_to_no_one_reflects_the_segments_dscp),
+        cmocka_unit_test(syn_cookie_syn_ack_takes_the_listeners_values),
         cmocka_unit_test(ip_mtu_discover_decides_whether_frag_needed_lowers_the_mss),
         cmocka_unit_test(ranges_defaults_mtu_and_freebind),
         cmocka_unit_test(ipv6_tclass_and_hop_limit_on_every_segment),
