@@ -344,13 +344,6 @@ typedef enum synack_opt {
                               * returns 0 at once and the first synack_send carries the SYN, the
                               * cookie and the data (returns what the SYN took); without a cookie
                               * the SYN asks for one. -EOPNOTSUPP when the client bit is off */
-    SYNACK_OPT_NOTSENT_LOWAT, /* TCP_NOTSENT_LOWAT: bytes; 0 = synack_config.notsent_lowat. As Linux
-                              * (tcp_stream_memory_free): SYNACK_EV_OUT only while twice the unsent
-                              * bytes stay below it, and a send takes more only while the unsent
-                              * bytes are below it, a send-queue chunk at a time (Linux's skb:
-                              * half the peer's largest window, whole segments, at most 64 KiB) */
-    SYNACK_OPT_SYNCNT,       /* TCP_SYNCNT: SYN retransmissions before connect fails (1..127, Linux
-                              * MAX_TCP_SYNCNT); the get gives the stack's (syn_retries) when unset */
     /* IP level (ip(7), ipv6(7)). An IPv6 socket's IPv4 (mapped) packets take the IP_ ones, its
      * IPv6 packets the IPV6_ ones, as in Linux; a listener's pass to what it accepts. */
     SYNACK_OPT_IP_TOS,       /* IP_TOS: the TOS byte of every IPv4 packet the socket sends (SYN,
@@ -370,7 +363,17 @@ typedef enum synack_opt {
                               * an address no interface has */
     SYNACK_OPT_MTU,          /* IP_MTU, IPV6_MTU (get only): the MTU of the interface towards
                               * the peer; -ENOTCONN before connect and on a listener */
+    SYNACK_OPT_NOTSENT_LOWAT, /* TCP_NOTSENT_LOWAT: bytes; 0 = synack_config.notsent_lowat. As Linux
+                              * (tcp_stream_memory_free): SYNACK_EV_OUT only while twice the unsent
+                              * bytes stay below it, and a send takes more only while the unsent
+                              * bytes are below it, a send-queue chunk at a time (Linux's skb:
+                              * half the peer's largest window, whole segments, at most 64 KiB) */
+    SYNACK_OPT_SYNCNT,       /* TCP_SYNCNT: SYN retransmissions before connect fails (1..127, Linux
+                              * MAX_TCP_SYNCNT); the get gives the stack's (syn_retries) when unset */
 } synack_opt;
+
+#define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
+#define SYNACK_CC_NEWRENO 1 /* RFC 5681 + RFC 6582 */
 
 /* IP_PMTUDISC_* / IPV6_PMTUDISC_*, Linux's numbers */
 #define SYNACK_PMTUDISC_DONT 0
@@ -379,9 +382,6 @@ typedef enum synack_opt {
 #define SYNACK_PMTUDISC_PROBE 3
 #define SYNACK_PMTUDISC_INTERFACE 4
 #define SYNACK_PMTUDISC_OMIT 5
-
-#define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
-#define SYNACK_CC_NEWRENO 1 /* RFC 5681 + RFC 6582 */
 
 /* 0, or -EBADF (no such socket), -ENOPROTOOPT (unknown option), -EINVAL
  * (value out of range). */

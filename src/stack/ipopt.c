@@ -95,6 +95,21 @@ static int path_mtu(synack_stack *s, struct sock *k, int *v)
     return 0;
 }
 
+bool ipopt_owns(synack_opt opt)
+{
+    switch (opt) {
+    case SYNACK_OPT_IP_TOS:
+    case SYNACK_OPT_IPV6_TCLASS:
+    case SYNACK_OPT_IP_TTL:
+    case SYNACK_OPT_IPV6_UNICAST_HOPS:
+    case SYNACK_OPT_IP_MTU_DISCOVER:
+    case SYNACK_OPT_IPV6_MTU_DISCOVER:
+    case SYNACK_OPT_FREEBIND:
+    case SYNACK_OPT_MTU: return true;
+    default: return false;
+    }
+}
+
 int ipopt_set(synack_stack *s, struct sock *k, synack_opt opt, int v)
 {
     (void)s;

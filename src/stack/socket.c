@@ -833,6 +833,8 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
+    if (ipopt_owns(opt)) /* IP level (ipopt.c) */
+        return ipopt_set(s, k, opt, v);
     struct tcp_opts *o = &k->tcb.o;
     switch (opt) {
     case SYNACK_OPT_NODELAY:
@@ -927,7 +929,7 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
         k->notsent_lowat = (uint32_t)v;
         stack_settle(s, k);
         return 0;
-    default: return ipopt_set(s, k, opt, v); /* IP level (ipopt.c) */
+    default: return -ENOPROTOOPT;
     }
     if (tcb_live(k)) {
         stack_mark_dirty(s, k); /* e.g. NODELAY or un-CORK releases held data */
@@ -943,6 +945,8 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
         return -EBADF;
     if (!v)
         return -EINVAL;
+    if (ipopt_owns(opt)) /* IP level (ipopt.c) */
+        return ipopt_get(s, k, opt, v);
     const struct tcp_opts *o = &k->tcb.o;
     switch (opt) {
     case SYNACK_OPT_NODELAY: *v = o->nodelay; break;
@@ -967,7 +971,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_V6ONLY: *v = k->v6only; break;
     case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
     case SYNACK_OPT_NOTSENT_LOWAT: *v = (int)k->notsent_lowat; break;
-    default: return ipopt_get(s, k, opt, v); /* IP level (ipopt.c) */
+    default: return -ENOPROTOOPT;
     }
     return 0;
 }

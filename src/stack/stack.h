@@ -344,7 +344,7 @@ struct ip_out {
 void ipopt_out(const synack_stack *s, const struct tcb *tcb, uint8_t family, struct ip_out *o);
 void ipopt_init(struct sock *k);
 void ipopt_inherit(struct sock *child, const struct sock *l);
-/* -ENOPROTOOPT for an option that is not theirs */
+bool ipopt_owns(synack_opt opt); /* one of the IP-level options */
 int ipopt_set(synack_stack *s, struct sock *k, synack_opt opt, int v);
 int ipopt_get(synack_stack *s, struct sock *k, synack_opt opt, int *v);
 /* Whether an ICMP fragmentation-needed (family 4) or packet-too-big (6)
