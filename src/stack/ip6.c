@@ -11,8 +11,6 @@
 #include "wire/ipv4.h"
 #include "wire/ipv6.h"
 
-#define IP6_HOP_LIMIT 64 /* Linux's default (hop_limit sysctl) */
-
 static bool prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned plen)
 {
     unsigned whole = plen / 8, bits = plen % 8;

@@ -22,8 +22,6 @@
 
 #include "stack.h"
 
-#define ECN_BITS 0x03u
-
 void ipopt_init(struct sock *k)
 {
     k->pmtud4 = k->pmtud6 = SYNACK_PMTUDISC_WANT; /* net.ipv4.ip_no_pmtu_disc = 0 */
@@ -115,12 +113,12 @@ int ipopt_set(synack_stack *s, struct sock *k, synack_opt opt, int v)
     (void)s;
     switch (opt) {
     case SYNACK_OPT_IP_TOS: /* Linux __ip_sock_set_tos: any int, as a byte */
-        k->hn.tos = (uint8_t)((unsigned)v & ~ECN_BITS);
+        k->hn.tos = (uint8_t)((unsigned)v & ~WIRE_ECN_MASK);
         return 0;
     case SYNACK_OPT_IPV6_TCLASS: /* RFC 3542 §6.5: -1 is the default, 0 */
         if (v < -1 || v > 0xff)
             return -EINVAL;
-        k->hn.tclass = v < 0 ? 0 : (uint8_t)((unsigned)v & ~ECN_BITS);
+        k->hn.tclass = v < 0 ? 0 : (uint8_t)((unsigned)v & ~WIRE_ECN_MASK);
         return 0;
     case SYNACK_OPT_IP_TTL:
         if (v != -1 && (v < 1 || v > 255))
