@@ -344,6 +344,25 @@ typedef enum synack_opt {
                               * returns 0 at once and the first synack_send carries the SYN, the
                               * cookie and the data (returns what the SYN took); without a cookie
                               * the SYN asks for one. -EOPNOTSUPP when the client bit is off */
+    /* IP level (ip(7), ipv6(7)). An IPv6 socket's IPv4 (mapped) packets take the IP_ ones, its
+     * IPv6 packets the IPV6_ ones, as in Linux; a listener's pass to what it accepts. */
+    SYNACK_OPT_IP_TOS,       /* IP_TOS: the TOS byte of every IPv4 packet the socket sends (SYN,
+                              * SYN-ACK, data, ACK, RST, its TIME_WAIT ACKs); TCP owns the ECN bits
+                              * (RFC 3168): the get gives v & 0xfc */
+    SYNACK_OPT_IPV6_TCLASS,  /* IPV6_TCLASS: the same for the traffic class of IPv6 packets;
+                              * -1..255 (-1: 0), else -EINVAL */
+    SYNACK_OPT_IP_TTL,       /* IP_TTL: 1..255, -1 = the default (64), else -EINVAL; the get gives
+                              * what packets carry */
+    SYNACK_OPT_IPV6_UNICAST_HOPS, /* IPV6_UNICAST_HOPS: 0..255, -1 = the default (64) */
+    SYNACK_OPT_IP_MTU_DISCOVER, /* IP_MTU_DISCOVER: a SYNACK_PMTUDISC_* (else -EINVAL): DF on
+                              * IPv4 packets with WANT (the default) and DO, and ICMP
+                              * fragmentation-needed lowers the MSS with WANT, DO and PROBE */
+    SYNACK_OPT_IPV6_MTU_DISCOVER, /* IPV6_MTU_DISCOVER: a SYNACK_PMTUDISC_*; packet-too-big
+                              * lowers the MSS except with INTERFACE and OMIT */
+    SYNACK_OPT_FREEBIND,     /* IP_FREEBIND, IPV6_FREEBIND (one switch, as in Linux): 1 = bind to
+                              * an address no interface has */
+    SYNACK_OPT_MTU,          /* IP_MTU, IPV6_MTU (get only): the MTU of the interface towards
+                              * the peer; -ENOTCONN before connect and on a listener */
     SYNACK_OPT_NOTSENT_LOWAT, /* TCP_NOTSENT_LOWAT: bytes; 0 = synack_config.notsent_lowat. As Linux
                               * (tcp_stream_memory_free): SYNACK_EV_OUT only while twice the unsent
                               * bytes stay below it, and a send takes more only while the unsent
@@ -355,6 +374,14 @@ typedef enum synack_opt {
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
 #define SYNACK_CC_NEWRENO 1 /* RFC 5681 + RFC 6582 */
+
+/* IP_PMTUDISC_* / IPV6_PMTUDISC_*, Linux's numbers */
+#define SYNACK_PMTUDISC_DONT 0
+#define SYNACK_PMTUDISC_WANT 1
+#define SYNACK_PMTUDISC_DO 2
+#define SYNACK_PMTUDISC_PROBE 3
+#define SYNACK_PMTUDISC_INTERFACE 4
+#define SYNACK_PMTUDISC_OMIT 5
 
 /* 0, or -EBADF (no such socket), -ENOPROTOOPT (unknown option), -EINVAL
  * (value out of range). */

@@ -153,6 +153,9 @@ void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info 
 /* errqueue.c: SO_ZEROCOPY, SO_TIMESTAMPING, recvmsg(MSG_ERRQUEUE); lock
  * held, positive errno (recv: -errno) */
 bool sxp_errq_opt(int level, int name);
+/* ipopt.c: IPPROTO_IP and IPPROTO_IPV6 options; lock held, 0 or a positive errno */
+int sxp_ip_setsockopt(struct sxp *p, struct sxp_file *f, int level, int name, const void *val, socklen_t len);
+int sxp_ip_getsockopt(struct sxp *p, struct sxp_file *f, int level, int name, void *val, socklen_t *len);
 int sxp_errq_setsockopt(struct sxp *p, struct sxp_file *f, int name, const void *val, socklen_t len);
 int sxp_errq_getsockopt(struct sxp *p, struct sxp_file *f, int name, int *v);
 ssize_t sxp_errq_recv(struct sxp *p, struct sxp_file *f, struct msghdr *msg);

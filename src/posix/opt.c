@@ -181,21 +181,11 @@ int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, 
         sxp_unlock(p);
         return 0;
     }
-    if (level == IPPROTO_IPV6) {
-        /* Linux: tcp_setsockopt passes other levels to the family's handler;
-         * ip_setsockopt knows no IPv6 level, ipv6_setsockopt IPV6_V6ONLY
-         * (EINVAL once the socket has a port: inet_num) */
-        if (f->domain != AF_INET6 || name != IPV6_V6ONLY)
-            return fail_unlock(p, ENOPROTOOPT);
-        if (!val || len < (socklen_t)sizeof(int))
-            return fail_unlock(p, EINVAL);
-        int v;
-        memcpy(&v, val, sizeof v);
-        if (f->bound)
-            return fail_unlock(p, EINVAL);
-        int r = synack_setopt(p->st, f->h, SYNACK_OPT_V6ONLY, v != 0);
-        if (r < 0)
-            return fail_unlock(p, -r);
+    if (level == IPPROTO_IP || level == IPPROTO_IPV6) {
+        /* Linux: tcp_setsockopt passes other levels to the family's handler (ipopt.c) */
+        int r = sxp_ip_setsockopt(p, f, level, name, val, len);
+        if (r)
+            return fail_unlock(p, r);
         sxp_unlock(p);
         return 0;
     }
@@ -382,8 +372,12 @@ int sxp_getsockopt(struct sxp *p, int fd, int level, int name, void *val, sockle
         }
         if (name == TCP_CORK)
             v = f->cork_user;
-    } else if (level == IPPROTO_IPV6 && f->domain == AF_INET6 && name == IPV6_V6ONLY) {
-        r = synack_getopt(p->st, f->h, SYNACK_OPT_V6ONLY, &v);
+    } else if (level == IPPROTO_IP || level == IPPROTO_IPV6) {
+        r = sxp_ip_getsockopt(p, f, level, name, val, len); /* ipopt.c */
+        if (r)
+            return fail_unlock(p, r);
+        sxp_unlock(p);
+        return 0;
     } else {
         return fail_unlock(p, ENOPROTOOPT);
     }

@@ -75,7 +75,9 @@ int demux_reserve(synack_stack *s)
 void demux_link(synack_stack *s, struct hnode *x, uint64_t h, bool tw)
 {
     struct hnode **c = demux_chain(s, h);
-    *x = (struct hnode){.next = *c, .hash = (uint32_t)h, .tw = tw};
+    x->next = *c; /* the entry's IP fields stay (stack.h) */
+    x->hash = (uint32_t)h;
+    x->tw = tw;
     *c = x;
 }
 

@@ -241,6 +241,10 @@ void icmp_conn_error(synack_stack *s, const struct tcp_tuple *t, struct tcp_icmp
         s->nst.icmp_err_noconn++;
         return;
     }
+    if (e->kind == TCP_ICMP_FRAG_NEEDED && !ipopt_accept_pmtu(k, t->family)) {
+        s->nst.icmp_ignored++; /* IP_MTU_DISCOVER says the path MTU is not ours to follow */
+        return;
+    }
     if (stack_attach(s, k, 0, 0) < 0 && !k->tcb.x) {
         s->nst.tcp_drop_nomem++;
         return;
@@ -251,7 +255,7 @@ void icmp_conn_error(synack_stack *s, const struct tcp_tuple *t, struct tcp_icmp
         break;
     case TCP_ICMP_SOFT_ERROR:
         s->nst.icmp_err_soft++;
-        k->soft_err = e->err;
+        k->soft_err = (int8_t)e->err;
         break;
     case TCP_ICMP_ABORTED:
         s->nst.icmp_err_abort++;

@@ -10,8 +10,6 @@
 #include "wire/icmpv6.h"
 #include "wire/ipv4.h"
 
-#define IP_TTL 64 /* Linux's default */
-
 int synack_iface_add(synack_stack *s, const synack_iface_config *cfg)
 {
     if (!cfg || !cfg->ops.transmit)
@@ -187,15 +185,19 @@ void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload
     t->lport = seg.dport;
     t->rport = seg.sport;
     seg.ecn = tos & WIRE_ECN_MASK; /* RFC 3168 §5: CE reaches the core */
+    s->rx_ds = tos & (uint8_t)~WIRE_ECN_MASK;
     tcp_segment_in(s, t, &seg);
+    s->rx_ds = 0;
 }
 
-void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
-                   size_t n1, const uint8_t *p2, size_t n2)
+void ip_output_tcp(void *stack, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+                   const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2)
 {
     synack_stack *s = stack;
+    struct ip_out o;
+    ipopt_out(s, tcb, t->family, &o); /* IP_TOS, IP_TTL, IP_MTU_DISCOVER (ipopt.c) */
     if (t->family == SYNACK_AF_INET6) {
-        ip6_output_tcp(s, t, hdr, p1, n1, p2, n2);
+        ip6_output_tcp(s, &o, t, hdr, p1, n1, p2, n2);
         return;
     }
     uint32_t src = wire_get32(t->laddr), dst = wire_get32(t->raddr);
@@ -219,11 +221,12 @@ void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp
         wire_put16(tcp + 16, 0);
     else
         wire_tcp_set_csum_ipv4(tcp, seglen, src, dst);
-    /* RFC 3168 §5: the core chose the ECN codepoint (ECT(0) on new data) */
-    struct wire_ipv4 ip = {.tos = hdr->ecn & WIRE_ECN_MASK,
+    /* RFC 3168 §5: the core chose the ECN codepoint (ECT(0) on new data),
+     * the socket the DSCP */
+    struct wire_ipv4 ip = {.tos = (uint8_t)(o.ds | (hdr->ecn & WIRE_ECN_MASK)),
                            .id = s->ip_id++,
-                           .df = true,
-                           .ttl = IP_TTL,
+                           .df = o.df,
+                           .ttl = o.ttl,
                            .proto = WIRE_IPPROTO_TCP,
                            .src = src,
                            .dst = dst};

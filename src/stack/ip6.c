@@ -11,8 +11,6 @@
 #include "wire/ipv4.h"
 #include "wire/ipv6.h"
 
-#define IP6_HOP_LIMIT 64 /* Linux's default (hop_limit sysctl) */
-
 static bool prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned plen)
 {
     unsigned whole = plen / 8, bits = plen % 8;
@@ -108,8 +106,8 @@ void ip6_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len, u
     ip_tcp_deliver(s, &t, ip.payload, ip.payload_len, ip.tclass);
 }
 
-void ip6_output_tcp(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
-                    size_t n1, const uint8_t *p2, size_t n2)
+void ip6_output_tcp(synack_stack *s, const struct ip_out *o, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+                    const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2)
 {
     struct iface *f = ip6_route(s, t->raddr);
     if (!f) {
@@ -133,8 +131,8 @@ void ip6_output_tcp(synack_stack *s, const struct tcp_tuple *t, const struct wir
         wire_tcp_set_csum_ipv6(tcp, seglen, t->laddr, t->raddr);
     struct wire_ipv6 ip;
     memset(&ip, 0, sizeof ip);
-    ip.hop_limit = IP6_HOP_LIMIT;
-    ip.tclass = hdr->ecn & WIRE_ECN_MASK; /* RFC 3168 §5: ECN in the traffic class */
+    ip.hop_limit = o->ttl;
+    ip.tclass = (uint8_t)(o->ds | (hdr->ecn & WIRE_ECN_MASK)); /* RFC 3168 §5: ECN in the traffic class */
     ip.proto = WIRE_IPPROTO_TCP;
     memcpy(ip.src, t->laddr, 16);
     memcpy(ip.dst, t->raddr, 16);

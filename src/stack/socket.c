@@ -26,6 +26,7 @@ struct sock *sock_new(synack_stack *s)
     k->rcvcap = s->cfg.rcvbuf;
     k->tcb.state = TCP_CLOSED;
     tcp_opts_default(&k->tcb.o);
+    ipopt_init(k);
     k->tcb.t_rtx = k->tcb.t_wait = k->tcb.t_delack = k->tcb.t_keep = TCP_TIME_NEVER;
     wheel_node_init(&k->tn);
     return k;
@@ -246,7 +247,8 @@ int synack_bind(synack_stack *s, synack_sock h, const synack_endpoint *local)
         return -EINVAL;
     static const uint8_t any[16];
     if (memcmp(local->addr.bytes, any, 16)) {
-        if (!ip_is_local_any(s, local->addr.family, local->addr.bytes))
+        /* Linux inet_bind: IP_FREEBIND takes an address no interface has */
+        if (!k->freebind && !ip_is_local_any(s, local->addr.family, local->addr.bytes))
             return -EADDRNOTAVAIL;
     }
     if (local->port && port_in_use(s, local, k))
@@ -831,6 +833,8 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
     struct sock *k = stack_sock(s, h);
     if (!k)
         return -EBADF;
+    if (ipopt_owns(opt)) /* IP level (ipopt.c) */
+        return ipopt_set(s, k, opt, v);
     struct tcp_opts *o = &k->tcb.o;
     switch (opt) {
     case SYNACK_OPT_NODELAY:
@@ -941,6 +945,8 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
         return -EBADF;
     if (!v)
         return -EINVAL;
+    if (ipopt_owns(opt)) /* IP level (ipopt.c) */
+        return ipopt_get(s, k, opt, v);
     const struct tcp_opts *o = &k->tcb.o;
     switch (opt) {
     case SYNACK_OPT_NODELAY: *v = o->nodelay; break;
@@ -1106,6 +1112,7 @@ static struct sock *make_child(synack_stack *s, struct sock *l, const struct tcp
     c->linger_on = l->linger_on;
     c->linger_sec = l->linger_sec;
     c->notsent_lowat = l->notsent_lowat;
+    ipopt_inherit(c, l);
     errq_inherit(s, c, l);
     if (init_tcb(s, c, t) < 0 || stack_attach(s, c, 0, 0) < 0 || demux_insert(s, c, h) < 0) {
         sock_free(s, c);
@@ -1157,7 +1164,9 @@ static void new_child(synack_stack *s, struct sock *l, const struct tcp_tuple *t
         return;
     }
     if (l->lq->syn_count >= l->lq->backlog) { /* SYN cookies (see above) */
+        s->out_entry = &l->hn; /* the SYN-ACK takes the listener's IP options */
         tcp_syncookie_send(&s->tcp, t, seg, mss_for(s, t), l->rcvcap);
+        s->out_entry = NULL;
         l->lq->syncookie_at = s->tcp.now ? s->tcp.now : 1;
         return;
     }

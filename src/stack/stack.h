@@ -104,6 +104,14 @@ struct hnode {
     struct hnode *next;
     uint32_t hash; /* demux_hash of the 4-tuple (its low half) */
     bool tw;       /* in a struct tw_rec, else in a struct sock */
+    /* In the link's padding (neither a sock nor a record grows), what the
+     * IP header of the entry's segments carries (ipopt.c): the DS field of
+     * its IPv4 and IPv6 packets (IP_TOS, IPV6_TCLASS: RFC 2474's DSCP, the
+     * ECN bits being TCP's), which a TIME_WAIT record keeps for its ACKs as
+     * Linux's tw_tos / tw_tclass; and a socket's IP_TTL (0: the default;
+     * a record's ACKs go with the default, as from Linux's control socket).
+     * Hashing an entry leaves them alone. */
+    uint8_t tos, tclass, ttl;
 };
 
 /* Where a destination's ephemeral port walk stands (RFC 6056 Algorithm 4),
@@ -133,14 +141,22 @@ struct sock {
      * send-queue chunk began (socket.c, Linux's tail skb) */
     uint32_t notsent_lowat, chunk_seq;
     int32_t linger_sec;
-    int16_t soft_err; /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection times out */
+    /* last ICMP soft error (RFC 1122 §4.2.3.9): reported if the connection
+     * times out (a negative errno: ICMP's reach -EHOSTUNREACH, -113) */
+    int8_t soft_err;
     bool hashed : 1, dirty : 1;
     bool listener : 1, bound : 1;
     bool queued : 1;
-    /* options: the TCP ones live in tcb.o */
+    /* options: the TCP ones live in tcb.o, the DS fields and IP_TTL in hn */
     bool reuseaddr : 1;
     bool linger_on : 1;
     bool v6only : 1; /* IPV6_V6ONLY: an IPv6 wildcard listener refuses IPv4 */
+    /* IP-level options (ipopt.c): IPV6_UNICAST_HOPS (when hops_set), IP_ and
+     * IPV6_MTU_DISCOVER (Linux's IP_PMTUDISC_* values), IP_FREEBIND (one
+     * bit for IPV6_FREEBIND too, as in Linux) */
+    uint8_t hops;
+    uint8_t pmtud4 : 3, pmtud6 : 3;
+    bool hops_set : 1, freebind : 1;
     struct errq *eq; /* SO_ZEROCOPY / SO_TIMESTAMPING (errqueue.c), on demand */
 };
 
@@ -191,6 +207,14 @@ struct synack_stack {
     int n_listeners, cap_listeners;
 
     struct fo_entry *fo_cache; /* RFC 7413 cookies per server (fastopen.c), on first use */
+
+    /* Whose IP-level options the segments take while the core runs for a
+     * TCB that no sock holds: a TIME_WAIT record, or the listener of a SYN
+     * cookie (ipopt_out); NULL otherwise */
+    const struct hnode *out_entry;
+    /* The DS field (ECN bits off) of the TCP segment being handled: a RST
+     * that answers it carries it back (ipopt_out) */
+    uint8_t rx_ds;
 
     synack_tap_fn tap;
     void *tap_ctx;
@@ -294,8 +318,8 @@ void tw_expire(synack_stack *s);
 void tw_free_all(synack_stack *s);
 
 /* ip.c */
-void ip_output_tcp(void *stack, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
-                   size_t n1, const uint8_t *p2, size_t n2);
+void ip_output_tcp(void *stack, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+                   const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2);
 struct iface *ip_route(synack_stack *s, uint32_t dst);
 
 /* A TCP segment whose checksum held, for the addresses in t (either
@@ -306,11 +330,32 @@ bool ip_tx_csum_offloaded(const synack_stack *s, const struct iface *f);
 void ip_send(synack_stack *s, struct iface *f, size_t len); /* s->tx, len bytes: tap, transmit, count */
 bool ip_is_local(const synack_stack *s, uint32_t addr);
 
+/* ipopt.c: the IP-level socket options (ip(7), ipv6(7)) and the IP header
+ * fields they give a segment */
+#define IP_DEFAULT_TTL 64 /* Linux's ip_default_ttl and IPv6 hop_limit */
+struct ip_out {
+    uint8_t ds;  /* DS field without the ECN bits (the core's) */
+    uint8_t ttl; /* TTL or hop limit */
+    bool df;     /* IPv4 don't-fragment */
+};
+/* The IP fields of a segment of tcb in family (4 or 6): tcb's sock's, or
+ * s->out_entry's while the core runs for a TCB outside any sock; NULL: a
+ * RST answering the segment being handled. */
+void ipopt_out(const synack_stack *s, const struct tcb *tcb, uint8_t family, struct ip_out *o);
+void ipopt_init(struct sock *k);
+void ipopt_inherit(struct sock *child, const struct sock *l);
+bool ipopt_owns(synack_opt opt); /* one of the IP-level options */
+int ipopt_set(synack_stack *s, struct sock *k, synack_opt opt, int v);
+int ipopt_get(synack_stack *s, struct sock *k, synack_opt opt, int *v);
+/* Whether an ICMP fragmentation-needed (family 4) or packet-too-big (6)
+ * may lower k's MSS (Linux tcp_v4_mtu_reduced, tcp_v6_err). */
+bool ipopt_accept_pmtu(const struct sock *k, uint8_t family);
+
 /* ip6.c: IPv6 (RFC 8200) receive and send, ICMPv6 (RFC 4443) in icmp6.c */
 /* flags: SYNACK_RX_* */
 void ip6_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len, unsigned flags);
-void ip6_output_tcp(synack_stack *s, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
-                    size_t n1, const uint8_t *p2, size_t n2);
+void ip6_output_tcp(synack_stack *s, const struct ip_out *o, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+                    const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2);
 struct iface *ip6_route(synack_stack *s, const uint8_t dst[16]);
 bool ip6_is_local(const synack_stack *s, const uint8_t addr[16]);
 /* Either family: the interface towards addr, and whether addr is ours. */

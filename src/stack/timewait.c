@@ -64,6 +64,10 @@ void tw_maybe_enter(synack_stack *s, struct sock *k)
     b->a6 = NULL;       /* the record owns the IPv6 addresses now */
     wheel_node_init(&w->tn);
     uint64_t at = b->t_wait;
+    /* Linux tw_tos / tw_tclass: the record's ACKs keep the DS field */
+    w->hn.tos = k->hn.tos;
+    w->hn.tclass = k->hn.tclass;
+    w->hn.ttl = 0;
     sock_free(s, k);
     demux_link(s, &w->hn, h, true);
     s->n_tw++;
@@ -86,7 +90,11 @@ bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uin
     struct tcb b;
     struct tcp_ext x;
     tcp_tw_load(&w->tw, w->tn.when, &b, &x);
+    s->out_entry = &w->hn; /* what it sends takes the record's IP fields */
     enum tcp_verdict v = tcp_input(&s->tcp, &b, seg);
+    if (v == TCP_KEEP)
+        tcp_output(&s->tcp, &b); /* the ACK it drew, at once: there is no later flush for a record */
+    s->out_entry = NULL;
     if (v == TCP_TW_REOPEN) {
         tcp_set_state(&s->tcp, &b, TCP_CLOSED, "TIME_WAIT reused by a new SYN");
         /* Linux starts the new ISN beyond the old connection's space */
@@ -98,7 +106,6 @@ bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uin
         tw_remove(s, w);
         return false;
     }
-    tcp_output(&s->tcp, &b); /* the ACK it drew, at once: there is no later flush for a record */
     tcp_tw_save(&b, &w->tw);
     wheel_set(&s->tw_wheel, &w->tn, b.t_wait);
     return false;
@@ -113,7 +120,10 @@ void tw_expire(synack_stack *s)
         struct tcb b;
         struct tcp_ext x;
         tcp_tw_load(&w->tw, n->when, &b, &x);
-        if (tcp_timers(&s->tcp, &b) == TCP_FREE) { /* 2MSL timeout */
+        s->out_entry = &w->hn;
+        enum tcp_verdict v = tcp_timers(&s->tcp, &b);
+        s->out_entry = NULL;
+        if (v == TCP_FREE) { /* 2MSL timeout */
             tw_remove(s, w);
             continue;
         }

@@ -181,7 +181,7 @@ void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_
         tcb->t_delack = TCP_TIME_NEVER;
         tcb->rcv_acked = tcb->rcv_nxt;
     }
-    ctx->output(ctx->cb, TCP_TUPLE(tcb), &h, p1, n1, p2, n2);
+    ctx->output(ctx->cb, tcb, TCP_TUPLE(tcb), &h, p1, n1, p2, n2);
 }
 
 void tcp_send_ack(struct tcp_ctx *ctx, struct tcb *tcb)
@@ -220,7 +220,7 @@ void tcp_send_rst(struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t seq, 
     h.flags = (uint16_t)(WIRE_TCP_RST | (with_ack ? WIRE_TCP_ACK : 0));
     ctx->st->tcp_out++;
     ctx->st->tcp_rst_out++;
-    ctx->output(ctx->cb, t, &h, NULL, 0, NULL, 0);
+    ctx->output(ctx->cb, NULL, t, &h, NULL, 0, NULL, 0);
 }
 
 void tcp_reset_closed(struct tcp_ctx *ctx, const struct tcp_tuple *t, const struct wire_tcp *seg)

@@ -109,9 +109,10 @@ struct tcp_ctx {
     uint32_t challenge_count;
     void *cb; /* first argument of the callbacks */
     /* Sends one segment. hdr->opts_raw holds the options; the payload is in
-     * up to two pieces (a ring wraps). tcb is NULL for a RST to no one. */
-    void (*output)(void *cb, const struct tcp_tuple *t, const struct wire_tcp *hdr, const uint8_t *p1,
-                   size_t n1, const uint8_t *p2, size_t n2);
+     * up to two pieces (a ring wraps). tcb is the connection it belongs to
+     * (its IP-level options: the stack's), NULL for a RST to no one. */
+    void (*output)(void *cb, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+                   const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2);
     /* Every state change, with a short reason. */
     void (*state_change)(void *cb, struct tcb *tcb, enum tcp_state from, enum tcp_state to,
                          const char *why);
