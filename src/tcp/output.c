@@ -322,6 +322,32 @@ static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
     return (unsent < mss ? unsent : mss) <= room;
 }
 
+/* How many segments Linux puts in one GSO packet (tcp_tso_segs).
+ * tcp_tso_autosize sizes it to about 1 ms of the pacing rate
+ * (sk_pacing_shift 10) plus 64 KB >> (min RTT >> 9 us) (tcp_tso_rtt_log),
+ * at most 64 KB (gso_max_size), at least 2 (tcp_min_tso_segs). Before the
+ * first RTT sample the rate is unbounded (tcp_update_pacing_rate divides by
+ * SRTT only once it has one): 64 KB. After it, the rate term (200 % of
+ * cwnd / SRTT in slow start) is left out: synack does not pace, and
+ * Linux's rate rests on per-ACK RTT samples that synack's RFC 6298 timing
+ * does not reproduce; below 2 segments per ms (24 Mbit/s at MSS 1460:
+ * every script here) it adds nothing. A packet is at most half the cwnd
+ * (tcp_cwnd_test). */
+static uint32_t gso_segs(const struct tcb *tcb, uint16_t mss)
+{
+    uint32_t bytes = 0, r = tcb->min_rtt ? tcb->min_rtt >> 9 : 32;
+    if (!tcb->srtt)
+        bytes = 65536; /* no RTT sample: Linux's pacing rate is unbounded */
+    else if (r < 32)
+        bytes = 65536u >> r;
+    uint32_t segs = bytes / mss, half = tcb->cwnd / mss / 2;
+    if (segs < 2)
+        segs = 2;
+    if (segs > half)
+        segs = half ? half : 1;
+    return segs < UINT8_MAX ? segs : UINT8_MAX; /* tcb->burst counts to 255 */
+}
+
 /* RFC 896 (Nagle) as Linux applies it, with Minshall's refinement: a
  * partial segment waits while an earlier partial one is unacknowledged,
  * unless TCP_NODELAY; TCP_CORK holds every partial segment. */
@@ -384,6 +410,7 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
         tcb->cwnd = 10u * mss;
 
     bool sent = false;
+    uint32_t tso = gso_segs(tcb, mss);
     for (int guard = 0; guard < 1 << 16; guard++) {
         uint32_t seq, len;
         bool again = false;
@@ -439,13 +466,18 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
          * for any skb but the last) */
         if (n == unsent && nagle_holds(tcb, n, mss, fin, corked))
             break;
-        /* PSH as Linux's TSO output shows it: on the last segment of a burst
-         * the window cut short, besides the last of the buffered data. */
+        /* PSH where Linux's lands on the wire: __tcp_transmit_skb forces it
+         * on every GSO packet (tcp_skb_pcount > 1, so that the receiver's
+         * GRO flushes) and tcp_gso_segment leaves it on the packet's last
+         * segment. tcp_write_xmit cuts a burst into packets of gso_segs
+         * segments, the last one short where cwnd, window or data end; a
+         * packet of one segment has PSH only from the write (tcp_push). */
         bool last = !more_follows(tcb, n, mss);
         if (tcb->burst < 255)
             tcb->burst++;
-        tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, last && tcb->burst >= 2);
-        if (last)
+        bool cut = last || tcb->burst >= tso;
+        tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, cut && tcb->burst >= 2);
+        if (cut)
             tcb->burst = 0;
         sent = true;
     }
