@@ -32,6 +32,19 @@ uint32_t tcp_eor_clip(const struct tcb *tcb, uint32_t seq, uint32_t len)
     return len;
 }
 
+void tcp_eor_mark(struct tcb *tcb)
+{
+    struct tcp_ext *x = tcb->x;
+    uint32_t end = tcb->snd_data + tcb->snd.len;
+    if (x->eor_n && x->eor[x->eor_n - 1] == end)
+        return;
+    if (x->eor_n == TCP_EOR_MAX) {
+        memmove(x->eor, x->eor + 1, (TCP_EOR_MAX - 1) * sizeof x->eor[0]);
+        x->eor_n--;
+    }
+    x->eor[x->eor_n++] = end;
+}
+
 bool tcp_eor_at(const struct tcb *tcb, uint32_t seq)
 {
     const struct tcp_ext *x = tcb->x;

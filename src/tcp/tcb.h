@@ -501,8 +501,10 @@ uint32_t tcp_rcv_window(const struct tcb *tcb);
 /* Bytes of the send ring not yet sent. */
 uint32_t tcp_unsent(const struct tcb *tcb);
 /* MSG_EOR: len cut at the first record end after seq; whether seq is a
- * record end. The extension must be attached. */
+ * record end; a record ending with the send ring's last byte (Linux
+ * tcp_sendmsg_locked: a write taken whole). The extension must be attached. */
 uint32_t tcp_eor_clip(const struct tcb *tcb, uint32_t seq, uint32_t len);
 bool tcp_eor_at(const struct tcb *tcb, uint32_t seq);
+void tcp_eor_mark(struct tcb *tcb);
 
 #endif
