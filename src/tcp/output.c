@@ -254,11 +254,10 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
 {
     uint16_t flags = WIRE_TCP_ACK;
     uint32_t end = seq + len;
-    /* a record's end is a write's end: Linux's tcp_push marked it; data
-     * that ends a MSG_MORE write never carries PSH, however it leaves */
+    /* a record's end is a write's end: Linux's tcp_push marked it, unless
+     * the write said MSG_MORE; push is the GSO packet's own, which Linux
+     * forces whatever the write said (__tcp_transmit_skb) */
     bool at_end = end == tcb->snd_data + tcb->snd.len;
-    if (at_end && (tcb->flags & TCB_MORE))
-        push = false;
     if (len && (push || (at_end && !(tcb->flags & TCB_MORE)) || tcp_eor_at(tcb, end)))
         flags |= WIRE_TCP_PSH;
     if (fin)
@@ -356,9 +355,7 @@ static uint32_t gso_segs(const struct tcb *tcb, uint16_t mss)
     uint32_t segs = bytes / mss, half = tcb->cwnd / mss / 2;
     if (segs < 2)
         segs = 2;
-    if (segs > half)
-        segs = half ? half : 1;
-    return segs < UINT8_MAX ? segs : UINT8_MAX; /* tcb->burst counts to 255 */
+    return segs < half ? segs : (half ? half : 1);
 }
 
 /* RFC 896 (Nagle) as Linux applies it, with Minshall's refinement: a
@@ -423,7 +420,9 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
         tcb->cwnd = 10u * mss;
 
     bool sent = false;
-    uint32_t tso = gso_segs(tcb, mss);
+    /* segments so far in the GSO packet being cut; one never spans two
+     * passes, as none spans two tcp_write_xmit calls */
+    uint32_t tso = gso_segs(tcb, mss), in_gso = 0;
     for (int guard = 0; guard < 1 << 16; guard++) {
         uint32_t seq, len;
         bool again = false;
@@ -483,15 +482,13 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
          * on every GSO packet (tcp_skb_pcount > 1, so that the receiver's
          * GRO flushes) and tcp_gso_segment leaves it on the packet's last
          * segment. tcp_write_xmit cuts a burst into packets of gso_segs
-         * segments, the last one short where cwnd, window or data end; a
-         * packet of one segment has PSH only from the write (tcp_push). */
-        bool last = !more_follows(tcb, n, mss);
-        if (tcb->burst < 255)
-            tcb->burst++;
-        bool cut = last || tcb->burst >= tso;
-        tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, cut && tcb->burst >= 2);
+         * segments, the last one short where cwnd, window, data or an skb
+         * (a MSG_EOR record) ends; a packet of one segment has PSH only
+         * from the write (tcp_push). */
+        bool cut = ++in_gso >= tso || !more_follows(tcb, n, mss) || tcp_eor_at(tcb, tcb->snd_nxt + n);
+        tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, cut && in_gso >= 2);
         if (cut)
-            tcb->burst = 0;
+            in_gso = 0;
         sent = true;
     }
     /* RFC 9293 §3.8.6.1: with a window too small and nothing in flight,

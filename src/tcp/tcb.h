@@ -316,7 +316,6 @@ struct tcb {
     uint8_t snd_wscale, rcv_wscale;
     uint8_t backoff; /* consecutive timeouts */
     uint8_t ca_state;
-    uint8_t burst; /* new segments so far in the GSO packet Linux would be sending (PSH: output.c) */
     uint8_t keep_probes; /* unanswered keepalive probes */
     /* Linux's ACK modes: quick = ACKs still to send at once (quick-ACK
      * mode), pingpong = interactive, where ACKs wait to ride on replies */
