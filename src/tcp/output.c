@@ -347,12 +347,22 @@ static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
  * (tcp_cwnd_test). */
 static uint32_t gso_segs(const struct tcb *tcb, uint16_t mss)
 {
-    uint32_t bytes = 0, r = tcb->min_rtt ? tcb->min_rtt >> 9 : 32;
-    if (!tcb->srtt)
+    uint64_t bytes = 0;
+    uint32_t r = tcb->min_rtt ? tcb->min_rtt >> 9 : 32;
+    uint32_t rtt = tcb->x->rack.valid && tcb->x->rack.rtt ? tcb->x->rack.rtt : tcb->srtt;
+    if (!tcb->srtt) {
         bytes = 65536; /* no RTT sample: Linux's pacing rate is unbounded */
-    else if (r < 32)
-        bytes = 65536u >> r;
-    uint32_t segs = bytes / mss, half = tcb->cwnd / mss / 2;
+    } else {
+        uint32_t flight = tcb->snd_nxt - tcb->snd_una;
+        uint64_t w = tcb->cwnd > flight ? tcb->cwnd : flight;
+        uint64_t pct = tcb->cwnd < tcb->ssthresh / 2 ? 200 : 120;
+        bytes = (w * pct * 10000u / (rtt ? rtt : 1)) >> 10;
+        if (r < 32)
+            bytes += 65536u >> r;
+        if (bytes > 65536)
+            bytes = 65536;
+    }
+    uint32_t segs = (uint32_t)bytes / mss, half = tcb->cwnd / mss / 2;
     if (segs < 2)
         segs = 2;
     return segs < half ? segs : (half ? half : 1);
