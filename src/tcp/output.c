@@ -335,16 +335,15 @@ static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
 }
 
 /* How many segments Linux puts in one GSO packet (tcp_tso_segs).
- * tcp_tso_autosize sizes it to about 1 ms of the pacing rate
- * (sk_pacing_shift 10) plus 64 KB >> (min RTT >> 9 us) (tcp_tso_rtt_log),
- * at most 64 KB (gso_max_size), at least 2 (tcp_min_tso_segs). Before the
- * first RTT sample the rate is unbounded (tcp_update_pacing_rate divides by
- * SRTT only once it has one): 64 KB. After it, the rate term (200 % of
- * cwnd / SRTT in slow start) is left out: synack does not pace, and
- * Linux's rate rests on per-ACK RTT samples that synack's RFC 6298 timing
- * does not reproduce; below 2 segments per ms (24 Mbit/s at MSS 1460:
- * every script here) it adds nothing. A packet is at most half the cwnd
- * (tcp_cwnd_test). */
+ * tcp_tso_autosize: about 1 ms of the pacing rate (sk_pacing_shift 10)
+ * plus 64 KB >> (min RTT >> 9 us) (tcp_tso_rtt_log), at most 64 KB
+ * (gso_max_size), at least 2 (tcp_min_tso_segs); at most half the cwnd
+ * (tcp_cwnd_test). tcp_update_pacing_rate sets the rate to 200 % of
+ * max(cwnd, flight) / SRTT in slow start (cwnd below ssthresh / 2), 120 %
+ * after, and leaves it unbounded before the first RTT sample. Linux's SRTT
+ * takes a sample on every ACK; synack's RFC 6298 one (a timed segment per
+ * RTT) lags behind it, so the rate is taken from RACK.rtt, the latest
+ * per-ACK sample. */
 static uint32_t gso_segs(const struct tcb *tcb, uint16_t mss)
 {
     uint64_t bytes = 0;
@@ -432,7 +431,7 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
     bool sent = false;
     /* segments so far in the GSO packet being cut; one never spans two
      * passes, as none spans two tcp_write_xmit calls */
-    uint32_t tso = gso_segs(tcb, mss), in_gso = 0;
+    uint32_t tso = 0, in_gso = 0;
     for (int guard = 0; guard < 1 << 16; guard++) {
         uint32_t seq, len;
         bool again = false;
@@ -495,6 +494,8 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
          * segments, the last one short where cwnd, window, data or an skb
          * (a MSG_EOR record) ends; a packet of one segment has PSH only
          * from the write (tcp_push). */
+        if (!tso)
+            tso = gso_segs(tcb, mss);
         bool cut = ++in_gso >= tso || !more_follows(tcb, n, mss) || tcp_eor_at(tcb, tcb->snd_nxt + n);
         tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, cut && in_gso >= 2);
         if (cut)
