@@ -337,14 +337,14 @@ static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
 /* How many segments Linux puts in one GSO packet (tcp_tso_segs).
  * tcp_tso_autosize: about 1 ms of the pacing rate (sk_pacing_shift 10)
  * plus 64 KB >> (min RTT >> 9 us) (tcp_tso_rtt_log), at most 64 KB
- * (gso_max_size), at least 2 (tcp_min_tso_segs); at most half the cwnd
+ * (gso_max_size), at least tcp_min_tso_segs (2); at most half the cwnd
  * (tcp_cwnd_test). tcp_update_pacing_rate sets the rate to 200 % of
  * max(cwnd, flight) / SRTT in slow start (cwnd below ssthresh / 2), 120 %
  * after, and leaves it unbounded before the first RTT sample. Linux's SRTT
  * takes a sample on every ACK; synack's RFC 6298 one (a timed segment per
  * RTT) lags behind it, so the rate is taken from RACK.rtt, the latest
  * per-ACK sample. */
-static uint32_t gso_segs(const struct tcb *tcb, uint16_t mss)
+static uint32_t gso_segs(const struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t mss)
 {
     uint64_t bytes = 0;
     uint32_t r = tcb->min_rtt ? tcb->min_rtt >> 9 : 32;
@@ -362,8 +362,9 @@ static uint32_t gso_segs(const struct tcb *tcb, uint16_t mss)
             bytes = 65536;
     }
     uint32_t segs = (uint32_t)bytes / mss, half = tcb->cwnd / mss / 2;
-    if (segs < 2)
-        segs = 2;
+    uint32_t least = ctx->p.min_tso_segs ? ctx->p.min_tso_segs : 2;
+    if (segs < least)
+        segs = least;
     return segs < half ? segs : (half ? half : 1);
 }
 
@@ -495,7 +496,7 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
          * (a MSG_EOR record) ends; a packet of one segment has PSH only
          * from the write (tcp_push). */
         if (!tso)
-            tso = gso_segs(tcb, mss);
+            tso = gso_segs(ctx, tcb, mss);
         bool cut = ++in_gso >= tso || !more_follows(tcb, n, mss) || tcp_eor_at(tcb, tcb->snd_nxt + n);
         tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, cut && in_gso >= 2);
         if (cut)

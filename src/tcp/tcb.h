@@ -57,6 +57,7 @@ struct tcp_params {
     bool use_rack; /* RFC 8985 §6 RACK loss detection (Linux tcp_recovery bit 0) */
     uint32_t fastopen; /* RFC 7413, Linux's tcp_fastopen bits (TCP_FO_*); 0: off */
     uint8_t ecn; /* RFC 3168, Linux's tcp_ecn: TCP_ECN_MODE_* */
+    uint8_t min_tso_segs; /* Linux tcp_min_tso_segs: 2 (output.c gso_segs) */
 };
 /* Linux net.ipv4.tcp_ecn */
 #define TCP_ECN_MODE_OFF 0     /* never ask, never agree */

@@ -89,12 +89,29 @@ static void linux_psh_burst_cut_by_cwnd(void **state)
     h_free(&x.c.h);
 }
 
+/* net.ipv4.tcp_min_tso_segs=10 (slow-start-after-win-update.pkt): packets
+ * of 10 segments, cut to half the cwnd: 5. */
+static void linux_min_tso_segs_sets_the_packet_size(void **state)
+{
+    (void)state;
+    struct xconn x;
+    synack_config cfg = big;
+    cfg.min_tso_segs = 10;
+    x_open_rtt(&x, &cfg, &(struct xopen){.mss = MSS, .sack = true, .wscale = 7}, SYNACK_MS(100));
+    bool psh[16];
+    assert_int_equal(more_write(&x, 10 * MSS, psh, 16), 10);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(psh[i], i == 4 || i == 9);
+    h_free(&x.c.h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(linux_psh_ends_each_two_segment_gso_packet),
         cmocka_unit_test(linux_psh_ends_half_cwnd_packets_without_rtt),
         cmocka_unit_test(linux_psh_burst_cut_by_cwnd),
+        cmocka_unit_test(linux_min_tso_segs_sets_the_packet_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
