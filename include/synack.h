@@ -138,6 +138,10 @@ typedef struct synack_config {
      * value makes synack_stack_new fail. */
     bool ecn_set;
     uint8_t ecn;
+    /* Linux net.ipv4.tcp_min_tso_segs: the fewest segments in the GSO packets Linux would cut a
+     * burst into (the last of each carries PSH, and the link's GSO batches end there). 0: Linux's
+     * default, 2 */
+    uint8_t min_tso_segs;
     /* How long an ACK of data may wait for more data or a reply to ride on (RFC 1122 §4.2.3.2:
      * under 500 ms; smoltcp's ack_delay). 0: Linux's 40 ms; 500 ms or more and synack_stack_new
      * fails. Timers run in 1 ms ticks. */

@@ -110,7 +110,8 @@ struct sxp *sxp_new(const struct sxp_config *c)
                         .fastopen_key_set = p->cfg.fastopen_key_set,
                         .notsent_lowat = p->cfg.notsent_lowat,
                         .ecn_set = p->cfg.ecn_set,
-                        .ecn = p->cfg.ecn};
+                        .ecn = p->cfg.ecn,
+                        .min_tso_segs = p->cfg.min_tso_segs};
     memcpy(sc.fastopen_key, p->cfg.fastopen_key, sizeof sc.fastopen_key);
     p->st = synack_stack_new(&sc);
     if (p->st)

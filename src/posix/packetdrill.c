@@ -183,6 +183,11 @@ static void parse_flags(const char *flags, struct sxp_config *c)
             ok = c->ecn_set = e <= SYNACK_ECN_PASSIVE;
             c->ecn = (uint8_t)e;
         }
+        else if (!strcmp(w, "sysctl:net.ipv4.tcp_min_tso_segs") && v) { /* Linux: 1..255 */
+            unsigned long m = strtoul(v, NULL, 0);
+            ok = m >= 1 && m <= 255;
+            c->min_tso_segs = ok ? (uint8_t)m : 0;
+        }
         else if (!strcmp(w, "sysctl:net.ipv4.tcp_fastopen_key") && v)
             ok = c->fastopen_key_set = parse_fo_key(v, c->fastopen_key);
         else

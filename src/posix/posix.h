@@ -45,6 +45,7 @@ struct sxp_config {
     uint32_t notsent_lowat; /* net.ipv4.tcp_notsent_lowat (synack_config.notsent_lowat) */
     bool ecn_set;           /* net.ipv4.tcp_ecn (synack_config.ecn) */
     uint8_t ecn;
+    uint8_t min_tso_segs;   /* net.ipv4.tcp_min_tso_segs (synack_config.min_tso_segs) */
 };
 void sxp_config_default(struct sxp_config *c);
 

@@ -90,6 +90,7 @@ synack_stack *synack_stack_new(const synack_config *cfg)
     p->use_tlp = !cfg->no_tlp;
     p->use_rack = !cfg->no_rack;
     p->fastopen = cfg->fastopen;
+    p->min_tso_segs = cfg->min_tso_segs ? cfg->min_tso_segs : 2;
     synack_set_ecn(s, cfg->ecn_set ? cfg->ecn : SYNACK_ECN_PASSIVE); /* Linux's default tcp_ecn */
     if (!s->cfg.sndbuf)
         s->cfg.sndbuf = 16 * 1024;

@@ -192,6 +192,11 @@ static void fo_synack(struct tcp_ctx *ctx, struct tcb *tcb)
         tcb->flags |= TCB_SYN_DATA;
     }
     if (seq_lt(tcb->snd_una, tcb->snd_max)) {
+        /* Linux tcp_send_syn_data keeps the SYN's data as an skb of its
+         * own, flagged ACK|PSH, that later data never joins: its end is a
+         * record end for every retransmission */
+        if (tcb->snd_data + tcb->snd.len == tcb->snd_max)
+            tcp_eor_mark(tcb);
         ctx->st->tcp_fo_active_fail++;
         tcb->snd_nxt = tcb->snd_max = tcb->snd_una;
     }

@@ -32,6 +32,19 @@ uint32_t tcp_eor_clip(const struct tcb *tcb, uint32_t seq, uint32_t len)
     return len;
 }
 
+void tcp_eor_mark(struct tcb *tcb)
+{
+    struct tcp_ext *x = tcb->x;
+    uint32_t end = tcb->snd_data + tcb->snd.len;
+    if (x->eor_n && x->eor[x->eor_n - 1] == end)
+        return;
+    if (x->eor_n == TCP_EOR_MAX) {
+        memmove(x->eor, x->eor + 1, (TCP_EOR_MAX - 1) * sizeof x->eor[0]);
+        x->eor_n--;
+    }
+    x->eor[x->eor_n++] = end;
+}
+
 bool tcp_eor_at(const struct tcb *tcb, uint32_t seq)
 {
     const struct tcp_ext *x = tcb->x;
@@ -241,11 +254,10 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
 {
     uint16_t flags = WIRE_TCP_ACK;
     uint32_t end = seq + len;
-    /* a record's end is a write's end: Linux's tcp_push marked it; data
-     * that ends a MSG_MORE write never carries PSH, however it leaves */
+    /* a record's end is a write's end: Linux's tcp_push marked it, unless
+     * the write said MSG_MORE; push is the GSO packet's own, which Linux
+     * forces whatever the write said (__tcp_transmit_skb) */
     bool at_end = end == tcb->snd_data + tcb->snd.len;
-    if (at_end && (tcb->flags & TCB_MORE))
-        push = false;
     if (len && (push || (at_end && !(tcb->flags & TCB_MORE)) || tcp_eor_at(tcb, end)))
         flags |= WIRE_TCP_PSH;
     if (fin)
@@ -322,6 +334,40 @@ static bool more_follows(const struct tcb *tcb, uint32_t n, uint16_t mss)
     return (unsent < mss ? unsent : mss) <= room;
 }
 
+/* How many segments Linux puts in one GSO packet (tcp_tso_segs).
+ * tcp_tso_autosize: about 1 ms of the pacing rate (sk_pacing_shift 10)
+ * plus 64 KB >> (min RTT >> 9 us) (tcp_tso_rtt_log), at most 64 KB
+ * (gso_max_size), at least tcp_min_tso_segs (2); at most half the cwnd
+ * (tcp_cwnd_test). tcp_update_pacing_rate sets the rate to 200 % of
+ * max(cwnd, flight) / SRTT in slow start (cwnd below ssthresh / 2), 120 %
+ * after, and leaves it unbounded before the first RTT sample. Linux's SRTT
+ * takes a sample on every ACK; synack's RFC 6298 one (a timed segment per
+ * RTT) lags behind it, so the rate is taken from RACK.rtt, the latest
+ * per-ACK sample. */
+static uint32_t gso_segs(const struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t mss)
+{
+    uint64_t bytes = 0;
+    uint32_t r = tcb->min_rtt ? tcb->min_rtt >> 9 : 32;
+    uint32_t rtt = tcb->x->rack.valid && tcb->x->rack.rtt ? tcb->x->rack.rtt : tcb->srtt;
+    if (!tcb->srtt) {
+        bytes = 65536; /* no RTT sample: Linux's pacing rate is unbounded */
+    } else {
+        uint32_t flight = tcb->snd_nxt - tcb->snd_una;
+        uint64_t w = tcb->cwnd > flight ? tcb->cwnd : flight;
+        uint64_t pct = tcb->cwnd < tcb->ssthresh / 2 ? 200 : 120;
+        bytes = (w * pct * 10000u / (rtt ? rtt : 1)) >> 10;
+        if (r < 32)
+            bytes += 65536u >> r;
+        if (bytes > 65536)
+            bytes = 65536;
+    }
+    uint32_t segs = (uint32_t)bytes / mss, half = tcb->cwnd / mss / 2;
+    uint32_t least = ctx->p.min_tso_segs ? ctx->p.min_tso_segs : 2;
+    if (segs < least)
+        segs = least;
+    return segs < half ? segs : (half ? half : 1);
+}
+
 /* RFC 896 (Nagle) as Linux applies it, with Minshall's refinement: a
  * partial segment waits while an earlier partial one is unacknowledged,
  * unless TCP_NODELAY; TCP_CORK holds every partial segment. */
@@ -384,6 +430,9 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
         tcb->cwnd = 10u * mss;
 
     bool sent = false;
+    /* segments so far in the GSO packet being cut; one never spans two
+     * passes, as none spans two tcp_write_xmit calls */
+    uint32_t tso = 0, in_gso = 0;
     for (int guard = 0; guard < 1 << 16; guard++) {
         uint32_t seq, len;
         bool again = false;
@@ -439,14 +488,19 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
          * for any skb but the last) */
         if (n == unsent && nagle_holds(tcb, n, mss, fin, corked))
             break;
-        /* PSH as Linux's TSO output shows it: on the last segment of a burst
-         * the window cut short, besides the last of the buffered data. */
-        bool last = !more_follows(tcb, n, mss);
-        if (tcb->burst < 255)
-            tcb->burst++;
-        tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, last && tcb->burst >= 2);
-        if (last)
-            tcb->burst = 0;
+        /* PSH where Linux's lands on the wire: __tcp_transmit_skb forces it
+         * on every GSO packet (tcp_skb_pcount > 1, so that the receiver's
+         * GRO flushes) and tcp_gso_segment leaves it on the packet's last
+         * segment. tcp_write_xmit cuts a burst into packets of gso_segs
+         * segments, the last one short where cwnd, window, data or an skb
+         * (a MSG_EOR record) ends; a packet of one segment has PSH only
+         * from the write (tcp_push). */
+        if (!tso)
+            tso = gso_segs(ctx, tcb, mss);
+        bool cut = ++in_gso >= tso || !more_follows(tcb, n, mss) || tcp_eor_at(tcb, tcb->snd_nxt + n);
+        tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, cut && in_gso >= 2);
+        if (cut)
+            in_gso = 0;
         sent = true;
     }
     /* RFC 9293 §3.8.6.1: with a window too small and nothing in flight,

@@ -57,6 +57,7 @@ struct tcp_params {
     bool use_rack; /* RFC 8985 §6 RACK loss detection (Linux tcp_recovery bit 0) */
     uint32_t fastopen; /* RFC 7413, Linux's tcp_fastopen bits (TCP_FO_*); 0: off */
     uint8_t ecn; /* RFC 3168, Linux's tcp_ecn: TCP_ECN_MODE_* */
+    uint8_t min_tso_segs; /* Linux tcp_min_tso_segs: 2 (output.c gso_segs) */
 };
 /* Linux net.ipv4.tcp_ecn */
 #define TCP_ECN_MODE_OFF 0     /* never ask, never agree */
@@ -317,7 +318,6 @@ struct tcb {
     uint8_t snd_wscale, rcv_wscale;
     uint8_t backoff; /* consecutive timeouts */
     uint8_t ca_state;
-    uint8_t burst; /* new segments since the window last stopped the sender (PSH) */
     uint8_t keep_probes; /* unanswered keepalive probes */
     /* Linux's ACK modes: quick = ACKs still to send at once (quick-ACK
      * mode), pingpong = interactive, where ACKs wait to ride on replies */
@@ -502,8 +502,10 @@ uint32_t tcp_rcv_window(const struct tcb *tcb);
 /* Bytes of the send ring not yet sent. */
 uint32_t tcp_unsent(const struct tcb *tcb);
 /* MSG_EOR: len cut at the first record end after seq; whether seq is a
- * record end. The extension must be attached. */
+ * record end; a record ending with the send ring's last byte (Linux
+ * tcp_sendmsg_locked: a write taken whole). The extension must be attached. */
 uint32_t tcp_eor_clip(const struct tcb *tcb, uint32_t seq, uint32_t len);
 bool tcp_eor_at(const struct tcb *tcb, uint32_t seq);
+void tcp_eor_mark(struct tcb *tcb);
 
 #endif

@@ -5,21 +5,6 @@
 
 #include "internal.h"
 
-/* Linux tcp_sendmsg_locked: the record ends with the last byte of a write
- * taken whole. */
-static void eor_mark(struct tcb *tcb)
-{
-    struct tcp_ext *x = tcb->x;
-    uint32_t end = tcb->snd_data + tcb->snd.len;
-    if (x->eor_n && x->eor[x->eor_n - 1] == end)
-        return;
-    if (x->eor_n == TCP_EOR_MAX) {
-        memmove(x->eor, x->eor + 1, (TCP_EOR_MAX - 1) * sizeof x->eor[0]);
-        x->eor_n--;
-    }
-    x->eor[x->eor_n++] = end;
-}
-
 long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more, bool eor)
 {
     if (tcb->err) {
@@ -53,7 +38,7 @@ long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, siz
     if (n == 0)
         return -EAGAIN;
     if (eor && n == len)
-        eor_mark(tcb);
+        tcp_eor_mark(tcb);
     /* Linux tcp_push marks PSH at the end of a write unless MSG_MORE. */
     if (more)
         tcb->flags |= TCB_MORE;

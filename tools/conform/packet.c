@@ -603,7 +603,11 @@ int conn_check_outbound(struct conn *c, const struct pkt_spec *pk, const struct 
                         "fragment payload: expected %u bytes vs actual %u bytes; total payload: "
                         "expected %u bytes",
                         p->paylen, q->paylen, pk->len);
-        agg.flags |= q->flags;
+        /* packetdrill's aggregate_packets: the TCP header is the last
+         * piece's, seq and CWR the first's; the inverse of Linux's GSO
+         * (tcp_gso_segment), which leaves PSH and FIN on the last segment
+         * only and CWR on the first. */
+        agg.flags = (uint8_t)((q->flags & ~TF_CWR) | (lp[0].flags & TF_CWR));
         agg.paylen += q->paylen;
         agg.payload_zero = agg.payload_zero && q->payload_zero;
         *agg_out = agg;

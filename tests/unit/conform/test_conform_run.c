@@ -356,6 +356,38 @@ static void test_inbound_mapping_bytes(void **state)
     assert_int_equal(a.ack, 1001);
 }
 
+/* Segments standing for one TSO packet of the script: the aggregate shows
+ * the last one's flags, seq and CWR the first's (packetdrill's
+ * aggregate_packets; the inverse of Linux's GSO, which leaves PSH and FIN
+ * on a packet's last segment, CWR on its first). */
+static void test_aggregate_takes_the_last_segments_flags(void **state)
+{
+    struct conn c;
+    const uint8_t lip[16] = {192, 168, 0, 1}, rip[16] = {192, 0, 2, 1};
+    conn_init(&c, 4, lip, rip, 8080, 8080);
+    struct script_opts o;
+    script_default_opts(&o);
+    struct pkt_spec pk = {.dir = '>', .flags = TF_ACK | TF_PSH, .seq = 1, .end = 2001, .len = 2000,
+                          .has_ack = true, .ack = 1, .opts_nocheck = true, .ecn = -1};
+    struct live_pkt one = {.proto = 6, .ip_csum_ok = true, .flags = TF_ACK, .seq = 1, .ack = 1,
+                           .paylen = 1000, .payload_zero = true};
+    struct live_pkt lp[2] = {one, one}, agg;
+    lp[1].seq = 1001;
+    char err[256];
+    lp[0].flags |= TF_PSH; /* PSH on the first piece only: the packet has none */
+    assert_int_equal(conn_check_outbound(&c, &pk, &o, 0, lp, 2, &agg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "tcp_psh"));
+    lp[0].flags = TF_ACK | TF_CWR;
+    lp[1].flags = TF_ACK | TF_PSH;
+    assert_int_equal(conn_check_outbound(&c, &pk, &o, 0, lp, 2, &agg, err, sizeof err), -1);
+    assert_non_null(strstr(err, "tcp_cwr")); /* the first piece's CWR stays */
+    pk.flags |= TF_CWR;
+    assert_int_equal(conn_check_outbound(&c, &pk, &o, 0, lp, 2, &agg, err, sizeof err), 0);
+    assert_int_equal(agg.flags, TF_ACK | TF_PSH | TF_CWR);
+    assert_int_equal(agg.seq, 1);
+    assert_int_equal(agg.paylen, 2000);
+}
+
 /* One's-complement sum over buf, for checking checksums independently. */
 static uint32_t csum_add(const uint8_t *b, size_t n, uint32_t acc)
 {
@@ -532,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_commands_and_code_are_skipped_and_counted),
         cmocka_unit_test(test_same_result_every_run),
         cmocka_unit_test(test_inbound_mapping_bytes),
+        cmocka_unit_test(test_aggregate_takes_the_last_segments_flags),
         cmocka_unit_test(test_ipv6_datagrams),
         cmocka_unit_test(test_timed_sysctl_command_reaches_the_library),
         cmocka_unit_test(test_msg_fastopen_by_name_or_number),

@@ -272,6 +272,43 @@ static void ecn_sysctl(void **state)
     unload();
 }
 
+/* net.ipv4.tcp_min_tso_segs from so_flags (slow_start/slow-start-after-*.pkt
+ * set 10): Linux's GSO packets are then half the cwnd, 5 segments of the
+ * initial 10, each ending with PSH; with Linux's default of 2 the fifth
+ * segment would end none. */
+static void min_tso_segs_sysctl(void **state)
+{
+    load("sysctl:net.ipv4.tcp_min_tso_segs=10");
+    void *u = ifc.userdata;
+    int l = ifc.socket(u, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(8080), .sin_addr.s_addr = htonl(LOCAL)};
+    assert_int_equal(ifc.bind(u, l, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(ifc.listen(u, l, 1), 0);
+    struct acc a = {.fd = l, .ret = -2};
+    pthread_t t;
+    pthread_create(&t, NULL, accept_thread, &a);
+    uint8_t pkt[2000], out[2000];
+    long long ts;
+    size_t n = build(pkt, 40000, 8080, 1000, 0, WIRE_TCP_SYN, NULL, 0);
+    assert_int_equal(ifc.netdev_send(u, pkt, n), 0);
+    struct wire_tcp syn_ack = next_out(out, &ts);
+    ifc.usleep(u, 100000); /* RTT 100 ms: a pacing rate far below 10 segments per ms */
+    n = build(pkt, 40000, 8080, 1001, syn_ack.seq + 1, WIRE_TCP_ACK, NULL, 0);
+    assert_int_equal(ifc.netdev_send(u, pkt, n), 0);
+    pthread_join(t, NULL);
+    assert_true(a.ret >= 0);
+    static const uint8_t data[10 * 1460];
+    assert_int_equal(ifc.write(u, a.ret, data, sizeof data), (long)sizeof data);
+    for (int i = 0; i < 10; i++) {
+        struct wire_tcp d = next_out(out, &ts);
+        assert_int_equal(d.payload_len, 1460);
+        assert_int_equal(!!(d.flags & WIRE_TCP_PSH), i == 4 || i == 9);
+    }
+    close(a.ret);
+    close(l);
+    unload();
+}
+
 static void nowait_mode(void **state)
 {
     load("nowait,seed=5");
@@ -359,6 +396,7 @@ int main(void)
         cmocka_unit_test(active_open_off_link_and_rto),
         cmocka_unit_test(runtime_sysctl_command),
         cmocka_unit_test(ecn_sysctl),
+        cmocka_unit_test(min_tso_segs_sysctl),
         cmocka_unit_test(nowait_mode),
         cmocka_unit_test(ipv6_datagrams),
     };

@@ -331,6 +331,18 @@ static void test_rfc7413_syn_data_not_acked_is_sent_again(void **state)
     assert_int_equal(t.payload_len, 5);
     assert_false(info_of(&h, c2).syn_data);
     assert_int_equal(ctr(&h, "tcp_fo_active_fail"), 1);
+    /* Linux tcp_send_syn_data keeps the SYN's data an skb of its own,
+     * flagged ACK|PSH: resent after an RTO, it goes alone and with PSH when
+     * the next write's data does not fit beside it in a segment (MSS 1460;
+     * tcp_retrans_try_collapse merges only a next skb that fits whole), as
+     * in fastopen/client/syn-data-only-syn-acked.pkt :69 with a SACK */
+    static const uint8_t more[1460];
+    assert_int_equal(synack_setopt(h.s, c2, SYNACK_OPT_NODELAY, 1), 0);
+    assert_int_equal(synack_send(h.s, c2, more, sizeof more), (long)sizeof more);
+    h_drain(&h);
+    h_advance(&h, SYNACK_SEC(3));
+    t = expect_seg(&h, A_ | WIRE_TCP_PSH, iss + 1, 7001);
+    assert_int_equal(t.payload_len, 5);
     h_free(&h);
 }
 
