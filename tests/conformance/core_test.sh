@@ -24,6 +24,6 @@ if [ ! -f "$shared/conformance/core.txt" ]; then
     exit 77
 fi
 "$conform" --so="$so" --list="$shared/conformance/core.txt" --expected="$here/expected.tsv" \
-    --ip_version=ipv4,ipv6,ipv4-mapped-ipv6 \
+    --ip_version=ipv4,ipv6,ipv4-mapped-ipv6 --sysctls \
     --markdown="$build/conformance-core.md" | tee "$build/conformance-core.txt"
 exit "${PIPESTATUS[0]}"
