@@ -16,10 +16,14 @@
  *
  * Oracles besides ASan/UBSan: every byte the application reads is the byte
  * the peer sent at that stream offset (payload bytes are a function of their
- * sequence number); every byte the stack sends or resends is the byte the
+ * sequence number; URG segments carry a pointer from the input, and an
+ * urgent byte out of band may leave the stream, but only at the read
+ * position and only once urgent data came); recv(MSG_OOB) answers one of
+ * Linux's results; every byte the stack sends or resends is the byte the
  * application wrote at that offset; no deadline stays in the past after a
  * poll (no busy loop); SND.UNA <= SND.NXT; buffers never hold more than
  * their size. */
+#include <errno.h>
 #include <string.h>
 
 #include "fuzz_util.h"
@@ -40,6 +44,7 @@ struct slot {
     uint32_t peer_nxt;  /* highest sequence we sent, + length */
     synack_sock h;      /* the application's handle, -1 if none */
     uint64_t rd_off, wr_off;
+    bool urg_in; /* urgent data may have left the stream at the read position since the last read */
     int rcvbuf_max, sndbuf_max; /* largest SO_RCVBUF / SO_SNDBUF the socket had */
 };
 
@@ -52,6 +57,15 @@ struct fz {
 
 static uint8_t pat_in(uint32_t off) { return (uint8_t)((off * 2654435761u) >> 24); }
 static uint8_t pat_out(uint64_t off) { return (uint8_t)(((uint32_t)off * 2246822519u + 7u) >> 24); }
+
+/* Whether the n bytes read are the peer's from offset off. */
+static bool pat_in_at(const uint8_t *b, long n, uint64_t off)
+{
+    for (long i = 0; i < n; i++)
+        if (b[i] != pat_in((uint32_t)(off + (uint64_t)i)))
+            return false;
+    return true;
+}
 
 static uint8_t u8(struct fz *f) { return f->p < f->end ? *f->p++ : 0; }
 static uint16_t u16(struct fz *f)
@@ -125,6 +139,8 @@ static void inject(struct fz *f, uint16_t lport, uint16_t rport, uint16_t flags,
     t.ack = ack;
     t.flags = flags;
     t.wnd = wnd;
+    /* an urgent pointer inside the segment or beyond it (urg.c) */
+    t.urg = (flags & WIRE_TCP_URG) ? (uint16_t)((ack ^ wnd) % (paylen + 64u)) : 0;
     t.opts_raw = ob;
     t.opts_len = (optlen + 3) & ~(size_t)3;
     uint8_t *tcp = buf + WIRE_IPV4_HDR_MIN;
@@ -173,6 +189,8 @@ static void seg_event(struct fz *f, struct slot *s)
         paylen = (n & 0x80u) ? (size_t)(n & 0x7fu) * 16u : n;
     }
     inject(f, s->lport, s->rport, flags, seq, ack, wnd, opts, optlen, paylen, s->irs, (ctl & 0x20u) && !(ctl & 1u));
+    if (flags & WIRE_TCP_URG)
+        s->urg_in = true;
     uint32_t end = seq + (uint32_t)paylen + !!(flags & WIRE_TCP_SYN) + !!(flags & WIRE_TCP_FIN);
     if (seq_gt(end, s->peer_nxt))
         s->peer_nxt = end;
@@ -256,7 +274,7 @@ static void user_event(struct fz *f)
             break;
         for (size_t i = 0; i < n; i++)
             io[i] = pat_out(s->wr_off + i);
-        long r = synack_send(f->h.s, s->h, io, n);
+        long r = synack_send_flags(f->h.s, s->h, io, n, (op & 0x40u) ? SYNACK_SEND_OOB : 0);
         FUZZ_CHECK(r <= (long)n);
         if (r > 0)
             s->wr_off += (uint64_t)r;
@@ -270,12 +288,28 @@ static void user_event(struct fz *f)
             break;
         if (n > sizeof io)
             n = sizeof io;
+        if (synack_atmark(f->h.s, s->h) == 1)
+            s->urg_in = true;
         long r = synack_recv(f->h.s, s->h, io, n);
         FUZZ_CHECK(r <= (long)n);
+        /* Out-of-band urgent bytes leave the stream, only ever at the read
+         * position (a read steps over one at the mark; a new mark drops
+         * the old one under a reader there): when urgent data came, the
+         * read may start past such bytes, never with a byte altered. */
+        uint64_t k = 0;
+        while (r > 0 && s->urg_in && k < 64 && !pat_in_at(io, r, s->rd_off + k))
+            k++;
         for (long i = 0; i < r; i++)
-            FUZZ_CHECK(io[i] == pat_in((uint32_t)(s->rd_off + (uint64_t)i)));
-        if (r > 0)
-            s->rd_off += (uint64_t)r;
+            FUZZ_CHECK(io[i] == pat_in((uint32_t)(s->rd_off + k + (uint64_t)i)));
+        if (r > 0) {
+            s->rd_off += k + (uint64_t)r;
+            s->urg_in = false;
+        }
+        if (op & 0x40u) { /* recv(MSG_OOB): never blocks, never fails otherwise */
+            uint8_t b;
+            long o = synack_recv_flags(f->h.s, s->h, &b, 1, SYNACK_RECV_OOB | ((op & 0x80u) ? SYNACK_RECV_PEEK : 0));
+            FUZZ_CHECK(o == 1 || o == 0 || o == -EINVAL || o == -EAGAIN || o == -EBADF || o == -ENOTCONN);
+        }
         break;
     }
     case 6:
@@ -312,7 +346,7 @@ static void user_event(struct fz *f)
         int v = (int)(int8_t)u8(f);
         if (o & 0x80u)
             v *= 1000;
-        synack_setopt(f->h.s, s->h, (synack_opt)(o % (SYNACK_OPT_QUICKACK + 1)), v);
+        synack_setopt(f->h.s, s->h, (o & 0x40u) ? SYNACK_OPT_OOBINLINE : (synack_opt)(o % (SYNACK_OPT_QUICKACK + 1)), v);
         break;
     }
     default: {

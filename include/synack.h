@@ -266,6 +266,7 @@ typedef int synack_sock;
 #define SYNACK_EV_ERR 0x008u /* an error is pending (SO_ERROR) */
 #define SYNACK_EV_HUP 0x010u /* both directions closed */
 #define SYNACK_EV_RDHUP 0x2000u /* the peer closed its sending side */
+#define SYNACK_EV_PRI 0x002u /* an urgent byte waits for synack_recv_flags(SYNACK_RECV_OOB) (POLLPRI) */
 
 typedef void (*synack_event_fn)(void *ctx, synack_sock sock, unsigned events);
 /* Called when a socket's readiness may have changed. */
@@ -374,6 +375,8 @@ typedef enum synack_opt {
                               * half the peer's largest window, whole segments, at most 64 KiB) */
     SYNACK_OPT_SYNCNT,       /* TCP_SYNCNT: SYN retransmissions before connect fails (1..127, Linux
                               * MAX_TCP_SYNCNT); the get gives the stack's (syn_retries) when unset */
+    SYNACK_OPT_OOBINLINE,    /* SO_OOBINLINE: 1 = the urgent byte stays in the stream (only the mark
+                              * is kept); 0 (default) = it is out of band (see "urgent data") */
 } synack_opt;
 
 #define SYNACK_CC_CUBIC 0   /* RFC 9438, the default as in Linux */
@@ -425,6 +428,27 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
  * consuming them (MSG_PEEK). Returns bytes copied (0 when the buffer is
  * empty; use synack_recv() for EOF and errors) or -EBADF. */
 long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len);
+
+/* ---- urgent data (TCP's URG, RFC 9293 §3.8.5), as Linux -------------- */
+/* synack_send_flags: MSG_OOB, the last byte of the write is urgent: the
+ * urgent pointer (one past it, the Linux/BSD convention) rides on every
+ * segment below it, retransmissions included, until it is acknowledged;
+ * Nagle and cork do not hold it. */
+#define SYNACK_SEND_OOB 32
+/* A peer's urgent byte: without SYNACK_OPT_OOBINLINE it is taken out of the
+ * stream (synack_recv steps over it and never reads across the mark in one
+ * call; synack_peek likewise), SYNACK_EV_PRI says it is here, and
+ * synack_recv_flags(SYNACK_RECV_OOB) returns it once: 1 with the byte,
+ * -EINVAL when there is none (never sent, already read, or OOBINLINE on),
+ * -EAGAIN when the pointer came ahead of its byte, 0 at the end of stream.
+ * A later urgent pointer replaces an earlier one. SIGURG is not raised: a
+ * library has no process to signal; poll for SYNACK_EV_PRI instead. */
+#define SYNACK_RECV_OOB 1
+#define SYNACK_RECV_PEEK 2 /* with SYNACK_RECV_OOB: leave the byte to be read again (MSG_PEEK) */
+long synack_recv_flags(synack_stack *s, synack_sock h, void *buf, size_t len, int flags);
+/* SIOCATMARK: 1 when the next byte read is the one at the urgent mark
+ * (until the read position passes it), 0 otherwise, or -EBADF. */
+int synack_atmark(synack_stack *s, synack_sock h);
 
 /* ---- the error queue: MSG_ZEROCOPY and SO_TIMESTAMPING ---------------- */
 

@@ -120,6 +120,9 @@ void sxp_file_release(struct sxp_file *f);
 /* sock.c */
 /* Linux's sk_shutdown for this socket, from shutdown() and the stack. */
 unsigned sxp_sk_shutdown(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti);
+/* splice() from a socket: a blocking read that stops at the urgent mark
+ * and returns 0 there (Linux tcp_splice_read over tcp_read_sock). */
+ssize_t sxp_splice_read(struct sxp *p, struct sxp_file *f, void *buf, size_t len);
 /* Whether the socket ever had a connection (Linux: it is not a fresh one). */
 bool sxp_had_conn(struct sxp *p, struct sxp_file *f);
 /* Aborts whatever the handle holds and gives the socket a fresh handle with

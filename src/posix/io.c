@@ -81,17 +81,37 @@ static long peek_into(struct sxp *p, struct sxp_file *f, const struct iovec *iov
     return r;
 }
 
-/* Linux tcp_recvmsg_locked, for a socket already looked up; lock held. */
-static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *iov, int iovcnt, int flags)
+/* recv(MSG_OOB), Linux tcp_recv_urg: never blocks. */
+static ssize_t recv_oob(struct sxp *p, struct sxp_file *f, const struct iovec *iov, int iovcnt, size_t total,
+                        int flags)
+{
+    uint8_t c;
+    long r = synack_recv_flags(p->st, f->h, &c, 1, SYNACK_RECV_OOB | ((flags & MSG_PEEK) ? SYNACK_RECV_PEEK : 0));
+    if (r <= 0)
+        return r;
+    if (!total)
+        return 0; /* Linux: MSG_TRUNC, the byte taken all the same */
+    uint8_t *b;
+    size_t l;
+    iov_at(iov, iovcnt, 0, &b, &l);
+    *b = c;
+    return 1;
+}
+
+/* Linux tcp_recvmsg_locked, for a socket already looked up; lock held.
+ * splice: Linux's tcp_read_sock, which stops at the urgent mark and never
+ * steps over the byte there (tcp_splice_read then returns 0). */
+static ssize_t sock_recv_as(struct sxp *p, struct sxp_file *f, const struct iovec *iov, int iovcnt, int flags,
+                            bool splice)
 {
     size_t total;
     int e = iov_total(iov, iovcnt, &total);
     if (e)
         return -e;
-    if (flags & MSG_OOB)
-        return -EINVAL; /* no urgent data is ever held */
     if (f->listening)
         return -ENOTCONN;
+    if (flags & MSG_OOB)
+        return recv_oob(p, f, iov, iovcnt, total, flags);
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
     bool peek = (flags & MSG_PEEK) != 0;
     size_t target = (flags & MSG_WAITALL) && !peek && total ? total : 1;
@@ -107,6 +127,17 @@ static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *
         }
         synack_tcp_info ti;
         synack_tcp_info_get(p->st, f->h, &ti);
+        if (ti.unread && synack_atmark(p->st, f->h) == 1) {
+            /* Linux: a read that has copied something stops at the mark */
+            if (copied) {
+                ret = (ssize_t)copied;
+                break;
+            }
+            if (splice) {
+                ret = nonblock ? -EAGAIN : 0;
+                break;
+            }
+        }
         if (ti.unread) {
             long n;
             if (peek) {
@@ -117,10 +148,14 @@ static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *
                 iov_at(iov, iovcnt, copied, &b, &l);
                 n = l ? synack_recv(p->st, f->h, b, l) : 0;
             }
-            if (n < 0) {
+            /* nothing but an urgent byte, out of band, was there: as if empty */
+            bool none = n == -EAGAIN || (peek && n == 0 && total);
+            if (n < 0 && !none) {
                 ret = copied ? (ssize_t)copied : n;
                 break;
             }
+            if (none)
+                goto empty;
             copied += (size_t)n;
             /* Linux copies on while data waits, across iovecs */
             if (copied == total || peek) {
@@ -129,6 +164,7 @@ static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *
             }
             continue;
         }
+    empty:;
         unsigned shut = sxp_sk_shutdown(p, f, &ti);
         if (copied) {
             if (copied >= target || nonblock || pending_error(p, f) || ti.state == SYNACK_CLOSED || (shut & SXP_RCV_SHUT)) {
@@ -160,6 +196,17 @@ static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *
     return ret;
 }
 
+static ssize_t sock_recv(struct sxp *p, struct sxp_file *f, const struct iovec *iov, int iovcnt, int flags)
+{
+    return sock_recv_as(p, f, iov, iovcnt, flags, false);
+}
+
+ssize_t sxp_splice_read(struct sxp *p, struct sxp_file *f, void *buf, size_t len)
+{
+    struct iovec v = {buf, len};
+    return sock_recv_as(p, f, &v, 1, 0, true);
+}
+
 static bool can_send(const synack_tcp_info *ti)
 {
     /* RFC 7413 §4.2.2: a Fast Open child writes before the third ACK (Linux
@@ -187,8 +234,6 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
     int e = iov_total(iov, iovcnt, &total);
     if (e)
         return -e;
-    if (flags & MSG_OOB)
-        return -EOPNOTSUPP; /* urgent data is not supported */
     bool nonblock = f->nonblock || (flags & MSG_DONTWAIT);
     size_t copied = 0;
     ssize_t ret = 0;
@@ -240,6 +285,8 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
          * its zerocopy id and timestamp key */
         int sf = SYNACK_SEND_PART | ((flags & MSG_MORE) ? SYNACK_SEND_MORE : 0) |
                  ((flags & MSG_ZEROCOPY) ? SYNACK_SEND_ZEROCOPY : 0);
+        if ((flags & MSG_OOB) && copied + l == total) /* Linux tcp_push: SND.UP at the end of the call */
+            sf |= SYNACK_SEND_OOB;
         if ((flags & MSG_EOR) && copied + l == total) /* the record ends with the last piece */
             sf |= SYNACK_SEND_EOR;
         long n = synack_send_flags(p->st, f->h, b, l, sf);
@@ -328,7 +375,7 @@ ssize_t sxp_recvmsg(struct sxp *p, int fd, struct msghdr *msg, int flags)
     if (r < 0)
         return fail_unlock(p, (int)-r);
     msg->msg_namelen = 0; /* TCP reports no source address */
-    msg->msg_flags = 0;
+    msg->msg_flags = (flags & MSG_OOB) && r > 0 ? MSG_OOB : 0; /* Linux tcp_recv_urg */
     if (f->inq) /* TCP_INQ (Linux tcp_recvmsg) */
         put_cmsg_int(msg, IPPROTO_TCP, TCP_CM_INQ, inq_hint(p, f));
     else

@@ -33,6 +33,7 @@ static const struct {
 } int_opts[] = {
     {SOL_SOCKET, SO_KEEPALIVE, SYNACK_OPT_KEEPALIVE},
     {SOL_SOCKET, SO_REUSEADDR, SYNACK_OPT_REUSEADDR},
+    {SOL_SOCKET, SO_OOBINLINE, SYNACK_OPT_OOBINLINE},
     {IPPROTO_TCP, TCP_NODELAY, SYNACK_OPT_NODELAY},
     {IPPROTO_TCP, TCP_CORK, SYNACK_OPT_CORK},
     {IPPROTO_TCP, TCP_MAXSEG, SYNACK_OPT_MAXSEG},
@@ -432,6 +433,17 @@ int sxp_ioctl(struct sxp *p, int fd, unsigned long req, void *arg)
             return fail_unlock(p, EFAULT);
         f->nonblock = *(int *)arg != 0;
         sxp_unlock(p);
+        return 0;
+    }
+    if (req == SIOCATMARK) { /* Linux tcp_ioctl: urg_data and the read position at urg_seq */
+        if (!arg)
+            return fail_unlock(p, EFAULT);
+        synack_tcp_info ti;
+        synack_tcp_info_get(p->st, f->h, &ti);
+        if (ti.state == SYNACK_LISTEN)
+            return fail_unlock(p, EINVAL);
+        *(int *)arg = synack_atmark(p->st, f->h) == 1;
+        sxp_unlock_quiet(p);
         return 0;
     }
     if (req != SIOCINQ && req != SIOCOUTQ && req != SIOCOUTQNSD)

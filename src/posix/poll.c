@@ -33,8 +33,12 @@ static unsigned tcp_poll_mask(struct sxp *p, struct sxp_file *f)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
     /* a Fast Open child is ready in SYN_RECEIVED (tcp_poll: fastopen_rsk) */
     if (ti.state != SYNACK_SYN_SENT && (ti.state != SYNACK_SYN_RECEIVED || ti.fastopen)) {
-        if (ti.unread)
+        /* an urgent byte at the read position, out of band, is not data
+         * (Linux tcp_poll: target++); POLLPRI while it waits to be read */
+        if (ti.unread && (ev & SYNACK_EV_IN))
             m |= POLLIN | POLLRDNORM;
+        if (ev & SYNACK_EV_PRI)
+            m |= POLLPRI;
         if (!(shut & SXP_SEND_SHUT)) {
             /* __sk_stream_is_writeable: free space at least half of what
              * is queued */
@@ -277,7 +281,24 @@ ssize_t sxp_splice(struct sxp *p, int in, loff_t *off_in, int out, loff_t *off_o
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
         return sxp_fail(ENOMEM);
-    ssize_t n = in_ours ? sxp_read(p, in, buf, len) : read(in, buf, len);
+    ssize_t n;
+    if (in_ours) {
+        sxp_lock(p);
+        struct sxp_file *f = sxp_file_get(p, in);
+        if (f && f->kind == SXF_SOCK) {
+            n = sxp_splice_read(p, f, buf, len);
+            sxp_unlock(p);
+            if (n < 0) {
+                errno = (int)-n;
+                n = -1;
+            }
+        } else {
+            sxp_unlock_quiet(p);
+            n = sxp_read(p, in, buf, len);
+        }
+    } else {
+        n = read(in, buf, len);
+    }
     ssize_t r = n;
     if (n > 0)
         r = out_ours ? sxp_write(p, out, buf, (size_t)n) : write(out, buf, (size_t)n);

@@ -614,7 +614,8 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
     if (!buf && len)
         return -EINVAL;
     stack_now(s);
-    if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT | SYNACK_SEND_EOR | SYNACK_SEND_ZEROCOPY | SYNACK_SEND_PART))
+    if (flags & ~(SYNACK_SEND_MORE | SYNACK_SEND_FO_WAIT | SYNACK_SEND_EOR | SYNACK_SEND_ZEROCOPY | SYNACK_SEND_PART |
+                  SYNACK_SEND_OOB))
         return -EINVAL;
     if (k->eq) { /* MSG_ZEROCOPY: room to track one more send (errqueue.c) */
         int zr = errq_room(k, flags);
@@ -649,14 +650,16 @@ long synack_send_flags(synack_stack *s, synack_sock h, const void *buf, size_t l
         while (done < len && (room = notsent_room(s, k)) > 0) {
             size_t n = len - done < room ? len - done : room;
             r = tcp_user_send(&s->tcp, &k->tcb, p + done, n, (flags & SYNACK_SEND_MORE) != 0,
-                              (flags & SYNACK_SEND_EOR) && done + n == len);
+                              (flags & SYNACK_SEND_EOR) && done + n == len,
+                              (flags & SYNACK_SEND_OOB) != 0); /* the mark follows the end taken */
             if (r <= 0)
                 break;
             done += (size_t)r;
         }
         r = done ? (long)done : r ? r : -EAGAIN;
     } else if (r == 0) {
-        r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0, (flags & SYNACK_SEND_EOR) != 0);
+        r = tcp_user_send(&s->tcp, &k->tcb, buf, len, (flags & SYNACK_SEND_MORE) != 0, (flags & SYNACK_SEND_EOR) != 0,
+                          (flags & SYNACK_SEND_OOB) != 0);
     }
     stack_settle(s, k);
     if (k->eq)
@@ -747,8 +750,10 @@ unsigned synack_events(synack_stack *s, synack_sock h)
     unsigned ev = 0;
     if (b->state == TCP_LISTEN)
         return k->lq->acc_head ? SYNACK_EV_IN : 0;
-    if (b->rcv.len || (b->flags & TCB_FIN_RCVD))
+    if (tcp_urg_readable(b) || (b->flags & TCB_FIN_RCVD)) /* an urgent byte at the mark is not data */
         ev |= SYNACK_EV_IN;
+    if (b->x && (b->x->urg_data & TCP_URG_VALID)) /* Linux tcp_poll: EPOLLPRI */
+        ev |= SYNACK_EV_PRI;
     if (b->flags & TCB_FIN_RCVD)
         ev |= SYNACK_EV_RDHUP;
     if ((b->state == TCP_ESTABLISHED || b->state == TCP_CLOSE_WAIT) && !(b->flags & TCB_FIN_QUEUED) &&
@@ -924,6 +929,7 @@ int synack_setopt(synack_stack *s, synack_sock h, synack_opt opt, int v)
         k->v6only = v != 0;
         return 0;
     case SYNACK_OPT_LINGER: return synack_set_linger(s, h, v >= 0, v >= 0 ? v : 0);
+    case SYNACK_OPT_OOBINLINE: o->oobinline = v != 0; return 0; /* Linux: any time */
     case SYNACK_OPT_NOTSENT_LOWAT:
         /* Linux takes any int, kept as u32, and signals sk_write_space */
         k->notsent_lowat = (uint32_t)v;
@@ -971,6 +977,7 @@ int synack_getopt(synack_stack *s, synack_sock h, synack_opt opt, int *v)
     case SYNACK_OPT_V6ONLY: *v = k->v6only; break;
     case SYNACK_OPT_LINGER: *v = k->linger_on ? k->linger_sec : -1; break;
     case SYNACK_OPT_NOTSENT_LOWAT: *v = (int)k->notsent_lowat; break;
+    case SYNACK_OPT_OOBINLINE: *v = o->oobinline; break;
     default: return -ENOPROTOOPT;
     }
     return 0;
@@ -1055,10 +1062,54 @@ long synack_peek(synack_stack *s, synack_sock h, void *buf, size_t len)
         return -EBADF;
     if (!buf && len)
         return -EINVAL;
-    uint32_t n = len < k->tcb.rcv.len ? (uint32_t)len : k->tcb.rcv.len;
+    /* as a read would (urg.c): over an urgent byte at the read position
+     * that is not data, and up to the mark */
+    const struct tcb *b = &k->tcb;
+    bool skip = false;
+    uint32_t off = 0;
+    if (len && b->rcv.len)
+        tcp_urg_clip(b, 0, 1, &skip);
+    if (skip)
+        off = 1;
+    uint32_t n = len < b->rcv.len - off ? (uint32_t)len : b->rcv.len - off;
+    n = tcp_urg_clip(b, off, n, &skip);
     if (n)
-        ring_peek(&k->tcb.rcv, k->tcb.x->rbuf, 0, buf, n);
+        ring_peek(&b->rcv, b->x->rbuf, off, buf, n);
     return n;
+}
+
+/* ---- urgent data (src/tcp/urg.c) ------------------------------------------ */
+long synack_recv_flags(synack_stack *s, synack_sock h, void *buf, size_t len, int flags)
+{
+    if (!(flags & SYNACK_RECV_OOB)) {
+        if (flags)
+            return -EINVAL;
+        return synack_recv(s, h, buf, len);
+    }
+    struct sock *k = stack_sock(s, h);
+    if (!k)
+        return -EBADF;
+    if (flags & ~(SYNACK_RECV_OOB | SYNACK_RECV_PEEK) || (!buf && len))
+        return -EINVAL;
+    if (k->listener)
+        return -ENOTCONN;
+    uint8_t c;
+    long r = tcp_urg_recv(&k->tcb, &c, (flags & SYNACK_RECV_PEEK) != 0);
+    if (r == 1 && len)
+        *(uint8_t *)buf = c;
+    else if (r == 1)
+        r = 0; /* no room: Linux reports MSG_TRUNC and the byte is gone (unless peeked) */
+    if (k->tcb.x)
+        stack_settle(s, k);
+    return r;
+}
+
+int synack_atmark(synack_stack *s, synack_sock h)
+{
+    struct sock *k = stack_sock(s, h);
+    if (!k)
+        return -EBADF;
+    return tcp_urg_atmark(&k->tcb);
 }
 
 /* ---- arriving segments ---------------------------------------------- */

@@ -788,7 +788,10 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         break;
     }
 
-    /* sixth (URG) is not acted on: urgent data is delivered in line. */
+    /* sixth: the URG bit (urg.c); RFC 9293 ignores it once the peer's FIN
+     * is in (CLOSE_WAIT), the later states having returned above */
+    if (tcb->state != TCP_CLOSE_WAIT)
+        tcp_urg_input(tcb, seg);
 
     /* seventh: text, trimmed to the window: what lies before RCV.NXT is
      * old, what lies beyond the window is dropped (and with it any FIN). */

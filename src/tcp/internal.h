@@ -146,4 +146,12 @@ void tcp_on_rto(struct tcp_ctx *ctx, struct tcb *tcb);
 uint32_t tcp_pipe(const struct tcb *tcb);
 uint32_t tcp_sacked_bytes(const struct tcb *tcb);
 
+/* urg.c */
+/* MSG_OOB: the end of the send ring is SND.UP (Linux tcp_mark_urg). */
+void tcp_urg_mark(struct tcb *tcb);
+/* URG and the urgent pointer on a segment leaving at h->seq. */
+void tcp_urg_out(struct tcb *tcb, struct wire_tcp *h);
+/* A read moved the read position: a mark passed is forgotten. */
+void tcp_urg_consumed(struct tcb *tcb);
+
 #endif

@@ -149,6 +149,7 @@ void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_
     h.seq = seq;
     h.flags = flags;
     h.ecn = tcp_ecn_out(ctx, tcb, &h.flags, seq, len); /* RFC 3168 (ecn.c) */
+    tcp_urg_out(tcb, &h); /* RFC 9293 §3.8.5 (urg.c) */
     if (flags & WIRE_TCP_ACK)
         h.ack = tcb->rcv_nxt;
     uint32_t wnd = tcp_rcv_window(tcb);
@@ -374,6 +375,8 @@ static uint32_t gso_segs(const struct tcp_ctx *ctx, const struct tcb *tcb, uint1
 static bool nagle_holds(const struct tcb *tcb, uint32_t n, uint16_t mss, bool fin, bool corked)
 {
     if (n >= mss || fin || (tcb->flags & TCB_PUSH_ONCE))
+        return false;
+    if (tcp_urg_mode(tcb)) /* Linux tcp_nagle_test: urgent data is never held, corked or not */
         return false;
     if (tcb->o.cork || corked)
         return true;

@@ -104,7 +104,7 @@ bool tcp_ext_idle(const struct tcb *tcb)
            x->rtx_stamp == 0 && x->dupacks == 0 &&
            x->reno_sacked == 0 && x->high_rxt == tcb->snd_una && x->lost_end == tcb->snd_una &&
            x->relost_next == tcb->snd_una && x->relost_end == tcb->snd_una && x->rack.n == 0 &&
-           !(tcb->flags & TCB_RACK_TIMER);
+           !(tcb->flags & TCB_RACK_TIMER) && x->urg_data == 0 && !tcp_urg_mode(tcb);
 }
 
 void tcp_ext_release(struct tcb *tcb)

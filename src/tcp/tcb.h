@@ -79,6 +79,7 @@ struct tcp_opts {
     bool quickack : 1;  /* TCP_QUICKACK as last set (the switch itself is tcp_set_quickack) */
     bool rcvbuf_locked : 1; /* SO_RCVBUF was set: the window scale fits that buffer (Linux) */
     bool fastopen_connect : 1; /* TCP_FASTOPEN_CONNECT: connect() with a cookie defers the SYN */
+    bool oobinline : 1; /* SO_OOBINLINE: the urgent byte stays in the stream (urg.c) */
     uint16_t fastopen_qlen; /* TCP_FASTOPEN on a listener (RFC 7413 §5.1: bound the children) */
 };
 static inline uint64_t tcp_keepidle(const struct tcp_opts *o) { return o->keepidle_s * 1000000ull; }
@@ -242,6 +243,15 @@ struct tcp_ext {
     /* MSG_EOR (Linux TCPCB_EOR): how many record ends wait for their ACK
      * (eor, below: read only under this count, so left uncleared) */
     uint8_t eor_n;
+    /* Urgent data (RFC 9293 §3.8.5, urg.c), rare, so kept here: an
+     * extension holding any is not idle. Sending: SND.UP, one past the
+     * urgent byte (the Linux/BSD reading of RFC 6093), in force while
+     * snd_urg and SND.UNA is below it. Receiving: the urgent byte's
+     * sequence number and Linux's urg_data (TCP_URG_* | the byte). */
+    uint32_t snd_up;
+    uint32_t urg_seq;
+    uint16_t urg_data;
+    bool snd_urg;
     /* The out-of-order queue (data sits in the receive ring at its offset;
      * ooo says which parts are present, and what SACK reports) and the SACK
      * scoreboard (what the peer SACKed). Read only below their counts, so
@@ -482,7 +492,9 @@ uint64_t tcp_next_deadline(const struct tcb *tcb);
  * write carries no PSH. */
 /* eor: the write ends a record (MSG_EOR): later data never shares a
  * segment with it (only when the whole write was taken). */
-long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more, bool eor);
+/* oob: MSG_OOB, the last byte written is urgent (urg.c) */
+long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more, bool eor,
+                   bool oob);
 /* Copies out up to len received bytes. *wnd_update says the read freed
  * enough to announce (Linux tcp_cleanup_rbuf): the caller reads the clock
  * and calls tcp_user_window_update. */
@@ -507,5 +519,28 @@ uint32_t tcp_unsent(const struct tcb *tcb);
 uint32_t tcp_eor_clip(const struct tcb *tcb, uint32_t seq, uint32_t len);
 bool tcp_eor_at(const struct tcb *tcb, uint32_t seq);
 void tcp_eor_mark(struct tcb *tcb);
+
+/* ---- urgent data (urg.c): RFC 9293 §3.8.5 with Linux's semantics ---- */
+/* urg_data as Linux's tp->urg_data: the low byte holds the urgent byte */
+#define TCP_URG_VALID 0x0100u /* the byte is in hand (recv MSG_OOB takes it) */
+#define TCP_URG_NOTYET 0x0200u /* the pointer is known, its byte not yet arrived */
+#define TCP_URG_READ 0x0400u  /* the byte was taken with MSG_OOB */
+/* The sixth step of §3.10.7.4, "check the URG bit" (Linux tcp_urg). */
+void tcp_urg_input(struct tcb *tcb, const struct wire_tcp *seg);
+/* SIOCATMARK: the read position is at the urgent mark. Also where a read
+ * that has copied something stops. */
+bool tcp_urg_atmark(const struct tcb *tcb);
+/* recv(MSG_OOB) (Linux tcp_recv_urg): 1 with the byte in *c, 0 at the end
+ * of stream, -EINVAL (none, already read, or SO_OOBINLINE), -EAGAIN. */
+long tcp_urg_recv(struct tcb *tcb, uint8_t *c, bool peek);
+/* What a read of n bytes from off bytes past the read position may take
+ * before the mark; *skip: the byte at the read position is the urgent one
+ * and is not data (SO_OOBINLINE off). */
+uint32_t tcp_urg_clip(const struct tcb *tcb, uint32_t off, uint32_t n, bool *skip);
+/* Bytes a read can return now: the receive ring less an urgent byte at the
+ * read position that is not data (Linux tcp_poll's target). */
+uint32_t tcp_urg_readable(const struct tcb *tcb);
+/* Urgent mode on the send side (Linux tcp_urg_mode): SND.UP is ahead of SND.UNA. */
+bool tcp_urg_mode(const struct tcb *tcb);
 
 #endif

@@ -5,7 +5,8 @@
 
 #include "internal.h"
 
-long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more, bool eor)
+long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, size_t len, bool more, bool eor,
+                   bool oob)
 {
     if (tcb->err) {
         int e = tcb->err;
@@ -39,6 +40,8 @@ long tcp_user_send(struct tcp_ctx *ctx, struct tcb *tcb, const uint8_t *buf, siz
         return -EAGAIN;
     if (eor && n == len)
         tcp_eor_mark(tcb);
+    if (oob) /* before the push, as Linux tcp_push: the first segment carries it */
+        tcp_urg_mark(tcb);
     /* Linux tcp_push marks PSH at the end of a write unless MSG_MORE. */
     if (more)
         tcb->flags |= TCB_MORE;
@@ -55,6 +58,15 @@ long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t le
 {
     (void)ctx;
     *wnd_update = false;
+    /* At the urgent mark, out of band (urg.c): the urgent byte is not data;
+     * the read steps over it (Linux tcp_recvmsg's urg_hole) and goes on. */
+    bool skip = false;
+    if (len && tcb->rcv.len)
+        tcp_urg_clip(tcb, 0, 1, &skip);
+    if (skip) {
+        ring_consume(&tcb->rcv, 1);
+        tcp_urg_consumed(tcb);
+    }
     if (tcb->rcv.len == 0) {
         if (tcb->err) {
             int e = tcb->err;
@@ -76,9 +88,11 @@ long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t le
         return 0;
     uint32_t before = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
     uint32_t n = len < tcb->rcv.len ? (uint32_t)len : tcb->rcv.len;
+    n = tcp_urg_clip(tcb, 0, n, &skip); /* a read stops at the mark */
     bool was_half_full = 2 * tcb->rcv.len >= tcb->rcv.cap;
     ring_peek(&tcb->rcv, tcb->x->rbuf, 0, buf, n);
     ring_consume(&tcb->rcv, n);
+    tcp_urg_consumed(tcb);
     /* Window update (Linux tcp_cleanup_rbuf): when reading at least doubles
      * a window that had fallen to half the buffer or less because data
      * filled it, say so now rather than leave the sender waiting on a small

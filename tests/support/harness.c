@@ -76,6 +76,7 @@ size_t h_build(const struct h_seg *seg, uint8_t *buf, size_t cap)
     t.ack = seg->ack;
     t.flags = seg->flags;
     t.wnd = seg->zero_wnd ? 0 : seg->wnd ? seg->wnd : 65535;
+    t.urg = seg->urg;
     t.opts_raw = opt;
     t.opts_len = optlen > 0 ? (size_t)optlen : 0;
     uint8_t *tcp = buf + WIRE_IPV4_HDR_MIN;

@@ -42,6 +42,7 @@ struct h_seg {
     const struct wire_tcp_opts *opts;
     bool bad_csum;
     uint8_t ecn; /* the IP header's ECN field (WIRE_ECN_*, RFC 3168 §5) */
+    uint16_t urg; /* the urgent pointer (meant with WIRE_TCP_URG) */
 };
 
 #define H_LPORT 8080

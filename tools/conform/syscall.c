@@ -21,7 +21,7 @@ enum {
     SC_SOCKET, SC_BIND, SC_LISTEN, SC_ACCEPT, SC_CONNECT, SC_READ, SC_READV, SC_RECV,
     SC_RECVFROM, SC_RECVMSG, SC_WRITE, SC_WRITEV, SC_SEND, SC_SENDTO, SC_SENDMSG, SC_FCNTL,
     SC_IOCTL, SC_CLOSE, SC_SHUTDOWN, SC_GETSOCKOPT, SC_SETSOCKOPT, SC_POLL, SC_EPOLL_CREATE,
-    SC_EPOLL_CTL, SC_EPOLL_WAIT, SC_PIPE,
+    SC_EPOLL_CTL, SC_EPOLL_WAIT, SC_PIPE, SC_SPLICE,
 };
 
 static const struct { const char *name; int which, nargs; } calls[] = {
@@ -34,7 +34,7 @@ static const struct { const char *name; int which, nargs; } calls[] = {
     {"shutdown", SC_SHUTDOWN, 2}, {"getsockopt", SC_GETSOCKOPT, 5},
     {"setsockopt", SC_SETSOCKOPT, 5}, {"poll", SC_POLL, 3}, {"epoll_create", SC_EPOLL_CREATE, 1},
     {"epoll_ctl", SC_EPOLL_CTL, 4}, {"epoll_wait", SC_EPOLL_WAIT, 4}, {"pipe", SC_PIPE, 1},
-    {NULL, 0, 0},
+    {"splice", SC_SPLICE, 6}, {NULL, 0, 0},
 };
 
 /* ---- evaluation ---- */
@@ -655,6 +655,15 @@ int sc_prepare(struct runner *r, const struct event *ev, struct sc_call *c)
             return run_fail(r, ev, "epoll_wait: expected {events=..., fd=...} or [...]");
         }
         return 0;
+    case SC_SPLICE: /* splice(in, NULL, out, NULL, len, flags): no offsets (sockets and pipes take none) */
+        if (a[1]->kind != EX_NULL || a[3]->kind != EX_NULL)
+            return run_fail(r, ev, "splice: only NULL offsets are supported");
+        if (eval_fd(r, ev, a[0], &c->a[0]) || eval_fd(r, ev, a[2], &c->a[1]) || eval_int(r, ev, a[4], &c->a[2]) ||
+            eval_int(r, ev, a[5], &c->a[3]))
+            return -1;
+        if (c->a[2] < 0)
+            return run_fail(r, ev, "negative length");
+        return 0;
     case SC_PIPE:
         if (a[0]->kind != EX_LIST || a[0]->n != 2)
             return run_fail(r, ev, "pipe: expected [rfd, wfd]");
@@ -720,6 +729,9 @@ void sc_invoke(struct runner *r, struct sc_call *c)
         break;
     case SC_EPOLL_WAIT: ret = f->epoll_wait(u, fd, c->ev, (int)c->a[2], (int)c->a[3]); break;
     case SC_PIPE: ret = f->pipe(u, c->pipefd); break;
+    case SC_SPLICE:
+        ret = f->splice(u, fd, NULL, (int)c->a[1], NULL, (size_t)c->a[2], (unsigned)c->a[3]);
+        break;
     }
     c->ret = ret;
     c->err = ret < 0 ? errno : 0;
