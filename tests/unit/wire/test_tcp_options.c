@@ -101,6 +101,38 @@ static void test_opt_timestamps_on_data_segment(void **state)
     assert_int_equal(o.sack_count, 0);
 }
 
+/* The aligned block (NOP NOP TS) read at once gives what the general walk
+ * gives for the same option in another layout, with the kinds in order, and
+ * a parse that leaves nothing from the one before. */
+static void test_opt_aligned_timestamps_read_as_the_general_walk(void **state)
+{
+    (void)state;
+    const uint8_t aligned[12] = {1, 1, 8, 10, 0x01, 0x02, 0x03, 0x04, 0xa0, 0xb0, 0xc0, 0xd0};
+    const uint8_t trailing[12] = {8, 10, 0x01, 0x02, 0x03, 0x04, 0xa0, 0xb0, 0xc0, 0xd0, 1, 1};
+    const uint8_t syn[20] = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0, 1, 3, 3, 7};
+    struct wire_tcp_opts a, b;
+    assert_int_equal(parse_block(syn, sizeof syn, &a), WIRE_OK); /* leaves mss, wscale, sackOK */
+    assert_int_equal(parse_block(aligned, sizeof aligned, &a), WIRE_OK);
+    assert_int_equal(parse_block(trailing, sizeof trailing, &b), WIRE_OK);
+    assert_true(a.has_ts && b.has_ts);
+    assert_int_equal(a.ts_val, 0x01020304);
+    assert_int_equal(a.ts_ecr, 0xa0b0c0d0u);
+    assert_int_equal(a.ts_val, b.ts_val);
+    assert_int_equal(a.ts_ecr, b.ts_ecr);
+    assert_false(a.has_mss || a.has_wscale || a.sack_perm);
+    assert_int_equal(a.sack_count, 0);
+    assert_int_equal(a.unknown + a.bad_len, 0);
+    assert_int_equal(a.nkinds, 3);
+    assert_int_equal(a.kinds[0], WIRE_TCPOPT_NOP);
+    assert_int_equal(a.kinds[1], WIRE_TCPOPT_NOP);
+    assert_int_equal(a.kinds[2], WIRE_TCPOPT_TS);
+    /* a 12-byte block that only starts like it takes the general walk */
+    const uint8_t wrong_len[12] = {1, 1, 8, 9, 0, 0, 0, 1, 0, 0, 0, 1};
+    assert_int_equal(parse_block(wrong_len, sizeof wrong_len, &a), WIRE_OK);
+    assert_false(a.has_ts);
+    assert_int_equal(a.bad_len, 1);
+}
+
 static void test_opt_sack_one_block_real(void **state)
 {
     (void)state;
@@ -678,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_opt_real_syn_without_timestamps),
         cmocka_unit_test(test_opt_real_syn_with_timestamps),
         cmocka_unit_test(test_opt_timestamps_on_data_segment),
+        cmocka_unit_test(test_opt_aligned_timestamps_read_as_the_general_walk),
         cmocka_unit_test(test_opt_sack_one_block_real),
         cmocka_unit_test(test_opt_sack_two_blocks_real),
         cmocka_unit_test(test_opt_sack_one_to_four_blocks),
