@@ -127,6 +127,8 @@ uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb);
 void tcp_rack_arm(struct tcp_ctx *ctx, struct tcb *tcb);
 /* A fast recovery ended (the reordering window's persistence, §6.2 step 4). */
 void tcp_rack_recovery_done(struct tcb *tcb);
+/* RACK's sequence marks (RACK.fack, RACK.end_seq) start at SND.UNA. */
+void tcp_rack_start(struct tcb *tcb);
 
 /* recovery.c */
 /* Congestion state for a connection that just became synchronized. */

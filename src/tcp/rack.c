@@ -63,6 +63,21 @@ static bool same_send(const struct tcp_rack_run *a, const struct tcp_rack_run *b
     return a->end == b->start && a->t_last == b->t_last && !a->span && !b->span && a->rtx == b->rtx;
 }
 
+/* RACK.fack (the §6.2 step 3 reordering test) and RACK.end_seq are
+ * sequence numbers, meaningful only within SND.UNA..SND.MAX: they must
+ * start again wherever SND.UNA does. The extension is often attached
+ * before the ISS is chosen (connect, accept, Fast Open with data), with
+ * SND.UNA still 0; a RACK.fack left at 0 reads, for half of all ISSs, as
+ * lying above every byte sent (seq_gt wraps), so the first SACK looked
+ * like reordering and reo_wnd stayed min_RTT/4 for the life of the
+ * connection where Linux has none (its reordering test,
+ * tcp_sacktag_one, compares with tcp_highest_sack_seq, SND.UNA while
+ * nothing is SACKed). */
+void tcp_rack_start(struct tcb *tcb)
+{
+    tcb->x->rack.fack = tcb->x->rack.end_seq = tcb->snd_una;
+}
+
 void tcp_rack_sent(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t end, bool rtx)
 {
     if (!tcp_rack_on(ctx, tcb) || !seq_lt(seq, end))

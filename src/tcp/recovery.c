@@ -20,6 +20,7 @@ void tcp_cc_start(struct tcb *tcb)
     tcb->x->dupacks = 0;
     tcb->x->reno_sacked = 0;
     ranges_clear(&tcb->x->sacked);
+    tcp_rack_start(tcb); /* the ISS is chosen: RACK's marks follow SND.UNA */
     tcp_cc(tcb)->init(tcb);
 }
 

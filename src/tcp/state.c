@@ -71,11 +71,11 @@ void tcp_ext_init(struct tcb *tcb, struct tcp_ext *x)
     /* what the recovery marks are when nothing is in flight (recovery.c
      * keeps them at SND.UNA) */
     x->high_rxt = x->lost_end = x->relost_next = x->relost_end = tcb->snd_una;
-    x->rack.fack = x->rack.end_seq = tcb->snd_una;
     /* RFC 9438 §5.8: an idle period starts a new epoch; W_max is kept */
     x->cc.w_max = tcb->w_max;
     x->cc.w_last_max = tcb->w_last_max;
     tcb->x = x;
+    tcp_rack_start(tcb);
 }
 
 bool tcp_sbuf_idle(const struct tcb *tcb)

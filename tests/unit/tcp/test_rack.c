@@ -330,6 +330,84 @@ static void test_rfc8985_6_2_merged_runs_never_mark_early(void **state)
     h_free(&c->h);
 }
 
+/* Passive open under seed: the handshake's ACK carries data the
+ * application has not read, so the connection's extension stays attached
+ * from before the ISS was chosen (as for Fast Open and for requests sent
+ * right behind the handshake). */
+static void open_rack_seeded(struct xconn *x, uint64_t seed)
+{
+    memset(x, 0, sizeof *x);
+    struct conn *c = &x->c;
+    synack_config cfg = {.sndbuf = 1 << 20, .rcvbuf = 1 << 20, .seed = seed};
+    h_init(&c->h, &cfg);
+    c->peer_isn = 1000;
+    x->sack = true;
+    x->wnd = 65535;
+    c->l = synack_socket(c->h.s);
+    synack_endpoint e = {.addr = synack_ipv4(H_LOCAL), .port = H_LPORT};
+    assert_int_equal(synack_bind(c->h.s, c->l, &e), 0);
+    assert_int_equal(synack_listen(c->h.s, c->l, 16), 0);
+    struct wire_tcp_opts o;
+    memset(&o, 0, sizeof o);
+    o.has_mss = true;
+    o.mss = MSS;
+    o.sack_perm = true;
+    o.has_wscale = true;
+    o.wscale = 7;
+    h_inject(&c->h, &(struct h_seg){.flags = WIRE_TCP_SYN, .seq = c->peer_isn, .wnd = x->wnd, .opts = &o});
+    struct wire_tcp t;
+    assert_true(h_next(&c->h, &t));
+    c->iss = t.seq;
+    c->peer = c->peer_isn + 1;
+    c->ours = c->iss + 1;
+    h_advance(&c->h, RTT);
+    x_send(x, A_ | WIRE_TCP_PSH, c->peer, c->ours, "req", 3, NULL, 0);
+    c->peer += 3;
+    c->s = synack_accept(c->h.s, c->l, NULL);
+    assert_true(c->s >= 0);
+    assert_int_equal(state_of(&c->h, c->s), SYNACK_ESTABLISHED);
+    assert_int_equal(synack_setopt(c->h.s, c->s, SYNACK_OPT_NODELAY, 1), 0);
+    h_drain(&c->h);
+}
+
+/* §6.2 step 3 compares with RACK.fack, a sequence number: it starts at
+ * SND.UNA once the ISS is chosen, whenever the connection's state was set
+ * up (Linux compares with tcp_highest_sack_seq, SND.UNA while nothing is
+ * SACKed). Three segments SACKed above a hole a round trip after they
+ * left, no reordering seen: reo_wnd is 0 (Linux tcp_rack_reo_wnd,
+ * sacked_out >= reordering) and segment 0 goes at once, for any ISS. A
+ * RACK.fack left at 0 (from before the ISS) lies above every ISS in the
+ * upper half of the sequence space: there the first SACK read as
+ * reordering, and the retransmission waited min_RTT/4 + 2 ms for the
+ * reordering timer (fastopen/client/syn-data-partial-or-over-ack.pkt). */
+static void test_rfc8985_6_2_fack_starts_at_the_iss(void **state)
+{
+    (void)state;
+    int upper = 0, lower = 0;
+    for (uint64_t seed = 1; seed <= 16; seed++) {
+        struct xconn x;
+        open_rack_seeded(&x, seed);
+        struct conn *c = &x.c;
+        uint32_t base = c->ours;
+        if (base & 0x80000000u)
+            upper++;
+        else
+            lower++;
+        assert_int_equal(send_segs(&x, 4), 4);
+        h_advance(&c->h, RTT);
+        uint32_t sack[2] = {base + MSS, base + 4 * MSS};
+        x_ack(&x, base, sack, 1);
+        uint32_t seqs[64];
+        assert_int_equal(sent(&x, seqs), 1);
+        assert_int_equal(seqs[0], base);
+        assert_int_equal(ctr(&c->h, "tcp_rack_reordering"), 0);
+        assert_int_equal(ctr(&c->h, "tcp_rack_reo_timeouts"), 0);
+        h_free(&c->h);
+    }
+    /* both halves of the sequence space were tried */
+    assert_true(upper > 0 && lower > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_rfc8985_6_2_reordering_seen_keeps_the_window),
         cmocka_unit_test(test_rfc8985_6_2_lost_retransmission_is_resent),
         cmocka_unit_test(test_rfc8985_6_2_merged_runs_never_mark_early),
+        cmocka_unit_test(test_rfc8985_6_2_fack_starts_at_the_iss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
