@@ -162,6 +162,30 @@ static void test_linux_refused_retransmission_retries_without_backoff(void **sta
     h_free(&c->h);
 }
 
+/* Linux tcp_send_loss_probe: a tail loss probe the link refused is no
+ * probe (not counted, no TLP episode); the RTO follows, and its refused
+ * retransmission is retried in 500 ms. */
+static void test_linux_refused_tail_loss_probe(void **state)
+{
+    (void)state;
+    struct xconn x;
+    x_open(&x, NULL, &(struct xopen){.mss = 1000, .wscale = -1, .sack = true}); /* TLP needs SACK */
+    struct conn *c = &x.c;
+    assert_int_equal(synack_send(c->h.s, c->s, "hello", 5), 5);
+    assert_int_equal(x_next(&x).payload_len, 5);
+    uint64_t probes = ctr(&c->h, "tcp_tlp_probes");
+    c->h.refuse = ENOBUFS;
+    run_gap(c); /* the probe timer: refused */
+    assert_int_equal(c->h.refused, 1);
+    assert_int_equal(ctr(&c->h, "tcp_tlp_probes"), probes);
+    run_gap(c); /* the RTO: refused too */
+    assert_int_equal(c->h.refused, 2);
+    assert_int_equal(info_of(&c->h, c->s).backoff, 0);
+    assert_int_equal(run_gap(c), SYNACK_MS(500));
+    assert_int_equal(c->h.refused, 3);
+    h_free(&c->h);
+}
+
 /* Only the host's own refusals count as "not sent": ENOBUFS, EAGAIN and
  * ENOMEM. Any other transmit error is a loss like one on the wire: SND.NXT
  * moves and the RTO backs off. */
@@ -256,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_linux_refused_probe_clamped_to_user_timeout),
         cmocka_unit_test(test_linux_link_accepts_again_backoff_resumes),
         cmocka_unit_test(test_linux_refused_retransmission_retries_without_backoff),
+        cmocka_unit_test(test_linux_refused_tail_loss_probe),
         cmocka_unit_test(test_refusal_errnos),
         cmocka_unit_test(test_linux_refused_zero_window_probe),
         cmocka_unit_test(test_linux_unanswered_persist_probes_give_up),
