@@ -183,7 +183,12 @@ synack_time synack_poll_at(synack_stack *s, synack_time now);
 /* A link driver delivers frames to the stack with synack_input() and takes
  * the stack's frames through transmit(). For an IP link (TUN, in-memory) a
  * frame is one IP datagram. transmit returns 0, or a negative errno when the
- * frame was dropped (the stack counts it). */
+ * frame was dropped (the stack counts it). -ENOBUFS, -EAGAIN and -ENOMEM
+ * say the host itself could not send it (a TUN write failing so, a queue
+ * that drops: local congestion, Linux's NET_XMIT_DROP): TCP then counts
+ * the segment as never sent and retries every 500 ms without backoff, as
+ * Linux does (docs/architecture.md). Any other error is a loss like one on
+ * the wire. */
 typedef struct synack_link_ops {
     int (*transmit)(void *ctx, const uint8_t *frame, size_t len);
 } synack_link_ops;
@@ -420,6 +425,7 @@ typedef struct synack_tcp_info {
     uint32_t notsent_lowat;      /* the TCP_NOTSENT_LOWAT in force (the socket's, else the stack's); 0: none */
     bool ecn;                    /* RFC 3168 ECN agreed (Linux TCPI_OPT_ECN) */
     bool ecn_seen;               /* an ECT or CE data segment arrived (TCPI_OPT_ECN_SEEN) */
+    uint8_t probes;              /* persist probes since the last ACK, refused ones included (tcpi_probes) */
 } synack_tcp_info;
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
 

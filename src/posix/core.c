@@ -38,6 +38,8 @@ int sxp_fail(int err)
 static int link_transmit(void *ctx, const uint8_t *frame, size_t len)
 {
     struct sxp *p = ctx;
+    if (p->cfg.tx_refuse) /* a qdisc of limit 0 drops it before the device, and says so */
+        return -ENOBUFS;
     struct sxp_pkt *k = malloc(sizeof *k + len);
     if (!k)
         return -ENOBUFS;
@@ -402,6 +404,8 @@ int sxp_sysctl(struct sxp *p, const char *name, const char *value)
         rc = synack_set_ecn(p->st, v > SYNACK_ECN_PASSIVE ? ~0u : (unsigned)v) < 0 ? -1 : 0;
     else if (!strcmp(name, "tcp_metrics") && value && !strcmp(value, "flush"))
         synack_fastopen_cache_flush(p->st);
+    else if (!strcmp(name, "qdisc") && value && (!strcmp(value, "drop") || !strcmp(value, "none")))
+        p->cfg.tx_refuse = !strcmp(value, "drop");
     else
         rc = -1;
     sxp_unlock(p);

@@ -258,6 +258,7 @@ static void fill_tcp_info(const synack_tcp_info *ti, struct tcp_info *out)
     out->tcpi_state = linux_state(ti->state);
     out->tcpi_ca_state = ti->ca_state;
     out->tcpi_backoff = ti->backoff;
+    out->tcpi_probes = ti->probes;
     out->tcpi_retransmits = ti->backoff;
     out->tcpi_options = (uint8_t)((ti->ts_ok ? TCPI_OPT_TIMESTAMPS : 0) | (ti->sack_ok ? TCPI_OPT_SACK : 0) |
                                   (ti->snd_wscale || ti->rcv_wscale ? TCPI_OPT_WSCALE : 0) |

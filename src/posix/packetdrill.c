@@ -190,6 +190,8 @@ static void parse_flags(const char *flags, struct sxp_config *c)
         }
         else if (!strcmp(w, "sysctl:net.ipv4.tcp_fastopen_key") && v)
             ok = c->fastopen_key_set = parse_fo_key(v, c->fastopen_key);
+        else if (!strcmp(w, "qdisc:drop") || !strcmp(w, "qdisc:none"))
+            c->tx_refuse = !strcmp(w, "qdisc:drop");
         else
             fprintf(stderr, "libsynack_packetdrill: ignoring unknown so_flag '%s'%s\n", w,
                     strcmp(w, "realtime") ? "" : " (real-time mode is not implemented; time stays virtual)");
@@ -203,8 +205,11 @@ static void parse_flags(const char *flags, struct sxp_config *c)
  * it with dlsym: what a script's timed backquoted command would have changed
  * had the stack under test been the kernel (`sysctl -q net.ipv4.tcp_fastopen=0`
  * mid-script, `ip tcp_metrics flush`). words: "sysctl:NAME=VALUE" as in
- * --so_flags, and "tcp_metrics:flush". Returns how many it applied; a word it
- * does not take is named on stderr. */
+ * --so_flags, "tcp_metrics:flush", and "qdisc:drop" / "qdisc:none" (`tc qdisc
+ * add dev tun0 root pfifo limit 0` / `tc qdisc delete dev tun0 root`: the
+ * device refuses every outgoing packet with ENOBUFS, so netdev_receive sees
+ * none, and TCP learns of it as Linux's does from NET_XMIT_DROP). Returns how
+ * many it applied; a word it does not take is named on stderr. */
 __attribute__((visibility("default"))) int synack_packetdrill_command(void *userdata, const char *words);
 
 int synack_packetdrill_command(void *userdata, const char *words)
@@ -225,6 +230,8 @@ int synack_packetdrill_command(void *userdata, const char *words)
             v = eq + 1;
         } else if (!strcmp(w, "tcp_metrics:flush")) {
             name = "tcp_metrics", v = "flush";
+        } else if (!strncmp(w, "qdisc:", 6)) {
+            name = "qdisc", v = w + 6;
         }
         if (sxp_sysctl(UD(userdata), name, v) == 0)
             n++;

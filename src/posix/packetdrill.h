@@ -105,15 +105,20 @@
  *   sysctl:net.ipv4.tcp_fastopen_key=K  Linux's key text a-b-c-d (hex words; default:
  *                    derived from the seed). synack-conform --sysctls passes both
  *                    from the script's defaults.sh and header.
+ *   qdisc:drop       the tun device refuses every outgoing packet (ENOBUFS),
+ *                    as under `tc qdisc add dev tun0 root pfifo limit 0`
  *   realtime         NOT IMPLEMENTED: refused with a message, time stays
  *                    virtual (packetdrill in SO mode needs no wall clock)
  * Unknown words are ignored with a line on stderr.
  *
  * One export beyond packetdrill's interface, found with dlsym:
  *   int synack_packetdrill_command(void *userdata, const char *words)
- * applies sysctl:net.ipv4.tcp_fastopen=N, sysctl:net.ipv4.tcp_timestamps=N
- * and tcp_metrics:flush (forget cached Fast Open cookies) to the running
- * stack, as a script's timed `sysctl -q` / `ip tcp_metrics flush` would
+ * applies sysctl:net.ipv4.tcp_fastopen=N, sysctl:net.ipv4.tcp_timestamps=N,
+ * tcp_metrics:flush (forget cached Fast Open cookies) and qdisc:drop /
+ * qdisc:none (the tun device drops every outgoing packet and reports it,
+ * as `tc qdisc add dev tun0 root pfifo limit 0` makes it; and no more, as
+ * after `tc qdisc delete dev tun0 root`) to the running stack, as a
+ * script's timed `sysctl -q` / `ip tcp_metrics flush` / `tc qdisc` would
  * change the kernel; returns how many words it applied.
  */
 #ifndef SYNACK_POSIX_PACKETDRILL_H

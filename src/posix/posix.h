@@ -46,6 +46,9 @@ struct sxp_config {
     bool ecn_set;           /* net.ipv4.tcp_ecn (synack_config.ecn) */
     uint8_t ecn;
     uint8_t min_tso_segs;   /* net.ipv4.tcp_min_tso_segs (synack_config.min_tso_segs) */
+    /* `tc qdisc add dev tun0 root pfifo limit 0`: the device drops every
+     * outgoing packet and says so (ENOBUFS, Linux's NET_XMIT_DROP) */
+    bool tx_refuse;
 };
 void sxp_config_default(struct sxp_config *c);
 
@@ -56,9 +59,10 @@ void sxp_free(struct sxp *p);
 synack_stack *sxp_stack(struct sxp *p);
 /* A Linux sysctl written while the stack runs (as a script's timed `sysctl -q`
  * does to the kernel): net.ipv4.tcp_fastopen, net.ipv4.tcp_timestamps,
- * net.ipv4.tcp_ecn, and
- * "tcp_metrics" = "flush" for `ip tcp_metrics flush`. 0, or -1 for a name
- * or value it does not take. */
+ * net.ipv4.tcp_ecn,
+ * "tcp_metrics" = "flush" for `ip tcp_metrics flush`, and "qdisc" = "drop"
+ * or "none" for `tc qdisc add dev tun0 root pfifo limit 0` and its delete
+ * (sxp_config.tx_refuse). 0, or -1 for a name or value it does not take. */
 int sxp_sysctl(struct sxp *p, const char *name, const char *value);
 
 /* ---- driving: time and the wire ---------------------------------------- */

@@ -190,28 +190,26 @@ void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload
     s->rx_ds = 0;
 }
 
-void ip_output_tcp(void *stack, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,
-                   const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2)
+int ip_output_tcp(void *stack, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+                  const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2)
 {
     synack_stack *s = stack;
     struct ip_out o;
     ipopt_out(s, tcb, t->family, &o); /* IP_TOS, IP_TTL, IP_MTU_DISCOVER (ipopt.c) */
-    if (t->family == SYNACK_AF_INET6) {
-        ip6_output_tcp(s, &o, t, hdr, p1, n1, p2, n2);
-        return;
-    }
+    if (t->family == SYNACK_AF_INET6)
+        return ip6_output_tcp(s, &o, t, hdr, p1, n1, p2, n2);
     uint32_t src = wire_get32(t->laddr), dst = wire_get32(t->raddr);
     struct iface *f = ip_route(s, dst);
     if (!f) {
         s->st.ip_out_noroute++;
-        return;
+        return 0;
     }
     uint8_t *tcp = s->tx + WIRE_IPV4_HDR_MIN;
     int hl = wire_tcp_emit(tcp, sizeof s->tx - WIRE_IPV4_HDR_MIN, hdr);
     size_t seglen = (size_t)hl + n1 + n2;
     if (hl < 0 || WIRE_IPV4_HDR_MIN + seglen > sizeof s->tx) {
         s->st.ip_out_drop++;
-        return;
+        return 0;
     }
     if (n1)
         memcpy(tcp + hl, p1, n1);
@@ -231,15 +229,22 @@ void ip_output_tcp(void *stack, const struct tcb *tcb, const struct tcp_tuple *t
                            .src = src,
                            .dst = dst};
     wire_ipv4_emit(s->tx, sizeof s->tx, &ip, seglen);
-    ip_send(s, f, WIRE_IPV4_HDR_MIN + seglen);
+    return ip_send(s, f, WIRE_IPV4_HDR_MIN + seglen);
 }
 
-void ip_send(synack_stack *s, struct iface *f, size_t len)
+int ip_send(synack_stack *s, struct iface *f, size_t len)
 {
     if (s->tap)
         s->tap(s->tap_ctx, SYNACK_TAP_OUT, (int)(f - s->ifaces), s->tx, len, s->tcp.now);
-    if (f->cfg.ops.transmit(f->cfg.ctx, s->tx, len) < 0)
-        s->st.ip_out_drop++;
-    else
+    int r = f->cfg.ops.transmit(f->cfg.ctx, s->tx, len);
+    if (r >= 0) {
         s->st.ip_out++;
+        return 0;
+    }
+    s->st.ip_out_drop++;
+    /* A link out of buffers or room (a TUN write's ENOBUFS / EAGAIN, a
+     * qdisc that drops: Linux's NET_XMIT_DROP) refused the frame locally:
+     * TCP is told, and counts it as never sent. Any other failure is a
+     * loss like one on the wire, which TCP's timers repair. */
+    return r == -ENOBUFS || r == -EAGAIN || r == -ENOMEM ? TCP_XMIT_REFUSED : 0;
 }

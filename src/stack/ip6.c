@@ -106,20 +106,20 @@ void ip6_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len, u
     ip_tcp_deliver(s, &t, ip.payload, ip.payload_len, ip.tclass);
 }
 
-void ip6_output_tcp(synack_stack *s, const struct ip_out *o, const struct tcp_tuple *t, const struct wire_tcp *hdr,
-                    const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2)
+int ip6_output_tcp(synack_stack *s, const struct ip_out *o, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+                   const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2)
 {
     struct iface *f = ip6_route(s, t->raddr);
     if (!f) {
         s->st.ip_out_noroute++;
-        return;
+        return 0;
     }
     uint8_t *tcp = s->tx + WIRE_IPV6_HDR_LEN;
     int hl = wire_tcp_emit(tcp, sizeof s->tx - WIRE_IPV6_HDR_LEN, hdr);
     size_t seglen = (size_t)hl + n1 + n2;
     if (hl < 0 || WIRE_IPV6_HDR_LEN + seglen > sizeof s->tx || seglen > 0xffff) {
         s->st.ip_out_drop++;
-        return;
+        return 0;
     }
     if (n1)
         memcpy(tcp + hl, p1, n1);
@@ -137,5 +137,5 @@ void ip6_output_tcp(synack_stack *s, const struct ip_out *o, const struct tcp_tu
     memcpy(ip.src, t->laddr, 16);
     memcpy(ip.dst, t->raddr, 16);
     wire_ipv6_emit(s->tx, sizeof s->tx, &ip, seglen);
-    ip_send(s, f, WIRE_IPV6_HDR_LEN + seglen);
+    return ip_send(s, f, WIRE_IPV6_HDR_LEN + seglen);
 }

@@ -1051,6 +1051,7 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
     out->notsent_lowat = notsent_lowat(s, k);
     out->ecn = (b->ecn & TCP_ECN_OK) != 0;
     out->ecn_seen = (b->ecn & TCP_ECN_SEEN) != 0;
+    out->probes = b->x ? b->x->probes : 0; /* an idle TCB has sent no probe since an ACK */
     return 0;
 }
 

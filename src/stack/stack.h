@@ -318,8 +318,9 @@ void tw_expire(synack_stack *s);
 void tw_free_all(synack_stack *s);
 
 /* ip.c */
-void ip_output_tcp(void *stack, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,
-                   const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2);
+/* ctx->output of the core: 0, or TCP_XMIT_REFUSED (ip_send) */
+int ip_output_tcp(void *stack, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+                  const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2);
 struct iface *ip_route(synack_stack *s, uint32_t dst);
 
 /* A TCP segment whose checksum held, for the addresses in t (either
@@ -327,7 +328,9 @@ struct iface *ip_route(synack_stack *s, uint32_t dst);
  * the IPv4 TOS or IPv6 traffic class around it (its ECN field, RFC 3168). */
 void ip_tcp_deliver(synack_stack *s, struct tcp_tuple *t, const uint8_t *payload, size_t len, uint8_t tos);
 bool ip_tx_csum_offloaded(const synack_stack *s, const struct iface *f);
-void ip_send(synack_stack *s, struct iface *f, size_t len); /* s->tx, len bytes: tap, transmit, count */
+/* s->tx, len bytes: tap, transmit, count; TCP_XMIT_REFUSED when the link
+ * refused it locally (ENOBUFS, EAGAIN, ENOMEM), else 0 */
+int ip_send(synack_stack *s, struct iface *f, size_t len);
 bool ip_is_local(const synack_stack *s, uint32_t addr);
 
 /* ipopt.c: the IP-level socket options (ip(7), ipv6(7)) and the IP header
@@ -354,8 +357,8 @@ bool ipopt_accept_pmtu(const struct sock *k, uint8_t family);
 /* ip6.c: IPv6 (RFC 8200) receive and send, ICMPv6 (RFC 4443) in icmp6.c */
 /* flags: SYNACK_RX_* */
 void ip6_input(synack_stack *s, int ifindex, const uint8_t *frame, size_t len, unsigned flags);
-void ip6_output_tcp(synack_stack *s, const struct ip_out *o, const struct tcp_tuple *t, const struct wire_tcp *hdr,
-                    const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2);
+int ip6_output_tcp(synack_stack *s, const struct ip_out *o, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+                   const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2);
 struct iface *ip6_route(synack_stack *s, const uint8_t dst[16]);
 bool ip6_is_local(const synack_stack *s, const uint8_t addr[16]);
 /* Either family: the interface towards addr, and whether addr is ours. */

@@ -746,6 +746,8 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         tcb->keep_probes = 0;
         tcp_keepalive_arm(ctx, tcb);
     }
+    if (seq_geq(ack, tcb->snd_una)) /* Linux tcp_ack: an ACK not older than SND.UNA answers every probe */
+        tcb->x->probes = 0;
     uint32_t prior_flight = tcb->snd_max - tcb->snd_una;
     uint32_t acked = 0;
     if (seq_gt(ack, tcb->snd_una)) {

@@ -10,8 +10,9 @@
 #define TCP_WSCALE_LINUX 8  /* what Linux advertises for its default buffers */
 
 /* Sends a segment of this connection: flags, sequence number, and len bytes
- * of the send ring starting off bytes in. ACK carries rcv_nxt. */
-void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off,
+ * of the send ring starting off bytes in. ACK carries rcv_nxt. Returns
+ * ctx->output's answer: 0, or TCP_XMIT_REFUSED (the link refused it). */
+int tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off,
               uint32_t len);
 /* A bare ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
 void tcp_send_ack(struct tcp_ctx *ctx, struct tcb *tcb);
@@ -28,6 +29,9 @@ static inline uint32_t tcp_fin_seq(const struct tcb *tcb) { return tcb->snd_data
 uint64_t tcp_rto_backed_off(const struct tcp_ctx *ctx, const struct tcb *tcb);
 /* Starts, or restarts, the retransmission timer. */
 void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb);
+/* Linux TCP_RESOURCE_PROBE_INTERVAL: the retry period, without backoff,
+ * while the link refuses to transmit (local congestion). */
+#define TCP_RESOURCE_PROBE_INTERVAL 500000u
 /* RFC 6298 §2: folds an RTT sample (microseconds) into SRTT/RTTVAR/RTO. */
 void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t rtt);
 /* Stops every timer and moves to TIME_WAIT (RFC 9293: 2*MSL). */
@@ -98,8 +102,11 @@ static inline void tcp_ecn_data_in(struct tcp_ctx *ctx, struct tcb *tcb, const s
 void tcp_keepalive_arm(struct tcp_ctx *ctx, struct tcb *tcb);
 
 /* output.c: sends len bytes of the ring from seq (at or above SND.UNA), and
- * the FIN when fin; PSH when push or at the end of the written data. */
-void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin, bool push);
+ * the FIN when fin; PSH when push or at the end of the written data. False
+ * when the link refused it: then nothing is recorded as sent (SND.NXT,
+ * RACK, the FIN, retransmission counts stay), as Linux leaves an skb whose
+ * tcp_transmit_skb failed, and x->tx_refused is set. */
+bool tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin, bool push);
 
 /* tlp.c: RFC 8985 §7 tail loss probe. */
 /* Arms the retransmission timer, or the probe timer in its place, after an

@@ -124,13 +124,13 @@ static void build_options(struct tcp_ctx *ctx, const struct tcb *tcb, uint16_t f
     }
 }
 
-void tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len)
+int tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len)
 {
-    tcp_emit_opts(ctx, tcb, flags, seq, off, len, NULL);
+    return tcp_emit_opts(ctx, tcb, flags, seq, off, len, NULL);
 }
 
-void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len,
-                   const struct wire_tcp_opts *extra)
+int tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len,
+                  const struct wire_tcp_opts *extra)
 {
     struct wire_tcp_opts o;
     uint8_t optbuf[WIRE_TCP_OPT_MAX];
@@ -182,10 +182,8 @@ void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_
     uint32_t n1 = 0, n2 = 0;
     if (len)
         ring_span(&tcb->snd, tcb->x->sbuf, off, len, &p1, &n1, &p2, &n2);
-    ctx->st->tcp_out++;
-    if (flags & WIRE_TCP_RST)
-        ctx->st->tcp_rst_out++;
-    tcb->last_send = ctx->now;
+    /* Linux clears the owed ACK before handing the segment down
+     * (tcp_event_ack_sent), so a refused ACK is not owed again */
     if (flags & WIRE_TCP_ACK) {
         if ((tcb->flags & TCB_ACK_PENDING) && tcb->quick) /* Linux tcp_dec_quickack_mode */
             tcb->quick--;
@@ -195,7 +193,15 @@ void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_
         tcb->t_delack = TCP_TIME_NEVER;
         tcb->rcv_acked = tcb->rcv_nxt;
     }
-    ctx->output(ctx->cb, tcb, TCP_TUPLE(tcb), &h, p1, n1, p2, n2);
+    if (ctx->output(ctx->cb, tcb, TCP_TUPLE(tcb), &h, p1, n1, p2, n2)) {
+        ctx->st->tcp_out_refused++;
+        return TCP_XMIT_REFUSED;
+    }
+    ctx->st->tcp_out++;
+    if (flags & WIRE_TCP_RST)
+        ctx->st->tcp_rst_out++;
+    tcb->last_send = ctx->now;
+    return 0;
 }
 
 void tcp_send_ack(struct tcp_ctx *ctx, struct tcb *tcb)
@@ -232,9 +238,12 @@ void tcp_send_rst(struct tcp_ctx *ctx, const struct tcp_tuple *t, uint32_t seq, 
     h.seq = seq;
     h.ack = with_ack ? ack : 0;
     h.flags = (uint16_t)(WIRE_TCP_RST | (with_ack ? WIRE_TCP_ACK : 0));
+    if (ctx->output(ctx->cb, NULL, t, &h, NULL, 0, NULL, 0)) {
+        ctx->st->tcp_out_refused++;
+        return;
+    }
     ctx->st->tcp_out++;
     ctx->st->tcp_rst_out++;
-    ctx->output(ctx->cb, NULL, t, &h, NULL, 0, NULL, 0);
 }
 
 void tcp_reset_closed(struct tcp_ctx *ctx, const struct tcp_tuple *t, const struct wire_tcp *seg)
@@ -251,7 +260,7 @@ void tcp_reset_closed(struct tcp_ctx *ctx, const struct tcp_tuple *t, const stru
 
 /* Sends len bytes (and the FIN if it is the next sequence number) from seq,
  * a sequence number at or above SND.UNA within the send ring. */
-void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin, bool push)
+bool tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t len, bool fin, bool push)
 {
     uint16_t flags = WIRE_TCP_ACK;
     uint32_t end = seq + len;
@@ -264,12 +273,17 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
     if (fin)
         flags |= WIRE_TCP_FIN;
     bool rtx = seq_lt(seq, tcb->snd_max);
+    /* Linux tcp_write_xmit / tcp_retransmit_skb: an skb the device refused
+     * stays unsent, at the send head or unmarked in the retransmission
+     * queue; the caller stops there. */
+    tcb->x->tx_refused = tcp_emit(ctx, tcb, flags, seq, seq - tcb->snd_data, len) != 0;
+    if (tcb->x->tx_refused)
+        return false;
     if (rtx)
         ctx->st->tcp_retrans++;
     /* RFC 6937 prr_out; Linux counts it in the CWR state too */
     if (tcb->ca_state == TCP_CA_RECOVERY || tcb->ca_state == TCP_CA_CWR)
         tcb->x->prr_out += len + (fin ? 1u : 0u);
-    tcp_emit(ctx, tcb, flags, seq, seq - tcb->snd_data, len);
     end += fin ? 1 : 0;
     tcp_rack_sent(ctx, tcb, seq, end, rtx);
     if (fin)
@@ -292,6 +306,7 @@ void tcp_send_data(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t 
     if (seq_gt(end, tcb->snd_nxt))
         tcb->snd_nxt = end;
     tcp_arm_xmit_timer(ctx, tcb, false, !rtx);
+    return true;
 }
 
 /* RFC 6675 §4 NextSeg() rule 1: the first un-SACKed byte above HighRxt that
@@ -463,7 +478,8 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
                 len = rec;
                 fin = false;
             }
-            tcp_send_data(ctx, tcb, seq, len, fin, false);
+            if (!tcp_send_data(ctx, tcb, seq, len, fin, false))
+                break;
             if (again)
                 tcb->x->relost_next = seq + len + (fin ? 1 : 0);
             else
@@ -501,7 +517,8 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
         if (!tso)
             tso = gso_segs(ctx, tcb, mss);
         bool cut = ++in_gso >= tso || !more_follows(tcb, n, mss) || tcp_eor_at(tcb, tcb->snd_nxt + n);
-        tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, cut && in_gso >= 2);
+        if (!tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, cut && in_gso >= 2))
+            break; /* refused: the persist timer below retries (Linux tcp_check_probe_timer) */
         if (cut)
             in_gso = 0;
         sent = true;

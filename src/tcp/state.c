@@ -101,7 +101,7 @@ bool tcp_ext_idle(const struct tcb *tcb)
     const struct tcp_ext *x = tcb->x;
     return !x->sbuf && !x->rbuf && x->ooo.n == 0 && x->sacked.n == 0 && x->eor_n == 0 &&
            !(tcb->flags & (TCB_DSACK | TCB_FIN_OOO | TCB_RTT_TIMING | TCB_TLP_OUT)) && tcb->ca_state == TCP_CA_OPEN &&
-           x->rtx_stamp == 0 && x->dupacks == 0 &&
+           x->rtx_stamp == 0 && x->dupacks == 0 && x->probes == 0 &&
            x->reno_sacked == 0 && x->high_rxt == tcb->snd_una && x->lost_end == tcb->snd_una &&
            x->relost_next == tcb->snd_una && x->relost_end == tcb->snd_una && x->rack.n == 0 &&
            !(tcb->flags & TCB_RACK_TIMER) && x->urg_data == 0 && !tcp_urg_mode(tcb);

@@ -84,7 +84,8 @@
     X(tcp_ecn_ce_in, "data segments received marked CE")                       \
     X(tcp_ecn_ece_in, "ACKs received with ECN-Echo")                           \
     X(tcp_ecn_cwr, "window reductions for an ECN-Echo (CWR state)")            \
-    X(tcp_ecn_cwr_out, "segments sent with CWR")
+    X(tcp_ecn_cwr_out, "segments sent with CWR")                               \
+    X(tcp_out_refused, "TCP segments the link refused (local congestion)")
 
 struct core_stats {
 #define CORE_STATS_FIELD(name, text) uint64_t name;

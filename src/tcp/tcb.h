@@ -112,13 +112,20 @@ struct tcp_ctx {
     void *cb; /* first argument of the callbacks */
     /* Sends one segment. hdr->opts_raw holds the options; the payload is in
      * up to two pieces (a ring wraps). tcb is the connection it belongs to
-     * (its IP-level options: the stack's), NULL for a RST to no one. */
-    void (*output)(void *cb, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,
+     * (its IP-level options: the stack's), NULL for a RST to no one.
+     * Returns 0 when the segment left (or was lost past the host, as on
+     * the wire), TCP_XMIT_REFUSED when the link refused it locally (Linux's
+     * NET_XMIT_DROP from a full or zero-length qdisc): the core then counts
+     * it as never sent (timer.c, "local congestion"). */
+    int (*output)(void *cb, const struct tcb *tcb, const struct tcp_tuple *t, const struct wire_tcp *hdr,
                    const uint8_t *p1, size_t n1, const uint8_t *p2, size_t n2);
     /* Every state change, with a short reason. */
     void (*state_change)(void *cb, struct tcb *tcb, enum tcp_state from, enum tcp_state to,
                          const char *why);
 };
+
+/* ctx->output's answer for a segment the link refused (local congestion). */
+#define TCP_XMIT_REFUSED 1
 
 /* Flags of a TCB. */
 #define TCB_PASSIVE 0x0001u   /* opened from a listener */
@@ -252,6 +259,12 @@ struct tcp_ext {
     uint32_t urg_seq;
     uint16_t urg_data;
     bool snd_urg;
+    /* Local congestion (timer.c): probes the persist timer sent since the
+     * last ACK (Linux icsk_probes_out, TCP_INFO tcpi_probes), and whether
+     * the link refused the last data segment the core tried (reset by who
+     * asks). */
+    uint8_t probes;
+    bool tx_refused;
     /* The out-of-order queue (data sits in the receive ring at its offset;
      * ooo says which parts are present, and what SACK reports) and the SACK
      * scoreboard (what the peer SACKed). Read only below their counts, so
@@ -473,8 +486,8 @@ enum tcp_verdict tcp_input(struct tcp_ctx *ctx, struct tcb *tcb, const struct wi
 void tcp_reset_closed(struct tcp_ctx *ctx, const struct tcp_tuple *t, const struct wire_tcp *seg);
 
 /* One segment, with extra options beside the usual ones (NULL: none). */
-void tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len,
-                   const struct wire_tcp_opts *extra);
+int tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len,
+                  const struct wire_tcp_opts *extra);
 
 /* Sends what the windows allow, and any ACK owed. */
 void tcp_output(struct tcp_ctx *ctx, struct tcb *tcb);

@@ -12,12 +12,12 @@ uint64_t tcp_rto_backed_off(const struct tcp_ctx *ctx, const struct tcb *tcb)
     return rto < ctx->p.rto_max ? rto : ctx->p.rto_max;
 }
 
-void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
+/* Arms t_rtx (retransmission or persist) rto from now, but never past the
+ * user timeout (RFC 5482): Linux tcp_clamp_rto_to_user_timeout and
+ * tcp_clamp_probe0_to_user_timeout, so it fires on time, not a backed-off
+ * RTO late (tests/attack/test_never_acks.c). */
+static void arm_clamped(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t rto)
 {
-    uint64_t rto = tcp_rto_backed_off(ctx, tcb);
-    /* Linux tcp_clamp_rto_to_user_timeout: never wait past the user
-     * timeout (RFC 5482), so it fires on time, not a backed-off RTO late
-     * (tests/attack/test_never_acks.c). */
     if (tcp_user_timeout(&tcb->o) && tcb->x->rtx_stamp) {
         uint64_t elapsed = ctx->now - tcb->x->rtx_stamp;
         uint64_t left = elapsed < tcp_user_timeout(&tcb->o) ? tcp_user_timeout(&tcb->o) - elapsed : 1;
@@ -26,6 +26,11 @@ void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
     }
     tcb->t_rtx = ctx->now + rto;
     tcb->flags &= ~(TCB_TLP_TIMER | TCB_RACK_TIMER);
+}
+
+void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
+{
+    arm_clamped(ctx, tcb, tcp_rto_backed_off(ctx, tcb));
 }
 
 void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)
@@ -125,6 +130,12 @@ static enum tcp_verdict keepalive(struct tcp_ctx *ctx, struct tcb *tcb)
     return TCP_KEEP;
 }
 
+/* Linux tcp_send_probe0. The first probe starts the clock of the user
+ * timeout (icsk_probes_tstamp; here rtx_stamp, nothing being in flight).
+ * Every probe counts (icsk_probes_out, TCP_INFO tcpi_probes) until an ACK
+ * comes. A probe the link refused (local congestion: a qdisc that drops,
+ * NET_XMIT_DROP) is retried every TCP_RESOURCE_PROBE_INTERVAL without
+ * backoff, "senders fight for local resources conservatively". */
 static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     ctx->st->tcp_persist_probes++;
@@ -132,6 +143,7 @@ static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
         tcb->x->rtx_stamp = ctx->now;
     uint32_t room = tcb->snd_wnd > tcb->snd_nxt - tcb->snd_una ? tcb->snd_wnd - (tcb->snd_nxt - tcb->snd_una) : 0;
     uint32_t unsent = tcp_unsent(tcb);
+    bool refused;
     if (room && unsent) {
         /* The window opened, but less than a segment: send what fits
          * (Linux tcp_write_wakeup), and wait for its ACK as for any data. */
@@ -139,17 +151,28 @@ static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
         uint16_t mss = tcp_eff_mss(tcb);
         n = n < mss ? n : mss;
         uint16_t fl = WIRE_TCP_ACK | (n == unsent ? WIRE_TCP_PSH : 0);
-        tcp_emit(ctx, tcb, fl, tcb->snd_nxt, tcb->snd_nxt - tcb->snd_data, n);
-        tcp_rack_sent(ctx, tcb, tcb->snd_nxt, tcb->snd_nxt + n, false);
-        tcb->snd_nxt += n;
-        tcb->snd_max = tcb->snd_nxt;
-        tcb->flags &= ~TCB_PERSIST;
-        tcp_arm_rtx(ctx, tcb);
+        refused = tcp_emit(ctx, tcb, fl, tcb->snd_nxt, tcb->snd_nxt - tcb->snd_data, n) != 0;
+        if (!refused) {
+            tcp_rack_sent(ctx, tcb, tcb->snd_nxt, tcb->snd_nxt + n, false);
+            tcb->snd_nxt += n;
+            tcb->snd_max = tcb->snd_nxt;
+            tcb->flags &= ~TCB_PERSIST;
+            tcb->x->probes = 0; /* data in flight: the RTO's business now */
+            tcp_arm_rtx(ctx, tcb);
+            return;
+        }
+    } else {
+        /* Linux's zero-window probe: an ACK at SND.UNA-1, outside the
+         * peer's window, which must answer with an ACK carrying its
+         * current window. */
+        refused = tcp_emit(ctx, tcb, WIRE_TCP_ACK, tcb->snd_una - 1, 0, 0) != 0;
+    }
+    if (tcb->x->probes < UINT8_MAX)
+        tcb->x->probes++;
+    if (refused) {
+        arm_clamped(ctx, tcb, TCP_RESOURCE_PROBE_INTERVAL);
         return;
     }
-    /* Linux's zero-window probe: an ACK at SND.UNA-1, outside the peer's
-     * window, which must answer with an ACK carrying its current window. */
-    tcp_emit(ctx, tcb, WIRE_TCP_ACK, tcb->snd_una - 1, 0, 0);
     if (tcb->backoff < 31)
         tcb->backoff++;
     tcp_arm_rtx(ctx, tcb);
@@ -178,18 +201,29 @@ static enum tcp_verdict retransmit(struct tcp_ctx *ctx, struct tcb *tcb)
     tcb->backoff++;
     tcb->flags &= ~TCB_RTT_TIMING; /* Karn */
     ctx->st->tcp_rto++;
-    if (tcb->state == TCP_SYN_SENT) {
-        ctx->st->tcp_retrans++;
-        tcp_emit(ctx, tcb, WIRE_TCP_SYN, tcb->iss, 0, 0);
-    } else if (tcb->state == TCP_SYN_RECEIVED && !(tcb->flags & TCB_FIN_SENT)) {
-        ctx->st->tcp_retrans++;
-        tcp_emit(ctx, tcb, WIRE_TCP_SYN | WIRE_TCP_ACK, tcb->iss, 0, 0);
+    bool refused;
+    if (tcb->state == TCP_SYN_SENT || (tcb->state == TCP_SYN_RECEIVED && !(tcb->flags & TCB_FIN_SENT))) {
+        uint16_t fl = tcb->state == TCP_SYN_SENT ? WIRE_TCP_SYN : WIRE_TCP_SYN | WIRE_TCP_ACK;
+        refused = tcp_emit(ctx, tcb, fl, tcb->iss, 0, 0) != 0;
+        if (!refused)
+            ctx->st->tcp_retrans++;
     } else {
         /* RFC 5681 §3.1 / RFC 6675 §5.1: one segment of window, all
          * un-SACKed data deemed lost, resent from SND.UNA as ACKs come. */
         tcp_on_rto(ctx, tcb);
         tcb->t_rtx = TCP_TIME_NEVER;
+        uint64_t resent = ctx->st->tcp_retrans;
+        tcb->x->tx_refused = false;
         tcp_output(ctx, tcb);
+        refused = tcb->x->tx_refused && ctx->st->tcp_retrans == resent;
+    }
+    if (refused) {
+        /* Linux tcp_retransmit_timer, local congestion: the head did not
+         * leave the host, so no backoff; try again in 500 ms. */
+        tcb->backoff--;
+        tcb->t_rtx = ctx->now + TCP_RESOURCE_PROBE_INTERVAL;
+        tcb->flags &= ~(TCB_TLP_TIMER | TCB_RACK_TIMER);
+        return TCP_KEEP;
     }
     tcp_arm_rtx(ctx, tcb);
     return TCP_KEEP;
@@ -234,8 +268,17 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb)
                     tcp_abort(ctx, tcb, -ETIMEDOUT, "user timeout (window stayed shut)");
                     return TCP_FREE;
                 }
+                /* Linux tcp_probe_timer: unanswered probes end it after
+                 * tcp_retries2, as unanswered retransmissions do */
+                if (tcb->x->probes >= ctx->p.data_retries) {
+                    ctx->st->tcp_timeouts++;
+                    tcp_enter_closed(ctx, tcb, -ETIMEDOUT, "persist probes unanswered");
+                    return TCP_FREE;
+                }
                 tcb->flags |= TCB_PERSIST;
                 persist_probe(ctx, tcb);
+            } else {
+                tcb->x->probes = 0;
             }
             return TCP_KEEP;
         }

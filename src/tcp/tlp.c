@@ -81,11 +81,11 @@ void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb)
     uint32_t out = tcb->snd_nxt - tcb->snd_una;
     uint32_t room = tcb->snd_wnd > out ? tcb->snd_wnd - out : 0;
     uint32_t n = tcp_eor_clip(tcb, tcb->snd_nxt, unsent < mss ? unsent : mss);
-    bool retrans;
+    bool retrans, sent;
     if (n && n <= room) {
         /* New data if the peer's window allows, regardless of cwnd. */
         bool fin = (tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT) && n == unsent;
-        tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, false);
+        sent = tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, false);
         retrans = false;
     } else {
         /* Else the last segment sent, at most one MSS of it, and the FIN
@@ -97,8 +97,12 @@ void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb)
         for (unsigned i = 0; i < tcb->x->eor_n; i++) /* the last record's part of it (MSG_EOR) */
             if (seq_gt(tcb->x->eor[i], data_end - tail) && seq_lt(tcb->x->eor[i], data_end))
                 tail = data_end - tcb->x->eor[i];
-        tcp_send_data(ctx, tcb, data_end - tail, tail, fin, false);
+        sent = tcp_send_data(ctx, tcb, data_end - tail, tail, fin, false);
         retrans = true;
+    }
+    if (!sent) { /* the link refused it: no probe is out (Linux tcp_send_loss_probe, rearm_timer) */
+        tcp_arm_rtx(ctx, tcb);
+        return;
     }
     ctx->st->tcp_tlp_probes++;
     tcb->flags |= TCB_TLP_OUT;

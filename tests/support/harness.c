@@ -10,6 +10,10 @@
 static int capture(void *ctx, const uint8_t *frame, size_t len)
 {
     struct harness *h = ctx;
+    if (h->refuse) {
+        h->refused++;
+        return -h->refuse;
+    }
     if (h->nout == H_MAX_OUT) { /* keep the newest: compact what was read */
         memmove(h->out, h->out + h->rd, (size_t)(h->nout - h->rd) * sizeof h->out[0]);
         h->nout -= h->rd;

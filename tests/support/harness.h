@@ -29,6 +29,11 @@ struct harness {
     struct h_frame cur; /* the frame h_next returned, which its view points into */
     char log[64][128];  /* state changes */
     int nlog;
+    /* Local congestion: while refuse is an errno (ENOBUFS, EAGAIN...), the
+     * link refuses every frame with -refuse, as a TUN write or a dropping
+     * qdisc would; refused counts them. */
+    int refuse;
+    int refused;
 };
 
 struct h_seg {

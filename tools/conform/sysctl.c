@@ -108,7 +108,19 @@ static void scan_line(const char *line, const char *dir, struct sysctl_list *l, 
     if (!n)
         return;
     const char *cmd = strrchr(w[0], '/') ? strrchr(w[0], '/') + 1 : w[0];
-    if (!strcmp(cmd, "ip") && n >= 3 && !strcmp(w[1], "tcp_metrics") &&
+    while (n > 1 && strchr(w[n - 1], '>')) /* 2>/dev/null */
+        n--;
+    if (!strcmp(cmd, "tc")) {
+        /* `tc qdisc add|replace dev D root pfifo limit 0`: the device drops
+         * every packet sent, and says so; `tc qdisc del[ete] dev D root`
+         * puts back the default. No other qdisc is modelled. */
+        bool root = n >= 6 && !strcmp(w[1], "qdisc") && !strcmp(w[3], "dev") && !strcmp(w[5], "root");
+        if (root && n == 9 && (!strcmp(w[2], "add") || !strcmp(w[2], "replace")) && !strcmp(w[6], "pfifo") &&
+            !strcmp(w[7], "limit") && !strcmp(w[8], "0"))
+            put(l, SYSCTL_QDISC, "drop");
+        else if (root && n == 6 && (!strcmp(w[2], "delete") || !strcmp(w[2], "del")))
+            put(l, SYSCTL_QDISC, "none");
+    } else if (!strcmp(cmd, "ip") && n >= 3 && !strcmp(w[1], "tcp_metrics") &&
         (!strcmp(w[2], "flush") || !strcmp(w[2], "delete"))) {
         put(l, SYSCTL_METRICS_FLUSH, "flush"); /* Fast Open cookies are tcp_metrics */
     } else if (!strcmp(cmd, "sysctl")) {
@@ -234,6 +246,8 @@ int sysctl_flags(const struct sysctl_list *l, char *buf, size_t len)
                 *c = ':';
         int n = !strcmp(l->item[i].name, SYSCTL_METRICS_FLUSH)
                     ? snprintf(buf + o, len - o, "%stcp_metrics:flush", o ? " " : "")
+                : !strcmp(l->item[i].name, SYSCTL_QDISC)
+                    ? snprintf(buf + o, len - o, "%sqdisc:%s", o ? " " : "", v)
                     : snprintf(buf + o, len - o, "%ssysctl:%s=%s", o ? " " : "", l->item[i].name, v);
         if (n < 0 || (size_t)n >= len - o)
             return -1;

@@ -22,6 +22,10 @@ void sysctl_collect(const struct script *s, struct sysctl_list *out);
  * drops Linux's Fast Open cookie cache) is the item SYSCTL_METRICS_FLUSH. */
 void sysctl_scan(const struct script *s, const char *text, struct sysctl_list *out);
 #define SYSCTL_METRICS_FLUSH "tcp_metrics"
+/* `tc qdisc add dev D root pfifo limit 0` ("drop": the device refuses every
+ * packet, as Linux's NET_XMIT_DROP) and `tc qdisc delete dev D root`
+ * ("none"): the item SYSCTL_QDISC, the word "qdisc:drop" / "qdisc:none". */
+#define SYSCTL_QDISC "tc_qdisc"
 
 /* "sysctl:net.ipv4.tcp_sack=1 sysctl:net.ipv4.tcp_wmem=4096:262144:4194304":
  * words for --so_flags (blanks and commas in values become ':'; the

@@ -50,6 +50,43 @@ static void test_inline_commands(void **state)
     script_free(&s);
 }
 
+/* `tc qdisc add dev tun0 root pfifo limit 0` (the device drops every
+ * packet and says so) and its delete, at their time in the script: the
+ * word qdisc:drop / qdisc:none; the last command of a line wins; any
+ * other qdisc (defaults.sh's pfifo, fq) is no command. */
+static void test_tc_qdisc_commands(void **state)
+{
+    (void)state;
+    struct script s;
+    char err[256];
+    const char *text = "0 close(3) = 0\n"
+                       "+0 `tc qdisc delete dev tun0 root 2>/dev/null ; tc qdisc add dev tun0 root pfifo limit 0`\n"
+                       "+0 `tc qdisc del dev tun0 root`\n"
+                       "+0 `tc qdisc replace dev tun0 root pfifo limit 0`\n"
+                       "+0 `tc qdisc add dev tun0 root pfifo`\n"
+                       "+0 `tc qdisc replace dev tun0 root fq`\n"
+                       "+0 `tc qdisc add dev tun0 root pfifo limit 10`\n";
+    if (script_parse("dir/t.pkt", text, &s, err, sizeof err))
+        fail_msg("%s", err);
+    static const char *want[] = {"qdisc:drop", "qdisc:none", "qdisc:drop", NULL, NULL, NULL};
+    int k = 0;
+    for (int i = 0; i < s.nev; i++) {
+        if (s.ev[i].kind != EV_SHELL)
+            continue;
+        struct sysctl_list l;
+        sysctl_scan(&s, s.ev[i].text, &l);
+        char flags[256];
+        assert_int_equal(sysctl_flags(&l, flags, sizeof flags), 0);
+        if (want[k])
+            assert_string_equal(flags, want[k]);
+        else
+            assert_int_equal(l.n, 0);
+        k++;
+    }
+    assert_int_equal(k, 6);
+    script_free(&s);
+}
+
 static void test_defaults_sh_of_the_shared_scripts(void **state)
 {
     const char *shared = getenv("SYNACK_SHARED");
@@ -77,6 +114,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_inline_commands),
+        cmocka_unit_test(test_tc_qdisc_commands),
         cmocka_unit_test(test_defaults_sh_of_the_shared_scripts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

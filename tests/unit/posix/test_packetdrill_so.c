@@ -242,6 +242,39 @@ static void runtime_sysctl_command(void **state)
     unload();
 }
 
+/* qdisc:drop / qdisc:none, a script's `tc qdisc add dev tun0 root pfifo
+ * limit 0` and its delete: while it holds, the device refuses every packet
+ * (netdev_receive sees none) and TCP is told, as Linux's NET_XMIT_DROP
+ * tells it: the SYN refused at 0 and at its RTO (1 s) is tried again 500 ms
+ * later (Linux tcp_retransmit_timer, local congestion), and goes once the
+ * qdisc is gone. Another qdisc is no command. */
+static void qdisc_drop_command(void **state)
+{
+    load("");
+    void *sym = dlsym(lib, "synack_packetdrill_command");
+    int (*command)(void *, const char *);
+    memcpy(&command, &sym, sizeof command);
+    void *u = ifc.userdata;
+    assert_int_equal(command(u, "qdisc:fq"), 0);
+    assert_int_equal(command(u, "qdisc:drop"), 1);
+    struct sockaddr_in ra = {.sin_family = AF_INET, .sin_port = htons(80), .sin_addr.s_addr = htonl(REMOTE)};
+    int fd = ifc.socket(u, AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(ifc.fcntl(u, fd, F_SETFL, O_NONBLOCK), 0);
+    long long t0 = now_us();
+    errno = 0;
+    assert_int_equal(ifc.connect(u, fd, (struct sockaddr *)&ra, sizeof ra), -1);
+    assert_int_equal(errno, EINPROGRESS);
+    ifc.usleep(u, 1200000);
+    assert_int_equal(command(u, "qdisc:none"), 1);
+    uint8_t buf[2000];
+    long long t;
+    struct wire_tcp syn = next_out(buf, &t);
+    assert_int_equal(syn.flags, WIRE_TCP_SYN);
+    assert_int_equal(t - t0, 1500000);
+    ifc.close(u, fd);
+    unload();
+}
+
 /* net.ipv4.tcp_ecn from so_flags and from a timed command: 1 sends an
  * ECN-setup SYN (RFC 3168 §6.1.1), 0 a plain one; a value beyond Linux's
  * classic modes (3 and up, Accurate ECN) is not taken. */
@@ -396,6 +429,7 @@ int main(void)
         cmocka_unit_test(active_open_off_link_and_rto),
         cmocka_unit_test(runtime_sysctl_command),
         cmocka_unit_test(ecn_sysctl),
+        cmocka_unit_test(qdisc_drop_command),
         cmocka_unit_test(min_tso_segs_sysctl),
         cmocka_unit_test(nowait_mode),
         cmocka_unit_test(ipv6_datagrams),
