@@ -178,6 +178,18 @@ static void persist_probe(struct tcp_ctx *ctx, struct tcb *tcb)
     tcp_arm_rtx(ctx, tcb);
 }
 
+/* How long `retries` backed-off retransmissions take from the first send
+ * (Linux tcp_model_timeout, what retransmits_timed_out compares against). */
+static uint64_t model_timeout(const struct tcp_ctx *ctx, unsigned retries, uint64_t rto)
+{
+    uint64_t t = 0;
+    for (unsigned i = 0; i <= retries; i++) {
+        t += rto;
+        rto = 2 * rto < ctx->p.rto_max ? 2 * rto : ctx->p.rto_max;
+    }
+    return t;
+}
+
 static enum tcp_verdict retransmit(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     uint8_t limit = tcb->state == TCP_SYN_SENT       ? (tcb->o.syncnt ? tcb->o.syncnt : ctx->p.syn_retries)
@@ -218,9 +230,21 @@ static enum tcp_verdict retransmit(struct tcp_ctx *ctx, struct tcb *tcb)
         refused = tcb->x->tx_refused && ctx->st->tcp_retrans == resent;
     }
     if (refused) {
+        tcb->backoff--; /* the try did not leave the host */
+        /* A handshake the link keeps refusing still ends: no backoff grows
+         * to reach the limit, so the limit is the time the retries would
+         * have taken (Linux gives up a SYN refused by a dropping qdisc:
+         * with tcp_syn_retries 2 after 4 s, seen on 6.18). */
+        if ((tcb->state == TCP_SYN_SENT || tcb->state == TCP_SYN_RECEIVED) &&
+            ctx->now - tcb->x->rtx_stamp >= model_timeout(ctx, limit, ctx->p.rto_initial)) {
+            ctx->st->tcp_timeouts++;
+            if (tcb->flags & TCB_NEW)
+                ctx->st->tcp_attempt_fails++;
+            tcp_enter_closed(ctx, tcb, -ETIMEDOUT, "retransmission timeout (link refusing)");
+            return TCP_FREE;
+        }
         /* Linux tcp_retransmit_timer, local congestion: the head did not
          * leave the host, so no backoff; try again in 500 ms. */
-        tcb->backoff--;
         tcb->t_rtx = ctx->now + TCP_RESOURCE_PROBE_INTERVAL;
         tcb->flags &= ~(TCB_TLP_TIMER | TCB_RACK_TIMER);
         return TCP_KEEP;

@@ -273,6 +273,36 @@ static void test_linux_unanswered_persist_probes_give_up(void **state)
     h_free(&c->h);
 }
 
+/* A SYN the link refuses for good is given up, as Linux gives it up under
+ * a dropping qdisc: backoff never grows (every try is refused), so the limit
+ * is the time TCP_SYNCNT retries would have taken, 1 + 2 + 4 s for 2. Not
+ * forever. */
+static void test_refused_syn_given_up_after_the_retries_time(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, &no_tlp);
+    synack_sock s = synack_socket(h.s);
+    assert_int_equal(synack_setopt(h.s, s, SYNACK_OPT_SYNCNT, 2), 0);
+    h.refuse = ENOBUFS;
+    synack_endpoint r = {.addr = synack_ipv4(H_REMOTE), .port = H_RPORT};
+    assert_int_equal(synack_connect(h.s, s, &r), -EINPROGRESS);
+    synack_time start = h.clock.now;
+    while (state_of(&h, s) == SYNACK_SYN_SENT && h.clock.now - start < SYNACK_SEC(60)) {
+        assert_true(h_run_to_deadline(&h, SYNACK_SEC(1000)));
+        assert_int_equal(info_of(&h, s).backoff, 0);
+    }
+    assert_int_equal(state_of(&h, s), SYNACK_CLOSED);
+    assert_int_equal(info_of(&h, s).backoff, 0);
+    assert_int_equal(synack_sock_error(h.s, s), -ETIMEDOUT);
+    synack_time took = h.clock.now - start;
+    assert_true(took >= SYNACK_SEC(7) && took <= SYNACK_SEC(7) + SYNACK_MS(500));
+    assert_int_equal(ctr(&h, "tcp_timeouts"), 1);
+    assert_true(h.refused >= 10);
+    expect_none(&h);
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_refusal_errnos),
         cmocka_unit_test(test_linux_refused_zero_window_probe),
         cmocka_unit_test(test_linux_unanswered_persist_probes_give_up),
+        cmocka_unit_test(test_refused_syn_given_up_after_the_retries_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
