@@ -436,26 +436,20 @@ int sxp_ioctl(struct sxp *p, int fd, unsigned long req, void *arg)
         sxp_unlock(p);
         return 0;
     }
-    if (req == SIOCATMARK) { /* Linux tcp_ioctl: urg_data and the read position at urg_seq */
-        if (!arg)
-            return fail_unlock(p, EFAULT);
-        synack_tcp_info ti;
-        synack_tcp_info_get(p->st, f->h, &ti);
-        if (ti.state == SYNACK_LISTEN)
-            return fail_unlock(p, EINVAL);
-        *(int *)arg = synack_atmark(p->st, f->h) == 1;
-        sxp_unlock_quiet(p);
-        return 0;
-    }
-    if (req != SIOCINQ && req != SIOCOUTQ && req != SIOCOUTQNSD)
+    if (req != SIOCATMARK && req != SIOCINQ && req != SIOCOUTQ && req != SIOCOUTQNSD)
         return fail_unlock(p, ENOTTY);
     if (!arg)
         return fail_unlock(p, EFAULT);
     synack_tcp_info ti;
     synack_tcp_info_get(p->st, f->h, &ti);
-    /* Linux tcp_ioctl: a listener has no queues to report. */
+    /* Linux tcp_ioctl: a listener has no queues (nor an urgent mark) to report. */
     if (ti.state == SYNACK_LISTEN)
         return fail_unlock(p, EINVAL);
+    if (req == SIOCATMARK) { /* Linux tcp_ioctl: urg_data and the read position at urg_seq */
+        *(int *)arg = synack_atmark(p->st, f->h) == 1;
+        sxp_unlock_quiet(p);
+        return 0;
+    }
     int v;
     if (req == SIOCINQ)
         v = (ti.state == SYNACK_SYN_SENT || ti.state == SYNACK_SYN_RECEIVED) ? 0 : (int)ti.unread;
