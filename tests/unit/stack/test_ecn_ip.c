@@ -20,24 +20,7 @@
 #include "wire/ipv6.h"
 #include "wire/tcp.h"
 
-#define MAXF 4096
-struct capture {
-    uint8_t f[MAXF][80]; /* headers are enough */
-    size_t len[MAXF];
-    int n;
-};
-
-static void tap(void *ctx, int dir, int ifindex, const uint8_t *frame, size_t len, synack_time now)
-{
-    (void)ifindex;
-    (void)now;
-    struct capture *c = ctx;
-    if (dir != SYNACK_TAP_OUT || c->n == MAXF)
-        return;
-    size_t n = len < sizeof c->f[0] ? len : sizeof c->f[0];
-    memcpy(c->f[c->n], frame, n);
-    c->len[c->n++] = len;
-}
+#include "capture.h"
 
 /* The ECN field and TCP header of a captured frame (its length untruncated). */
 static uint8_t frame_tcp(const struct capture *c, int i, struct wire_tcp *t, size_t *payload)
@@ -127,7 +110,7 @@ static void one_way_marked(int family, double mark)
     memset(&cfg, 0, sizeof cfg);
     sim_init(&s, 11, SYNACK_MS(5), &cfg);
     assert_int_equal(synack_set_ecn(s.a, SYNACK_ECN_ON), 0);
-    synack_set_tap(s.a, tap, cap);
+    synack_set_tap(s.a, capture_tap, cap);
     synack_link_faults f = {.seed = 9, .mark_ce = mark};
     assert_int_equal(synack_memlink_set_faults(s.link, 0, &f), 0);
     static struct one_way w;

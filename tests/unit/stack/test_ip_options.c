@@ -20,6 +20,7 @@
 #include "../../support/sim.h"
 #include "../tcp/tcp_util.h"
 #include "stack/stack.h"
+#include "capture.h"
 #include "wire/bytes.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
@@ -359,22 +360,6 @@ static void ranges_defaults_mtu_and_freebind(void **state)
 
 /* ---- IPv6 and IPv4-mapped: two stacks over the memory link ---- */
 
-#define MAXF 64
-struct capture {
-    uint8_t f[MAXF][64];
-    int n;
-};
-
-static void tap(void *ctx, int dir, int ifindex, const uint8_t *frame, size_t len, synack_time now)
-{
-    (void)ifindex;
-    (void)now;
-    struct capture *c = ctx;
-    if (dir != SYNACK_TAP_OUT || c->n == MAXF)
-        return;
-    memcpy(c->f[c->n++], frame, len < 64 ? len : 64);
-}
-
 struct xfer {
     synack_stack *a, *b;
     synack_sock lsn, cli, srv;
@@ -434,8 +419,8 @@ static void run_pair(int family, void (*setup)(synack_stack *a, synack_sock cli,
 {
     struct sim s;
     sim_init(&s, 5, SYNACK_MS(2), NULL);
-    synack_set_tap(s.a, tap, ca);
-    synack_set_tap(s.b, tap, cb);
+    synack_set_tap(s.a, capture_tap, ca);
+    synack_set_tap(s.b, capture_tap, cb);
     struct xfer x = {.a = s.a, .b = s.b, .srv = -1};
     x.lsn = synack_socket(s.b);
     x.cli = synack_socket(s.a);

@@ -20,24 +20,7 @@
 #include "wire/ipv6.h"
 #include "wire/tcp.h"
 
-#define MAXF 512
-struct capture {
-    uint8_t f[MAXF][1600];
-    size_t len[MAXF];
-    int n;
-};
-
-static void tap(void *ctx, int dir, int ifindex, const uint8_t *frame, size_t len, synack_time now)
-{
-    (void)ifindex;
-    (void)now;
-    struct capture *c = ctx;
-    if (dir != SYNACK_TAP_OUT || c->n == MAXF)
-        return;
-    size_t n = len < sizeof c->f[0] ? len : sizeof c->f[0];
-    memcpy(c->f[c->n], frame, n);
-    c->len[c->n++] = n;
-}
+#include "capture.h"
 
 struct pair {
     struct sim sim;
@@ -76,7 +59,7 @@ static void rfc8200_tcp_over_ipv6_handshake_data_close(void **state)
     synack_endpoint srv = sim_ep6(SIM_ADDR6_B, 7000);
     memset(&p, 0, sizeof p);
     sim_init(&p.sim, 7, SYNACK_MS(1), NULL);
-    synack_set_tap(p.sim.a, tap, cap);
+    synack_set_tap(p.sim.a, capture_tap, cap);
     p.srv = -1;
     p.lsn = synack_socket(p.sim.b);
     assert_int_equal(synack_bind(p.sim.b, p.lsn, &srv), 0);
@@ -86,7 +69,7 @@ static void rfc8200_tcp_over_ipv6_handshake_data_close(void **state)
     assert_true(sim_run(&p.sim, connected, &p, SYNACK_SEC(2)));
 
     struct wire_ipv6 ip;
-    assert_int_equal(wire_ipv6_parse(cap->f[0], cap->len[0], 0, &ip), WIRE_OK);
+    assert_int_equal(wire_ipv6_parse(cap->f[0], cap->caplen[0], 0, &ip), WIRE_OK);
     assert_int_equal(ip.proto, WIRE_IPPROTO_TCP);
     assert_memory_equal(ip.dst, srv.addr.bytes, 16);
     assert_true(wire_tcp_csum_ok_ipv6(ip.payload, ip.payload_len, ip.src, ip.dst));
@@ -214,7 +197,7 @@ static void one_init(struct one *o)
     memset(o, 0, sizeof *o);
     sim_init(&o->sim, 3, SYNACK_MS(1), NULL);
     o->cap = calloc(1, sizeof *o->cap);
-    synack_set_tap(o->sim.b, tap, o->cap);
+    synack_set_tap(o->sim.b, capture_tap, o->cap);
     memcpy(o->peer, sim_ep6(SIM_ADDR6_A, 0).addr.bytes, 16);
     memcpy(o->us, sim_ep6(SIM_ADDR6_B, 0).addr.bytes, 16);
 }
@@ -229,7 +212,7 @@ static void one_free(struct one *o)
 static void icmp_at(struct one *o, int i, struct wire_ipv6 *ip, struct wire_icmpv6 *m)
 {
     assert_true(i < o->cap->n);
-    assert_int_equal(wire_ipv6_parse(o->cap->f[i], o->cap->len[i], 0, ip), WIRE_OK);
+    assert_int_equal(wire_ipv6_parse(o->cap->f[i], o->cap->caplen[i], 0, ip), WIRE_OK);
     assert_int_equal(ip->proto, WIRE_IPPROTO_ICMPV6);
     assert_int_equal(wire_icmpv6_parse(ip->payload, ip->payload_len, ip->src, ip->dst, m), WIRE_OK);
 }
@@ -319,7 +302,7 @@ static void rfc8201_4_packet_too_big_lowers_mss(void **state)
     struct pair p;
     synack_endpoint srv = sim_ep6(SIM_ADDR6_B, 7004);
     pair_open(&p, &srv, &srv);
-    synack_set_tap(p.sim.a, tap, cap);
+    synack_set_tap(p.sim.a, capture_tap, cap);
     static uint8_t d[4000];
     assert_int_equal(synack_send(p.sim.a, p.cli, d, sizeof d), (long)sizeof d);
     synack_poll(p.sim.a);
