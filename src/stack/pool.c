@@ -116,10 +116,26 @@ static void buf_put(synack_stack *s, uint8_t *m, uint32_t n)
         chunk_put(&b->free, &b->n_free, SPARE_BUF_BYTES / (n ? n : 1), m);
 }
 
+/* The core's hooks for receive storage of another size (tcp_ctx
+ * rbuf_alloc / rbuf_free: a segment taken whole beyond the window, input.c):
+ * the same lists, so a buffer-sized request is a pool hit and a larger one
+ * a malloc, counted in buf_bytes_live like any attached storage. */
+static uint8_t *rbuf_alloc(void *cb, uint32_t size)
+{
+    return buf_get(cb, size);
+}
+
+static void rbuf_free(void *cb, uint8_t *buf, uint32_t size)
+{
+    buf_put(cb, buf, size);
+}
+
 void pool_init(synack_stack *s)
 {
     s->pool.bufs[0].size = s->cfg.sndbuf;
     s->pool.bufs[1].size = s->cfg.rcvbuf != s->cfg.sndbuf ? s->cfg.rcvbuf : 0;
+    s->tcp.rbuf_alloc = rbuf_alloc;
+    s->tcp.rbuf_free = rbuf_free;
 }
 
 void pool_free(synack_stack *s)
@@ -161,8 +177,9 @@ void stack_release_idle(synack_stack *s, struct sock *k, bool all)
         x->sbuf = NULL;
     }
     if (x->rbuf && (all || tcp_rbuf_idle(b))) {
-        buf_put(s, x->rbuf, b->rcv.cap);
-        x->rbuf = NULL;
+        uint32_t size;
+        uint8_t *m = tcp_rbuf_detach(b, &size);
+        buf_put(s, m, size);
     }
     if (all || tcp_ext_idle(b)) {
         tcp_ext_release(b);
@@ -177,9 +194,12 @@ int stack_resize_bufs(synack_stack *s, struct sock *k, uint32_t ns, uint32_t nr)
     struct tcb *b = &k->tcb;
     struct tcp_ext *x = b->x;
     uint8_t *sb = NULL, *rb = NULL;
+    /* receive storage grown past the buffer (input.c rcv_grow) that still
+     * holds the new size stays: only the buffer's size changes */
+    bool keep_rb = x && x->rbuf && x->rcv_bufsize && nr <= b->rcv.cap;
     if (x && x->sbuf && ns != b->snd.cap && !(sb = buf_get(s, ns)))
         return -ENOMEM;
-    if (x && x->rbuf && nr != b->rcv.cap && !(rb = buf_get(s, nr))) {
+    if (x && x->rbuf && !keep_rb && nr != b->rcv.cap && !(rb = buf_get(s, nr))) {
         if (sb)
             buf_put(s, sb, ns);
         return -ENOMEM;
@@ -195,8 +215,12 @@ int stack_resize_bufs(synack_stack *s, struct sock *k, uint32_t ns, uint32_t nr)
         buf_put(s, x->rbuf, b->rcv.cap);
         x->rbuf = rb;
         b->rcv.head = 0;
+        x->rcv_bufsize = 0;
     }
     b->snd.cap = ns;
-    b->rcv.cap = nr;
+    if (keep_rb)
+        x->rcv_bufsize = nr < b->rcv.cap ? nr : 0;
+    else
+        b->rcv.cap = nr;
     return 0;
 }

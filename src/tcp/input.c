@@ -272,6 +272,107 @@ static bool acceptable(const struct tcb *tcb, uint32_t seq, uint32_t len)
     return seq_in(seq, nxt, nxt + wnd) || seq_in(seq + len - 1, nxt, nxt + wnd);
 }
 
+/* Linux since 6.17 (tcp_sequence, net/ipv4/tcp_input.c): does the segment
+ * end beyond the window, counting its FIN only when data overshoots too?
+ * (A FIN alone past the edge is let through and judged with the text, as
+ * Linux does for stacks that send one into a closed window.) A zero window
+ * is RFC 9293 §3.10.7.4's own case, left to acceptable(). */
+static bool beyond_window(const struct tcb *tcb, uint32_t seq, uint32_t len, bool fin)
+{
+    uint32_t wnd = tcp_rcv_window(tcb);
+    return wnd != 0 && seq_gt(seq + len - (fin ? 1u : 0u), tcb->rcv_nxt + wnd);
+}
+
+/* A segment that the sequence-number check refuses (RFC 9293 §3.10.7.4
+ * first: "send an acknowledgment ... and drop the unacceptable segment";
+ * Linux tcp_validate_incoming's tcp_send_dupack). */
+static enum tcp_verdict refuse_segment(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *seg,
+                                       uint32_t seq, uint32_t len)
+{
+    uint16_t f = seg->flags;
+    if (f & WIRE_TCP_RST)
+        return TCP_KEEP;
+    if (f & WIRE_TCP_SYN) { /* RFC 5961 §4 applies whatever the sequence number */
+        ctx->st->tcp_drop_syn_sync++;
+        tcp_send_challenge_ack(ctx, tcb);
+        return TCP_KEEP;
+    }
+    /* A retransmitted FIN in TIME_WAIT restarts the 2MSL wait. */
+    if (tcb->state == TCP_TIME_WAIT && (f & WIRE_TCP_FIN) && seq + len == tcb->rcv_nxt)
+        tcb->t_wait = ctx->now + ctx->p.msl2;
+    /* data from before RCV.NXT is a duplicate: RFC 2883 D-SACK of that part
+     * (Linux tcp_send_dupack) */
+    if (seg->payload_len && seq_lt(seq, tcb->rcv_nxt))
+        note_dsack(tcb, seq, seq_min(seq + (uint32_t)seg->payload_len, tcb->rcv_nxt));
+    tcp_send_ack(ctx, tcb);
+    return TCP_KEEP;
+}
+
+/* Receive storage of need bytes at least for a segment taken beyond the
+ * window (take_whole) from the stack's rbuf_alloc; false when it has none.
+ * The queue is empty, so what the old storage holds past its head is data
+ * held out of order: it moves over at the same offsets. */
+static bool rcv_grow(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t need)
+{
+    struct tcp_ext *x = tcb->x;
+    if (!ctx->rbuf_alloc || !ctx->rbuf_free)
+        return false;
+    uint32_t bufsize = tcp_rcv_bufsize(tcb);
+    uint32_t size = need > bufsize ? need : bufsize;
+    uint8_t *nb = ctx->rbuf_alloc(ctx->cb, size);
+    if (!nb)
+        return false;
+    if (x->rbuf) {
+        uint32_t held = x->ooo.n ? x->ooo.r[x->ooo.n - 1].end - tcb->rcv_nxt : 0;
+        if (held > tcb->rcv.cap)
+            held = tcb->rcv.cap;
+        ring_peek(&tcb->rcv, x->rbuf, 0, nb, held);
+        ctx->rbuf_free(ctx->cb, x->rbuf, tcb->rcv.cap);
+    }
+    x->rbuf = nb;
+    x->rcv_bufsize = size != bufsize ? bufsize : 0;
+    tcb->rcv.cap = size;
+    tcb->rcv.head = 0;
+    return true;
+}
+
+/* The largest segment taken beyond the window: what one IP datagram holds,
+ * so a peer gets at most this much past the window it was offered. */
+#define TCP_BEYOND_MAX 65535u
+
+/* Linux since 6.17: a segment that starts inside a non-zero window and
+ * ends beyond it is taken whole when nothing waits to be read (tcp_sequence
+ * lets it through with its receive queue empty; tcp_data_queue then queues
+ * the whole skb, forcing the memory for it, sk_forced_mem_schedule), so a
+ * peer that overshoots (a 64 KiB TSO packet into a smaller window) is not
+ * stalled. Held out-of-order data does not make the queue non-empty, as in
+ * Linux, whose out-of-order queue is apart from sk_receive_queue. The
+ * ring's storage grows for it through the stack (rcv_grow); the window then
+ * stays 0 until the reader has taken the excess and made room (output.c),
+ * and the storage goes back to the buffer's size once it is empty (the
+ * stack's release of idle storage, tcp_rbuf_detach). Without that memory
+ * the segment is trimmed to the window as RFC 9293 §3.10.7.4 says. seq is
+ * at or past RCV.NXT (the old part already skipped). */
+static bool take_whole(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t seq, uint32_t dlen, uint32_t wnd)
+{
+    if (tcb->rcv.len || wnd == 0 || !seq_lt(seq, tcb->rcv_nxt + wnd) || dlen > TCP_BEYOND_MAX)
+        return false;
+    if (tcb->state != TCP_ESTABLISHED && tcb->state != TCP_FIN_WAIT_1 && tcb->state != TCP_FIN_WAIT_2)
+        return false; /* the text would not be taken (text_and_fin) */
+    if (tcb->flags & (TCB_FIN_OOO | TCB_ORPHAN))
+        return false; /* past a held FIN nothing is data; an orphan resets */
+    bool beyond = seq_gt(seq + dlen, tcb->rcv_nxt + wnd); /* else only the storage is short */
+    uint32_t need = seq - tcb->rcv_nxt + dlen;
+    if ((!tcb->x->rbuf || need > tcb->rcv.cap) && !rcv_grow(ctx, tcb, need)) {
+        if (beyond)
+            ctx->st->tcp_rcv_beyond_nomem++;
+        return false;
+    }
+    if (beyond)
+        ctx->st->tcp_rcv_beyond_taken++;
+    return true;
+}
+
 /* A new acknowledgment: SND.UNA < SEG.ACK <= SND.MAX. Frees acknowledged
  * data and takes an RTT sample (RFC 6298, Karn). */
 static void ack_advance(struct tcp_ctx *ctx, struct tcb *tcb, uint32_t ack, const struct wire_tcp *seg)
@@ -492,8 +593,11 @@ static enum tcp_verdict text_and_fin(struct tcp_ctx *ctx, struct tcb *tcb, const
         tcp_enter_closed(ctx, tcb, -ECONNRESET, "rcv data after close()");
         return TCP_FREE;
     }
+    /* Linux tcp_measure_rcv_mss: at most the MSS we announced, so that one
+     * segment larger than that (one taken beyond the window, take_whole)
+     * does not stretch every later delayed ACK */
     if (len > tcb->rcv_mss)
-        tcb->rcv_mss = (uint16_t)(len < 0xffff ? len : 0xffff);
+        tcb->rcv_mss = (uint16_t)(len < tcb->mss_local ? len : tcb->mss_local);
     if (len) { /* Linux tcp_event_data_recv (and tcp_data_queue_ofo) */
         tcp_ecn_data_in(ctx, tcb, seg);
         if (!(tcb->flags & TCB_DATA_RCVD) || ctx->now - tcb->lrcvtime > tcp_rto_backed_off(ctx, tcb))
@@ -674,21 +778,21 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
     /* first: sequence number */
     if (!acceptable(tcb, seq, len)) {
         ctx->st->tcp_drop_unacceptable++;
-        if (f & WIRE_TCP_RST)
-            return TCP_KEEP;
-        if (f & WIRE_TCP_SYN) { /* RFC 5961 §4 applies whatever the sequence number */
-            ctx->st->tcp_drop_syn_sync++;
-            tcp_send_challenge_ack(ctx, tcb);
-            return TCP_KEEP;
-        }
-        /* A retransmitted FIN in TIME_WAIT restarts the 2MSL wait. */
-        if (tcb->state == TCP_TIME_WAIT && (f & WIRE_TCP_FIN) && seq + len == tcb->rcv_nxt)
-            tcb->t_wait = ctx->now + ctx->p.msl2;
-        /* an old duplicate of data: RFC 2883 D-SACK (Linux tcp_send_dupack) */
-        if (seg->payload_len && seq_leq(seq + (uint32_t)seg->payload_len, tcb->rcv_nxt))
-            note_dsack(tcb, seq, seq + (uint32_t)seg->payload_len);
-        tcp_send_ack(ctx, tcb);
-        return TCP_KEEP;
+        return refuse_segment(ctx, tcb, seg, seq, len);
+    }
+    /* Linux since 6.17 (tcp_sequence): a segment that ends beyond the window
+     * while data waits to be read is dropped whole, its ACK field unread
+     * (SKB_DROP_REASON_TCP_INVALID_END_SEQUENCE, LINUX_MIB_BEYOND_WINDOW),
+     * where RFC 9293 §3.10.7.4 would take the part inside the window: a
+     * peer may not make us hold more than we offered. Into an empty queue
+     * it is taken whole (the seventh step, take_whole). Deviation from Linux,
+     * on purpose: with our window at zero this does not apply, and a
+     * segment at RCV.NXT still has its ACK, URG and RST processed (RFC 9293
+     * §3.10.7.4: "special allowance should be made"), its data dropped;
+     * the answer on the wire is the same ACK. */
+    if (tcb->rcv.len && beyond_window(tcb, seq, len, f & WIRE_TCP_FIN)) {
+        ctx->st->tcp_drop_beyond_window++;
+        return refuse_segment(ctx, tcb, seg, seq, len);
     }
 
     /* second: RST (RFC 5961 §3.2) */
@@ -832,6 +936,8 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         space = 0; /* the stack had no memory for the receive ring: as if full */
     if (room > space)
         room = space;
+    if (dlen > room && take_whole(ctx, tcb, seq, dlen, wnd))
+        room = dlen;
     if (dlen > room) {
         /* beyond the window: not taken; the ACK shows the window (Linux
          * TCPZeroWindowDrop when it is zero) */
@@ -839,7 +945,7 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         tcb->flags |= TCB_ACK_PENDING | TCB_ACK_NOW;
         dlen = room;
         fin = false;
-    } else if (fin && (wnd == 0 || ring_free(&tcb->rcv) == 0)) {
+    } else if (fin && (wnd == 0 || tcp_rcv_room(tcb) == 0)) {
         /* a FIN into a closed window is taken (Linux tcp_data_queue: a
          * peer that keeps resending it would otherwise loop), and, the
          * receive memory being full, acknowledged at once (Linux sets

@@ -56,7 +56,10 @@ bool tcp_eor_at(const struct tcb *tcb, uint32_t seq)
 
 uint32_t tcp_rcv_window(const struct tcb *tcb)
 {
-    uint32_t free = ring_free(&tcb->rcv);
+    /* the buffer's room, not the storage's: storage grown for a segment
+     * taken beyond the window (input.c) offers nothing more (Linux's window
+     * stays 0 while its receive memory is over sk_rcvbuf) */
+    uint32_t free = tcp_rcv_room(tcb);
     /* Round down to what the scale can express, so the edge we advertise is
      * the edge we mean. */
     free &= ~((1u << tcb->rcv_wscale) - 1);
@@ -65,7 +68,8 @@ uint32_t tcp_rcv_window(const struct tcb *tcb)
     uint32_t wnd = free > promised ? free : promised;
     /* RFC 9293 §3.8.6.2.2, receiver SWS avoidance: move the right edge only
      * by at least min(RCV.BUFF / 2, one segment). */
-    uint32_t step = tcb->rcv.cap / 2 < tcb->mss_local ? tcb->rcv.cap / 2 : tcb->mss_local;
+    uint32_t half = tcp_rcv_bufsize(tcb) / 2;
+    uint32_t step = half < tcb->mss_local ? half : tcb->mss_local;
     if (wnd > promised && wnd - promised < step)
         wnd = promised;
     uint32_t max = (uint32_t)0xffff << tcb->rcv_wscale;

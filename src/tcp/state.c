@@ -89,6 +89,23 @@ bool tcp_rbuf_idle(const struct tcb *tcb)
     return tcb->rcv.len == 0 && tcb->x->ooo.n == 0;
 }
 
+uint8_t *tcp_rbuf_detach(struct tcb *tcb, uint32_t *size)
+{
+    struct tcp_ext *x = tcb->x;
+    uint8_t *buf = x->rbuf;
+    *size = tcb->rcv.cap;
+    /* storage grown for a segment beyond the window (input.c rcv_grow) goes
+     * with it: the next is of the buffer's size (memory back to normal) */
+    if (x->rcv_bufsize) {
+        tcb->rcv.cap = x->rcv_bufsize;
+        x->rcv_bufsize = 0;
+        if (tcb->rcv.head >= tcb->rcv.cap)
+            tcb->rcv.head = 0; /* nothing is held (or it is dropped with the storage) */
+    }
+    x->rbuf = NULL;
+    return buf;
+}
+
 void tcp_ext_wants(const struct tcb *tcb, size_t snd_payload, size_t rcv_payload, bool *snd, bool *rcv)
 {
     const struct tcp_ext *x = tcb->x;
@@ -119,6 +136,9 @@ void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local
 {
     struct tcp_ext *x = tcb->x;
     struct tcp_addr6 *a6 = tcb->a6;
+    /* receive storage still attached keeps its size (grown by input.c's
+     * rcv_grow, or of an older SO_RCVBUF) until it goes (tcp_rbuf_detach) */
+    uint32_t rsize = x && x->rbuf ? tcb->rcv.cap : 0;
     memset(tcb, 0, sizeof *tcb);
     tcb->a6 = a6;
     if (x) {
@@ -135,6 +155,10 @@ void tcp_tcb_init(struct tcb *tcb, const struct tcp_tuple *t, uint16_t mss_local
     tcb->rcv_mss = mss_local < TCP_MSS_DEFAULT ? mss_local : TCP_MSS_DEFAULT;
     tcb->snd = (struct ring){.cap = sndcap};
     tcb->rcv = (struct ring){.cap = rcvcap};
+    if (rsize && rsize != rcvcap) {
+        tcb->rcv.cap = rsize;
+        x->rcv_bufsize = rcvcap;
+    }
     tcb->t_rtx = tcb->t_wait = tcb->t_delack = tcb->t_keep = TCP_TIME_NEVER;
     tcp_opts_default(&tcb->o);
     tcb->rack_reo_mult = 1; /* RFC 8985 §6.2 step 4 */

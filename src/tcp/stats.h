@@ -27,6 +27,9 @@
     X(tcp_drop_backlog, "SYNs dropped: listen queue full")                     \
     X(tcp_drop_syn_sent, "TCP segments dropped in SYN-SENT")                   \
     X(tcp_drop_unacceptable, "TCP segments outside the window")                \
+    X(tcp_drop_beyond_window, "TCP segments dropped: end beyond the window, data queued (Linux BeyondWindow)") \
+    X(tcp_rcv_beyond_taken, "TCP segments beyond the window taken whole into an empty queue (Linux)") \
+    X(tcp_rcv_beyond_nomem, "TCP segments beyond the window trimmed: no memory to take them whole") \
     X(tcp_drop_noack, "TCP segments dropped: no ACK flag")                     \
     X(tcp_drop_badack, "TCP segments dropped: ACK outside the valid range")    \
     X(tcp_drop_ooo, "TCP segments dropped: out of order")                      \

@@ -122,6 +122,14 @@ struct tcp_ctx {
     /* Every state change, with a short reason. */
     void (*state_change)(void *cb, struct tcb *tcb, enum tcp_state from, enum tcp_state to,
                          const char *why);
+    /* Receive storage of another size than the buffer's (input.c: a segment
+     * that ends beyond the window is taken whole into an empty queue, as
+     * Linux since 6.17): size bytes, or NULL when the stack has none to give,
+     * and the core then trims the segment to the window (RFC 9293
+     * §3.10.7.4). rbuf_free takes storage back, with the size it was given
+     * at. Optional (NULL: never more than the buffer). */
+    uint8_t *(*rbuf_alloc)(void *cb, uint32_t size);
+    void (*rbuf_free)(void *cb, uint8_t *buf, uint32_t size);
 };
 
 /* ctx->output's answer for a segment the link refused (local congestion). */
@@ -225,6 +233,12 @@ struct tcp_ext {
     /* Storage of the send and receive rings (tcb->snd, tcb->rcv), each
      * ring.cap bytes; NULL until the stack attaches it (tcp_ext_wants). */
     uint8_t *sbuf, *rbuf;
+    /* Non-zero while rbuf is not of the receive buffer's size (grown by
+     * input.c's rcv_grow to hold a segment beyond the window): the buffer's
+     * size (SO_RCVBUF, what windows are computed from), rcv.cap being the
+     * storage's (tcp_rcv_bufsize). Cleared when the storage goes
+     * (tcp_rbuf_detach). */
+    uint32_t rcv_bufsize;
     /* Receiving: the out-of-order queue (its ranges are below, ooo) */
     uint32_t ooo_stamp;
     uint32_t fin_seq; /* TCB_FIN_OOO */
@@ -356,6 +370,21 @@ struct tcb {
     uint8_t ecn; /* RFC 3168 state: TCP_ECN_* (ecn.c) */
 };
 
+/* The receive buffer's size (SO_RCVBUF), which windows are computed from:
+ * the ring's capacity, unless its storage grew to hold a segment taken
+ * beyond the window (input.c); and the room left in that buffer (0 when the
+ * ring holds as much or more). */
+static inline uint32_t tcp_rcv_bufsize(const struct tcb *tcb)
+{
+    return tcb->x && tcb->x->rcv_bufsize ? tcb->x->rcv_bufsize : tcb->rcv.cap;
+}
+
+static inline uint32_t tcp_rcv_room(const struct tcb *tcb)
+{
+    uint32_t size = tcp_rcv_bufsize(tcb);
+    return size > tcb->rcv.len ? size - tcb->rcv.len : 0;
+}
+
 /* tcb->ecn, as Linux's ecn_flags */
 #define TCP_ECN_OK 0x1u         /* §6.1.1: agreed (before the SYN-ACK: asked for) */
 #define TCP_ECN_QUEUE_CWR 0x2u  /* §6.1.2: the next new data segment carries CWR */
@@ -377,6 +406,9 @@ void tcp_ext_wants(const struct tcb *tcb, size_t snd_payload, size_t rcv_payload
 /* Whether a ring's storage can go: empty, and (receive) nothing held out of order. */
 bool tcp_sbuf_idle(const struct tcb *tcb);
 bool tcp_rbuf_idle(const struct tcb *tcb);
+/* The receive storage leaves the TCB (the stack takes it back): returns it
+ * and its size in *size; the ring is then of the buffer's size again. */
+uint8_t *tcp_rbuf_detach(struct tcb *tcb, uint32_t *size);
 /* Whether the extension holds nothing but what tcp_ext_init would put
  * back (its rings' storage already gone); tcp_ext_release then keeps
  * CUBIC's memory in the TCB before the stack takes it back. */

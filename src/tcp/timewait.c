@@ -28,7 +28,7 @@ void tcp_tw_save(const struct tcb *b, struct tcp_tw *w)
         .rcv_nxt = b->rcv_nxt,
         .rcv_adv = b->rcv_adv,
         .rcv_acked = b->rcv_acked,
-        .rcv_cap = b->rcv.cap,
+        .rcv_cap = tcp_rcv_bufsize(b),
         .ts_recent = b->ts_recent,
         .ts_offset = b->ts_offset,
         .ts_recent_age = b->ts_recent_age,

@@ -89,7 +89,8 @@ long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t le
     uint32_t before = seq_gt(tcb->rcv_adv, tcb->rcv_nxt) ? tcb->rcv_adv - tcb->rcv_nxt : 0;
     uint32_t n = len < tcb->rcv.len ? (uint32_t)len : tcb->rcv.len;
     n = tcp_urg_clip(tcb, 0, n, &skip); /* a read stops at the mark */
-    bool was_half_full = 2 * tcb->rcv.len >= tcb->rcv.cap;
+    uint32_t bufsize = tcp_rcv_bufsize(tcb);
+    bool was_half_full = 2 * (uint64_t)tcb->rcv.len >= bufsize;
     ring_peek(&tcb->rcv, tcb->x->rbuf, 0, buf, n);
     ring_consume(&tcb->rcv, n);
     tcp_urg_consumed(tcb);
@@ -100,7 +101,7 @@ long tcp_user_recv(struct tcp_ctx *ctx, struct tcb *tcb, uint8_t *buf, size_t le
      * more (64 KiB unscaled) is not one a read reopens: Linux's, held by
      * rcv_ssthresh, does not grow there either, and an ACK at each first
      * read would cost a segment per short connection. */
-    if (!(tcb->flags & TCB_FIN_RCVD) && tcb->state != TCP_CLOSED && was_half_full && 2 * before <= tcb->rcv.cap) {
+    if (!(tcb->flags & TCB_FIN_RCVD) && tcb->state != TCP_CLOSED && was_half_full && 2 * (uint64_t)before <= bufsize) {
         uint32_t now_wnd = tcp_rcv_window(tcb);
         *wnd_update = now_wnd >= 2 * before && now_wnd > before;
     }
