@@ -144,6 +144,8 @@ static void test_linux_beyond_window_dropped_with_data_queued(void **state)
     assert_int_equal(i.snd_una, c.ours); /* the ACK field was not read */
     assert_int_equal(ctr(&c.h, "tcp_drop_beyond_window"), 1);
     assert_int_equal(ctr(&c.h, "tcp_rcv_beyond_taken"), 0);
+    assert_int_equal(sock_of(&c)->tcb.rcv.cap, 2048); /* nothing grew */
+    assert_int_equal(sock_of(&c)->tcb.x->rcv_bufsize, 0);
     /* what fits is taken as ever, its ACK with it */
     inject_data(&c, A_, 100, edge - 100, c.ours + 1);
     i = info_of(&c.h, c.s);
@@ -320,6 +322,33 @@ static void test_linux_beyond_window_fin_alone_is_not_beyond(void **state)
     h_free(&c.h);
 }
 
+/* A hostile peer gets one segment past the window and no more: segments
+ * that straddle the window's edge out of order, again and again, keep the
+ * storage within the window plus the largest of them, and once data is
+ * queued nothing more past the edge is taken. */
+static void test_linux_beyond_window_excess_bounded_by_one_segment(void **state)
+{
+    (void)state;
+    struct conn c;
+    uint32_t wnd = open_with(&c, 1024);
+    size_t bound = wnd + 60000;
+    for (uint32_t start = 100; start < wnd; start += 100) {
+        inject_data(&c, A_, start, 60000 - start, c.ours); /* all end at 60000 */
+        assert_true(c.h.s->pool.buf_bytes_live <= bound);
+        assert_int_equal(info_of(&c.h, c.s).unread, 0);
+    }
+    inject_data(&c, A_, 0, 100, c.ours); /* the hole: now all is in order */
+    assert_int_equal(info_of(&c.h, c.s).unread, 60000);
+    /* data queued: a segment past the edge is dropped, the storage stays */
+    size_t live = c.h.s->pool.buf_bytes_live;
+    inject_data(&c, A_, 60000, 5000, c.ours);
+    assert_int_equal(info_of(&c.h, c.s).unread, 60000);
+    assert_int_equal(c.h.s->pool.buf_bytes_live, live);
+    assert_int_equal(read_check(&c, 0, 70000), 60000);
+    assert_int_equal(c.h.s->pool.buf_bytes_live, 0);
+    h_free(&c.h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_linux_beyond_window_no_memory_trims),
         cmocka_unit_test(test_linux_beyond_window_out_of_order_data_moves),
         cmocka_unit_test(test_linux_beyond_window_fin_alone_is_not_beyond),
+        cmocka_unit_test(test_linux_beyond_window_excess_bounded_by_one_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
