@@ -668,8 +668,11 @@ uint32_t synack_tun_mtu(const synack_tun *t);
 synack_link_ops synack_tun_ops(void);
 /* Frames read from the device go to this stack and interface. */
 void synack_tun_attach(synack_tun *t, synack_stack *s, int ifindex);
-/* Reads every datagram waiting on the (non-blocking) device into the stack;
- * returns how many, or -errno (-EPIPE: the descriptor's other end is gone). */
+/* Reads the datagrams waiting on the (non-blocking) device into the stack,
+ * at most 256 a call (a NAPI-like budget, so that synack_poll's ACK flush
+ * and timers run between bursts; the loop's epoll is level-triggered and
+ * calls again); returns how many, or -errno (-EPIPE: the descriptor's other
+ * end is gone). */
 long synack_tun_pump(synack_tun *t);
 
 /* An event loop for a stack on real links: epoll over the link descriptors

@@ -32,6 +32,12 @@
 
 #define TUN_MAX_MTU 65535u
 #define TUN_VNET_HDR 10 /* struct virtio_net_hdr */
+/* Datagrams a pump takes before it returns, as a NAPI poll has a budget
+ * (Linux netdev_budget 300): each one marks its connection as owing an ACK,
+ * which the stack's next poll flushes, and a peer that writes as fast as we
+ * read (a stack in another process on a socketpair) would otherwise keep the
+ * poll from ever running, every marked connection holding its extension. */
+#define TUN_PUMP_BUDGET 256
 
 struct synack_tun {
     int fd;
@@ -339,7 +345,7 @@ long synack_tun_pump(synack_tun *t)
     if (!t->stack)
         return -ENOTCONN;
     long count = 0;
-    for (;;) {
+    while (count < TUN_PUMP_BUDGET) {
         ssize_t n = read(t->fd, t->buf, sizeof t->buf);
         if (n < 0) {
             if (errno == EINTR)
@@ -361,4 +367,5 @@ long synack_tun_pump(synack_tun *t)
         }
         count++;
     }
+    return count;
 }

@@ -325,6 +325,28 @@ static void test_datagrams_that_are_not_ip_are_dropped_and_counted(void **state)
     end_free(&e);
 }
 
+/* A pump takes at most 256 datagrams (its budget), so the stack's poll
+ * runs between bursts from a peer that writes as fast as we read. */
+static void test_a_pump_has_a_budget(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+    int big = 1 << 20;
+    assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big), 0);
+    synack_vclock clock = {.now = SYNACK_SEC(1)};
+    synack_config c = {.seed = 3, .clock = synack_vclock_read, .clock_ctx = &clock};
+    struct end e;
+    assert_int_equal(end_new(&e, sv[0], SRV_ADDR, &c), 0);
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(send(sv[1], "x", 1, 0), 1);
+    assert_int_equal(synack_tun_pump(e.t), 256);
+    assert_int_equal(synack_tun_pump(e.t), 44);
+    assert_int_equal(synack_tun_pump(e.t), 0);
+    close(sv[1]);
+    end_free(&e);
+}
+
 /* A peer that is gone: reads end with -EPIPE (so does the event loop),
  * and a transmit fails with -EPIPE instead of raising SIGPIPE. */
 static void test_a_closed_peer_is_a_clear_error(void **state)
@@ -552,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_refused_transmit_is_retried_not_lost),
         cmocka_unit_test(test_adopt_refuses_what_it_cannot_carry),
         cmocka_unit_test(test_datagrams_that_are_not_ip_are_dropped_and_counted),
+        cmocka_unit_test(test_a_pump_has_a_budget),
         cmocka_unit_test(test_a_closed_peer_is_a_clear_error),
         cmocka_unit_test(test_two_processes_over_a_seqpacket_socketpair),
         cmocka_unit_test(test_a_tun_descriptor_is_adopted_with_its_name),
