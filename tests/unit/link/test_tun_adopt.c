@@ -299,17 +299,27 @@ static void test_adopt_refuses_what_it_cannot_carry(void **state)
     close(sv[1]);
 }
 
+/* A stack on sv[0] of a fresh socketpair, on the virtual clock (NULL: the
+ * monotonic one); the test writes raw datagrams into sv[1], which has room
+ * for a few hundred. */
+static void lone_end(struct end *e, int sv[2], synack_vclock *clock)
+{
+    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+    int big = 1 << 20;
+    assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big), 0);
+    synack_config c = {.seed = 3, .clock = clock ? synack_vclock_read : synack_monotonic_now, .clock_ctx = clock};
+    assert_int_equal(end_new(e, sv[0], SRV_ADDR, &c), 0);
+}
+
 /* Whatever comes through the socket that is not an IP datagram is dropped
  * and counted (ip_drop_hdr), and the link carries on. */
 static void test_datagrams_that_are_not_ip_are_dropped_and_counted(void **state)
 {
     (void)state;
     int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
     synack_vclock clock = {.now = SYNACK_SEC(1)};
-    synack_config c = {.seed = 3, .clock = synack_vclock_read, .clock_ctx = &clock};
     struct end e;
-    assert_int_equal(end_new(&e, sv[0], SRV_ADDR, &c), 0);
+    lone_end(&e, sv, &clock);
     static const uint8_t text[] = "GET / HTTP/1.0\r\n\r\n";
     static const uint8_t short_ip[] = {0x45, 0, 0, 20, 0, 0};
     static const uint8_t bad_len[20] = {0x45, 0, 0xff, 0xff}; /* total length beyond the datagram */
@@ -331,13 +341,9 @@ static void test_a_pump_has_a_budget(void **state)
 {
     (void)state;
     int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-    int big = 1 << 20;
-    assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big), 0);
     synack_vclock clock = {.now = SYNACK_SEC(1)};
-    synack_config c = {.seed = 3, .clock = synack_vclock_read, .clock_ctx = &clock};
     struct end e;
-    assert_int_equal(end_new(&e, sv[0], SRV_ADDR, &c), 0);
+    lone_end(&e, sv, &clock);
     for (int i = 0; i < 300; i++)
         assert_int_equal(send(sv[1], "x", 1, 0), 1);
     assert_int_equal(synack_tun_pump(e.t), 256);
@@ -353,10 +359,8 @@ static void test_a_closed_peer_is_a_clear_error(void **state)
 {
     (void)state;
     int sv[2];
-    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-    synack_config c = {.seed = 4, .clock = synack_monotonic_now};
     struct end e;
-    assert_int_equal(end_new(&e, sv[0], CLI_ADDR, &c), 0);
+    lone_end(&e, sv, NULL);
     static const uint8_t junk[8] = {1};
     assert_int_equal(send(sv[1], junk, sizeof junk, 0), (ssize_t)sizeof junk);
     close(sv[1]);
