@@ -328,6 +328,10 @@ static int server_ends(size_t k, const synack_config *cfg, uint64_t rss_limit, s
            : rc < 0 ? " (the loop failed)"
            : v.reported < k ? " (the client ran out of ports or memory)"
                             : "");
+    uint64_t refused = synack_counter(e.s, "tcp_out_refused"), resent = synack_counter(e.s, "tcp_retrans");
+    if (refused || resent)
+        printf("  server: %llu segments refused by a full socket buffer (retried), %llu retransmitted\n",
+               (unsigned long long)refused, (unsigned long long)resent);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         printf("  the client process failed (status %#x)\n", (unsigned)status);
     close(rp[0]);
