@@ -658,6 +658,7 @@ int synack_tun_adopt(int fd, uint32_t mtu, synack_tun **out);
  * them before it sleeps; a program without the loop calls this after
  * synack_poll(). Returns 0 or -errno. */
 int synack_tun_flush(synack_tun *t);
+/* Flushes, closes the descriptor (an adopted one too) and frees the link. */
 void synack_tun_close(synack_tun *t);
 int synack_tun_fd(const synack_tun *t);
 /* The device's name; for an adopted descriptor the name the kernel reports

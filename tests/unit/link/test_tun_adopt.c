@@ -530,6 +530,51 @@ static int tun_fd(short flags, const char *name)
     return fd;
 }
 
+/* The Internet checksum of p[from, to) into p[field], p[field + 1]. */
+static void fill_csum(uint8_t *p, int from, int to, int field)
+{
+    uint32_t sum = 0;
+    for (int i = from; i < to; i += 2)
+        sum += (uint32_t)p[i] << 8 | p[i + 1];
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    p[field] = (uint8_t)(~sum >> 8);
+    p[field + 1] = (uint8_t)~sum;
+}
+
+/* A TUN fd opened with IFF_VNET_HDR wants the virtio-net header on every
+ * write: the adopted link must send it, or the kernel reads the IP header
+ * as one (version/IHL 0x45 sets NEEDS_CSUM with a start beyond the frame)
+ * and refuses the write. An ICMP echo request, checksummed, goes out
+ * (the device is up, in the child's own namespace, with no address). */
+static int vnet_fd_is_spoken(void)
+{
+    int fd = tun_fd(IFF_TUN | IFF_NO_PI | IFF_VNET_HDR, "sadopt2");
+    if (fd < 0)
+        return 5;
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "sadopt2");
+    ifr.ifr_flags = IFF_UP;
+    int up = sock >= 0 && ioctl(sock, SIOCSIFFLAGS, &ifr) == 0;
+    if (sock >= 0)
+        close(sock);
+    synack_tun *t;
+    if (!up || synack_tun_adopt(fd, 0, &t) != 0)
+        return 6;
+    uint8_t p[28] = {0x45, 0, 0, 28, 0, 1, 0x40, 0, 64, 1, 0, 0, 198, 18, 0, 1, 198, 18, 0, 2, 8, 0, 0, 0, 0, 1, 0, 1};
+    fill_csum(p, 0, 20, 10);  /* IPv4 header */
+    fill_csum(p, 20, 28, 22); /* ICMP */
+    /* the same datagram without the header: the kernel refuses it */
+    if (write(fd, p, sizeof p) >= 0)
+        return 7;
+    synack_link_ops ops = synack_tun_ops();
+    int rc = ops.transmit(t, p, sizeof p) == 0 && synack_tun_flush(t) == 0 ? 0 : 8;
+    synack_tun_close(t);
+    return rc;
+}
+
 static int child_tun(void)
 {
     if (unshare(CLONE_NEWNET) < 0)
@@ -551,6 +596,8 @@ static int child_tun(void)
     if (!rc)
         rc = synack_tun_adopt(fd, 0, &t) == -EPROTOTYPE ? 0 : 4;
     close(fd);
+    if (!rc)
+        rc = vnet_fd_is_spoken();
     return rc;
 }
 
