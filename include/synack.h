@@ -638,21 +638,42 @@ int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out);
  * checksum to the reader (which completes it); synack's segments of one
  * burst go to the kernel as one GSO datagram, cut by the kernel. */
 int synack_tun_open_offload(const char *name, uint32_t mtu, synack_tun **out);
+/* The link on a descriptor already open that carries one IP datagram per
+ * read and per write: a TUN fd (IFF_TUN | IFF_NO_PI) opened by a privileged
+ * process and handed over SCM_RIGHTS, or one end of an AF_UNIX
+ * SOCK_SEQPACKET (or SOCK_DGRAM) socketpair joining two stacks, in one
+ * process or two. The descriptor is made non-blocking and belongs to the
+ * synack_tun from then on: synack_tun_close closes it (on failure it is
+ * left to the caller, untouched but perhaps non-blocking). mtu as for
+ * synack_tun_open; nothing is configured on a device. No virtio-net header
+ * is used unless the TUN fd was opened with IFF_VNET_HDR. On a socket, a
+ * full send buffer (EAGAIN) is local congestion (TCP retries), and a peer
+ * that is gone makes transmits fail with -EPIPE and synack_tun_pump return
+ * -EPIPE (SOCK_SEQPACKET; a SOCK_DGRAM peer's end cannot be seen on read).
+ * Returns 0, -EBADF, -EINVAL (mtu), -EPROTOTYPE (a SOCK_STREAM socket, a
+ * TAP fd or one without IFF_NO_PI) or another -errno. */
+int synack_tun_adopt(int fd, uint32_t mtu, synack_tun **out);
 /* With offload, consecutive TCP segments of one flow are held and leave as
  * one GSO write (the kernel cuts them back to MTU size): synack_loop flushes
  * them before it sleeps; a program without the loop calls this after
  * synack_poll(). Returns 0 or -errno. */
 int synack_tun_flush(synack_tun *t);
+/* Flushes, closes the descriptor (an adopted one too) and frees the link. */
 void synack_tun_close(synack_tun *t);
 int synack_tun_fd(const synack_tun *t);
+/* The device's name; for an adopted descriptor the name the kernel reports
+ * for a TUN fd, or "" (never NULL) for a socket. */
 const char *synack_tun_name(const synack_tun *t);
 uint32_t synack_tun_mtu(const synack_tun *t);
 /* Ops and ctx (the synack_tun itself) for a synack_iface_config. */
 synack_link_ops synack_tun_ops(void);
 /* Frames read from the device go to this stack and interface. */
 void synack_tun_attach(synack_tun *t, synack_stack *s, int ifindex);
-/* Reads every datagram waiting on the (non-blocking) device into the stack;
- * returns how many, or -errno. */
+/* Reads the datagrams waiting on the (non-blocking) device into the stack,
+ * at most 256 a call (a NAPI-like budget, so that synack_poll's ACK flush
+ * and timers run between bursts; the loop's epoll is level-triggered and
+ * calls again); returns how many, or -errno (-EPIPE: the descriptor's other
+ * end is gone). */
 long synack_tun_pump(synack_tun *t);
 
 /* An event loop for a stack on real links: epoll over the link descriptors

@@ -75,6 +75,54 @@ size_t bench_pair_step(struct bench_pair *p)
     return n;
 }
 
+int bench_seqpacket_pair(int sv[2], int bytes)
+{
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return -errno;
+    int got = 0;
+    for (int i = 0; i < 2; i++) {
+        if (setsockopt(sv[i], SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) < 0)
+            setsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+        socklen_t len = sizeof got;
+        getsockopt(sv[i], SOL_SOCKET, SO_SNDBUF, &got, &len);
+    }
+    return got;
+}
+
+int bench_end_new(struct bench_end *e, int fd, uint32_t addr, uint64_t seed, const synack_config *cfg)
+{
+    memset(e, 0, sizeof *e);
+    synack_config c = {0};
+    if (cfg)
+        c = *cfg;
+    c.clock = synack_monotonic_now;
+    c.seed = seed;
+    e->s = synack_stack_new(&c);
+    if (!e->s)
+        return -ENOMEM;
+    int rc = synack_tun_adopt(fd, 1500, &e->t);
+    if (rc < 0)
+        return rc;
+    synack_iface_config ic = {.ops = synack_tun_ops(), .ctx = e->t, .addr = synack_ipv4(addr), .prefix_len = 24,
+                              .mtu = 1500};
+    int ifx = synack_iface_add(e->s, &ic);
+    if (ifx < 0)
+        return ifx;
+    synack_tun_attach(e->t, e->s, ifx);
+    e->loop = synack_loop_new(e->s);
+    if (!e->loop)
+        return -ENOMEM;
+    return synack_loop_add_tun(e->loop, e->t);
+}
+
+void bench_end_free(struct bench_end *e)
+{
+    synack_loop_free(e->loop);
+    synack_stack_free(e->s);
+    synack_tun_close(e->t);
+    memset(e, 0, sizeof *e);
+}
+
 int bench_listen(synack_stack *s, synack_sock *out, int n, int backlog)
 {
     for (int i = 0; i < n; i++) {

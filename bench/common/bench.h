@@ -38,6 +38,25 @@ size_t bench_pair_step(struct bench_pair *p);
 size_t bench_pair_deliver(struct bench_pair *p);
 void bench_pair_poll(struct bench_pair *p);
 
+/* One stack on one end of an AF_UNIX SOCK_SEQPACKET socketpair
+ * (synack_tun_adopt), with an event loop: the peer stack runs in another
+ * process, so each process holds only its own ends (bench/memory's server
+ * ends). */
+struct bench_end {
+    synack_stack *s;
+    synack_tun *t;
+    synack_loop *loop;
+};
+/* The socketpair, each end's send buffer raised to `bytes` (SO_SNDBUFFORCE
+ * when root, else SO_SNDBUF up to net.core.wmem_max): an AF_UNIX datagram
+ * is charged to its sender's buffer until read. Returns the buffer the
+ * kernel gave (its own accounting, twice what was asked) or -errno. */
+int bench_seqpacket_pair(int sv[2], int bytes);
+/* The stack (cfg's buffers and timeouts, seed, the monotonic clock) on fd,
+ * at addr/24, its loop watching the link. Returns 0 or a negative errno. */
+int bench_end_new(struct bench_end *e, int fd, uint32_t addr, uint64_t seed, const synack_config *cfg);
+void bench_end_free(struct bench_end *e);
+
 /* Listeners on the server stack at BENCH_PORT0 .. BENCH_PORT0 + n - 1
  * (each client address and server port gives 28232 ephemeral ports).
  * Writes the handles into out. Returns 0 or a negative errno. */

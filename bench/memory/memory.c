@@ -11,19 +11,31 @@
  *     server end is freed, per connection);
  *   - K idle established connections (default 1,000,000) held at once, both
  *     ends in this process, stopping early when the RSS passes -m MiB: the
- *     count reached, RSS and bytes per connection.
+ *     count reached, RSS and bytes per connection;
+ *   - the same K held by a server stack alone, as a server holds them: the
+ *     client stack runs in a child process, joined by an AF_UNIX
+ *     SOCK_SEQPACKET socketpair (synack_tun_adopt on each end); this
+ *     process's RSS and allocator deltas over the connections, per
+ *     connection, and the time from fork to the last accept.
  * Linux: K' idle established loopback connections (both ends) in a network
  * namespace of this process's own (-l, default 100,000; held by child
  * processes, each within RLIMIT_NOFILE), as the kernel's slab memory delta (/proc/meminfo
  * Slab, machine-wide) per connection, and the size of its tcp_sock object
- * from /proc/slabinfo when readable.
+ * from /proc/slabinfo when readable. Compared: both ends with Linux's figure,
+ * and the server ends with half of it (per end).
  *
- * usage: bench-memory [-k K] [-c C] [-L L] [-l LINUX_K] [-m RSS_MIB] [-b BUFSIZE] [-s] */
+ * -s: no Linux figure; -e: only the server ends measurement (and Linux's).
+ *
+ * usage: bench-memory [-k K] [-c C] [-L L] [-l LINUX_K] [-m RSS_MIB] [-b BUFSIZE] [-s] [-e] */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -124,7 +136,7 @@ static int established_and_time_wait(size_t n, const synack_config *cfg, uint32_
     return closed == n ? 0 : -EIO;
 }
 
-static size_t many(size_t k, const synack_config *cfg, uint64_t rss_limit)
+static size_t many(size_t k, const synack_config *cfg, uint64_t rss_limit, double *rss_per)
 {
     struct bench_pair p;
     synack_sock ls[PORTS];
@@ -143,11 +155,188 @@ static size_t many(size_t k, const synack_config *cfg, uint64_t rss_limit)
            "connection, both ends in this process (%.0f B RSS per end); established in %.1f s\n",
            got, got < k ? " (stopped at the RSS limit or out of ports/memory)" : "", r, h, per(b.rss, a.rss, got),
            per(b.heap, a.heap, got), per(b.rss, a.rss, got) / 2, secs);
+    *rss_per = per(b.rss, a.rss, got);
     if (got < k && got)
         printf("  at that rate %zu connections would take %.0f MiB of RSS (target: 1,000,000 in 512 MiB)\n", k,
                per(b.rss, a.rss, got) * (double)k / 1048576.0 + (double)a.rss / 1048576.0);
     bench_pair_free(&p);
     return got;
+}
+
+/* ---- server ends alone: the clients in a child process ---- */
+
+/* The child: the client stack on its end of the socketpair opens k
+ * connections, `batch` handshakes in flight, then reports how many were
+ * established (a uint64_t on the pipe) and holds them until the parent's end
+ * hangs up. */
+struct cli {
+    synack_stack *s;
+    size_t k, batch, started, established, failed;
+    bool stop, reported;
+    int report;
+};
+
+static void cli_state(void *ctx, const synack_endpoint *l, const synack_endpoint *r, synack_state from,
+                      synack_state to, const char *why, synack_time now)
+{
+    struct cli *c = ctx;
+    (void)l, (void)r, (void)why, (void)now;
+    if (from == SYNACK_SYN_SENT)
+        *(to == SYNACK_ESTABLISHED ? &c->established : &c->failed) += 1;
+}
+
+static bool cli_step(void *ctx)
+{
+    struct cli *c = ctx;
+    while (!c->stop && c->started < c->k && c->started - c->established - c->failed < c->batch) {
+        synack_sock h = synack_socket(c->s);
+        synack_endpoint ep = {.addr = synack_ipv4(BENCH_SRV_ADDR),
+                              .port = (uint16_t)(BENCH_PORT0 + c->started % PORTS)};
+        if (h < 0 || synack_connect(c->s, h, &ep) != -EINPROGRESS) {
+            if (h >= 0)
+                synack_close(c->s, h);
+            c->stop = true;
+            break;
+        }
+        c->started++;
+    }
+    if (!c->reported && c->established + c->failed == c->started && (c->stop || c->started == c->k)) {
+        uint64_t n = c->established;
+        c->reported = write(c->report, &n, sizeof n) == sizeof n;
+    }
+    return false;
+}
+
+static int client_child(int fd, int report, size_t k, size_t batch, const synack_config *cfg)
+{
+    struct cli c = {.k = k, .batch = batch, .report = report};
+    synack_config cc = *cfg;
+    cc.on_state = cli_state;
+    cc.on_state_ctx = &c;
+    struct bench_end e;
+    if (bench_end_new(&e, fd, BENCH_CLI_ADDR, 1, &cc) < 0)
+        return 1;
+    c.s = e.s;
+    /* the parent hanging up its end is the end (-EPIPE); the process exits
+     * without freeing a million connections one by one */
+    int rc = synack_loop_run(e.loop, cli_step, &c, SYNACK_TIME_NEVER);
+    return rc == -EPIPE && c.reported ? 0 : 2;
+}
+
+struct srv {
+    synack_stack *s;
+    const synack_sock *ls;
+    size_t accepted, checked;
+    uint64_t reported;
+    bool have_report, over;
+    uint64_t rss_limit;
+    double t_last;
+};
+
+static void srv_report(void *ctx, int fd, unsigned events)
+{
+    struct srv *v = ctx;
+    (void)events;
+    if (read(fd, &v->reported, sizeof v->reported) == sizeof v->reported)
+        v->have_report = true;
+}
+
+static bool srv_step(void *ctx)
+{
+    struct srv *v = ctx;
+    size_t before = v->accepted;
+    for (int i = 0; i < PORTS; i++)
+        while (synack_accept(v->s, v->ls[i], NULL) >= 0)
+            v->accepted++;
+    if (v->accepted != before)
+        v->t_last = bench_now();
+    if (v->rss_limit && v->accepted - v->checked >= 4096) {
+        v->checked = v->accepted;
+        v->over = bench_rss() > v->rss_limit;
+    }
+    return v->over || (v->have_report && v->accepted >= v->reported);
+}
+
+struct split_result {
+    size_t got;
+    double rss_per, heap_per; /* bytes per connection in the server process */
+};
+
+/* k idle established connections: the server stack (this process) holds one
+ * end of each; the clients run in a child process, over an AF_UNIX
+ * SOCK_SEQPACKET socketpair (synack_tun_adopt). The figures are this
+ * process's own. */
+static int server_ends(size_t k, const synack_config *cfg, uint64_t rss_limit, struct split_result *res)
+{
+    memset(res, 0, sizeof *res);
+    int sv[2], rp[2];
+    /* a datagram is charged to its sender's buffer until it is read: room
+     * for a batch of handshakes each way (a small datagram costs about
+     * 1 KiB of it); without root the buffer stays at wmem_max and the
+     * batch shrinks to fit */
+    int buf = bench_seqpacket_pair(sv, 64 << 20);
+    if (buf < 0 || pipe(rp) < 0) {
+        printf("server ends: skipped: socketpair: %s\n", strerror(buf < 0 ? -buf : errno));
+        return -1;
+    }
+    size_t batch = (size_t)buf / 2048;
+    batch = batch > 4096 ? 4096 : batch < 16 ? 16 : batch;
+    struct bench_end e;
+    synack_sock ls[PORTS];
+    if (bench_end_new(&e, sv[0], BENCH_SRV_ADDR, 2, cfg) < 0 || bench_listen(e.s, ls, PORTS, 65535) < 0) {
+        printf("server ends: skipped: no stack\n");
+        return -1;
+    }
+    struct srv v = {.s = e.s, .ls = ls, .rss_limit = rss_limit};
+    if (synack_loop_add_fd(e.loop, rp[0], EPOLLIN, srv_report, &v) < 0)
+        return -1;
+    fflush(stdout);
+    /* pages the earlier measurements freed go back to the system, so the
+     * connections' RSS is theirs, not reused pages */
+    malloc_trim(0);
+    struct probe a = probe();
+    double t0 = bench_now();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        close(sv[0]);
+        close(rp[0]);
+        _exit(client_child(sv[1], rp[1], k, batch, cfg));
+    }
+    close(sv[1]);
+    close(rp[1]);
+    int rc = synack_loop_run(e.loop, srv_step, &v, SYNACK_SEC(3600));
+    double secs = v.t_last - t0;
+    struct probe b = probe();
+    /* hanging up our end ends the child */
+    shutdown(sv[0], SHUT_RDWR);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    res->got = v.accepted;
+    res->rss_per = per(b.rss, a.rss, v.accepted);
+    res->heap_per = per(b.heap, a.heap, v.accepted);
+    char r[32], d[32], h[32];
+    mib(b.rss, r, sizeof r);
+    mib(b.rss - a.rss, d, sizeof d);
+    mib(b.heap - a.heap, h, sizeof h);
+    printf("%zu idle connections, server ends alone (the clients in a child process, socketpair link): synack RSS "
+           "%s (server process), +%s for the connections, %s allocated; %.0f B RSS and %.0f B allocated per "
+           "connection; established in %.1f s (%zu handshakes in flight)%s\n",
+           v.accepted, r, d, h, res->rss_per, res->heap_per, secs, batch,
+           v.over ? " (stopped at the RSS limit)"
+           : rc < 0 ? " (the loop failed)"
+           : v.reported < k ? " (the client ran out of ports or memory)"
+                            : "");
+    uint64_t refused = synack_counter(e.s, "tcp_out_refused"), resent = synack_counter(e.s, "tcp_retrans");
+    if (refused || resent)
+        printf("  server: %llu segments refused by a full socket buffer (retried), %llu retransmitted\n",
+               (unsigned long long)refused, (unsigned long long)resent);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        printf("  the client process failed (status %#x)\n", (unsigned)status);
+    close(rp[0]);
+    bench_end_free(&e);
+    return rc == 0 && v.accepted == k && WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
 }
 
 /* ---- Linux ---- */
@@ -168,7 +357,8 @@ static uint64_t slab_objsize(const char *cache)
     return objsize;
 }
 
-static void linux_idle(size_t k)
+/* Returns the slab bytes per connection (both ends). */
+static double linux_idle(size_t k)
 {
     uint64_t slab0 = bench_meminfo("Slab");
     struct bench_linux_hold h;
@@ -182,6 +372,7 @@ static void linux_idle(size_t k)
     if (tcp)
         printf("  linux tcp_sock (slab cache TCP): %llu B per end\n", (unsigned long long)tcp);
     bench_linux_release(&h);
+    return per(slab1, slab0, got);
 }
 
 int main(int argc, char **argv)
@@ -189,9 +380,9 @@ int main(int argc, char **argv)
     size_t k = 1000000, c = 10000, nl = 1000, lk = 100000;
     uint64_t rss_mib = 6144;
     uint32_t bufsize = 0;
-    bool linux_too = true;
+    bool linux_too = true, ends_only = false;
     int o;
-    while ((o = getopt(argc, argv, "k:c:L:l:m:b:s")) != -1) {
+    while ((o = getopt(argc, argv, "k:c:L:l:m:b:se")) != -1) {
         switch (o) {
         case 'k': k = strtoull(optarg, NULL, 0); break;
         case 'c': c = strtoull(optarg, NULL, 0); break;
@@ -200,8 +391,9 @@ int main(int argc, char **argv)
         case 'm': rss_mib = strtoull(optarg, NULL, 0); break;
         case 'b': bufsize = (uint32_t)strtoul(optarg, NULL, 0); break;
         case 's': linux_too = false; break;
+        case 'e': ends_only = true; break;
         default:
-            fprintf(stderr, "usage: %s [-k K] [-c C] [-L L] [-l LINUX_K] [-m RSS_MIB] [-b BUFSIZE] [-s]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-k K] [-c C] [-L L] [-l LINUX_K] [-m RSS_MIB] [-b BUFSIZE] [-s] [-e]\n", argv[0]);
             return 2;
         }
     }
@@ -212,25 +404,41 @@ int main(int argc, char **argv)
     synack_config cfg = {.sndbuf = bufsize, .rcvbuf = bufsize};
     /* the stack's defaults, to subtract the buffers it allocates */
     uint32_t bufs = bufsize ? 2 * bufsize : 16 * 1024 + 128 * 1024;
-    printf("memory: synack on the in-memory link (two stacks, this process), socket buffers %s; linux loopback "
-           "sockets\n",
+    printf("memory: synack on the in-memory link (two stacks, this process; the server ends alone: a socketpair "
+           "link to a child process holding the clients), socket buffers %s; linux loopback sockets\n",
            bufsize ? "set by -b" : "the defaults (16 KiB send, 128 KiB receive)");
     if (!bench_heap())
         printf("allocator bytes unavailable: mallinfo2() reports nothing (not glibc's malloc, e.g. under a "
                "sanitizer); the RSS figures stand\n");
     int rc = 0;
-    if (listeners(nl, &cfg) < 0)
+    double both_per = 0;
+    if (!ends_only && listeners(nl, &cfg) < 0)
         rc = 1;
-    if (established_and_time_wait(c, &cfg, bufs) < 0)
+    if (!ends_only && established_and_time_wait(c, &cfg, bufs) < 0)
         rc = 1;
-    if (!many(k, &cfg, rss_mib << 20))
+    if (!ends_only && !many(k, &cfg, rss_mib << 20, &both_per))
+        rc = 1;
+    struct split_result split;
+    if (server_ends(k, &cfg, rss_mib << 20, &split) < 0)
         rc = 1;
     if (linux_too) {
         int r = bench_netns(NULL);
-        if (r < 0)
+        if (r < 0) {
             printf("linux: skipped: no network namespace of our own (%s)\n", strerror(-r));
-        else
-            linux_idle(lk);
+        } else {
+            double lin = linux_idle(lk);
+            /* RSS against slab: what each side's memory for an idle
+             * connection costs (synack's process pages, Linux's kernel
+             * objects: tcp_sock, socket, file, dentry, ... per end) */
+            if (both_per > 0 && lin > 0)
+                printf("compare, both ends: synack %.0f B RSS per connection, linux %.0f B slab per connection: "
+                       "linux / synack %.1fx\n",
+                       both_per, lin, lin / both_per);
+            if (split.rss_per > 0 && lin > 0)
+                printf("compare, one end (a server's): synack %.0f B RSS per connection in the server process, "
+                       "linux %.0f B slab per end (half its per-connection figure): linux / synack %.1fx\n",
+                       split.rss_per, lin / 2, lin / 2 / split.rss_per);
+        }
     }
     return rc;
 }

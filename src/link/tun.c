@@ -3,12 +3,21 @@
  * IFF_NO_PI keeps the 4-byte packet-information header off the wire, so a
  * frame is exactly the datagram the stack parses or emits. The descriptor is
  * non-blocking: the event loop decides when to read, and a transmit never
- * stalls the stack (the kernel drops instead, and the stack counts it). */
+ * stalls the stack (the kernel drops instead, and the stack counts it).
+ *
+ * The same driver runs on an adopted descriptor that keeps datagram
+ * boundaries: a TUN fd opened elsewhere (handed over SCM_RIGHTS), or one end
+ * of an AF_UNIX SOCK_SEQPACKET socketpair joining two stacks in two
+ * processes. On a socket a write is send(MSG_NOSIGNAL), so a peer that has
+ * gone is -EPIPE rather than SIGPIPE, and a read of nothing after the peer
+ * hung up ends the link (-EPIPE). */
+#define _GNU_SOURCE /* POLLRDHUP */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -23,6 +32,12 @@
 
 #define TUN_MAX_MTU 65535u
 #define TUN_VNET_HDR 10 /* struct virtio_net_hdr */
+/* Datagrams a pump takes before it returns, as a NAPI poll has a budget
+ * (Linux netdev_budget 300): each one marks its connection as owing an ACK,
+ * which the stack's next poll flushes, and a peer that writes as fast as we
+ * read (a stack in another process on a socketpair) would otherwise keep the
+ * poll from ever running, every marked connection holding its extension. */
+#define TUN_PUMP_BUDGET 256
 
 struct synack_tun {
     int fd;
@@ -33,6 +48,7 @@ struct synack_tun {
     /* With offload, every read and write starts with a virtio-net header,
      * and consecutive segments of one flow leave as one GSO write. */
     bool vnet;
+    bool sock; /* an adopted socket, not a TUN device */
     struct gso_batch gso;
     /* One datagram at a time goes to the stack, which does not keep it, so a
      * single buffer of the largest possible datagram serves every read. */
@@ -106,6 +122,25 @@ int link_dev_open(const char *name, short flags, uint32_t mtu, int *fd, char ifn
     return rc;
 }
 
+/* The driver around a descriptor that is open and non-blocking; takes the
+ * descriptor (closes it on failure). */
+static int tun_new(int fd, uint32_t mtu, bool vnet, bool sock, const char *name, synack_tun **out)
+{
+    synack_tun *t = calloc(1, sizeof *t);
+    if (!t) {
+        close(fd);
+        return -ENOMEM;
+    }
+    t->fd = fd;
+    t->ifindex = -1;
+    t->vnet = vnet;
+    t->sock = sock;
+    t->mtu = mtu;
+    memcpy(t->name, name, strnlen(name, IFNAMSIZ - 1));
+    *out = t;
+    return 0;
+}
+
 static int tun_open(const char *name, uint32_t mtu, bool offload, synack_tun **out)
 {
     *out = NULL;
@@ -113,27 +148,71 @@ static int tun_open(const char *name, uint32_t mtu, bool offload, synack_tun **o
         mtu = 1500;
     if (mtu > TUN_MAX_MTU || (name && strlen(name) >= IFNAMSIZ))
         return -EINVAL;
-    synack_tun *t = calloc(1, sizeof *t);
-    if (!t)
-        return -ENOMEM;
-    t->ifindex = -1;
-    int rc = link_dev_open(name, (short)(IFF_TUN | (offload ? IFF_VNET_HDR : 0)), mtu, &t->fd, t->name);
+    int fd;
+    char ifname[IFNAMSIZ];
+    int rc = link_dev_open(name, (short)(IFF_TUN | (offload ? IFF_VNET_HDR : 0)), mtu, &fd, ifname);
+    if (rc < 0)
+        return rc;
     /* TUN_F_CSUM: the kernel may hand over segments whose TCP checksum is
      * left for us to finish; TUN_F_TSO4: it may hand over one TCP segment
      * of up to 64 KiB where the wire would carry MTU-sized ones (its GSO
      * skips the segmentation, as towards a virtio NIC). */
-    if (rc == 0 && offload && ioctl(t->fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) {
+    if (offload && ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4) < 0) {
         rc = -errno;
-        close(t->fd);
-    }
-    if (rc < 0) {
-        free(t);
+        close(fd);
         return rc;
     }
-    t->vnet = offload;
-    t->mtu = mtu;
-    *out = t;
+    return tun_new(fd, mtu, offload, false, ifname, out);
+}
+
+/* What an adopted descriptor carries: a socket must keep datagram
+ * boundaries (not SOCK_STREAM); a TUN fd must be IFF_TUN | IFF_NO_PI (a TAP
+ * fd carries Ethernet frames, and without IFF_NO_PI each datagram follows a
+ * 4-byte header), and one opened with IFF_VNET_HDR has the virtio-net header
+ * on every read and write whether we like it or not, so the driver speaks
+ * it. Anything else (a pipe in packet mode, say) is taken as it is. */
+static int adopt_kind(int fd, bool *sock, bool *vnet, char name[IFNAMSIZ])
+{
+    int type;
+    socklen_t len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0) {
+        *sock = true;
+        return type == SOCK_STREAM ? -EPROTOTYPE : 0;
+    }
+    if (errno != ENOTSOCK)
+        return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+        return 0; /* not a TUN device: ENOTTY, or EBADFD for one never attached */
+    if ((ifr.ifr_flags & (IFF_TUN | IFF_TAP)) != IFF_TUN || !(ifr.ifr_flags & IFF_NO_PI))
+        return -EPROTOTYPE;
+    *vnet = ifr.ifr_flags & IFF_VNET_HDR;
+    memcpy(name, ifr.ifr_name, IFNAMSIZ);
+    name[IFNAMSIZ - 1] = '\0';
     return 0;
+}
+
+int synack_tun_adopt(int fd, uint32_t mtu, synack_tun **out)
+{
+    *out = NULL;
+    if (mtu == 0)
+        mtu = 1500;
+    if (fd < 0)
+        return -EBADF;
+    if (mtu > TUN_MAX_MTU)
+        return -EINVAL;
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return -errno;
+    bool sock = false, vnet = false;
+    char name[IFNAMSIZ] = "";
+    int rc = adopt_kind(fd, &sock, &vnet, name);
+    if (rc < 0)
+        return rc;
+    if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -errno;
+    return tun_new(fd, mtu, vnet, sock, name, out);
 }
 
 int synack_tun_open(const char *name, uint32_t mtu, synack_tun **out)
@@ -175,7 +254,9 @@ static int tun_write(synack_tun *t, const uint8_t *vh, const uint8_t *frame, siz
     struct iovec iov[2] = {{(void *)vh, TUN_VNET_HDR}, {(void *)frame, len}};
     size_t want = len + (t->vnet ? TUN_VNET_HDR : 0);
     for (;;) {
-        ssize_t n = t->vnet ? writev(t->fd, iov, 2) : write(t->fd, frame, len);
+        ssize_t n = t->vnet ? writev(t->fd, iov, 2)
+                    : t->sock ? send(t->fd, frame, len, MSG_NOSIGNAL)
+                              : write(t->fd, frame, len);
         if (n >= 0)
             return (size_t)n == want ? 0 : -EIO;
         if (errno != EINTR)
@@ -246,6 +327,17 @@ static bool vnet_finish(uint8_t *buf, size_t n)
     return true;
 }
 
+/* A read of nothing: the end of the descriptor, unless it is a socket whose
+ * peer is still there (then it was an empty datagram, which the stack drops
+ * and counts like any datagram that is not IP). */
+static bool tun_hung_up(const synack_tun *t)
+{
+    if (!t->sock)
+        return true;
+    struct pollfd p = {.fd = t->fd, .events = POLLIN | POLLRDHUP};
+    return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP));
+}
+
 long synack_tun_pump(synack_tun *t)
 {
     /* Without a stack the datagrams would be read and lost; leaving them
@@ -253,7 +345,7 @@ long synack_tun_pump(synack_tun *t)
     if (!t->stack)
         return -ENOTCONN;
     long count = 0;
-    for (;;) {
+    while (count < TUN_PUMP_BUDGET) {
         ssize_t n = read(t->fd, t->buf, sizeof t->buf);
         if (n < 0) {
             if (errno == EINTR)
@@ -264,8 +356,8 @@ long synack_tun_pump(synack_tun *t)
              * datagrams already handed over still count. */
             return count ? count : -errno;
         }
-        if (n == 0)
-            return count;
+        if (n == 0 && tun_hung_up(t))
+            return count ? count : -EPIPE;
         if (t->vnet) {
             if (!vnet_finish(t->buf, (size_t)n))
                 continue; /* malformed header: nothing the stack could use */
@@ -275,4 +367,5 @@ long synack_tun_pump(synack_tun *t)
         }
         count++;
     }
+    return count;
 }

@@ -15,4 +15,8 @@ grep -q '^ESTABLISHED, idle *synack .*, *[0-9][0-9]* B RSS, both ends (200 conne
 grep -q '^TIME_WAIT *synack .*, *[0-9][0-9]* B RSS per connection (200 closed' <<<"$out" ||
     { echo "FAIL: TIME_WAIT row"; exit 1; }
 grep -q '^3000 idle connections: synack RSS' <<<"$out" || { echo "FAIL: 3000 idle connections not held"; exit 1; }
+# the server ends alone, the clients in a child process over a socketpair
+grep -q '^3000 idle connections, server ends alone .* [0-9]* B allocated per connection; established in [0-9.]* s ([0-9]* handshakes in flight)$' <<<"$out" ||
+    { echo "FAIL: 3000 server ends not held"; exit 1; }
+grep -q 'the client process failed' <<<"$out" && { echo "FAIL: client process"; exit 1; }
 echo ok
