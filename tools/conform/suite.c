@@ -190,7 +190,7 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
         printf("%-7s ", nmodes == 1 ? "result" : col[m]);
     printf("%-60s %s\n", "script", "first error");
     if (exp)
-        printf("(pass, fail, skip in lower case: as the expected file has it; FAIL or SKIP: a regression)\n");
+        printf("(a failure the expected file lists is printed in lower case; one it does not, in capitals)\n");
     char *save = NULL;
     for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         while (*line == ' ' || *line == '\t')
