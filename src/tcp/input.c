@@ -259,8 +259,13 @@ static void note_dsack(struct tcb *tcb, uint32_t start, uint32_t end)
 /* RFC 9293 §3.10.7.4, first: is any of the segment inside the window? */
 static bool acceptable(const struct tcb *tcb, uint32_t seq, uint32_t len)
 {
-    uint32_t wnd = tcp_rcv_window(tcb);
     uint32_t nxt = tcb->rcv_nxt;
+    /* A segment at RCV.NXT passes every case below (a zero window takes
+     * seq == RCV.NXT; an open one, under 2^30, holds RCV.NXT itself), so
+     * the in-order segment, nearly all of them, skips the window's sum. */
+    if (seq == nxt)
+        return true;
+    uint32_t wnd = tcp_rcv_window(tcb);
     if (len == 0)
         return wnd == 0 ? seq == nxt : seq_in(seq, nxt, nxt + wnd);
     /* RFC 9293 §3.10.7.4: with a zero window no data is acceptable, but
@@ -926,6 +931,10 @@ static enum tcp_verdict sync_input(struct tcp_ctx *ctx, struct tcb *tcb, const s
         dlen -= skip;
         seq += skip;
     }
+    /* A bare ACK: no text to trim and no FIN, so the window below could
+     * change nothing (dlen > room never holds at 0). */
+    if (dlen == 0 && !fin)
+        return text_and_fin(ctx, tcb, seg, seq, data, 0, false);
     uint32_t wnd = tcp_rcv_window(tcb);
     uint32_t room = seq_gt(tcb->rcv_nxt + wnd, seq) ? tcb->rcv_nxt + wnd - seq : 0;
     /* the window may exceed the free space (it never shrinks): keep only

@@ -464,6 +464,12 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
          * recovery or on a partial ACK, whatever pipe says. */
         bool head = lost && seq == tcb->snd_una && tcb->x->high_rxt == tcb->snd_una &&
                     tcb->ca_state == TCP_CA_RECOVERY;
+        /* Nothing lost, no data and no FIN left to send: the new-data step
+         * below would find n == 0 and no FIN and stop, so stop before
+         * asking pipe (either test ends the loop, neither changes state;
+         * each output pass of a connection ends here). */
+        if (!lost && tcp_unsent(tcb) == 0 && !((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT)))
+            break;
         if (!head && tcp_pipe(tcb) >= tcb->cwnd)
             break;
         if (lost) {

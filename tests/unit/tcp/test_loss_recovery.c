@@ -196,6 +196,25 @@ static void test_rfc6675_sack_recovers_several_holes(void **state)
     h_free(&p.x.c.h);
 }
 
+/* RFC 6675 §5 with all the data already sent: the SACKs that make the
+ * first segment lost send its retransmission at once. output() stops
+ * before pipe when nothing is unsent and nothing lost (the common ACK); a
+ * lost segment with nothing new behind it must still go the full way. */
+static void test_rfc6675_retransmits_with_nothing_unsent(void **state)
+{
+    (void)state;
+    struct peer p;
+    peer_open(&p, true, 4 * MSS);
+    p.drop_first[0] = true;
+    run(&p, 4 * MSS, 0);
+    assert_int_equal(cum(&p) - p.base, 4 * MSS);
+    assert_int_equal(p.tx[0], 2);
+    assert_int_equal(p.rtos, 0);
+    assert_int_equal(ctr(&p.x.c.h, "tcp_rto"), 0);
+    assert_int_equal(ctr(&p.x.c.h, "tcp_sack_recovery"), 1);
+    h_free(&p.x.c.h);
+}
+
 /* RFC 6298 §5.5: each timeout of the same data doubles the RTO; §5.7 is
  * Linux's min of 200 ms; the retransmission is the segment at SND.UNA. */
 static void test_rfc6298_5_5_rto_backoff_doubles(void **state)
@@ -315,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_rfc5681_3_2_fast_retransmit_after_three_dupacks),
         cmocka_unit_test(test_rfc6582_newreno_repairs_several_holes),
         cmocka_unit_test(test_rfc6675_sack_recovers_several_holes),
+        cmocka_unit_test(test_rfc6675_retransmits_with_nothing_unsent),
         cmocka_unit_test(test_rfc6298_5_5_rto_backoff_doubles),
         cmocka_unit_test(test_rfc5681_3_1_loss_window_then_slow_start),
         cmocka_unit_test(test_rfc3042_limited_transmit_two_segments),
