@@ -23,6 +23,30 @@ static synack_time run_gap(struct conn *c)
     return c->h.clock.now - before;
 }
 
+/* The connection every test here starts from: MSS 1000, no window scaling. */
+static struct conn *open_plain(struct xconn *x, const synack_config *cfg, bool sack)
+{
+    x_open(x, cfg, &(struct xopen){.mss = 1000, .wscale = -1, .sack = sack});
+    return &x->c;
+}
+
+/* A plain connection whose peer has shut its window, "hello" written. */
+static struct conn *open_shut(struct xconn *x)
+{
+    struct conn *c = open_plain(x, NULL, false);
+    x->wnd = 0;
+    x_ack(x, c->ours, NULL, 0);
+    assert_int_equal(synack_send(c->h.s, c->s, "hello", 5), 5);
+    return c;
+}
+
+/* The connection ended by a timeout: closed, ETIMEDOUT for the user. */
+static void assert_timed_out(struct harness *h, synack_sock s)
+{
+    assert_int_equal(state_of(h, s), SYNACK_CLOSED);
+    assert_int_equal(synack_sock_error(h->s, s), -ETIMEDOUT);
+}
+
 /* Linux tcp_write_xmit stops at an skb tcp_transmit_skb failed to send
  * (snd_nxt stays); tcp_check_probe_timer arms the probe timer at the RTO;
  * tcp_send_probe0 retries every 500 ms without backoff while the device
@@ -32,8 +56,7 @@ static void test_linux_refused_new_data_probes_every_500ms_then_user_timeout(voi
 {
     (void)state;
     struct xconn x;
-    x_open(&x, NULL, &(struct xopen){.mss = 1000, .wscale = -1});
-    struct conn *c = &x.c;
+    struct conn *c = open_plain(&x, NULL, false);
     assert_int_equal(synack_setopt(c->h.s, c->s, SYNACK_OPT_USER_TIMEOUT, 3000), 0);
     c->h.refuse = ENOBUFS;
     assert_int_equal(synack_send(c->h.s, c->s, "twenty-four bytes of it!", 24), 24);
@@ -58,8 +81,7 @@ static void test_linux_refused_new_data_probes_every_500ms_then_user_timeout(voi
     }
     /* 3 s after the first probe: the user timeout */
     assert_int_equal(run_gap(c), SYNACK_MS(500));
-    assert_int_equal(state_of(&c->h, c->s), SYNACK_CLOSED);
-    assert_int_equal(synack_sock_error(c->h.s, c->s), -ETIMEDOUT);
+    assert_timed_out(&c->h, c->s);
     assert_int_equal(ctr(&c->h, "tcp_user_timeouts"), 1);
     assert_true(ctr(&c->h, "tcp_out_refused") >= 8);
     expect_none(&c->h);
@@ -73,8 +95,7 @@ static void test_linux_refused_probe_clamped_to_user_timeout(void **state)
 {
     (void)state;
     struct xconn x;
-    x_open(&x, NULL, &(struct xopen){.mss = 1000, .wscale = -1});
-    struct conn *c = &x.c;
+    struct conn *c = open_plain(&x, NULL, false);
     assert_int_equal(synack_setopt(c->h.s, c->s, SYNACK_OPT_USER_TIMEOUT, 1200), 0);
     c->h.refuse = EAGAIN;
     assert_int_equal(synack_send(c->h.s, c->s, "x", 1), 1);
@@ -83,8 +104,7 @@ static void test_linux_refused_probe_clamped_to_user_timeout(void **state)
     assert_int_equal(run_gap(c), SYNACK_MS(500));
     assert_int_equal(info_of(&c->h, c->s).probes, 3);
     assert_int_equal(run_gap(c), SYNACK_MS(200));
-    assert_int_equal(state_of(&c->h, c->s), SYNACK_CLOSED);
-    assert_int_equal(synack_sock_error(c->h.s, c->s), -ETIMEDOUT);
+    assert_timed_out(&c->h, c->s);
     h_free(&c->h);
 }
 
@@ -95,8 +115,7 @@ static void test_linux_link_accepts_again_backoff_resumes(void **state)
 {
     (void)state;
     struct xconn x;
-    x_open(&x, &no_tlp, &(struct xopen){.mss = 1000, .wscale = -1});
-    struct conn *c = &x.c;
+    struct conn *c = open_plain(&x, &no_tlp, false);
     c->h.refuse = ENOBUFS;
     assert_int_equal(synack_send(c->h.s, c->s, "twenty-four bytes of it!", 24), 24);
     run_gap(c);
@@ -132,8 +151,7 @@ static void test_linux_refused_retransmission_retries_without_backoff(void **sta
 {
     (void)state;
     struct xconn x;
-    x_open(&x, &no_tlp, &(struct xopen){.mss = 1000, .wscale = -1});
-    struct conn *c = &x.c;
+    struct conn *c = open_plain(&x, &no_tlp, false);
     assert_int_equal(synack_send(c->h.s, c->s, "hello", 5), 5);
     struct wire_tcp t = x_next(&x);
     assert_int_equal(t.payload_len, 5);
@@ -169,8 +187,7 @@ static void test_linux_refused_tail_loss_probe(void **state)
 {
     (void)state;
     struct xconn x;
-    x_open(&x, NULL, &(struct xopen){.mss = 1000, .wscale = -1, .sack = true}); /* TLP needs SACK */
-    struct conn *c = &x.c;
+    struct conn *c = open_plain(&x, NULL, true); /* TLP needs SACK */
     assert_int_equal(synack_send(c->h.s, c->s, "hello", 5), 5);
     assert_int_equal(x_next(&x).payload_len, 5);
     uint64_t probes = ctr(&c->h, "tcp_tlp_probes");
@@ -198,8 +215,7 @@ static void test_refusal_errnos(void **state)
     } cases[] = {{ENOBUFS, true}, {EAGAIN, true}, {ENOMEM, true}, {EIO, false}, {ENETDOWN, false}};
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         struct xconn x;
-        x_open(&x, &no_tlp, &(struct xopen){.mss = 1000, .wscale = -1});
-        struct conn *c = &x.c;
+        struct conn *c = open_plain(&x, &no_tlp, false);
         c->h.refuse = cases[k].err;
         assert_int_equal(synack_send(c->h.s, c->s, "hello", 5), 5);
         synack_tcp_info i = info_of(&c->h, c->s);
@@ -220,11 +236,7 @@ static void test_linux_refused_zero_window_probe(void **state)
 {
     (void)state;
     struct xconn x;
-    x_open(&x, NULL, &(struct xopen){.mss = 1000, .wscale = -1});
-    struct conn *c = &x.c;
-    x.wnd = 0;
-    x_ack(&x, c->ours, NULL, 0);
-    assert_int_equal(synack_send(c->h.s, c->s, "hello", 5), 5);
+    struct conn *c = open_shut(&x);
     expect_none(&c->h);
     run_gap(c);
     struct wire_tcp t = x_next(&x);
@@ -253,11 +265,7 @@ static void test_linux_unanswered_persist_probes_give_up(void **state)
 {
     (void)state;
     struct xconn x;
-    x_open(&x, NULL, &(struct xopen){.mss = 1000, .wscale = -1});
-    struct conn *c = &x.c;
-    x.wnd = 0;
-    x_ack(&x, c->ours, NULL, 0);
-    assert_int_equal(synack_send(c->h.s, c->s, "hello", 5), 5);
+    struct conn *c = open_shut(&x);
     int probes = 0;
     for (int guard = 0; guard < 100 && state_of(&c->h, c->s) == SYNACK_ESTABLISHED &&
                         h_run_to_deadline(&c->h, SYNACK_SEC(10000));
@@ -268,8 +276,7 @@ static void test_linux_unanswered_persist_probes_give_up(void **state)
                 probes++;
     }
     assert_int_equal(probes, 15);
-    assert_int_equal(state_of(&c->h, c->s), SYNACK_CLOSED);
-    assert_int_equal(synack_sock_error(c->h.s, c->s), -ETIMEDOUT);
+    assert_timed_out(&c->h, c->s);
     h_free(&c->h);
 }
 

@@ -336,30 +336,9 @@ static void test_rfc8985_6_2_merged_runs_never_mark_early(void **state)
  * right behind the handshake). */
 static void open_rack_seeded(struct xconn *x, uint64_t seed)
 {
-    memset(x, 0, sizeof *x);
-    struct conn *c = &x->c;
     synack_config cfg = {.sndbuf = 1 << 20, .rcvbuf = 1 << 20, .seed = seed};
-    h_init(&c->h, &cfg);
-    c->peer_isn = 1000;
-    x->sack = true;
-    x->wnd = 65535;
-    c->l = synack_socket(c->h.s);
-    synack_endpoint e = {.addr = synack_ipv4(H_LOCAL), .port = H_LPORT};
-    assert_int_equal(synack_bind(c->h.s, c->l, &e), 0);
-    assert_int_equal(synack_listen(c->h.s, c->l, 16), 0);
-    struct wire_tcp_opts o;
-    memset(&o, 0, sizeof o);
-    o.has_mss = true;
-    o.mss = MSS;
-    o.sack_perm = true;
-    o.has_wscale = true;
-    o.wscale = 7;
-    h_inject(&c->h, &(struct h_seg){.flags = WIRE_TCP_SYN, .seq = c->peer_isn, .wnd = x->wnd, .opts = &o});
-    struct wire_tcp t;
-    assert_true(h_next(&c->h, &t));
-    c->iss = t.seq;
-    c->peer = c->peer_isn + 1;
-    c->ours = c->iss + 1;
+    x_syn(x, &cfg, &(struct xopen){.mss = MSS, .sack = true, .wscale = 7});
+    struct conn *c = &x->c;
     h_advance(&c->h, RTT);
     x_send(x, A_ | WIRE_TCP_PSH, c->peer, c->ours, "req", 3, NULL, 0);
     c->peer += 3;

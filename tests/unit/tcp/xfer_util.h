@@ -38,7 +38,10 @@ static inline void x_open(struct xconn *x, const synack_config *cfg, const struc
     x_open_rtt(x, cfg, p, 0);
 }
 
-static inline void x_open_rtt(struct xconn *x, const synack_config *cfg, const struct xopen *p, synack_time rtt)
+/* The passive open up to the stack's SYN-ACK: a listener, the test's SYN
+ * with p's options, the SYN-ACK read (c->iss, c->peer and c->ours set).
+ * The caller sends the handshake's ACK (x_open_rtt; or one carrying data). */
+static inline void x_syn(struct xconn *x, const synack_config *cfg, const struct xopen *p)
 {
     memset(x, 0, sizeof *x);
     struct conn *c = &x->c;
@@ -72,8 +75,15 @@ static inline void x_open_rtt(struct xconn *x, const synack_config *cfg, const s
     }
     c->peer = c->peer_isn + 1;
     c->ours = c->iss + 1;
+}
+
+static inline void x_open_rtt(struct xconn *x, const synack_config *cfg, const struct xopen *p, synack_time rtt)
+{
+    x_syn(x, cfg, p);
+    struct conn *c = &x->c;
     if (rtt)
         h_advance(&c->h, rtt);
+    struct wire_tcp_opts o;
     x_opts(x, &o);
     h_inject(&c->h, &(struct h_seg){.flags = WIRE_TCP_ACK, .seq = c->peer, .ack = c->ours, .wnd = x->wnd, .opts = &o});
     c->s = synack_accept(c->h.s, c->l, NULL);
