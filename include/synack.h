@@ -767,6 +767,54 @@ void synack_stack_usage_get(const synack_stack *s, synack_stack_usage *out);
  * frames already on the link still arrive. */
 void synack_memlink_set_down(synack_memlink *l, int end, bool down);
 
+/* ---- the ring link: two stacks in two threads ------------------------- */
+
+/* Two interfaces back to back for two stacks that each run in a thread of
+ * their own (a veth pair inside one process): per direction a
+ * single-producer single-consumer ring of `bytes` bytes in shared memory,
+ * no lock and no system call per frame. End i belongs to one thread: its
+ * stack's transmits (from that thread's synack_poll and socket calls),
+ * synack_ringlink_pump, _pending, _arm and _stats for end i run there only.
+ * Frames have no delay and no faults, and the link vouches for checksums
+ * as the memory link does (SYNACK_OFFLOAD_TX_CSUM set on attach,
+ * SYNACK_RX_CSUM_OK on delivery). A frame that does not fit in the ring is
+ * refused with -ENOBUFS (local congestion: TCP retries it); one over the
+ * MTU with -EMSGSIZE.
+ *
+ * bytes: a power of two of at least four largest records (mtu + 8 rounded
+ * up to 8); mtu 0: 1500. flags: SYNACK_RING_WAKEUP gives each end an
+ * eventfd that a sleeping receiver is woken through (synack_ringlink_arm);
+ * without it the receivers poll and the sender pays no fence per frame.
+ * Returns NULL on bad arguments or no memory. */
+#define SYNACK_RING_WAKEUP 1u
+typedef struct synack_ringlink synack_ringlink;
+synack_ringlink *synack_ringlink_new(size_t bytes, uint32_t mtu, unsigned flags);
+/* Both threads must be done with the link. */
+void synack_ringlink_free(synack_ringlink *l);
+/* Ops, and the ctx of end 0 or 1, for a synack_iface_config. */
+synack_link_ops synack_ringlink_ops(void);
+void *synack_ringlink_end(synack_ringlink *l, int end);
+/* Frames sent to this end go to stack s, interface ifindex. */
+void synack_ringlink_attach(synack_ringlink *l, int end, synack_stack *s, int ifindex);
+/* Hands at most budget frames waiting for this end to its stack
+ * (synack_input_at with now, read once for the burst); returns how many. */
+size_t synack_ringlink_pump(synack_ringlink *l, int end, synack_time now, size_t budget);
+/* Whether frames wait for this end. */
+bool synack_ringlink_pending(const synack_ringlink *l, int end);
+/* With SYNACK_RING_WAKEUP: the descriptor that turns readable when a frame
+ * arrives for a receiver that armed it (else -EINVAL). Before sleeping on
+ * it, the receiver calls synack_ringlink_arm: 1, sleep (the next frame
+ * wakes it); 0, frames came meanwhile, pump instead; -EINVAL. */
+int synack_ringlink_fd(const synack_ringlink *l, int end);
+int synack_ringlink_arm(synack_ringlink *l, int end);
+typedef struct synack_ring_stats {
+    uint64_t frames, bytes; /* sent from this end */
+    uint64_t refused;       /* the ring was full: -ENOBUFS */
+    uint64_t oversize;      /* over the MTU: -EMSGSIZE */
+    uint64_t delivered;     /* frames this end's pump handed to its stack */
+} synack_ring_stats;
+void synack_ringlink_stats(const synack_ringlink *l, int end, synack_ring_stats *out);
+
 /* ---- errors ---------------------------------------------------------- */
 
 const char *synack_strerror(int err);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,27 +24,45 @@ double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int bench_pair_new(struct bench_pair *p, const synack_config *cfg)
+/* The two stacks of every pair, seeds 1 and 2 on the monotonic clock. */
+static int two_stacks(const synack_config *cfg, synack_stack **cli, synack_stack **srv)
 {
     synack_config c = {0};
     if (cfg)
         c = *cfg;
     c.clock = synack_monotonic_now;
     c.seed = 1;
-    p->cli = synack_stack_new(&c);
+    *cli = synack_stack_new(&c);
     c.seed = 2;
-    p->srv = synack_stack_new(&c);
+    *srv = synack_stack_new(&c);
+    return *cli && *srv ? 0 : -ENOMEM;
+}
+
+/* Each stack's interface on its end of a link: the client at
+ * BENCH_CLI_ADDR/24, the server at BENCH_SRV_ADDR/24. */
+static void two_ifaces(synack_stack *cli, synack_stack *srv, synack_link_ops ops, void *ctx0, void *ctx1, int ifx[2])
+{
+    synack_iface_config ic = {.ops = ops, .ctx = ctx0, .addr = synack_ipv4(BENCH_CLI_ADDR), .prefix_len = 24,
+                              .mtu = 1500};
+    ifx[0] = synack_iface_add(cli, &ic);
+    ic.ctx = ctx1;
+    ic.addr = synack_ipv4(BENCH_SRV_ADDR);
+    ifx[1] = synack_iface_add(srv, &ic);
+}
+
+int bench_pair_new(struct bench_pair *p, const synack_config *cfg)
+{
+    memset(p, 0, sizeof *p);
     p->link = synack_memlink_new(0, synack_monotonic_now, NULL);
-    if (!p->cli || !p->srv || !p->link) {
+    if (two_stacks(cfg, &p->cli, &p->srv) < 0 || !p->link) {
         bench_pair_free(p);
         return -ENOMEM;
     }
-    synack_iface_config ic = {.ops = synack_memlink_ops(), .ctx = synack_memlink_end(p->link, 0),
-                              .addr = synack_ipv4(BENCH_CLI_ADDR), .prefix_len = 24, .mtu = 1500};
-    synack_memlink_attach(p->link, 0, p->cli, synack_iface_add(p->cli, &ic));
-    ic.ctx = synack_memlink_end(p->link, 1);
-    ic.addr = synack_ipv4(BENCH_SRV_ADDR);
-    synack_memlink_attach(p->link, 1, p->srv, synack_iface_add(p->srv, &ic));
+    int ifx[2];
+    two_ifaces(p->cli, p->srv, synack_memlink_ops(), synack_memlink_end(p->link, 0), synack_memlink_end(p->link, 1),
+               ifx);
+    synack_memlink_attach(p->link, 0, p->cli, ifx[0]);
+    synack_memlink_attach(p->link, 1, p->srv, ifx[1]);
     return 0;
 }
 
@@ -52,6 +71,30 @@ void bench_pair_free(struct bench_pair *p)
     synack_stack_free(p->cli);
     synack_stack_free(p->srv);
     synack_memlink_free(p->link);
+    memset(p, 0, sizeof *p);
+}
+
+int bench_ring_new(struct bench_ring *p, const synack_config *cfg, size_t bytes)
+{
+    memset(p, 0, sizeof *p);
+    p->link = synack_ringlink_new(bytes, 1500, 0);
+    if (two_stacks(cfg, &p->cli, &p->srv) < 0 || !p->link) {
+        bench_ring_free(p);
+        return -ENOMEM;
+    }
+    int ifx[2];
+    two_ifaces(p->cli, p->srv, synack_ringlink_ops(), synack_ringlink_end(p->link, 0),
+               synack_ringlink_end(p->link, 1), ifx);
+    synack_ringlink_attach(p->link, 0, p->cli, ifx[0]);
+    synack_ringlink_attach(p->link, 1, p->srv, ifx[1]);
+    return 0;
+}
+
+void bench_ring_free(struct bench_ring *p)
+{
+    synack_stack_free(p->cli);
+    synack_stack_free(p->srv);
+    synack_ringlink_free(p->link);
     memset(p, 0, sizeof *p);
 }
 
@@ -247,6 +290,15 @@ int bench_netns(const char *const *sysctls)
             fprintf(stderr, "bench: %s: %s (left as is)\n", path, strerror(-w));
     }
     return r;
+}
+
+int bench_pin_thread(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    int r = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    return -r;
 }
 
 int bench_pin_cpu(void)

@@ -38,6 +38,16 @@ size_t bench_pair_step(struct bench_pair *p);
 size_t bench_pair_deliver(struct bench_pair *p);
 void bench_pair_poll(struct bench_pair *p);
 
+/* The same two stacks on the ring link (synack_ringlink, `bytes` a
+ * direction), each to be driven by a thread of its own. Returns 0 or
+ * -ENOMEM. */
+struct bench_ring {
+    synack_stack *cli, *srv;
+    synack_ringlink *link;
+};
+int bench_ring_new(struct bench_ring *p, const synack_config *cfg, size_t bytes);
+void bench_ring_free(struct bench_ring *p);
+
 /* One stack on one end of an AF_UNIX SOCK_SEQPACKET socketpair
  * (synack_tun_adopt), with an event loop: the peer stack runs in another
  * process, so each process holds only its own ends (bench/memory's server
@@ -77,6 +87,8 @@ size_t bench_establish(struct bench_pair *p, const synack_sock *ls, int nports, 
 int bench_netns(const char *const *sysctls);
 /* Pins the process to the CPU it runs on now. Returns 0 or -errno. */
 int bench_pin_cpu(void);
+/* Pins the calling thread to CPU cpu. Returns 0 or -errno. */
+int bench_pin_thread(int cpu);
 /* Raises RLIMIT_NOFILE as far as allowed towards want; returns the limit. */
 uint64_t bench_raise_nofile(uint64_t want);
 

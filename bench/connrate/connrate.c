@@ -23,10 +23,16 @@
  * at 300 k/s found two thirds of its 451,712 tuples under a second old and
  * probed 1.9 ports per connect.
  *
- * usage: bench-connrate [-n N,N,...] [-t SECONDS] [-p PORTS] [-w TIME_WAIT_MS] [-s] [-v] */
+ * -2: the client side on CPU 0 and the server side on CPU 1, each in a
+ * thread of its own (synack: the two stacks on the ring link; Linux: a
+ * client epoll loop and a server epoll loop), so the server's core does only
+ * the server's work; the rate is still complete connections a second.
+ *
+ * usage: bench-connrate [-n N,N,...] [-t SECONDS] [-p PORTS] [-w TIME_WAIT_MS] [-s] [-v] [-2] */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,7 +153,8 @@ struct run {
     uint64_t started;
     size_t live, nsrv;
     bool opening;
-    struct result res;
+    struct result res;  /* errors: the client side's */
+    uint64_t srv_errors; /* the server side's (its own thread's, with -2) */
 };
 
 /* A client connection is done (response read, or failed): close it first,
@@ -197,7 +204,7 @@ static void server_ready(struct run *r, synack_sock h)
         while ((c = synack_accept(d->s, h, NULL)) >= 0) {
             if (side_set(d, c, S_REQUEST) < 0) {
                 synack_close(d->s, c);
-                r->res.errors++;
+                r->srv_errors++;
                 continue;
             }
             r->nsrv++;
@@ -210,7 +217,7 @@ static void server_ready(struct run *r, synack_sock h)
         return;
     if (d->st[h] == S_REQUEST && n == MSG_LEN) {
         if (synack_send(d->s, h, RSP, MSG_LEN) != MSG_LEN)
-            r->res.errors++;
+            r->srv_errors++;
         d->st[h] = S_EOF;
         side_push(d, h); /* the end of stream may follow at once */
         return;
@@ -218,7 +225,7 @@ static void server_ready(struct run *r, synack_sock h)
     if (d->st[h] == S_EOF && n == 0)
         r->res.done++;
     else
-        r->res.errors++;
+        r->srv_errors++;
     synack_close(d->s, h);
     d->st[h] = 0;
     r->nsrv--;
@@ -282,16 +289,157 @@ static struct result synack_run(int n, double secs, int ports, synack_time tw, b
         bench_pair_poll(&p);
         if (!r.live && !r.nsrv && synack_memlink_next(p.link) == SYNACK_TIME_NEVER)
             break;
-        if (r.res.errors > 1000)
+        if (r.res.errors + r.srv_errors > 1000)
             break;
     }
     r.res.secs = bench_now() - t0;
+    r.res.errors += r.srv_errors;
     r.res.segments = synack_counter(p.cli, "tcp_out") + synack_counter(p.srv, "tcp_out");
     r.res.time_wait = tw_seen;
     side_free(&r.cli);
     side_free(&r.srv);
     bench_pair_free(&p);
     return r.res;
+}
+
+/* ---- synack on two CPUs (-2): the server stack alone on one ---- */
+
+/* The client stack runs in one thread on one CPU, the server stack in
+ * another on the other CPU, joined by the ring link: the server's core does
+ * only the server's work, as a server's does when its clients are
+ * elsewhere. Each thread runs the same event loop as above on its own
+ * stack: the ring's frames in, its ready sockets' handlers, its poll. */
+#define RING_BYTES (1u << 20) /* a direction: about 14,000 short segments */
+
+struct run2 {
+    struct run r;
+    struct bench_ring p;
+    double end;
+    int cpu[2];
+    int n;
+    _Atomic bool cli_idle; /* the client has stopped opening and has nothing open */
+    _Atomic bool srv_done; /* ... and every server connection is closed */
+    _Atomic bool abort;    /* over 1000 errors on either side */
+    _Atomic int pinned;    /* threads that could not be pinned */
+};
+
+static void *client_thread(void *arg)
+{
+    struct run2 *x = arg;
+    struct run *r = &x->r;
+    if (bench_pin_thread(x->cpu[0]) < 0)
+        x->pinned++;
+    for (int i = 0; i < x->n; i++) /* the first N, opened here, on this thread's stack */
+        if (open_one(&r->cli, r->started++, r->ports) >= 0)
+            r->live++;
+        else
+            r->res.errors++;
+    for (unsigned iter = 0; !x->srv_done; iter++) {
+        synack_time now = synack_monotonic_now(NULL);
+        synack_ringlink_pump(x->p.link, 0, now, 256);
+        if (r->opening && (iter & 63) == 0 && bench_now() >= x->end)
+            r->opening = false;
+        drain(r, &r->cli, client_ready);
+        synack_poll_at(x->p.cli, now);
+        if (!r->opening && !r->live)
+            x->cli_idle = true;
+        if (r->res.errors > 1000)
+            x->abort = true;
+        if (x->abort)
+            break;
+    }
+    return NULL;
+}
+
+static void *server_thread(void *arg)
+{
+    struct run2 *x = arg;
+    struct run *r = &x->r;
+    if (bench_pin_thread(x->cpu[1]) < 0)
+        x->pinned++;
+    synack_stack_usage u;
+    for (;;) {
+        synack_time now = synack_monotonic_now(NULL);
+        size_t got = synack_ringlink_pump(x->p.link, 1, now, 256);
+        drain(r, &r->srv, server_ready);
+        synack_poll_at(x->p.srv, now);
+        /* done when the client is, and the last ACK of every close is in */
+        if (!got && x->cli_idle && !r->nsrv) {
+            synack_stack_usage_get(x->p.srv, &u);
+            if (!u.conns)
+                break;
+        }
+        if (r->srv_errors > 1000)
+            x->abort = true;
+        if (x->abort)
+            break;
+    }
+    x->srv_done = true;
+    return NULL;
+}
+
+static struct result synack_run2(int n, double secs, int ports, synack_time tw, bool verify)
+{
+    struct run2 *x = calloc(1, sizeof *x);
+    struct result res = {.errors = 1};
+    if (!x)
+        return res;
+    struct run *r = &x->r;
+    r->ports = ports;
+    r->opening = true;
+    synack_config cfg = {.time_wait = tw, .tw_reuse = true, .port_lo = PORT_LO, .port_hi = 65535};
+    uint64_t tw_seen = 0;
+    if (verify) {
+        cfg.on_state = count_tw;
+        cfg.on_state_ctx = &tw_seen; /* only the client reaches TIME_WAIT: one thread writes it */
+    }
+    synack_sock ls[MAX_PORTS];
+    if (bench_ring_new(&x->p, &cfg, RING_BYTES) < 0 || bench_listen(x->p.srv, ls, ports, n + 64) < 0) {
+        bench_ring_free(&x->p);
+        free(x);
+        return res;
+    }
+    r->cli.s = x->p.cli;
+    r->srv.s = x->p.srv;
+    synack_set_event_handler(x->p.cli, on_event, &r->cli);
+    synack_set_event_handler(x->p.srv, on_event, &r->srv);
+    for (int i = 0; i < ports; i++)
+        if (side_set(&r->srv, ls[i], LISTENER) < 0)
+            r->srv_errors++;
+    x->n = n;
+    x->cpu[0] = 0;
+    x->cpu[1] = 1;
+    double t0 = bench_now();
+    x->end = t0 + secs;
+    pthread_t tc, ts;
+    bool ok = pthread_create(&ts, NULL, server_thread, x) == 0;
+    if (ok && pthread_create(&tc, NULL, client_thread, x) != 0) {
+        x->abort = true; /* the server thread ends at once */
+        r->res.errors++;
+        pthread_join(ts, NULL);
+        ok = false;
+    } else if (ok) {
+        pthread_join(tc, NULL);
+        pthread_join(ts, NULL);
+    }
+    r->res.secs = bench_now() - t0;
+    r->res.errors += r->srv_errors + (ok ? 0 : 1);
+    if (x->pinned)
+        fprintf(stderr, "bench-connrate: %d thread(s) could not be pinned to their CPU\n", (int)x->pinned);
+    synack_ring_stats st[2];
+    synack_ringlink_stats(x->p.link, 0, &st[0]);
+    synack_ringlink_stats(x->p.link, 1, &st[1]);
+    if (st[0].refused || st[1].refused)
+        fprintf(stderr, "bench-connrate: the ring refused %llu + %llu frames (full): TCP retried them\n",
+                (unsigned long long)st[0].refused, (unsigned long long)st[1].refused);
+    r->res.segments = synack_counter(x->p.cli, "tcp_out") + synack_counter(x->p.srv, "tcp_out");
+    r->res.time_wait = tw_seen;
+    res = r->res;
+    side_free(&r->cli);
+    side_free(&r->srv);
+    bench_ring_free(&x->p);
+    free(x);
+    return res;
 }
 
 /* ---- Linux ---- */
@@ -321,118 +469,212 @@ static int lx_open(int ep, uint64_t i, int ports)
     return fd;
 }
 
-static struct result linux_run(int n, double secs, int ports)
+/* One event loop over epoll: the client's sockets, the server's, or both
+ * (one thread). */
+struct lx {
+    int ep, n, ports;
+    bool client, server; /* which sockets this loop serves */
+    uint64_t started;
+    size_t live, nsrv;
+    bool opening;
+    double end;
+    struct result res;
+    _Atomic bool *cli_idle; /* two threads: the client loop has finished */
+    _Atomic bool *abort;
+};
+
+static int lx_listen(struct lx *L, int *lfd)
 {
-    struct result res = {0};
-    int ep = epoll_create1(0), one = 1;
-    int lfd[MAX_PORTS];
-    for (int i = 0; i < ports; i++) {
+    int one = 1;
+    for (int i = 0; i < L->ports; i++) {
         lfd[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)(BENCH_PORT0 + i)),
                                  .sin_addr.s_addr = htonl(0x7f000001)};
         setsockopt(lfd[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (lfd[i] < 0 || bind(lfd[i], (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd[i], n + 64) < 0) {
+        if (lfd[i] < 0 || bind(lfd[i], (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd[i], L->n + 64) < 0) {
             perror("bench-connrate: linux listen");
-            res.errors = 1;
-            return res;
+            return -1;
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG(lfd[i], L_LISTEN)};
-        epoll_ctl(ep, EPOLL_CTL_ADD, lfd[i], &ev);
+        epoll_ctl(L->ep, EPOLL_CTL_ADD, lfd[i], &ev);
     }
-    uint64_t started = 0;
-    size_t live = 0, nsrv = 0;
-    double t0 = bench_now(), end = t0 + secs;
-    bool opening = true;
-    for (int i = 0; i < n; i++) {
-        if (lx_open(ep, started++, ports) >= 0)
-            live++;
-        else
-            res.errors++;
-    }
-    struct epoll_event evs[256];
+    return 0;
+}
+
+static void lx_event(struct lx *L, const struct epoll_event *e)
+{
+    int fd = (int)(uint32_t)e->data.u64, kind = (int)(e->data.u64 >> 32);
+    struct epoll_event ev;
     char buf[64];
-    for (unsigned iter = 0; live || nsrv; iter++) {
-        if (opening && (iter & 63) == 0 && bench_now() >= end)
-            opening = false;
-        int k = epoll_wait(ep, evs, 256, 1000);
-        if (k <= 0) {
-            res.errors++;
-            break;
+    ssize_t r;
+    switch (kind) {
+    case L_LISTEN: {
+        int c;
+        while ((c = accept4(fd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+            ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = TAG(c, L_REQUEST)};
+            epoll_ctl(L->ep, EPOLL_CTL_ADD, c, &ev);
+            L->nsrv++;
         }
-        for (int j = 0; j < k; j++) {
-            int fd = (int)(uint32_t)evs[j].data.u64, kind = (int)(evs[j].data.u64 >> 32);
-            struct epoll_event ev;
-            ssize_t r;
-            switch (kind) {
-            case L_LISTEN: {
-                int c;
-                while ((c = accept4(fd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
-                    ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = TAG(c, L_REQUEST)};
-                    epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev);
-                    nsrv++;
-                }
-                break;
-            }
-            case L_CONNECTING:
-                if (evs[j].events & (EPOLLERR | EPOLLHUP) || write(fd, REQ, MSG_LEN) != MSG_LEN) {
-                    res.errors++;
-                    close(fd);
-                    live--;
-                    break;
-                }
-                ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = TAG(fd, L_WAITING)};
-                epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-                break;
-            case L_WAITING:
-                r = read(fd, buf, sizeof buf);
-                if (r < 0 && errno == EAGAIN)
-                    break;
-                if (r != MSG_LEN)
-                    res.errors++;
-                close(fd); /* the client closes first: TIME_WAIT here */
-                live--;
-                if (opening) {
-                    if (lx_open(ep, started++, ports) >= 0)
-                        live++;
-                    else
-                        res.errors++;
-                }
-                break;
-            case L_REQUEST:
-                r = read(fd, buf, sizeof buf);
-                if (r < 0 && errno == EAGAIN)
-                    break;
-                if (r != MSG_LEN || write(fd, RSP, MSG_LEN) != MSG_LEN) {
-                    res.errors++;
-                    close(fd);
-                    nsrv--;
-                    break;
-                }
-                ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = TAG(fd, L_EOF)};
-                epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
-                break;
-            case L_EOF:
-                r = read(fd, buf, sizeof buf);
-                if (r < 0 && errno == EAGAIN)
-                    break;
-                if (r == 0)
-                    res.done++;
-                else
-                    res.errors++;
-                close(fd);
-                nsrv--;
-                break;
-            }
-        }
-        if (res.errors > 1000)
-            break;
+        break;
     }
+    case L_CONNECTING:
+        if (e->events & (EPOLLERR | EPOLLHUP) || write(fd, REQ, MSG_LEN) != MSG_LEN) {
+            L->res.errors++;
+            close(fd);
+            L->live--;
+            break;
+        }
+        ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = TAG(fd, L_WAITING)};
+        epoll_ctl(L->ep, EPOLL_CTL_MOD, fd, &ev);
+        break;
+    case L_WAITING:
+        r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EAGAIN)
+            break;
+        if (r != MSG_LEN)
+            L->res.errors++;
+        close(fd); /* the client closes first: TIME_WAIT here */
+        L->live--;
+        if (L->opening) {
+            if (lx_open(L->ep, L->started++, L->ports) >= 0)
+                L->live++;
+            else
+                L->res.errors++;
+        }
+        break;
+    case L_REQUEST:
+        r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EAGAIN)
+            break;
+        if (r != MSG_LEN || write(fd, RSP, MSG_LEN) != MSG_LEN) {
+            L->res.errors++;
+            close(fd);
+            L->nsrv--;
+            break;
+        }
+        ev = (struct epoll_event){.events = EPOLLIN, .data.u64 = TAG(fd, L_EOF)};
+        epoll_ctl(L->ep, EPOLL_CTL_MOD, fd, &ev);
+        break;
+    case L_EOF:
+        r = read(fd, buf, sizeof buf);
+        if (r < 0 && errno == EAGAIN)
+            break;
+        if (r == 0)
+            L->res.done++;
+        else
+            L->res.errors++;
+        close(fd);
+        L->nsrv--;
+        break;
+    }
+}
+
+/* Runs until this loop's part is over: the client's, when it has stopped
+ * opening and nothing is open; the server's, when nothing is open and the
+ * client's part is over (itself, or the other thread's). */
+static void lx_loop(struct lx *L)
+{
+    if (L->client)
+        for (int i = 0; i < L->n; i++) {
+            if (lx_open(L->ep, L->started++, L->ports) >= 0)
+                L->live++;
+            else
+                L->res.errors++;
+        }
+    struct epoll_event evs[256];
+    for (unsigned iter = 0;; iter++) {
+        if (L->opening && (iter & 63) == 0 && bench_now() >= L->end)
+            L->opening = false;
+        bool cli_over = L->client ? !L->opening && !L->live : *L->cli_idle;
+        if (L->client && L->cli_idle && cli_over)
+            *L->cli_idle = true;
+        if (cli_over && (!L->server || !L->nsrv))
+            break;
+        if (L->res.errors > 1000 || (L->abort && *L->abort)) {
+            if (L->abort)
+                *L->abort = true;
+            break;
+        }
+        /* a server thread waiting for the client's end looks again soon */
+        int k = epoll_wait(L->ep, evs, 256, L->client ? 1000 : 10);
+        if (k < 0 || (k == 0 && L->client)) {
+            L->res.errors++;
+            break;
+        }
+        for (int j = 0; j < k; j++)
+            lx_event(L, &evs[j]);
+    }
+}
+
+static struct result linux_run(int n, double secs, int ports)
+{
+    struct lx L = {.ep = epoll_create1(0), .n = n, .ports = ports, .client = true, .server = true, .opening = true};
+    int lfd[MAX_PORTS];
+    if (lx_listen(&L, lfd) < 0) {
+        L.res.errors = 1;
+        return L.res;
+    }
+    double t0 = bench_now();
+    L.end = t0 + secs;
+    lx_loop(&L);
     /* the server's close is answered within the loopback softirq that ran
      * during close(): nothing is left in flight once both sides closed */
-    res.secs = bench_now() - t0;
+    L.res.secs = bench_now() - t0;
     for (int i = 0; i < ports; i++)
         close(lfd[i]);
-    close(ep);
+    close(L.ep);
+    return L.res;
+}
+
+/* -2: the client's loop on one CPU, the server's on the other. */
+struct lx2 {
+    struct lx L;
+    int cpu;
+    int pin_err;
+};
+
+static void *lx_thread(void *arg)
+{
+    struct lx2 *t = arg;
+    t->pin_err = bench_pin_thread(t->cpu);
+    lx_loop(&t->L);
+    return NULL;
+}
+
+static struct result linux_run2(int n, double secs, int ports)
+{
+    _Atomic bool cli_idle = false, abort = false;
+    struct lx2 c = {.L = {.ep = epoll_create1(0), .n = n, .ports = ports, .client = true, .opening = true,
+                          .cli_idle = &cli_idle, .abort = &abort},
+                    .cpu = 0},
+               v = {.L = {.ep = epoll_create1(0), .n = n, .ports = ports, .server = true, .cli_idle = &cli_idle,
+                          .abort = &abort},
+                    .cpu = 1};
+    struct result res = {.errors = 1};
+    int lfd[MAX_PORTS];
+    if (lx_listen(&v.L, lfd) < 0)
+        return res;
+    double t0 = bench_now();
+    c.L.end = t0 + secs;
+    pthread_t tc, tv;
+    if (pthread_create(&tv, NULL, lx_thread, &v) != 0)
+        return res;
+    if (pthread_create(&tc, NULL, lx_thread, &c) != 0) {
+        abort = true;
+        pthread_join(tv, NULL);
+        return res;
+    }
+    pthread_join(tc, NULL);
+    pthread_join(tv, NULL);
+    res.secs = bench_now() - t0;
+    res.done = v.L.res.done;
+    res.errors = c.L.res.errors + v.L.res.errors;
+    if (c.pin_err || v.pin_err)
+        fprintf(stderr, "bench-connrate: a Linux thread could not be pinned to its CPU\n");
+    for (int i = 0; i < ports; i++)
+        close(lfd[i]);
+    close(c.L.ep);
+    close(v.L.ep);
     return res;
 }
 
@@ -461,9 +703,9 @@ int main(int argc, char **argv)
     double secs = 2;
     int ports = 16;
     long tw_ms = 0;
-    bool linux_too = true, verify = false;
+    bool linux_too = true, verify = false, two = false;
     int o;
-    while ((o = getopt(argc, argv, "n:t:p:w:sv")) != -1) {
+    while ((o = getopt(argc, argv, "n:t:p:w:sv2")) != -1) {
         switch (o) {
         case 'n': snprintf(nlist, sizeof nlist, "%s", optarg); break;
         case 't': secs = strtod(optarg, NULL); break;
@@ -471,8 +713,10 @@ int main(int argc, char **argv)
         case 'w': tw_ms = atol(optarg); break;
         case 's': linux_too = false; break;
         case 'v': verify = true; break;
+        case '2': two = true; break;
         default:
-            fprintf(stderr, "usage: %s [-n N,N,...] [-t SECONDS] [-p PORTS] [-w TIME_WAIT_MS] [-s] [-v]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-n N,N,...] [-t SECONDS] [-p PORTS] [-w TIME_WAIT_MS] [-s] [-v] [-2]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -480,7 +724,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-connrate: bad arguments\n");
         return 2;
     }
-    if (bench_pin_cpu() < 0)
+    if (two && sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+        fprintf(stderr, "bench-connrate: -2 needs two CPUs\n");
+        return 2;
+    }
+    if (!two && bench_pin_cpu() < 0)
         fprintf(stderr, "bench-connrate: cannot pin to one CPU: %s\n", strerror(errno));
     bool netns = false;
     if (linux_too) {
@@ -497,9 +745,11 @@ int main(int argc, char **argv)
     if (tw_ms)
         snprintf(twtext, sizeof twtext, "%ld ms in synack by -w, a diagnostic; 60 s in Linux", tw_ms);
     printf("connrate: connect, 5-byte request, 5-byte response, client closes first (TIME_WAIT %s), N in "
-           "parallel, %.1f s each, %d server ports, one thread pinned to one CPU; synack: two stacks on the "
-           "in-memory link; linux: loopback%s\n",
-           twtext, secs, ports, !linux_too ? " (skipped)" : netns ? " in a namespace of its own" : " of the host");
+           "parallel, %.1f s each, %d server ports, %s; linux: loopback%s\n",
+           twtext, secs, ports,
+           two ? "two threads, the client's on CPU 0 and the server's on CPU 1; synack: two stacks on the ring link"
+               : "one thread pinned to one CPU; synack: two stacks on the in-memory link",
+           !linux_too ? " (skipped)" : netns ? " in a namespace of its own" : " of the host");
     int rc = 0;
     for (char *tok = strtok(nlist, ","); tok; tok = strtok(NULL, ",")) {
         int n = atoi(tok);
@@ -507,9 +757,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench-connrate: bad N %s\n", tok);
             return 2;
         }
-        struct result s = synack_run(n, secs, ports, (synack_time)tw_ms * 1000, verify), k = {0};
+        struct result s = two ? synack_run2(n, secs, ports, (synack_time)tw_ms * 1000, verify)
+                              : synack_run(n, secs, ports, (synack_time)tw_ms * 1000, verify),
+                      k = {0};
         if (linux_too)
-            k = linux_run(n, secs, ports);
+            k = two ? linux_run2(n, secs, ports) : linux_run(n, secs, ports);
         row(n, &s, linux_too ? &k : NULL);
         if (verify)
             printf("        synack: %llu client connections reached TIME_WAIT of %llu complete\n",
