@@ -54,6 +54,7 @@ struct result {
     double secs;
     uint64_t segments; /* synack: TCP segments both stacks sent */
     uint64_t time_wait; /* synack with -v: client connections that reached TIME_WAIT */
+    double busy[2];     /* synack with -2: the client's and the server's thread, the share of turns with work */
 };
 
 static double rate(const struct result *r) { return r->secs > 0 ? (double)r->done / r->secs : 0; }
@@ -147,14 +148,19 @@ static synack_sock open_one(struct side *d, uint64_t i, int ports)
     return h;
 }
 
+/* With -2 the client's fields and the server's are written by two threads:
+ * each group on cache lines of its own, or every event would move a line
+ * between the cores (false sharing). */
 struct run {
-    struct side cli, srv;
+    _Alignas(64) struct side cli;
     int ports;
     uint64_t started;
-    size_t live, nsrv;
+    size_t live;
     bool opening;
-    struct result res;  /* errors: the client side's */
-    uint64_t srv_errors; /* the server side's (its own thread's, with -2) */
+    struct result res; /* errors: the client side's */
+    _Alignas(64) struct side srv;
+    size_t nsrv;
+    uint64_t srv_done, srv_errors; /* the server side's */
 };
 
 /* A client connection is done (response read, or failed): close it first,
@@ -223,7 +229,7 @@ static void server_ready(struct run *r, synack_sock h)
         return;
     }
     if (d->st[h] == S_EOF && n == 0)
-        r->res.done++;
+        r->srv_done++;
     else
         r->srv_errors++;
     synack_close(d->s, h);
@@ -232,20 +238,23 @@ static void server_ready(struct run *r, synack_sock h)
 }
 
 /* Visits the handles made ready since the last visit. */
-static void drain(struct run *r, struct side *d, void (*ready)(struct run *, synack_sock))
+static size_t drain(struct run *r, struct side *d, void (*ready)(struct run *, synack_sock))
 {
+    size_t visits = 0;
     while (d->n_ready) {
         size_t n = d->n_ready;
         synack_sock *w = d->ready;
         d->ready = d->work;
         d->work = w;
         d->n_ready = 0;
+        visits += n;
         for (size_t i = 0; i < n; i++) {
             d->queued[w[i]] = false;
             if (d->st[w[i]])
                 ready(r, w[i]);
         }
     }
+    return visits;
 }
 
 static struct result synack_run(int n, double secs, int ports, synack_time tw, bool verify)
@@ -294,6 +303,7 @@ static struct result synack_run(int n, double secs, int ports, synack_time tw, b
     }
     r.res.secs = bench_now() - t0;
     r.res.errors += r.srv_errors;
+    r.res.done = r.srv_done;
     r.res.segments = synack_counter(p.cli, "tcp_out") + synack_counter(p.srv, "tcp_out");
     r.res.time_wait = tw_seen;
     side_free(&r.cli);
@@ -317,11 +327,27 @@ struct run2 {
     double end;
     int cpu[2];
     int n;
-    _Atomic bool cli_idle; /* the client has stopped opening and has nothing open */
+    _Alignas(64) _Atomic bool cli_idle; /* the client has stopped opening and has nothing open */
     _Atomic bool srv_done; /* ... and every server connection is closed */
     _Atomic bool abort;    /* over 1000 errors on either side */
     _Atomic int pinned;    /* threads that could not be pinned */
+    synack_time idle[2];   /* each thread's (its own): turns that found nothing to do */
 };
+
+/* Idle time: from the start of a turn that found no frame and no ready
+ * socket to the start of the next. */
+struct idle_clock {
+    synack_time prev;
+    bool was_idle;
+};
+
+static synack_time idle_tick(struct idle_clock *c, synack_time now, synack_time *idle)
+{
+    if (c->was_idle)
+        *idle += now - c->prev;
+    c->prev = now;
+    return now;
+}
 
 static void *client_thread(void *arg)
 {
@@ -334,13 +360,15 @@ static void *client_thread(void *arg)
             r->live++;
         else
             r->res.errors++;
+    struct idle_clock ic = {0};
     for (unsigned iter = 0; !x->srv_done; iter++) {
-        synack_time now = synack_monotonic_now(NULL);
-        synack_ringlink_pump(x->p.link, 0, now, 256);
+        synack_time now = idle_tick(&ic, synack_monotonic_now(NULL), &x->idle[0]);
+        size_t got = synack_ringlink_pump(x->p.link, 0, now, 256);
         if (r->opening && (iter & 63) == 0 && bench_now() >= x->end)
             r->opening = false;
-        drain(r, &r->cli, client_ready);
+        got += drain(r, &r->cli, client_ready);
         synack_poll_at(x->p.cli, now);
+        ic.was_idle = !got;
         if (!r->opening && !r->live)
             x->cli_idle = true;
         if (r->res.errors > 1000)
@@ -358,11 +386,13 @@ static void *server_thread(void *arg)
     if (bench_pin_thread(x->cpu[1]) < 0)
         x->pinned++;
     synack_stack_usage u;
+    struct idle_clock ic = {0};
     for (;;) {
-        synack_time now = synack_monotonic_now(NULL);
+        synack_time now = idle_tick(&ic, synack_monotonic_now(NULL), &x->idle[1]);
         size_t got = synack_ringlink_pump(x->p.link, 1, now, 256);
-        drain(r, &r->srv, server_ready);
+        got += drain(r, &r->srv, server_ready);
         synack_poll_at(x->p.srv, now);
+        ic.was_idle = !got;
         /* done when the client is, and the last ACK of every close is in */
         if (!got && x->cli_idle && !r->nsrv) {
             synack_stack_usage_get(x->p.srv, &u);
@@ -380,10 +410,11 @@ static void *server_thread(void *arg)
 
 static struct result synack_run2(int n, double secs, int ports, synack_time tw, bool verify)
 {
-    struct run2 *x = calloc(1, sizeof *x);
+    struct run2 *x = aligned_alloc(64, (sizeof *x + 63) / 64 * 64);
     struct result res = {.errors = 1};
     if (!x)
         return res;
+    memset(x, 0, sizeof *x);
     struct run *r = &x->r;
     r->ports = ports;
     r->opening = true;
@@ -424,6 +455,7 @@ static struct result synack_run2(int n, double secs, int ports, synack_time tw, 
     }
     r->res.secs = bench_now() - t0;
     r->res.errors += r->srv_errors + (ok ? 0 : 1);
+    r->res.done = r->srv_done;
     if (x->pinned)
         fprintf(stderr, "bench-connrate: %d thread(s) could not be pinned to their CPU\n", (int)x->pinned);
     synack_ring_stats st[2];
@@ -434,6 +466,8 @@ static struct result synack_run2(int n, double secs, int ports, synack_time tw, 
                 (unsigned long long)st[0].refused, (unsigned long long)st[1].refused);
     r->res.segments = synack_counter(x->p.cli, "tcp_out") + synack_counter(x->p.srv, "tcp_out");
     r->res.time_wait = tw_seen;
+    for (int i = 0; i < 2; i++)
+        r->res.busy[i] = r->res.secs > 0 ? 1 - (double)x->idle[i] / 1e6 / r->res.secs : 0;
     res = r->res;
     side_free(&r->cli);
     side_free(&r->srv);
@@ -691,6 +725,10 @@ static void row(int n, const struct result *s, const struct result *k)
            s->done ? (double)s->segments / (double)s->done : 0.0, s->errors ? ", ERRORS" : "",
            k ? bench_si(rate(k), b, sizeof b) : "skipped", k ? (unsigned long long)k->done : 0ull,
            k ? k->secs : 0.0, ratio);
+    if (s->busy[1] > 0)
+        printf("        synack -2: busy %.0f %% of the time on the client's CPU, %.0f %% on the server's: the server's "
+               "core does %s conn per busy second\n",
+               100 * s->busy[0], 100 * s->busy[1], bench_si(rate(s) / s->busy[1], a, sizeof a));
     if (s->errors || (k && k->errors))
         printf("        errors: synack %llu, linux %llu\n", (unsigned long long)s->errors,
                k ? (unsigned long long)k->errors : 0ull);
