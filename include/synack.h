@@ -686,6 +686,10 @@ synack_loop *synack_loop_new(synack_stack *s);
 void synack_loop_free(synack_loop *l);
 int synack_loop_add_tun(synack_loop *l, synack_tun *t);
 int synack_loop_add_fd(synack_loop *l, int fd, unsigned epoll_events, synack_fd_fn fn, void *ctx);
+typedef struct synack_ringlink synack_ringlink; /* the ring link, below */
+/* End `end` of a ring link made with SYNACK_RING_WAKEUP (else -EINVAL): the
+ * loop pumps it when frames arrive and arms it before it sleeps. */
+int synack_loop_add_ringlink(synack_loop *l, synack_ringlink *r, int end);
 int synack_loop_del_fd(synack_loop *l, int fd);
 /* Runs until done(ctx) returns true (checked after every wake-up) or until
  * timeout (microseconds of the stack's clock; SYNACK_TIME_NEVER for none).
@@ -787,7 +791,6 @@ void synack_memlink_set_down(synack_memlink *l, int end, bool down);
  * without it the receivers poll and the sender pays no fence per frame.
  * Returns NULL on bad arguments or no memory. */
 #define SYNACK_RING_WAKEUP 1u
-typedef struct synack_ringlink synack_ringlink;
 synack_ringlink *synack_ringlink_new(size_t bytes, uint32_t mtu, unsigned flags);
 /* Both threads must be done with the link. */
 void synack_ringlink_free(synack_ringlink *l);

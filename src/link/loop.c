@@ -15,14 +15,17 @@
 #include "synack.h"
 
 #define LOOP_MAX_EVENTS 64
+#define LOOP_RING_BUDGET 256 /* frames a ring end's pump hands over at a time, as the TUN pump */
 
-enum loop_kind { LOOP_TIMER, LOOP_TUN, LOOP_TAP, LOOP_FD };
+enum loop_kind { LOOP_TIMER, LOOP_TUN, LOOP_TAP, LOOP_RING, LOOP_FD };
 
 struct loop_entry {
     enum loop_kind kind;
     int fd;
     synack_tun *tun;
     synack_tap *tap;
+    synack_ringlink *ring;
+    int ring_end;
     synack_fd_fn fn;
     void *ctx;
     /* A callback may remove an entry whose event is still in the batch being
@@ -107,6 +110,28 @@ int synack_loop_add_tap(synack_loop *l, synack_tap *t)
     return loop_add(l, &e, EPOLLIN);
 }
 
+int synack_loop_add_ringlink(synack_loop *l, synack_ringlink *r, int end)
+{
+    int fd = synack_ringlink_fd(r, end);
+    if (fd < 0)
+        return fd;
+    struct loop_entry e = {.kind = LOOP_RING, .fd = fd, .ring = r, .ring_end = end};
+    return loop_add(l, &e, EPOLLIN);
+}
+
+/* Before the loop sleeps, every ring end is armed; an end whose frames came
+ * meanwhile is pumped instead, and then the loop must not sleep. */
+static bool loop_arm_rings(synack_loop *l)
+{
+    bool pending = false;
+    for (struct loop_entry *e = l->entries; e; e = e->next)
+        if (e->kind == LOOP_RING && !e->dead && synack_ringlink_arm(e->ring, e->ring_end) == 0) {
+            synack_ringlink_pump(e->ring, e->ring_end, synack_monotonic_now(NULL), LOOP_RING_BUDGET);
+            pending = true;
+        }
+    return pending;
+}
+
 int synack_loop_add_fd(synack_loop *l, int fd, unsigned epoll_events, synack_fd_fn fn, void *ctx)
 {
     if (!fn)
@@ -174,6 +199,9 @@ static int loop_dispatch(synack_loop *l, const struct epoll_event *evs, int n)
             /* Only to clear readiness; the stack's poll decides what is due. */
             if (read(e->fd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
                 rc = -errno;
+        } else if (e->kind == LOOP_RING) {
+            /* the eventfd is cleared when the end is armed again */
+            synack_ringlink_pump(e->ring, e->ring_end, synack_monotonic_now(NULL), LOOP_RING_BUDGET);
         } else if (e->kind == LOOP_TUN || e->kind == LOOP_TAP) {
             long got = e->kind == LOOP_TUN ? synack_tun_pump(e->tun) : synack_tap_pump(e->tap);
             if (got < 0)
@@ -220,7 +248,7 @@ int synack_loop_run(synack_loop *l, bool (*done)(void *ctx), void *ctx, synack_t
         int rc = loop_arm(l, min_time(next, end));
         if (rc < 0)
             return rc;
-        int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, -1);
+        int n = epoll_wait(l->epfd, evs, LOOP_MAX_EVENTS, loop_arm_rings(l) ? 0 : -1);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
