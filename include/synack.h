@@ -789,8 +789,13 @@ void synack_memlink_set_down(synack_memlink *l, int end, bool down);
  * up to 8); mtu 0: 1500. flags: SYNACK_RING_WAKEUP gives each end an
  * eventfd that a sleeping receiver is woken through (synack_ringlink_arm);
  * without it the receivers poll and the sender pays no fence per frame.
- * Returns NULL on bad arguments or no memory. */
+ * SYNACK_RING_BATCH: a frame sent is published to the receiver at
+ * synack_ringlink_flush (or once 32 wait), so that the frames of one poll
+ * cross to the other core together; the end's thread then calls
+ * synack_ringlink_flush after synack_poll (synack_loop does it before it
+ * sleeps). Returns NULL on bad arguments or no memory. */
 #define SYNACK_RING_WAKEUP 1u
+#define SYNACK_RING_BATCH 2u
 synack_ringlink *synack_ringlink_new(size_t bytes, uint32_t mtu, unsigned flags);
 /* Both threads must be done with the link. */
 void synack_ringlink_free(synack_ringlink *l);
@@ -802,6 +807,8 @@ void synack_ringlink_attach(synack_ringlink *l, int end, synack_stack *s, int if
 /* Hands at most budget frames waiting for this end to its stack
  * (synack_input_at with now, read once for the burst); returns how many. */
 size_t synack_ringlink_pump(synack_ringlink *l, int end, synack_time now, size_t budget);
+/* Publishes what this end sent (SYNACK_RING_BATCH; else nothing waits). */
+void synack_ringlink_flush(synack_ringlink *l, int end);
 /* Whether frames wait for this end. */
 bool synack_ringlink_pending(const synack_ringlink *l, int end);
 /* With SYNACK_RING_WAKEUP: the descriptor that turns readable when a frame

@@ -77,7 +77,7 @@ void bench_pair_free(struct bench_pair *p)
 int bench_ring_new(struct bench_ring *p, const synack_config *cfg, size_t bytes)
 {
     memset(p, 0, sizeof *p);
-    p->link = synack_ringlink_new(bytes, 1500, 0);
+    p->link = synack_ringlink_new(bytes, 1500, SYNACK_RING_BATCH);
     if (two_stacks(cfg, &p->cli, &p->srv) < 0 || !p->link) {
         bench_ring_free(p);
         return -ENOMEM;

@@ -368,6 +368,7 @@ static void *client_thread(void *arg)
             r->opening = false;
         got += drain(r, &r->cli, client_ready);
         synack_poll_at(x->p.cli, now);
+        synack_ringlink_flush(x->p.link, 0);
         ic.was_idle = !got;
         if (!r->opening && !r->live)
             x->cli_idle = true;
@@ -392,6 +393,7 @@ static void *server_thread(void *arg)
         size_t got = synack_ringlink_pump(x->p.link, 1, now, 256);
         got += drain(r, &r->srv, server_ready);
         synack_poll_at(x->p.srv, now);
+        synack_ringlink_flush(x->p.link, 1);
         ic.was_idle = !got;
         /* done when the client is, and the last ACK of every close is in */
         if (!got && x->cli_idle && !r->nsrv) {

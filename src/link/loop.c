@@ -215,6 +215,18 @@ static int loop_dispatch(synack_loop *l, const struct epoll_event *evs, int n)
     return rc;
 }
 
+/* Segments held for one GSO write, and ring frames held for one publication
+ * (SYNACK_RING_BATCH), leave before the loop sleeps or returns. */
+static void loop_flush(synack_loop *l)
+{
+    for (struct loop_entry *e = l->entries; e; e = e->next) {
+        if (e->kind == LOOP_TUN && !e->dead)
+            synack_tun_flush(e->tun);
+        if (e->kind == LOOP_RING && !e->dead)
+            synack_ringlink_flush(e->ring, e->ring_end);
+    }
+}
+
 static synack_time min_time(synack_time a, synack_time b)
 {
     return a < b ? a : b;
@@ -233,18 +245,19 @@ int synack_loop_run(synack_loop *l, bool (*done)(void *ctx), void *ctx, synack_t
         for (struct loop_entry *e = l->entries; e; e = e->next)
             if (e->kind == LOOP_TAP && !e->dead)
                 next = min_time(next, synack_eth_poll(synack_tap_eth(e->tap)));
-        if (done && done(ctx))
+        if (done && done(ctx)) {
+            loop_flush(l); /* what done() sent, a FIN say, must not wait for a loop that has ended */
             return 0;
+        }
         /* What the callback queued goes out now, and the deadline it set
          * (a retransmission timer for data it sent) is the one armed. */
         if (done)
             next = min_time(next, synack_poll(l->stack));
-        if (synack_monotonic_now(NULL) >= end)
+        if (synack_monotonic_now(NULL) >= end) {
+            loop_flush(l);
             return -ETIMEDOUT;
-        /* segments held for one GSO write leave before the loop sleeps */
-        for (struct loop_entry *e = l->entries; e; e = e->next)
-            if (e->kind == LOOP_TUN && !e->dead)
-                synack_tun_flush(e->tun);
+        }
+        loop_flush(l);
         int rc = loop_arm(l, min_time(next, end));
         if (rc < 0)
             return rc;

@@ -34,10 +34,13 @@
 #define REC_HDR 8u
 #define REC_PAD UINT32_MAX
 #define LINE 64
+#define RING_BATCH_MAX 32 /* frames written before a batching sender publishes anyway */
 
 struct ring_dir {
     /* the sender's line */
     _Alignas(LINE) _Atomic uint64_t head; /* bytes ever published */
+    uint64_t written;                     /* bytes ever written: head, or ahead of it while batching */
+    unsigned unpublished;                 /* frames written since head was last stored */
     uint64_t tail_seen;                   /* the sender's copy of tail */
     uint64_t frames, bytes, refused, oversize;
     /* the receiver's line */
@@ -73,7 +76,7 @@ synack_ringlink *synack_ringlink_new(size_t bytes, uint32_t mtu, unsigned flags)
         mtu = 1500;
     /* room for a few largest frames at any time, and a power of two so that
      * a position is an index by masking */
-    if ((flags & ~SYNACK_RING_WAKEUP) || bytes < 4 * rec_len(mtu) || (bytes & (bytes - 1)) || mtu > 65535)
+    if ((flags & ~(SYNACK_RING_WAKEUP | SYNACK_RING_BATCH)) || bytes < 4 * rec_len(mtu) || (bytes & (bytes - 1)) || mtu > 65535)
         return NULL;
     synack_ringlink *l = aligned_alloc(LINE, (sizeof *l + LINE - 1) / LINE * LINE);
     if (!l)
@@ -123,6 +126,14 @@ static void wake(struct ring_dir *d)
     }
 }
 
+static void publish(struct ring_dir *d)
+{
+    d->unpublished = 0;
+    atomic_store_explicit(&d->head, d->written, memory_order_release);
+    if (d->efd >= 0)
+        wake(d);
+}
+
 static int ring_transmit(void *ctx, const uint8_t *frame, size_t len)
 {
     struct ring_end *e = ctx;
@@ -132,7 +143,7 @@ static int ring_transmit(void *ctx, const uint8_t *frame, size_t len)
         d->oversize++;
         return -EMSGSIZE;
     }
-    uint64_t pos = atomic_load_explicit(&d->head, memory_order_relaxed);
+    uint64_t pos = d->written;
     size_t need = rec_len(len), off = pos & l->mask, contig = l->size - off;
     size_t total = need + (contig < need ? contig : 0);
     if (l->size - (pos - d->tail_seen) < total) {
@@ -151,11 +162,13 @@ static int ring_transmit(void *ctx, const uint8_t *frame, size_t len)
     uint32_t n = (uint32_t)len;
     memcpy(d->buf + off, &n, sizeof n);
     memcpy(d->buf + off + REC_HDR, frame, len);
-    atomic_store_explicit(&d->head, pos + need, memory_order_release);
+    d->written = pos + need;
     d->frames++;
     d->bytes += len;
-    if (d->efd >= 0)
-        wake(d);
+    /* batching: the frames of one poll go out with one store (one move of
+     * the index's line to the other core), unless a batch grows long */
+    if (!(l->flags & SYNACK_RING_BATCH) || ++d->unpublished >= RING_BATCH_MAX)
+        publish(d);
     return 0;
 }
 
@@ -176,6 +189,15 @@ void synack_ringlink_attach(synack_ringlink *l, int end, synack_stack *s, int if
      * loopback and veth (CHECKSUM_PARTIAL, never computed) */
     if (s)
         synack_iface_set_offload(s, ifindex, SYNACK_OFFLOAD_TX_CSUM);
+}
+
+void synack_ringlink_flush(synack_ringlink *l, int end)
+{
+    if (!l || (end != 0 && end != 1))
+        return;
+    struct ring_dir *d = l->ends[end].out;
+    if (d->unpublished)
+        publish(d);
 }
 
 size_t synack_ringlink_pump(synack_ringlink *l, int end, synack_time now, size_t budget)

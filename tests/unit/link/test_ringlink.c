@@ -442,11 +442,10 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
-static void test_event_loops_woken_by_the_ring(void **state)
+static void event_loops(unsigned flags)
 {
-    (void)state;
     struct pair p;
-    pair_new(&p, 16384, SYNACK_RING_WAKEUP, false);
+    pair_new(&p, 16384, flags, false);
     struct conn k = {0};
     k.ls = synack_socket(p.s[1]);
     synack_endpoint any = {.addr = synack_ipv4(SRV_ADDR), .port = PORT};
@@ -458,8 +457,10 @@ static void test_event_loops_woken_by_the_ring(void **state)
     for (int i = 0; i < 1000 && (k.v = synack_accept(p.s[1], k.ls, NULL)) < 0; i++) {
         for (int e = 0; e < 2; e++)
             synack_ringlink_pump(p.l, e, synack_monotonic_now(NULL), 64);
-        for (int e = 0; e < 2; e++)
+        for (int e = 0; e < 2; e++) {
             synack_poll(p.s[e]);
+            synack_ringlink_flush(p.l, e);
+        }
     }
     assert_true(k.v >= 0);
     const size_t total = 2u << 20;
@@ -476,6 +477,47 @@ static void test_event_loops_woken_by_the_ring(void **state)
     for (int i = 0; i < 2; i++)
         assert_int_equal(synack_counter(p.s[i], "tcp_rto"), 0);
     pair_free(&p);
+}
+
+static void test_event_loops_woken_by_the_ring(void **state)
+{
+    (void)state;
+    event_loops(SYNACK_RING_WAKEUP);
+}
+
+/* The same with publication batched: the loop flushes before it sleeps. */
+static void test_event_loops_batching(void **state)
+{
+    (void)state;
+    event_loops(SYNACK_RING_WAKEUP | SYNACK_RING_BATCH);
+}
+
+/* SYNACK_RING_BATCH: frames are invisible to the receiver until a flush,
+ * or until 32 wait. */
+static void test_batch_publishes_at_flush_or_32(void **state)
+{
+    (void)state;
+    synack_ringlink *l = synack_ringlink_new(1u << 16, 1500, SYNACK_RING_BATCH);
+    assert_non_null(l);
+    synack_link_ops ops = synack_ringlink_ops();
+    uint8_t f[100] = {0};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ops.transmit(synack_ringlink_end(l, 0), f, sizeof f), 0);
+    assert_false(synack_ringlink_pending(l, 1));
+    assert_int_equal(synack_ringlink_pump(l, 1, 0, 64), 0);
+    synack_ringlink_flush(l, 1); /* the other direction: nothing */
+    assert_false(synack_ringlink_pending(l, 1));
+    synack_ringlink_flush(l, 0);
+    assert_true(synack_ringlink_pending(l, 1));
+    assert_int_equal(synack_ringlink_pump(l, 1, 0, 64), 3);
+    for (int i = 0; i < 31; i++)
+        assert_int_equal(ops.transmit(synack_ringlink_end(l, 0), f, sizeof f), 0);
+    assert_false(synack_ringlink_pending(l, 1));
+    assert_int_equal(ops.transmit(synack_ringlink_end(l, 0), f, sizeof f), 0);
+    assert_int_equal(synack_ringlink_pump(l, 1, 0, 64), 32);
+    synack_ringlink_flush(l, 0); /* nothing left: no change */
+    assert_false(synack_ringlink_pending(l, 1));
+    synack_ringlink_free(l);
 }
 
 static void test_loop_refuses_a_ring_without_wakeup(void **state)
@@ -565,6 +607,8 @@ int main(void)
         cmocka_unit_test(test_two_threads_sleeping_receivers),
         cmocka_unit_test(test_raw_frames_in_order_across_wraps),
         cmocka_unit_test(test_event_loops_woken_by_the_ring),
+        cmocka_unit_test(test_event_loops_batching),
+        cmocka_unit_test(test_batch_publishes_at_flush_or_32),
         cmocka_unit_test(test_loop_refuses_a_ring_without_wakeup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
