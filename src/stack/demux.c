@@ -3,11 +3,11 @@
  * and a short list of listeners. */
 #include <assert.h>
 #include <errno.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stack.h"
+#include "wire/siphash.h"
 
 /* SipHash-2-4 under the per-stack key. An IPv4 tuple hashes its 12 bytes
  * only (SipHash's cost grows with the input; the zeros of the 36-byte form
@@ -15,25 +15,20 @@
  * hands the value on; a hashed sock keeps its own. */
 uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t)
 {
-    uint8_t msg[36], out[8];
+    uint8_t msg[36];
     /* the ports in host order: the key makes the hash, not the byte order */
     uint16_t ports[2] = {t->lport, t->rport};
-    size_t len;
     if (t->family == 6) {
         memcpy(msg, t->laddr, 16);
         memcpy(msg + 16, t->raddr, 16);
         memcpy(msg + 32, ports, 4);
-        len = 36;
+        return wire_siphash24(s->hash_key, msg, 36);
     } else { /* fixed sizes: the copies become moves */
         memcpy(msg, t->laddr, 4);
         memcpy(msg + 4, t->raddr, 4);
         memcpy(msg + 8, ports, 4);
-        len = 12;
+        return wire_siphash24(s->hash_key, msg, 12);
     }
-    crypto_shorthash_siphash24(out, msg, len, s->hash_key);
-    uint64_t h;
-    memcpy(&h, out, 8);
-    return h;
 }
 
 /* IPv4 addresses are in the TCB, IPv6 ones beside it (tcb.h). */

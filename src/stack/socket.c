@@ -1,7 +1,6 @@
 /* Socket objects and the socket calls of the public API, and the hand-off
  * of arriving segments to connections and listeners. */
 #include <errno.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +8,7 @@
 #include "tcp/seq.h"
 #include "tcp/syncookie.h"
 #include "wire/bytes.h"
+#include "wire/siphash.h"
 
 #define PORT_WALKS 4096 /* RFC 6056 Algorithm 4's table (64 KiB, at the first connect) */
 
@@ -197,11 +197,7 @@ static uint64_t ephemeral_hash(const synack_stack *s, const struct tcp_tuple *t)
     memcpy(msg + 1 + n, t->raddr, n);
     msg[1 + 2 * n] = (uint8_t)(t->rport >> 8);
     msg[2 + 2 * n] = (uint8_t)t->rport;
-    uint8_t out[8];
-    crypto_shorthash_siphash24(out, msg, 3 + 2 * n, s->hash_key);
-    uint64_t h;
-    memcpy(&h, out, 8);
-    return h;
+    return n == 16 ? wire_siphash24(s->hash_key, msg, 35) : wire_siphash24(s->hash_key, msg, 11);
 }
 
 /* The walk counter of the destination hashed to dh; the table comes at the

@@ -147,7 +147,7 @@ static void advance(struct wheel *w, uint64_t now)
     }
 }
 
-void wheel_expire(struct wheel *w, uint64_t now)
+void wheel_advance_expire(struct wheel *w, uint64_t now)
 {
     advance(w, now);
     /* a stale bound whose slot emptied never cascades: drop it once passed */

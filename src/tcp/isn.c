@@ -1,10 +1,10 @@
 /* RFC 6528 initial sequence numbers: ISN = M + F(4-tuple, secret), M a 4 µs
- * clock and F a keyed hash (SipHash-2-4 from libsodium), so ISNs of distinct
+ * clock and F a keyed hash (SipHash-2-4, wire/siphash.h), so ISNs of distinct
  * connections are unpredictable while one 4-tuple's ISNs still increase. */
-#include <sodium.h>
 #include <string.h>
 
 #include "internal.h"
+#include "wire/siphash.h"
 
 static uint64_t tuple_hash(const uint8_t key[16], const struct tcp_tuple *t, uint8_t domain)
 {
@@ -21,11 +21,7 @@ static uint64_t tuple_hash(const uint8_t key[16], const struct tcp_tuple *t, uin
     p[1] = (uint8_t)t->lport;
     p[2] = (uint8_t)(t->rport >> 8);
     p[3] = (uint8_t)t->rport;
-    uint8_t out[crypto_shorthash_siphash24_BYTES];
-    crypto_shorthash_siphash24(out, msg, 6 + 2 * n, key);
-    uint64_t h;
-    memcpy(&h, out, sizeof h);
-    return h;
+    return t->family == 6 ? wire_siphash24(key, msg, 38) : wire_siphash24(key, msg, 14);
 }
 
 /* One keyed hash gives both per-connection secrets: its low half is the

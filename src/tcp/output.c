@@ -136,15 +136,30 @@ int tcp_emit(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq,
 int tcp_emit_opts(struct tcp_ctx *ctx, struct tcb *tcb, uint16_t flags, uint32_t seq, uint32_t off, uint32_t len,
                   const struct wire_tcp_opts *extra)
 {
-    struct wire_tcp_opts o;
     uint8_t optbuf[WIRE_TCP_OPT_MAX];
-    build_options(ctx, tcb, flags, &o);
-    if (extra && extra->fo_kind) { /* RFC 7413 §3: the client's SYN */
-        o.fo_kind = extra->fo_kind;
-        o.fo_len = extra->fo_len;
-        memcpy(o.fo_cookie, extra->fo_cookie, sizeof o.fo_cookie);
+    int optlen;
+    bool sack = (tcb->flags & TCB_SACK_OK) && (flags & WIRE_TCP_ACK) && !(flags & WIRE_TCP_RST);
+    if (!(flags & WIRE_TCP_SYN) && !(extra && extra->fo_kind) && !(sack && ((tcb->flags & TCB_DSACK) || tcb->x->ooo.n))) {
+        /* What build_options and wire_tcp_opts_emit would write for a
+         * segment other than a SYN with no SACK block to report: the
+         * timestamp alone, or nothing (no MSS, window scale or Fast Open
+         * outside a SYN); written at once, as nearly every segment is
+         * (bench/connrate) */
+        optlen = 0;
+        if (tcb->flags & TCB_TS_OK) {
+            wire_tcp_ts_emit(optbuf, tcp_ts_now(ctx, tcb), tcb->state == TCP_SYN_SENT ? 0 : tcb->ts_recent);
+            optlen = 12;
+        }
+    } else {
+        struct wire_tcp_opts o;
+        build_options(ctx, tcb, flags, &o);
+        if (extra && extra->fo_kind) { /* RFC 7413 §3: the client's SYN */
+            o.fo_kind = extra->fo_kind;
+            o.fo_len = extra->fo_len;
+            memcpy(o.fo_cookie, extra->fo_cookie, sizeof o.fo_cookie);
+        }
+        optlen = wire_tcp_opts_emit(optbuf, sizeof optbuf, &o);
     }
-    int optlen = wire_tcp_opts_emit(optbuf, sizeof optbuf, &o);
 
     struct wire_tcp h;
     wire_tcp_reset_emit(&h);

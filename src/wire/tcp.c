@@ -186,16 +186,11 @@ int wire_tcp_opts_emit(uint8_t *buf, size_t cap, const struct wire_tcp_opts *o)
         p += 4;
     }
     if (o->has_ts) {
-        if (o->sack_perm) {
+        wire_tcp_ts_emit(p, o->ts_val, o->ts_ecr);
+        if (o->sack_perm) { /* in the two bytes of padding */
             p[0] = WIRE_TCPOPT_SACK_PERM;
             p[1] = 2;
-        } else {
-            p[0] = p[1] = WIRE_TCPOPT_NOP;
         }
-        p[2] = WIRE_TCPOPT_TS;
-        p[3] = 10;
-        wire_put32(p + 4, o->ts_val);
-        wire_put32(p + 8, o->ts_ecr);
         p += 12;
     } else if (o->sack_perm) {
         p[0] = p[1] = WIRE_TCPOPT_NOP;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "wire.h"
 
 #define WIRE_TCP_HDR_MIN 20
@@ -111,6 +112,19 @@ int wire_tcp_parse_opts(const uint8_t *p, size_t len, struct wire_tcp_opts *out)
  * permitted and timestamps together, or each behind two NOPs; NOP+wscale;
  * two NOPs and SACK blocks. Returns bytes written (a multiple of 4). */
 int wire_tcp_opts_emit(uint8_t *buf, size_t cap, const struct wire_tcp_opts *o);
+
+/* The timestamp option as wire_tcp_opts_emit lays it out without
+ * SACK-permitted: NOP, NOP, TS (RFC 7323 Appendix A), 12 bytes. Alone it
+ * is the option block of nearly every segment of a connection, which a
+ * sender may write with this directly. */
+static inline void wire_tcp_ts_emit(uint8_t buf[12], uint32_t ts_val, uint32_t ts_ecr)
+{
+    buf[0] = buf[1] = WIRE_TCPOPT_NOP;
+    buf[2] = WIRE_TCPOPT_TS;
+    buf[3] = 10;
+    wire_put32(buf + 4, ts_val);
+    wire_put32(buf + 8, ts_ecr);
+}
 
 /* No option: the scalars cleared, the arrays (read only below their
  * counts) left as they are. For wire_tcp_opts_emit, and the parser's start
