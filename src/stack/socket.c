@@ -440,8 +440,13 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
                 n.lport = (uint16_t)(s->cfg.port_lo + ((uint64_t)(uint32_t)dh + walk->at + 1 + walk->skip) % span);
                 if (walk->next_hash_ok) {
                     const struct hnode *x = *demux_chain(s, walk->next_hash);
-                    if (x)
+                    if (x) {
+                        /* the whole record: connect() reads its tuple and
+                         * timestamps, lines past the node's own */
                         __builtin_prefetch(x);
+                        __builtin_prefetch((const char *)x + 64);
+                        __builtin_prefetch((const char *)x + 128);
+                    }
                 }
                 walk->next_hash = demux_hash(s, &n);
                 walk->next_hash_ok = true;
