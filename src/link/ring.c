@@ -8,10 +8,11 @@
  * walk cache lines the sender just wrote.
  *
  * Each side keeps a private copy of the other's index and reads the shared
- * one only when its copy says the ring is full (sender) or empty (receiver):
- * the two indices then cross between the cores once per burst, not once per
- * frame (the usual SPSC queue arrangement, as in DPDK's rte_ring or Linux's
- * ptr_ring).
+ * one only when its copy says the ring is full (sender) or empty (receiver),
+ * the usual SPSC queue arrangement (DPDK's rte_ring, Linux's ptr_ring): the
+ * tail crosses between the cores once per burst the receiver takes. The
+ * head crosses once per frame, or with SYNACK_RING_BATCH once per flush: the
+ * frames of one poll published by one store.
  *
  * A record is an 8-byte header (the frame's length) and the frame, padded
  * to 8 bytes. A frame never wraps: when it does not fit before the end of
