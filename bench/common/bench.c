@@ -24,17 +24,30 @@ double bench_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The two stacks of every pair, seeds 1 and 2 on the monotonic clock. */
-static int two_stacks(const synack_config *cfg, synack_stack **cli, synack_stack **srv)
+/* A benchmark stack: cfg's buffers and timeouts (NULL: the defaults), this
+ * seed, the monotonic clock. */
+static synack_stack *bench_stack(const synack_config *cfg, uint64_t seed)
 {
     synack_config c = {0};
     if (cfg)
         c = *cfg;
     c.clock = synack_monotonic_now;
-    c.seed = 1;
-    *cli = synack_stack_new(&c);
-    c.seed = 2;
-    *srv = synack_stack_new(&c);
+    c.seed = seed;
+    return synack_stack_new(&c);
+}
+
+/* An interface at addr/24, MTU 1500, on a link. Returns its index or -errno. */
+static int bench_iface(synack_stack *s, synack_link_ops ops, void *ctx, uint32_t addr)
+{
+    synack_iface_config ic = {.ops = ops, .ctx = ctx, .addr = synack_ipv4(addr), .prefix_len = 24, .mtu = 1500};
+    return synack_iface_add(s, &ic);
+}
+
+/* The two stacks of every pair, seeds 1 and 2. */
+static int two_stacks(const synack_config *cfg, synack_stack **cli, synack_stack **srv)
+{
+    *cli = bench_stack(cfg, 1);
+    *srv = bench_stack(cfg, 2);
     return *cli && *srv ? 0 : -ENOMEM;
 }
 
@@ -42,12 +55,8 @@ static int two_stacks(const synack_config *cfg, synack_stack **cli, synack_stack
  * BENCH_CLI_ADDR/24, the server at BENCH_SRV_ADDR/24. */
 static void two_ifaces(synack_stack *cli, synack_stack *srv, synack_link_ops ops, void *ctx0, void *ctx1, int ifx[2])
 {
-    synack_iface_config ic = {.ops = ops, .ctx = ctx0, .addr = synack_ipv4(BENCH_CLI_ADDR), .prefix_len = 24,
-                              .mtu = 1500};
-    ifx[0] = synack_iface_add(cli, &ic);
-    ic.ctx = ctx1;
-    ic.addr = synack_ipv4(BENCH_SRV_ADDR);
-    ifx[1] = synack_iface_add(srv, &ic);
+    ifx[0] = bench_iface(cli, ops, ctx0, BENCH_CLI_ADDR);
+    ifx[1] = bench_iface(srv, ops, ctx1, BENCH_SRV_ADDR);
 }
 
 int bench_pair_new(struct bench_pair *p, const synack_config *cfg)
@@ -135,20 +144,13 @@ int bench_seqpacket_pair(int sv[2], int bytes)
 int bench_end_new(struct bench_end *e, int fd, uint32_t addr, uint64_t seed, const synack_config *cfg)
 {
     memset(e, 0, sizeof *e);
-    synack_config c = {0};
-    if (cfg)
-        c = *cfg;
-    c.clock = synack_monotonic_now;
-    c.seed = seed;
-    e->s = synack_stack_new(&c);
+    e->s = bench_stack(cfg, seed);
     if (!e->s)
         return -ENOMEM;
     int rc = synack_tun_adopt(fd, 1500, &e->t);
     if (rc < 0)
         return rc;
-    synack_iface_config ic = {.ops = synack_tun_ops(), .ctx = e->t, .addr = synack_ipv4(addr), .prefix_len = 24,
-                              .mtu = 1500};
-    int ifx = synack_iface_add(e->s, &ic);
+    int ifx = bench_iface(e->s, synack_tun_ops(), e->t, addr);
     if (ifx < 0)
         return ifx;
     synack_tun_attach(e->t, e->s, ifx);

@@ -325,26 +325,29 @@ struct run2 {
     struct run r;
     struct bench_ring p;
     double end;
-    int cpu[2];
     int n;
     _Alignas(64) _Atomic bool cli_idle; /* the client has stopped opening and has nothing open */
     _Atomic bool srv_done; /* ... and every server connection is closed */
     _Atomic bool abort;    /* over 1000 errors on either side */
     _Atomic int pinned;    /* threads that could not be pinned */
-    synack_time idle[2];   /* each thread's (its own): turns that found nothing to do */
+    synack_time idle[2];   /* each thread's turns that found nothing to do, written as it ends */
 };
 
+#define CLI_CPU 0
+#define SRV_CPU 1
+
 /* Idle time: from the start of a turn that found no frame and no ready
- * socket to the start of the next. */
+ * socket to the start of the next. Kept on the thread's own stack: a shared
+ * line written on every idle turn would move between the cores. */
 struct idle_clock {
-    synack_time prev;
+    synack_time prev, idle;
     bool was_idle;
 };
 
-static synack_time idle_tick(struct idle_clock *c, synack_time now, synack_time *idle)
+static synack_time idle_tick(struct idle_clock *c, synack_time now)
 {
     if (c->was_idle)
-        *idle += now - c->prev;
+        c->idle += now - c->prev;
     c->prev = now;
     return now;
 }
@@ -353,7 +356,7 @@ static void *client_thread(void *arg)
 {
     struct run2 *x = arg;
     struct run *r = &x->r;
-    if (bench_pin_thread(x->cpu[0]) < 0)
+    if (bench_pin_thread(CLI_CPU) < 0)
         x->pinned++;
     for (int i = 0; i < x->n; i++) /* the first N, opened here, on this thread's stack */
         if (open_one(&r->cli, r->started++, r->ports) >= 0)
@@ -362,7 +365,7 @@ static void *client_thread(void *arg)
             r->res.errors++;
     struct idle_clock ic = {0};
     for (unsigned iter = 0; !x->srv_done; iter++) {
-        synack_time now = idle_tick(&ic, synack_monotonic_now(NULL), &x->idle[0]);
+        synack_time now = idle_tick(&ic, synack_monotonic_now(NULL));
         size_t got = synack_ringlink_pump(x->p.link, 0, now, 256);
         if (r->opening && (iter & 63) == 0 && bench_now() >= x->end)
             r->opening = false;
@@ -377,6 +380,7 @@ static void *client_thread(void *arg)
         if (x->abort)
             break;
     }
+    x->idle[0] = ic.idle;
     return NULL;
 }
 
@@ -384,12 +388,12 @@ static void *server_thread(void *arg)
 {
     struct run2 *x = arg;
     struct run *r = &x->r;
-    if (bench_pin_thread(x->cpu[1]) < 0)
+    if (bench_pin_thread(SRV_CPU) < 0)
         x->pinned++;
     synack_stack_usage u;
     struct idle_clock ic = {0};
     for (;;) {
-        synack_time now = idle_tick(&ic, synack_monotonic_now(NULL), &x->idle[1]);
+        synack_time now = idle_tick(&ic, synack_monotonic_now(NULL));
         size_t got = synack_ringlink_pump(x->p.link, 1, now, 256);
         got += drain(r, &r->srv, server_ready);
         synack_poll_at(x->p.srv, now);
@@ -406,6 +410,7 @@ static void *server_thread(void *arg)
         if (x->abort)
             break;
     }
+    x->idle[1] = ic.idle;
     x->srv_done = true;
     return NULL;
 }
@@ -440,8 +445,6 @@ static struct result synack_run2(int n, double secs, int ports, synack_time tw, 
         if (side_set(&r->srv, ls[i], LISTENER) < 0)
             r->srv_errors++;
     x->n = n;
-    x->cpu[0] = 0;
-    x->cpu[1] = 1;
     double t0 = bench_now();
     x->end = t0 + secs;
     pthread_t tc, ts;

@@ -253,11 +253,9 @@ int synack_loop_run(synack_loop *l, bool (*done)(void *ctx), void *ctx, synack_t
          * (a retransmission timer for data it sent) is the one armed. */
         if (done)
             next = min_time(next, synack_poll(l->stack));
-        if (synack_monotonic_now(NULL) >= end) {
-            loop_flush(l);
-            return -ETIMEDOUT;
-        }
         loop_flush(l);
+        if (synack_monotonic_now(NULL) >= end)
+            return -ETIMEDOUT;
         int rc = loop_arm(l, min_time(next, end));
         if (rc < 0)
             return rc;
