@@ -37,21 +37,27 @@
 #define LINE 64
 #define RING_BATCH_MAX 32 /* frames written before a batching sender publishes anyway */
 
+/* Each index has a line to itself, apart from the fields only its writer
+ * uses: a receiver with nothing to do reads head on every turn, and the
+ * sender's next write to a field beside it would wait for the line to come
+ * back (bench/connrate -2: 8 % of the client's time, in ring_transmit). */
 struct ring_dir {
-    /* the sender's line */
     _Alignas(LINE) _Atomic uint64_t head; /* bytes ever published */
-    uint64_t written;                     /* bytes ever written: head, or ahead of it while batching */
-    unsigned unpublished;                 /* frames written since head was last stored */
-    uint64_t tail_seen;                   /* the sender's copy of tail */
+    /* the sender's own */
+    _Alignas(LINE) uint64_t written; /* bytes ever written: head, or ahead of it while batching */
+    unsigned unpublished;            /* frames written since head was last stored */
+    uint64_t tail_seen;              /* the sender's copy of tail */
     uint64_t frames, bytes, refused, oversize;
-    /* the receiver's line */
     _Alignas(LINE) _Atomic uint64_t tail; /* bytes ever given back */
-    uint64_t head_seen;                   /* the receiver's copy of head */
+    /* the receiver's own */
+    _Alignas(LINE) uint64_t head_seen; /* the receiver's copy of head */
     uint64_t delivered;
-    /* shared rarely: set by a receiver about to sleep */
+    /* set by a receiver about to sleep, read by the sender after each
+     * publish (SYNACK_RING_WAKEUP) */
     _Alignas(LINE) _Atomic int sleeping;
+    /* read by both on every frame, written once */
+    _Alignas(LINE) uint8_t *buf;
     int efd;
-    uint8_t *buf;
 };
 
 struct ring_end {

@@ -9,26 +9,28 @@
 #include "stack.h"
 #include "wire/siphash.h"
 
-/* SipHash-2-4 under the per-stack key. An IPv4 tuple hashes its 12 bytes
- * only (SipHash's cost grows with the input; the zeros of the 36-byte form
- * add nothing). Every caller on the path of one segment hashes once and
- * hands the value on; a hashed sock keeps its own. */
-uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t)
+/* SipHash-2-4 under the per-stack key of the message laddr, raddr, the
+ * peer's port (big-endian) and a tag; our own port is added to it, not
+ * hashed (demux_hash in stack.h). An IPv4 tuple hashes its 11 bytes only
+ * (SipHash's cost grows with the input). The words go to the hash from
+ * registers (wire/siphash.h). Every caller on the path of one segment
+ * hashes once and hands the value on; a hashed sock keeps its own. */
+uint64_t demux_base(const synack_stack *s, const struct tcp_tuple *t)
 {
-    uint8_t msg[36];
-    /* the ports in host order: the key makes the hash, not the byte order */
-    uint16_t ports[2] = {t->lport, t->rport};
+    /* 'D': a domain of its own, so that this hash and the port walk's
+     * (socket.c), under the same key, tell nothing of each other */
+    struct wire_sip h;
+    wire_sip_init(&h, s->hash_key);
+    uint64_t tail = (uint64_t)(t->rport >> 8) | (uint64_t)(t->rport & 0xff) << 8;
     if (t->family == 6) {
-        memcpy(msg, t->laddr, 16);
-        memcpy(msg + 16, t->raddr, 16);
-        memcpy(msg + 32, ports, 4);
-        return wire_siphash24(s->hash_key, msg, 36);
-    } else { /* fixed sizes: the copies become moves */
-        memcpy(msg, t->laddr, 4);
-        memcpy(msg + 4, t->raddr, 4);
-        memcpy(msg + 8, ports, 4);
-        return wire_siphash24(s->hash_key, msg, 12);
+        wire_sip_word(&h, wire_sip_le64(t->laddr));
+        wire_sip_word(&h, wire_sip_le64(t->laddr + 8));
+        wire_sip_word(&h, wire_sip_le64(t->raddr));
+        wire_sip_word(&h, wire_sip_le64(t->raddr + 8));
+        return wire_sip_final(&h, tail | (uint64_t)'d' << 16, 35);
     }
+    wire_sip_word(&h, wire_sip_le32(t->laddr) | (uint64_t)wire_sip_le32(t->raddr) << 32);
+    return wire_sip_final(&h, tail | (uint64_t)'D' << 16, 11);
 }
 
 /* IPv4 addresses are in the TCB, IPv6 ones beside it (tcb.h). */

@@ -189,15 +189,25 @@ static uint16_t mss_for(synack_stack *s, const struct tcp_tuple *t)
  * walks (high half). A tag byte keeps it apart from the 4-tuple hash. */
 static uint64_t ephemeral_hash(const synack_stack *s, const struct tcp_tuple *t)
 {
-    /* IPv4 addresses take their 4 bytes only (SipHash costs per 8 bytes) */
-    uint8_t msg[1 + 16 + 16 + 2];
-    size_t n = t->family == 6 ? 16 : 4;
-    msg[0] = t->family == 6 ? 'p' : 'P';
-    memcpy(msg + 1, t->laddr, n);
-    memcpy(msg + 1 + n, t->raddr, n);
-    msg[1 + 2 * n] = (uint8_t)(t->rport >> 8);
-    msg[2 + 2 * n] = (uint8_t)t->rport;
-    return n == 16 ? wire_siphash24(s->hash_key, msg, 35) : wire_siphash24(s->hash_key, msg, 11);
+    /* the tag, both addresses, the peer's port (big-endian); IPv4 addresses
+     * take their 4 bytes only (SipHash costs per 8 bytes) */
+    if (t->family == 6) {
+        uint8_t msg[1 + 16 + 16 + 2];
+        msg[0] = 'p';
+        memcpy(msg + 1, t->laddr, 16);
+        memcpy(msg + 17, t->raddr, 16);
+        msg[33] = (uint8_t)(t->rport >> 8);
+        msg[34] = (uint8_t)t->rport;
+        return wire_siphash24(s->hash_key, msg, 35);
+    }
+    /* IPv4, the same 11 bytes as words from registers (wire/siphash.h):
+     * 'P', laddr, raddr[0..2] | raddr[3], the port */
+    struct wire_sip h;
+    wire_sip_init(&h, s->hash_key);
+    uint32_t ra = wire_sip_le32(t->raddr);
+    wire_sip_word(&h, (uint64_t)'P' | (uint64_t)wire_sip_le32(t->laddr) << 8 | (uint64_t)ra << 40);
+    return wire_sip_final(&h, (uint64_t)(ra >> 24) | (uint64_t)(t->rport >> 8) << 8 | (uint64_t)(t->rport & 0xff) << 16,
+                          11);
 }
 
 /* The walk counter of the destination hashed to dh; the table comes at the
@@ -207,6 +217,47 @@ static struct port_walk *ephemeral_walk(synack_stack *s, uint64_t dh)
     if (!s->port_walks && !(s->port_walks = calloc(PORT_WALKS, sizeof *s->port_walks)))
         return NULL;
     return &s->port_walks[(dh >> 32) % PORT_WALKS];
+}
+
+/* The next connects to a destination look at ports known now: where its
+ * walk stands, and a few past it (a port in TIME_WAIT for under a second
+ * is passed over, tcp_tw_reusable). In a table holding every TIME_WAIT of
+ * the last minute, their buckets and records are cache misses by then
+ * (bench/connrate: a third of a client's time was connect() waiting for
+ * them), and the record's address is in the bucket. So two steps, each a
+ * connect to that destination ahead of its use: the records in the buckets
+ * of the ports the next connect looks at (buckets asked for at the last
+ * connect), and the buckets of those the connect after it starts at. A
+ * port's bucket is its neighbour's plus one (demux_hash): one or two lines
+ * hold them all. Only hints: those connects hash and look up as usual. */
+#define WALK_AHEAD_RECORDS 3 /* ports looked at per connect: 1.9 at 715 k/s in bench/connrate */
+#define WALK_AHEAD_BUCKETS 8 /* the next start moves by the ports looked at */
+
+/* Past the port taken (the i-th looked at), plus a small random skip
+ * (Linux since 5.18: a counter moving by exactly one tells an observer how
+ * many connections went to that destination in between), drawn a connect
+ * early for the prefetch. (The prefetches live in the function that moves
+ * the walk: GCC takes a function that only prefetches for pure, and drops
+ * the call.) */
+static void walk_advance(synack_stack *s, struct port_walk *walk, uint32_t i, uint64_t dh, uint64_t base,
+                         uint32_t span)
+{
+    walk->at += i + 1 + walk->skip;
+    walk->skip = (uint8_t)(stack_random(s) & 3);
+    if (!s->n_buckets)
+        return;
+    uint64_t next = (uint64_t)(uint32_t)dh + walk->at;
+    for (uint32_t j = 0; j < WALK_AHEAD_RECORDS; j++) {
+        const struct hnode *x = *demux_chain(s, base + s->cfg.port_lo + (next + j) % span);
+        if (x) { /* the record's lines up to its tuple and timestamps (tcb.h) */
+            __builtin_prefetch(x);
+            __builtin_prefetch((const char *)x + 64);
+            __builtin_prefetch((const char *)x + 127);
+        }
+    }
+    uint64_t after = next + 1 + walk->skip;
+    __builtin_prefetch(demux_chain(s, base + s->cfg.port_lo + after % span));
+    __builtin_prefetch(demux_chain(s, base + s->cfg.port_lo + (after + WALK_AHEAD_BUCKETS - 1) % span));
 }
 
 static bool port_in_use(synack_stack *s, const synack_endpoint *e, const struct sock *self)
@@ -373,6 +424,7 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
     t.rport = remote->port;
     int r;
     *reused = false; /* (Linux tcp_tw_reuse, synack_config.tw_reuse) */
+    struct tw_rec *taken = NULL; /* the record reused, reaped at the end */
     stack_now(s);
     uint64_t th;
     if (k->bound && k->local.port) {
@@ -382,6 +434,7 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
         struct tw_rec *w = x && x->tw ? hnode_tw(x) : NULL;
         if (w && s->cfg.tw_reuse && tcp_tw_reusable(&s->tcp, &w->tw)) {
             tw_reuse(s, w, old);
+            taken = w;
             *reused = true;
         } else if (x) {
             return -EADDRNOTAVAIL;
@@ -397,13 +450,14 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
         uint32_t span = (uint32_t)s->cfg.port_hi - s->cfg.port_lo + 1;
         struct tw_rec *reuse = NULL;
         uint64_t dh = ephemeral_hash(s, &t);
+        uint64_t base = demux_base(s, &t); /* a port's hash is base + port */
         struct port_walk *walk = ephemeral_walk(s, dh);
         uint64_t start = (uint64_t)(uint32_t)dh + (walk ? walk->at : (uint32_t)stack_random(s));
         uint32_t i;
         for (i = 0; i < span; i++) {
             t.lport = (uint16_t)(s->cfg.port_lo + (start + i) % span);
             synack_endpoint e = {.port = t.lport};
-            th = demux_hash(s, &t);
+            th = base + t.lport;
             struct hnode *x = demux_find(s, &t, th); /* one walk: a connection or a record */
             if ((x && !x->tw) || port_in_use(s, &e, k))
                 continue;
@@ -419,53 +473,26 @@ static int connect_setup(synack_stack *s, struct sock *k, const synack_endpoint 
             return -EADDRNOTAVAIL;
         if (reuse) {
             tw_reuse(s, reuse, old);
+            taken = reuse;
             *reused = true;
         }
-        /* past the port taken, plus a small random skip (Linux since 5.18:
-         * a counter moving by exactly one tells an observer how many
-         * connections went to that destination in between) */
-        if (walk) {
-            walk->at += i + 1 + walk->skip;
-            walk->skip = (uint8_t)(stack_random(s) & 3); /* drawn a connect early, for the prefetch */
-            /* The next connects to this destination start at ports known
-             * now. Their buckets and the TIME_WAIT records in them, in a
-             * table holding every TIME_WAIT of the last minute, are cache
-             * misses by then (11 % of bench/connrate at 300 k/s), and one
-             * depends on the other: the bucket of the connect after next is
-             * asked for now, and the record in the next one's bucket (asked
-             * for at the last connect, so in cache) too. Only hints: those
-             * connects hash and look up as usual. */
-            if (s->n_buckets) {
-                struct tcp_tuple n = t;
-                n.lport = (uint16_t)(s->cfg.port_lo + ((uint64_t)(uint32_t)dh + walk->at + 1 + walk->skip) % span);
-                if (walk->next_hash_ok) {
-                    const struct hnode *x = *demux_chain(s, walk->next_hash);
-                    if (x) {
-                        /* the whole record: connect() reads its tuple and
-                         * timestamps, lines past the node's own */
-                        __builtin_prefetch(x);
-                        __builtin_prefetch((const char *)x + 64);
-                        __builtin_prefetch((const char *)x + 128);
-                    }
-                }
-                walk->next_hash = demux_hash(s, &n);
-                walk->next_hash_ok = true;
-                __builtin_prefetch(demux_chain(s, walk->next_hash));
-            }
-        }
+        if (walk)
+            walk_advance(s, walk, i, dh, base, span);
     }
     if ((r = init_tcb(s, k, &t)) < 0 || (r = demux_insert(s, k, th)) < 0)
-        return r;
+        goto out;
     if ((r = stack_attach(s, k, 0, 0)) < 0) {
         demux_remove(s, k);
-        return r;
+        goto out;
     }
     port_hold(s, k, -1);
     k->local.addr.family = fam;
     memcpy(k->local.addr.bytes, t.laddr, 16);
     k->local.port = t.lport;
     port_hold(s, k, +1);
-    return 0;
+out:
+    tw_reap(s, taken); /* by now its timer's neighbours are in cache */
+    return r;
 }
 
 int synack_connect(synack_stack *s, synack_sock h, const synack_endpoint *remote)

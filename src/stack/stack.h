@@ -115,13 +115,11 @@ struct hnode {
 };
 
 /* Where a destination's ephemeral port walk stands (RFC 6056 Algorithm 4),
- * the random skip its next step takes, and the hash of the port after the
- * next (socket.c prefetches along the walk). */
+ * and the random skip its next step takes (drawn a connect early: socket.c
+ * asks for the memory of the ports ahead). */
 struct port_walk {
     uint32_t at;
     uint8_t skip;
-    bool next_hash_ok;
-    uint64_t next_hash;
 };
 
 /* A socket: the TCB and what the stack keeps around it. */
@@ -258,11 +256,21 @@ void stack_fo_free(synack_stack *s);
 const uint8_t *stack_fo_listener_key(void *cb, const struct tcb *child);
 
 /* demux.c */
-/* The keyed hash of a 4-tuple; a table of n (a power of 2) buckets takes
- * its low bits. Hash once per segment and pass it to the _h lookups. */
-uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t);
-/* Hashes k under h, the demux_hash of its 4-tuple, which the caller has
- * just found free (no connection, no TIME_WAIT record). 0 or -ENOMEM. */
+/* The hash of a 4-tuple: a keyed hash of both addresses and the peer's
+ * port, plus our own port. A table of n (a power of 2) buckets takes its
+ * low bits. Hash once per segment and pass it to the _h lookups.
+ * Why our port is added, not hashed: a client's connect() walks the ports
+ * of one destination (socket.c), and finds each next port's hash by one
+ * addition and its bucket beside the last one's, so it can ask for them
+ * ahead. What a peer chooses (its address and port) still goes through the
+ * secret hash, so no peer can aim collisions (Linux's inet_ehashfn keys
+ * the same inputs); only our port is not secret, and a server's is its
+ * listener's, the same for all its peers. */
+uint64_t demux_base(const synack_stack *s, const struct tcp_tuple *t);
+static inline uint64_t demux_hash(const synack_stack *s, const struct tcp_tuple *t)
+{
+    return demux_base(s, t) + t->lport;
+}
 /* A socket's or a record's link into, and out of, the chain for hash h
  * (the counts are the caller's). */
 void demux_link(synack_stack *s, struct hnode *x, uint64_t h, bool tw);
@@ -283,6 +291,8 @@ static inline struct tw_rec *hnode_tw(struct hnode *n)
 {
     return (struct tw_rec *)(void *)n; /* its first member */
 }
+/* Hashes k under h, the demux_hash of its 4-tuple, which the caller has
+ * just found free (no connection, no TIME_WAIT record). 0 or -ENOMEM. */
 int demux_insert(synack_stack *s, struct sock *k, uint64_t h);
 void demux_remove(synack_stack *s, struct sock *k);
 struct sock *demux_lookup(synack_stack *s, const struct tcp_tuple *t);
@@ -310,9 +320,13 @@ bool tw_tuple_eq(const struct tcp_tw *w, const struct tcp_tuple *t);
  * (RFC 6191): the record is gone and *iss_hint is the ISN to start above. */
 bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint);
 /* connect() takes w's 4-tuple (tcp_tw_reusable): ends the record, with
- * its state change reported, and keeps in *old what the new connection
- * starts from. */
+ * its state change reported, takes it out of the connection table, and
+ * keeps in *old what the new connection starts from. The record stays in
+ * its timer wheel until tw_reap, which the caller must call before anything
+ * polls the stack. */
 void tw_reuse(synack_stack *s, struct tw_rec *w, struct tcp_tw *old);
+/* ... and frees it, leaving its timer: the caller's last step (NULL: none) */
+void tw_reap(synack_stack *s, struct tw_rec *w);
 /* The 2MSL timers due by now. */
 void tw_expire(synack_stack *s);
 void tw_free_all(synack_stack *s);

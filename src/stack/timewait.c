@@ -11,6 +11,11 @@
 
 #include "stack.h"
 
+/* socket.c's walk asks for a record's first two lines (and the byte past
+ * them) to find it and test it for reuse: tcb.h keeps those fields first */
+_Static_assert(offsetof(struct tw_rec, tw) + offsetof(struct tcp_tw, family) < 128,
+               "what a lookup reads lies in a record's first 128 bytes");
+
 static const uint8_t *laddr(const struct tcp_tw *w)
 {
     return w->family == 6 && w->a6 ? w->a6->laddr : w->laddr;
@@ -40,9 +45,7 @@ static void tw_remove(synack_stack *s, struct tw_rec *w)
 {
     demux_unlink(s, &w->hn);
     s->n_tw--;
-    wheel_cancel(&s->tw_wheel, &w->tn);
-    free(w->tw.a6);
-    pool_tw_put(s, w);
+    tw_reap(s, w);
 }
 
 void tw_maybe_enter(synack_stack *s, struct sock *k)
@@ -82,7 +85,23 @@ void tw_reuse(synack_stack *s, struct tw_rec *w, struct tcp_tw *old)
     tcp_set_state(&s->tcp, &b, TCP_CLOSED, "TIME_WAIT reused by connect()");
     *old = w->tw;
     old->a6 = NULL; /* freed with the record */
-    tw_remove(s, w);
+    /* Leaving the wheel writes to the timer's neighbours: the records of
+     * the closes just before and after this one's, a second or more ago,
+     * so cache misses (bench/connrate: 118 ns a reuse). Asked for now,
+     * written at tw_reap, after the rest of connect(). */
+    __builtin_prefetch(w->tn.next, 1);
+    __builtin_prefetch(w->tn.pprev, 1);
+    demux_unlink(s, &w->hn);
+    s->n_tw--;
+}
+
+void tw_reap(synack_stack *s, struct tw_rec *w)
+{
+    if (!w)
+        return;
+    wheel_cancel(&s->tw_wheel, &w->tn);
+    free(w->tw.a6);
+    pool_tw_put(s, w);
 }
 
 bool tw_input(synack_stack *s, struct tw_rec *w, const struct wire_tcp *seg, uint32_t *iss_hint)

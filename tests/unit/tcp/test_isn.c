@@ -6,9 +6,12 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <sodium.h>
+#include <string.h>
 
 #include "harness.h"
 #include "tcp_util.h"
+#include "tcp/tcb.h"
 #include "wire/tcp.h"
 
 #define S_ WIRE_TCP_SYN
@@ -107,12 +110,59 @@ static void test_rfc6528_3_different_seeds_give_different_isns(void **state)
     assert_int_equal(act[0], act[2]);
 }
 
+/* F is SipHash-2-4 of the bytes domain 'I', family, laddr, raddr, lport,
+ * rport (ports big-endian; IPv4 addresses 4 bytes): the library's function
+ * on that message, whichever way isn.c feeds it, so a seed replays the same
+ * ISNs and timestamp offsets as before. Low half F, high half the offset. */
+static void test_rfc6528_3_f_is_siphash_of_the_tuple(void **state)
+{
+    (void)state;
+    struct tcp_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    for (int i = 0; i < 16; i++)
+        ctx.isn_key[i] = (uint8_t)(0xa5 ^ (i * 29));
+    ctx.now = 4000; /* M = 1000 */
+    for (int fam = 4; fam <= 6; fam += 2)
+        for (int k = 0; k < 64; k++) {
+            struct tcp_tuple t;
+            memset(&t, 0, sizeof t);
+            t.family = (uint8_t)fam;
+            size_t n = fam == 6 ? 16 : 4;
+            for (size_t i = 0; i < n; i++) {
+                t.laddr[i] = (uint8_t)(k * 7 + i * 13 + 1);
+                t.raddr[i] = (uint8_t)(k * 11 + i * 5 + 2);
+            }
+            t.lport = (uint16_t)(1024 + k * 997);
+            t.rport = (uint16_t)(80 + k * 131);
+            uint8_t msg[38], out[8];
+            size_t len = 0;
+            msg[len++] = 'I';
+            msg[len++] = (uint8_t)fam;
+            memcpy(msg + len, t.laddr, n);
+            len += n;
+            memcpy(msg + len, t.raddr, n);
+            len += n;
+            msg[len++] = (uint8_t)(t.lport >> 8);
+            msg[len++] = (uint8_t)t.lport;
+            msg[len++] = (uint8_t)(t.rport >> 8);
+            msg[len++] = (uint8_t)t.rport;
+            crypto_shorthash_siphash24(out, msg, len, ctx.isn_key);
+            uint64_t f = 0;
+            for (int i = 7; i >= 0; i--)
+                f = f << 8 | out[i];
+            uint32_t ts_off;
+            assert_int_equal(tcp_isn_ts(&ctx, &t, &ts_off), (uint32_t)f + 1000u);
+            assert_int_equal(ts_off, (uint32_t)(f >> 32));
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc6528_3_isns_of_different_tuples_differ),
         cmocka_unit_test(test_rfc6528_3_same_tuple_isn_grows_with_4us_clock),
         cmocka_unit_test(test_rfc6528_3_different_seeds_give_different_isns),
+        cmocka_unit_test(test_rfc6528_3_f_is_siphash_of_the_tuple),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
