@@ -14,14 +14,19 @@
  * network namespace of this process's own (non-blocking sockets and epoll,
  * one thread, client and server), tcp_tw_reuse=1 and the whole port range
  * so its TIME_WAIT does not run out of ports. Both pinned to one CPU. The
- * server listens on -p ports (default 16) so that TIME_WAIT four-tuples do
+ * server listens on -p ports (default 32) so that TIME_WAIT four-tuples do
  * not run out on either side, both clients take ephemeral ports from the
  * same range (ip_local_port_range 1024-65535; synack_config.port_lo/hi),
  * and synack's client reuses TIME_WAIT four-tuples as Linux's does
  * (synack_config.tw_reuse, tcp_tw_reuse=1: a tuple whose last timestamp is
- * a second old). With Linux's default range (28,232 ports) a synack client
- * at 300 k/s found two thirds of its 451,712 tuples under a second old and
- * probed 1.9 ports per connect.
+ * a second old). That second bounds any client's rate by its tuples: P
+ * server ports times 64,512 ephemeral ports a second, 1.03 M/s for P = 16,
+ * and less in practice, as the walk's random skips leave ports unused for
+ * a lap (RFC 6056 Algorithm 4, socket.c). At 16 ports synack's client
+ * looked at 1.3-2.3 ports a connect at 650-840 k/s, and runs near 950 k/s
+ * counted failed connects; hence 32 (2.06 M tuples). With Linux's default
+ * range (28,232 ports) a synack client at 300 k/s found two thirds of its
+ * 451,712 tuples under a second old and probed 1.9 ports per connect.
  *
  * -2: the client side on CPU 0 and the server side on CPU 1, each in a
  * thread of its own (synack: the two stacks on the ring link; Linux: a
@@ -750,7 +755,7 @@ int main(int argc, char **argv)
 {
     char nlist[256] = "1,64,1024";
     double secs = 2;
-    int ports = 16;
+    int ports = 32;
     long tw_ms = 0;
     bool linux_too = true, verify = false, two = false;
     int o;
