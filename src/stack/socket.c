@@ -10,7 +10,7 @@
 #include "wire/bytes.h"
 #include "wire/siphash.h"
 
-#define PORT_WALKS 4096 /* RFC 6056 Algorithm 4's table (64 KiB, at the first connect) */
+#define PORT_WALKS 4096 /* RFC 6056 Algorithm 4's table (32 KiB, at the first connect) */
 
 static void handle_release(synack_stack *s, struct sock *k);
 
