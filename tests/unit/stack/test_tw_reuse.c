@@ -95,11 +95,58 @@ static void no_tw_reuse_unless_asked_or_without_timestamps(void **state)
     h_free(&h);
 }
 
+/* The ephemeral port walk's reuse (connect() without bind): the record it
+ * takes leaves the table at once and its timer wheel at the end of
+ * connect() (tw_reap). Three records share a wheel slot, so the one taken
+ * has neighbours there; the other two must still expire on time, and
+ * nothing may touch the freed one (valgrind and ASan run this test). */
+static void tw_reuse_by_the_port_walk_leaves_the_wheel(void **state)
+{
+    (void)state;
+    struct harness h;
+    h_init(&h, &(synack_config){.seed = 5, .tw_reuse = true, .port_lo = 40000, .port_hi = 40002});
+    uint32_t nxt[3];
+    uint16_t port[3];
+    for (int i = 0; i < 3; i++)
+        port[i] = into_time_wait(&h, true, &nxt[i]);
+    assert_true(port[0] != port[1] && port[1] != port[2] && port[0] != port[2]);
+    synack_stack_usage u;
+    synack_stack_usage_get(h.s, &u);
+    assert_int_equal(u.timewait, 3);
+    /* every port in TIME_WAIT under a second: the walk passes over all */
+    synack_sock k = synack_socket(h.s);
+    synack_endpoint r = {.addr = synack_ipv4(H_REMOTE), .port = H_RPORT};
+    assert_int_equal(synack_connect(h.s, k, &r), -EADDRNOTAVAIL);
+    synack_close(h.s, k);
+    h_advance(&h, SYNACK_MS(1100));
+    k = synack_socket(h.s);
+    assert_int_equal(synack_connect(h.s, k, &r), -EINPROGRESS);
+    struct wire_tcp t;
+    assert_true(h_next(&h, &t) && t.flags == WIRE_TCP_SYN);
+    int taken = t.sport == port[0] ? 0 : t.sport == port[1] ? 1 : 2;
+    assert_int_equal(t.sport, port[taken]);
+    assert_int_equal(t.seq, nxt[taken] + 65535 + 2);
+    assert_int_equal(synack_counter(h.s, "tcp_tw_reused"), 1);
+    synack_stack_usage_get(h.s, &u);
+    assert_int_equal(u.timewait, 2);
+    assert_int_equal(u.closed_listed, 0);
+    /* 2MSL (60 s) ends the other two; the taken one's timer is gone */
+    h_drain(&h);
+    h_advance(&h, SYNACK_SEC(61));
+    synack_stack_usage_get(h.s, &u);
+    assert_int_equal(u.timewait, 0);
+    assert_int_equal(u.closed_listed, 0);
+    assert_int_equal(synack_counter(h.s, "tcp_tw_reused"), 1);
+    synack_close(h.s, k);
+    h_free(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tw_reuse_after_a_second_with_timestamps),
         cmocka_unit_test(no_tw_reuse_unless_asked_or_without_timestamps),
+        cmocka_unit_test(tw_reuse_by_the_port_walk_leaves_the_wheel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
