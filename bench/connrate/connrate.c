@@ -260,9 +260,13 @@ static size_t drain(struct run *r, struct side *d, void (*ready)(struct run *, s
         d->n_ready = 0;
         visits += n;
         for (size_t i = 0; i < n; i++) {
-            d->queued[w[i]] = false;
-            if (d->st[w[i]])
-                ready(r, w[i]);
+            /* through d->work, not w: a handler that accepts or opens a
+             * handle past the arrays' size grows them, and realloc may move
+             * the one being visited */
+            synack_sock h = d->work[i];
+            d->queued[h] = false;
+            if (d->st[h])
+                ready(r, h);
         }
     }
     return visits;
