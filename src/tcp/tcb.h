@@ -433,10 +433,11 @@ struct tcp_tw {
     uint8_t laddr[4], raddr[4];
     struct tcp_addr6 *a6; /* family 6: the record owns it */
     uint16_t lport, rport;
-    /* What finding a record and connect()'s reuse test read (the tuple,
-     * flags, ts_offset, ts_recent_age) ends here: in the stack's record
-     * (struct tw_rec), within its first 128 bytes */
-    uint8_t family, snd_wscale, rcv_wscale;
+    /* Finding a record and connect()'s reuse test read the fields up to
+     * family (the tuple, flags, ts_offset, ts_recent_age): in the stack's
+     * record (struct tw_rec), its first 128 bytes (timewait.c asserts it) */
+    uint8_t family;
+    uint8_t snd_wscale, rcv_wscale;
     uint16_t mss_peer, mss_local, rcv_mss;
 };
 void tcp_tw_save(const struct tcb *tcb, struct tcp_tw *w);
