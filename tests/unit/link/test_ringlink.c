@@ -352,6 +352,16 @@ static void open_on_this_thread(struct pair *p, struct conn *k)
     assert_true(k->v >= 0);
 }
 
+/* The two ends' threads, run to their end. */
+static void both_threads(void *(*f0)(void *), void *a0, void *(*f1)(void *), void *a1)
+{
+    pthread_t t0, t1;
+    assert_int_equal(pthread_create(&t0, NULL, f0, a0), 0);
+    assert_int_equal(pthread_create(&t1, NULL, f1, a1), 0);
+    pthread_join(t0, NULL);
+    pthread_join(t1, NULL);
+}
+
 static void threads_stream(bool sleep)
 {
     struct pair p;
@@ -363,11 +373,7 @@ static void threads_stream(bool sleep)
     const size_t total = 4u << 20;
     struct side c = {.p = &p, .idx = 0, .sleep = sleep, .k = &k, .total = total, .stop = &stop};
     struct side v = {.p = &p, .idx = 1, .sleep = sleep, .k = &k, .stop = &stop};
-    pthread_t tc, tv;
-    assert_int_equal(pthread_create(&tc, NULL, client, &c), 0);
-    assert_int_equal(pthread_create(&tv, NULL, server, &v), 0);
-    pthread_join(tv, NULL);
-    pthread_join(tc, NULL);
+    both_threads(client, &c, server, &v);
     assert_int_equal(c.done, total);
     assert_int_equal(v.done, total);
     assert_false(v.bad);
@@ -459,11 +465,7 @@ static void event_loops(unsigned flags)
     open_on_this_thread(&p, &k);
     const size_t total = 2u << 20;
     struct looped c = {.p = &p, .idx = 0, .k = &k, .total = total}, v = {.p = &p, .idx = 1, .k = &k};
-    pthread_t tc, tv;
-    assert_int_equal(pthread_create(&tv, NULL, loop_thread, &v), 0);
-    assert_int_equal(pthread_create(&tc, NULL, loop_thread, &c), 0);
-    pthread_join(tc, NULL);
-    pthread_join(tv, NULL);
+    both_threads(loop_thread, &c, loop_thread, &v);
     assert_int_equal(c.rc, 0);
     assert_int_equal(v.rc, 0);
     assert_int_equal(v.done, total);
