@@ -30,4 +30,12 @@ expect "syntax error" 1 "bad.pkt:2: bad TCP flag 'Q'" "$conform" --parse-only "$
 expect "binary noise" 1 "noise.pkt" "$conform" --parse-only "$tmp/noise.pkt"
 expect "missing library" 1 "cannot load" "$conform" --so="$tmp/nolib.so" "$tmp/ok.pkt"
 expect "no arguments" 2 "usage" "$conform"
+expect "missing errata file" 2 "errata: .*cannot open" "$conform" --errata="$tmp/none.tsv" "$tmp/ok.pkt"
+# an erratum whose line no longer reads as shipped is an error, not a silent no-op
+printf 'ok.pkt\t1\t0 close(4) = 0\t0 close(5) = 0\tsomewhere\n' > "$tmp/stale.tsv"
+expect "stale erratum" 1 "ok.pkt:1: the erratum of row 1 does not apply" "$conform" --parse-only --errata="$tmp/stale.tsv" "$tmp/ok.pkt"
+printf 'ok.pkt\t1\n' > "$tmp/short.tsv"
+expect "malformed erratum" 1 "errata row 1: not 5 tab-separated fields" "$conform" --parse-only --errata="$tmp/short.tsv" "$tmp/ok.pkt"
+printf 'ok.pkt\t1\t0 close(3) = 0\t0 close(3) = -1 EBADF (Bad file descriptor)\tsomewhere\n' > "$tmp/fix.tsv"
+expect "an erratum applies" 0 "with the erratum of line 1 (somewhere)" "$conform" --parse-only --errata="$tmp/fix.tsv" "$tmp/ok.pkt"
 exit $fail

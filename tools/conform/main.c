@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errata.h"
+#include "modes.h"
 #include "run.h"
 #include "script.h"
 #include "suite.h"
@@ -34,10 +36,14 @@ static const char usage[] =
     "                    synack_packetdrill_command\n"
     "  --timeout=SECS    wall-clock limit per script (default 60)\n"
     "  --ip_version=M[,M...]  ipv4, ipv6, ipv4-mapped-ipv6: the mode(s) to run in (a list\n"
-    "                    runs each script in each); a script that pins another is SKIP\n"
+    "                    runs each script in each); a script that pins another, or\n"
+    "                    an IPv4-only one in an ipv6 run, is SKIP, with the reason\n"
     "  -D NAME=VALUE, --define=NAME=VALUE  a symbol the scripts use (packetdrill's\n"
     "                    --define); TFO_COOKIE, when not given and --sysctls is on, is\n"
     "                    Linux's cookie for the script's tcp_fastopen_key and addresses\n"
+    "  --errata=FILE     apply the corrections FILE lists (script, line, as shipped,\n"
+    "                    as corrected, source: tests/conformance/errata.tsv); a list\n"
+    "                    run also shows each corrected script's result as shipped\n"
     "  -v                print every script's full error\n"
     "  --NAME=VALUE      any packetdrill option (--tolerance_usecs=...), overriding the script's\n";
 
@@ -62,11 +68,30 @@ static char *default_so(const char *argv0)
     return strdup(out);
 }
 
-/* Load path with defs and the command line's options; the mode of the run. */
+/* Load path with defs, the errata and the command line's options; the mode
+ * of the run. note gets the errata applied, if any. */
 static const char *load(const struct suite_cfg *cfg, const char *path,
-                        const struct script_defs *defs, struct script *s, char *err, size_t len)
+                        const struct script_defs *defs, struct script *s, char *note,
+                        size_t notelen, char *err, size_t len)
 {
-    if (script_load_defs(path, defs, s, err, len))
+    memset(s, 0, sizeof *s);
+    note[0] = 0;
+    char *text = script_read(path, err, len);
+    if (!text)
+        return "PARSE";
+    if (cfg->errata) {
+        char *shipped = text;
+        int n = errata_apply(cfg->errata, path, &text, note, notelen, err, len);
+        if (n < 0) {
+            free(text);
+            return "ERROR";
+        }
+        if (n > 0)
+            free(shipped);
+    }
+    int rc = script_load_text(path, text, defs, s, err, len);
+    free(text);
+    if (rc)
         return "PARSE";
     for (int i = 0; i < cfg->noverride; i++)
         if (script_set_option(&s->opts, cfg->override[i].name, cfg->override[i].value, err,
@@ -76,12 +101,8 @@ static const char *load(const struct suite_cfg *cfg, const char *path,
             snprintf(err, len, "command line: %s", msg);
             return "PARSE";
         }
-    /* packetdrill runs a script in the mode asked unless the script pins one */
-    if (cfg->ip_version && s->opts.ip_version_set && s->opts.ip_version != cfg->ip_version) {
-        snprintf(err, len, "%s: the script pins --ip_version=%s", path,
-                 ip_mode_name(s->opts.ip_version));
+    if (cfg->ip_version && script_mode_refusal(s, cfg->ip_version, err, len))
         return "SKIP";
-    }
     if (cfg->ip_version)
         s->opts.ip_version = cfg->ip_version;
     return NULL;
@@ -122,7 +143,8 @@ static int define_tfo_cookie(const struct suite_cfg *cfg, const char *path, cons
     if (defs_add(&defs, nv, err, len))
         return 1;
     script_free(s);
-    *status = load(cfg, path, &defs, s, err, len);
+    char note[sizeof ((struct suite_result *)0)->erratum]; /* the same as the first load's */
+    *status = load(cfg, path, &defs, s, note, sizeof note, err, len);
     return 0;
 }
 
@@ -133,7 +155,9 @@ static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
     memset(&res, 0, sizeof res);
     struct script s;
     char err[RUN_ERR_LEN - 64];
-    const char *status = load(cfg, path, &cfg->defs, &s, err, sizeof err);
+    char erratum[sizeof ((struct suite_result *)0)->erratum];
+    const char *status = load(cfg, path, &cfg->defs, &s, erratum, sizeof erratum, err,
+                              sizeof err);
     if (status) {
         snprintf(res.error, sizeof res.error, "%s", err);
         goto report;
@@ -207,9 +231,9 @@ static void child_run(const struct suite_cfg *cfg, const char *path, int fd)
         ifc.free(ifc.userdata);
 report:
     {
-        char line[RUN_ERR_LEN + 1200];
-        int n = snprintf(line, sizeof line, "%s\t%d\t%s\t%s\t%s", status, res.skipped,
-                         res.skipped_lines, s.opts.unknown, res.error);
+        char line[RUN_ERR_LEN + 1500];
+        int n = snprintf(line, sizeof line, "%s\t%d\t%s\t%s\t%s\t%s", status, res.skipped,
+                         res.skipped_lines, s.opts.unknown, erratum, res.error);
         if (n > 0) {
             ssize_t w = write(fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
             (void)w;
@@ -242,7 +266,7 @@ int suite_run_one(const struct suite_cfg *cfg, const char *path, struct suite_re
         child_run(cfg, path, p[1]);
     }
     close(p[1]);
-    char buf[RUN_ERR_LEN + 1200];
+    char buf[RUN_ERR_LEN + 1500];
     size_t got = 0;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -293,28 +317,29 @@ int suite_run_one(const struct suite_cfg *cfg, const char *path, struct suite_re
                      path, WEXITSTATUS(st));
         return 0;
     }
-    char *f[5] = {0};
+    char *f[6] = {0};
     char *q = buf;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         f[i] = q;
         q = strchr(q, '\t');
         if (!q)
             break;
         *q++ = 0;
     }
-    f[4] = q;
+    f[5] = q;
     snprintf(out->status, sizeof out->status, "%s", f[0] ? f[0] : "ERROR");
     out->skipped = f[1] ? atoi(f[1]) : 0;
     snprintf(out->skipped_lines, sizeof out->skipped_lines, "%s", f[2] ? f[2] : "");
     snprintf(out->unhonoured, sizeof out->unhonoured, "%s", f[3] ? f[3] : "");
-    snprintf(out->error, sizeof out->error, "%s", f[4] ? f[4] : "");
+    snprintf(out->erratum, sizeof out->erratum, "%s", f[4] ? f[4] : "");
+    snprintf(out->error, sizeof out->error, "%s", f[5] ? f[5] : "");
     return 0;
 }
 
 int main(int argc, char **argv)
 {
     struct suite_cfg cfg = {.timeout_secs = 60};
-    const char *list = NULL, *expected = NULL, *markdown = NULL, *root = NULL;
+    const char *list = NULL, *expected = NULL, *markdown = NULL, *root = NULL, *errata = NULL;
     /* argv[i] pointers, at most argc of them: no allocation, nothing to free */
     char **scripts = argv;
     int nscripts = 0;
@@ -348,6 +373,8 @@ int main(int argc, char **argv)
             markdown = a + 11;
         } else if (!strncmp(a, "--root=", 7)) {
             root = a + 7;
+        } else if (!strncmp(a, "--errata=", 9)) {
+            errata = a + 9;
         } else if (!strcmp(a, "--sysctls")) {
             cfg.pass_sysctls = true;
         } else if (!strcmp(a, "--parse-only")) {
@@ -396,6 +423,16 @@ int main(int argc, char **argv)
             scripts[nscripts++] = a; /* never runs ahead of i: argv is reused in place */
         }
     }
+    char *errata_text = NULL;
+    if (errata) {
+        char err[512];
+        errata_text = script_read(errata, err, sizeof err);
+        if (!errata_text) {
+            fprintf(stderr, "synack-conform: --errata: %s\n", err);
+            return 2;
+        }
+        cfg.errata = errata_text;
+    }
     char *so = NULL;
     if (!cfg.so) {
         so = default_so(argv[0]);
@@ -410,5 +447,6 @@ int main(int argc, char **argv)
     } else
         rc = suite_scripts(&cfg, scripts, nscripts);
     free(so);
+    free(errata_text);
     return rc;
 }

@@ -1200,14 +1200,12 @@ int script_load(const char *path, struct script *out, char *err, size_t errlen)
     return script_load_defs(path, NULL, out, err, errlen);
 }
 
-int script_load_defs(const char *path, const struct script_defs *defs, struct script *out,
-                     char *err, size_t errlen)
+char *script_read(const char *path, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
+        return NULL;
     }
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
@@ -1221,7 +1219,7 @@ int script_load_defs(const char *path, const struct script_defs *defs, struct sc
                 fclose(f);
                 free(buf);
                 snprintf(err, errlen, "%s: file too large", path);
-                return -1;
+                return NULL;
             }
             cap *= 2;
             char *nb = realloc(buf, cap);
@@ -1235,14 +1233,31 @@ int script_load_defs(const char *path, const struct script_defs *defs, struct sc
     if (strlen(buf) != n) {
         free(buf);
         snprintf(err, errlen, "%s:1: NUL byte in script", path);
-        return -1;
+        return NULL;
     }
-    char *text = defs && defs->n ? defs_apply(defs, buf) : buf;
-    if (!text)
+    return buf;
+}
+
+int script_load_text(const char *path, const char *buf, const struct script_defs *defs,
+                     struct script *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char *text = defs && defs->n ? defs_apply(defs, buf) : NULL;
+    if (defs && defs->n && !text)
         abort();
-    int rc = script_parse(path, text, out, err, errlen);
-    if (text != buf)
-        free(text);
+    int rc = script_parse(path, text ? text : buf, out, err, errlen);
+    free(text);
+    return rc;
+}
+
+int script_load_defs(const char *path, const struct script_defs *defs, struct script *out,
+                     char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char *buf = script_read(path, err, errlen);
+    if (!buf)
+        return -1;
+    int rc = script_load_text(path, buf, defs, out, err, errlen);
     free(buf);
     return rc;
 }

@@ -147,6 +147,11 @@ int script_load(const char *path, struct script *out, char *err, size_t errlen);
 struct script_defs;
 int script_load_defs(const char *path, const struct script_defs *defs, struct script *out,
                      char *err, size_t errlen);
+/* The two steps of script_load_defs: a file's text (malloc'd; NULL with a
+ * message in err), and that text parsed after --define substitution. */
+char *script_read(const char *path, char *err, size_t errlen);
+int script_load_text(const char *path, const char *text, const struct script_defs *defs,
+                     struct script *out, char *err, size_t errlen);
 void script_free(struct script *s);
 void script_default_opts(struct script_opts *o);
 /* Apply one "--name=value" option (from the script or the command line).

@@ -44,6 +44,8 @@ int expected_lookup(const char *text, const char *path)
             const char *v = l + plen + 1;
             if (!strncmp(v, "pass", 4) && (v + 4 == l + len || v[4] == '\t'))
                 return 1;
+            if (!strncmp(v, "skip", 4) && (v + 4 == l + len || v[4] == '\t'))
+                return 2;
             return 0;
         }
         l = eol ? eol + 1 : NULL;
@@ -89,6 +91,8 @@ int suite_scripts(const struct suite_cfg *cfg, char **paths, int n)
             bad++;
         if (ok)
             printf("%s: PASS%s\n", paths[i], cfg->parse_only ? " (parsed)" : "");
+        else if (!strcmp(r.status, "SKIP"))
+            printf("%s (SKIP)\n", r.error);
         else
             printf("%s\n", r.error[0] ? r.error : r.status);
         if (r.skipped)
@@ -96,6 +100,8 @@ int suite_scripts(const struct suite_cfg *cfg, char **paths, int n)
                    r.skipped, r.skipped_lines);
         if (r.unhonoured[0])
             printf("%s: options not honoured: %s\n", paths[i], r.unhonoured);
+        if (r.erratum[0])
+            printf("%s: with the erratum of %s\n", paths[i], r.erratum);
     }
     return bad ? 1 : 0;
 }
@@ -129,6 +135,39 @@ static const char *linux_result(const char *tsv, const char *entry)
     while (bol > tsv && bol[-1] != '\n')
         bol--;
     return bol[0] == '0' && bol[1] == '\t' ? "pass" : "fail";
+}
+
+/* A script that ran with errata, run again as shipped in the same mode: its
+ * result is shown beside the corrected one's, so a table never hides what the
+ * script's own text gives. Appends "as shipped: [mode ]STATUS[ at error]". */
+static void as_shipped(const struct suite_cfg *cfg, int mode, const char *path, const char *root,
+                       const char *col, char *out, size_t len)
+{
+    struct suite_cfg raw = *cfg;
+    raw.ip_version = mode;
+    raw.errata = NULL;
+    struct suite_result r;
+    suite_run_one(&raw, path, &r);
+    char what[300] = "";
+    /* lower case: an as-shipped failure is known (upper-case FAIL in a log is news) */
+    for (char *c = r.status; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (strcmp(r.status, "pass")) {
+        const char *e = r.error;
+        size_t rl = strlen(root);
+        if (!strncmp(e, root, rl) && e[rl] == '/')
+            e += rl + 1;
+        first_line(e, what, sizeof what);
+    }
+    size_t used = strlen(out);
+    if (!used) {
+        snprintf(out, len, "as shipped: %s %s%s%s", col, r.status, what[0] ? ", " : "", what);
+        return;
+    }
+    /* later modes: the status only, unless the first error differs */
+    bool same = what[0] && strstr(out, what);
+    snprintf(out + used, len - used, "; %s %s%s%s", col, r.status,
+             what[0] && !same ? ", " : "", what[0] && !same ? what : "");
 }
 
 int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
@@ -185,7 +224,8 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
             fprintf(md, "---|");
         fprintf(md, "---|---|---|\n");
     }
-    int total = 0, passed[3] = {0}, regressions = 0, new_passes = 0, unlisted = 0;
+    int total = 0, passed[3] = {0}, skips[3] = {0}, with_errata[3] = {0}, regressions = 0, new_passes = 0,
+        unlisted = 0;
     for (int m = 0; m < nmodes; m++)
         printf("%-7s ", nmodes == 1 ? "result" : col[m]);
     printf("%-60s %s\n", "script", "first error");
@@ -204,11 +244,12 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
         snprintf(path, sizeof path, "%s/%s", root, line);
         total++;
         char status[3][16], shown[3][16];
-        char first[300] = "", full[RUN_ERR_LEN] = "";
+        char first[720] = "", full[RUN_ERR_LEN] = "";
         bool first_is_skip = false;
         const char *mark = "";
         int skipped = 0;
         char skipped_lines[512] = "";
+        char shipped[400] = ""; /* the as-shipped results of a script run with errata */
         for (int m = 0; m < nmodes; m++) {
             struct suite_cfg one = *cfg;
             one.ip_version = modes[m];
@@ -217,13 +258,20 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
             snprintf(status[m], sizeof status[m], "%s", r.status);
             snprintf(shown[m], sizeof shown[m], "%s", r.status);
             bool ok = !strcmp(r.status, "PASS");
+            bool skip = !strcmp(r.status, "SKIP");
             passed[m] += ok;
+            skips[m] += skip;
+            if (r.erratum[0]) {
+                as_shipped(cfg, modes[m], path, root, col[m], shipped, sizeof shipped);
+                strcat(status[m], "*");
+                strcat(shown[m], "*");
+                with_errata[m] += ok;
+            }
             if (m == 0 || !skipped) {
                 skipped = r.skipped;
                 snprintf(skipped_lines, sizeof skipped_lines, "%s", r.skipped_lines);
             }
             /* the first error of a run that ran wins over a SKIP's reason */
-            bool skip = !strcmp(r.status, "SKIP");
             if (!ok && (!first[0] || (first_is_skip && !skip))) {
                 first_is_skip = skip;
                 /* drop the root prefix so the table reads script:line */
@@ -243,7 +291,13 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
                 else
                     snprintf(key, sizeof key, "%s", line);
                 int want = expected_lookup(exp, key);
-                if (want == 1 && !ok) {
+                if (want == 2 && skip) {
+                    for (char *c = shown[m]; *c; c++)
+                        *c = (char)tolower((unsigned char)*c);
+                } else if (want == 2 && !ok) {
+                    regressions++; /* a script that no longer reads as IPv4-only, say */
+                    mark = " REGRESSION";
+                } else if (want == 1 && !ok) {
                     regressions++;
                     mark = " REGRESSION";
                 } else if (want == 0 && !ok) {
@@ -252,7 +306,7 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
                      * without an expected file) */
                     for (char *c = shown[m]; *c; c++)
                         *c = (char)tolower((unsigned char)*c);
-                } else if (want == 0 && ok) {
+                } else if ((want == 0 || want == 2) && ok) {
                     new_passes++;
                     if (!*mark)
                         mark = " (new pass)";
@@ -263,13 +317,17 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
                 }
             }
         }
+        if (shipped[0]) {
+            size_t fl = strlen(first);
+            snprintf(first + fl, sizeof first - fl, "%s%s", fl ? "; " : "", shipped);
+        }
         for (int m = 0; m < nmodes; m++)
             printf("%-7s ", shown[m]);
         printf("%-60s %s%s\n", line, first, mark);
         if (cfg->verbose && full[0])
             printf("        %s\n", full);
         if (md) {
-            char esc[700];
+            char esc[1500];
             md_escape(first, esc, sizeof esc);
             fprintf(md, "| %d | %s |", total, line);
             for (int m = 0; m < nmodes; m++)
@@ -279,15 +337,29 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
         }
         fflush(stdout);
     }
+    /* a SKIP is out of the count: the script does not allow that mode */
     for (int m = 0; m < nmodes; m++) {
-        printf("%s%d/%d %s", m ? ", " : "", passed[m], total,
-               nmodes == 1 && !modes[0] ? "scripts passed" : ip_mode_name(modes[m]));
+        char skipped_note[48] = "";
+        if (skips[m])
+            snprintf(skipped_note, sizeof skipped_note, " (%d SKIP)", skips[m]);
+        printf("%s%d/%d %s%s", m ? ", " : "", passed[m], total - skips[m],
+               nmodes == 1 && !modes[0] ? "scripts passed" : ip_mode_name(modes[m]), skipped_note);
         if (md)
-            fprintf(md, "%s%d/%d %s", m ? ", " : "\n", passed[m], total,
-                    nmodes == 1 && !modes[0] ? "scripts passed" : ip_mode_name(modes[m]));
+            fprintf(md, "%s%d/%d %s%s", m ? ", " : "\n", passed[m], total - skips[m],
+                    nmodes == 1 && !modes[0] ? "scripts passed" : ip_mode_name(modes[m]),
+                    skipped_note);
     }
     if (nmodes > 1 || modes[0])
         printf(" passed");
+    int any_errata = 0;
+    for (int m = 0; m < nmodes; m++)
+        any_errata += with_errata[m];
+    if (any_errata) {
+        printf(" (* with an erratum:");
+        for (int m = 0; m < nmodes; m++)
+            printf("%s %d %s", m ? "," : "", with_errata[m], col[m]);
+        printf(")");
+    }
     if (exp)
         printf("; %d regression(s), %d new pass(es)%s", regressions, new_passes,
                new_passes ? " (update the expected-results file)" : "");
@@ -295,7 +367,14 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
         printf("; %d result(s) missing from the expected-results file", unlisted);
     printf("\n");
     if (md) {
-        fprintf(md, "%s.\n", nmodes > 1 || modes[0] ? " passed" : "");
+        fprintf(md, "%s", nmodes > 1 || modes[0] ? " passed" : "");
+        if (any_errata) {
+            fprintf(md, " (* with an erratum:");
+            for (int m = 0; m < nmodes; m++)
+                fprintf(md, "%s %d %s", m ? "," : "", with_errata[m], col[m]);
+            fprintf(md, ")");
+        }
+        fprintf(md, ".\n");
         fclose(md);
     }
     free(text);

@@ -22,6 +22,7 @@ struct suite_cfg {
     struct { const char *name, *value; } override[SUITE_MAX_OVERRIDE];
     int noverride;
     struct script_defs defs;  /* -D / --define NAME=VALUE */
+    const char *errata;       /* --errata: the file's text (errata.h), or NULL */
 };
 
 struct suite_result {
@@ -29,6 +30,7 @@ struct suite_result {
     int skipped;
     char skipped_lines[512];
     char unhonoured[256];
+    char erratum[256];        /* the errata applied: "line N (source)", or "" */
     char error[RUN_ERR_LEN];
 };
 
@@ -44,10 +46,12 @@ int suite_scripts(const struct suite_cfg *cfg, char **paths, int n);
 int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
                const char *expected, const char *markdown);
 
-/* Expected-results file: "path<TAB>pass|fail[<TAB>comment]" lines for the
+/* Expected-results file: "path<TAB>pass|fail|skip[<TAB>comment]" lines for the
  * ipv4 runs, "MODE<TAB>path<TAB>pass|fail" for the others (MODE ipv6 or
  * ipv4-mapped-ipv6), '#' comments. Returns the status recorded for key (the
- * path, or "MODE<TAB>path"): 1 pass, 0 fail, -1 not listed. */
+ * path, or "MODE<TAB>path"): 1 pass, 0 fail, 2 skip (the script does not
+ * allow that mode: a run that neither skips nor passes is a regression), -1
+ * not listed. */
 int expected_lookup(const char *text, const char *path);
 
 /* "ipv4", "ipv6", "ipv4-mapped-ipv6" for 4, 6, 46; 0 from a name it does not know. */
