@@ -5,7 +5,22 @@
 #include <string.h>
 
 #include "modes.h"
-#include "suite.h"
+
+const char *ip_mode_name(int mode)
+{
+    return mode == 6 ? "ipv6" : mode == 46 ? "ipv4-mapped-ipv6" : "ipv4";
+}
+
+int ip_mode_parse(const char *name)
+{
+    if (!strcmp(name, "ipv4"))
+        return 4;
+    if (!strcmp(name, "ipv6"))
+        return 6;
+    if (!strcmp(name, "ipv4-mapped-ipv6"))
+        return 46;
+    return 0;
+}
 
 static bool ipv4_literal(const char *ip)
 {

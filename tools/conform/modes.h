@@ -6,6 +6,10 @@
 
 #include "script.h"
 
+/* "ipv4", "ipv6", "ipv4-mapped-ipv6" for 4, 6, 46; 0 from a name it does not know. */
+const char *ip_mode_name(int mode);
+int ip_mode_parse(const char *name);
+
 /* NULL when s can run in mode (4, 6, 46), else a one-line reason in why.
  * A script that pins another mode with --ip_version does not run in this one,
  * as in packetdrill. Nor does an IPv4-only script in an IPv6 run: one that

@@ -53,22 +53,6 @@ int expected_lookup(const char *text, const char *path)
     return -1;
 }
 
-const char *ip_mode_name(int mode)
-{
-    return mode == 6 ? "ipv6" : mode == 46 ? "ipv4-mapped-ipv6" : "ipv4";
-}
-
-int ip_mode_parse(const char *name)
-{
-    if (!strcmp(name, "ipv4"))
-        return 4;
-    if (!strcmp(name, "ipv6"))
-        return 6;
-    if (!strcmp(name, "ipv4-mapped-ipv6"))
-        return 46;
-    return 0;
-}
-
 /* The first line of an error, without the "path:" prefix's directories. */
 static void first_line(const char *err, char *out, size_t len)
 {

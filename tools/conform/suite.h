@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "define.h"
+#include "modes.h"
 #include "run.h"
 
 #define SUITE_MAX_OVERRIDE 16
@@ -53,9 +54,5 @@ int suite_main(const struct suite_cfg *cfg, const char *list, const char *root,
  * allow that mode: a run that neither skips nor passes is a regression), -1
  * not listed. */
 int expected_lookup(const char *text, const char *path);
-
-/* "ipv4", "ipv6", "ipv4-mapped-ipv6" for 4, 6, 46; 0 from a name it does not know. */
-const char *ip_mode_name(int mode);
-int ip_mode_parse(const char *name);
 
 #endif
