@@ -426,6 +426,7 @@ typedef struct synack_tcp_info {
     bool ecn;                    /* RFC 3168 ECN agreed (Linux TCPI_OPT_ECN) */
     bool ecn_seen;               /* an ECT or CE data segment arrived (TCPI_OPT_ECN_SEEN) */
     uint8_t probes;              /* persist probes since the last ACK, refused ones included (tcpi_probes) */
+    uint32_t max_snd_wnd;        /* the largest window the peer has offered (Linux tp->max_window) */
 } synack_tcp_info;
 int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out);
 

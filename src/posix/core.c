@@ -71,7 +71,10 @@ static void on_event(void *ctx, synack_sock h, unsigned events)
             return;
         bool wake = f->listening || (events & SYNACK_EV_ERR) || ti.rcv_nxt != f->last_rcv_nxt ||
                     (int)ti.state != f->last_state;
-        if (f->nospace && (events & SYNACK_EV_OUT)) {
+        bool out = events & SYNACK_EV_OUT;
+        if (f->sndbuf) /* sk_stream_write_space */
+            out = out && sxp_wmem_writeable(f, &ti);
+        if (f->nospace && out) {
             f->nospace = false;
             wake = true;
         }

@@ -38,6 +38,8 @@ struct sxp_file {
     enum sxp_ss ss;
     unsigned shut; /* SXP_*_SHUT set by shutdown() */
     int sndbuf, rcvbuf; /* as getsockopt reports them (Linux doubles) */
+    uint32_t pushed_seq; /* Linux tp->pushed_seq: where the last PSH was marked (forced_push) */
+    bool pushed_known;
     bool linger_on;
     int linger_sec;
     /* Linux's wakeups (sk_data_ready, sk_state_change, sk_error_report,
@@ -152,6 +154,13 @@ void sxp_sockaddr_out(const struct sxp_file *f, const synack_endpoint *e, struct
 /* Linux tcp_sndbuf_expand: unless SO_SNDBUF was set, the send buffer
  * follows the congestion window (lock held). */
 void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti);
+/* With SO_SNDBUF set, Linux's sk_wmem_queued for what the stack holds,
+ * whether that leaves the socket writeable (__sk_stream_is_writeable: free
+ * memory at least half of what is queued; what wakes a writer and sets
+ * POLLOUT), and the bytes a write may add before it must wait (opt.c). */
+uint64_t sxp_wmem_queued(const synack_tcp_info *ti);
+bool sxp_wmem_writeable(const struct sxp_file *f, const synack_tcp_info *ti);
+size_t sxp_wmem_room(const struct sxp_file *f, const synack_tcp_info *ti);
 
 /* errqueue.c: SO_ZEROCOPY, SO_TIMESTAMPING, recvmsg(MSG_ERRQUEUE); lock
  * held, positive errno (recv: -errno) */

@@ -241,6 +241,7 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
     sxp_wait_begin(p, &w, SYNACK_TIME_NEVER);
     f->refs++;
     synack_tcp_info ti;
+    bool mem_wait = false; /* waiting in sk_stream_wait_memory */
     for (;;) { /* sk_stream_wait_connect */
         if (f->closed) {
             ret = -EBADF;
@@ -281,6 +282,23 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
         uint8_t *b;
         size_t l;
         iov_at(iov, iovcnt, copied, &b, &l);
+        /* SO_SNDBUF set: Linux's skb accounting decides, not the buffer's bytes */
+        size_t room = f->sndbuf ? sxp_wmem_room(f, &ti) : l;
+        /* a writer that waited for memory is woken by sk_stream_write_space,
+         * only once the socket is writeable again */
+        if (f->sndbuf && mem_wait) {
+            if (sxp_wmem_writeable(f, &ti))
+                mem_wait = false;
+            else
+                room = 0;
+        }
+        if (l > room)
+            l = room;
+        uint32_t write_seq = ti.snd_una + ti.snd_queued;
+        if (!f->pushed_known) {
+            f->pushed_seq = write_seq;
+            f->pushed_known = true;
+        }
         /* one call, however many writes: synack_send_end (send_any) settles
          * its zerocopy id and timestamp key */
         int sf = SYNACK_SEND_PART | ((flags & MSG_MORE) ? SYNACK_SEND_MORE : 0) |
@@ -289,7 +307,22 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
             sf |= SYNACK_SEND_OOB;
         if ((flags & MSG_EOR) && copied + l == total) /* the record ends with the last piece */
             sf |= SYNACK_SEND_EOR;
-        long n = synack_send_flags(p->st, f->h, b, l, sf);
+        if (f->sndbuf && l && copied + l < total && !(sf & SYNACK_SEND_MORE)) {
+            /* A piece of a write that Linux's accounting cut (above): inside
+             * tcp_sendmsg_locked a full skb goes without PSH (tcp_push_one),
+             * unless the write has run half the peer's largest window past
+             * the last PSH (forced_push), or memory runs out after it and
+             * the write waits (tcp_push before sk_stream_wait_memory). */
+            synack_tcp_info after = ti;
+            after.snd_queued += (uint32_t)l;
+            after.unsent += (uint32_t)l;
+            bool forced = (int32_t)(write_seq + (uint32_t)l - f->pushed_seq - ti.max_snd_wnd / 2) > 0;
+            if (!forced && sxp_wmem_room(f, &after))
+                sf |= SYNACK_SEND_MORE;
+        }
+        long n = l ? synack_send_flags(p->st, f->h, b, l, sf) : -EAGAIN;
+        if (n > 0 && !(sf & SYNACK_SEND_MORE)) /* tcp_push / tcp_mark_push */
+            f->pushed_seq = write_seq + (uint32_t)n;
         if (n > 0) {
             copied += (size_t)n;
             continue;
@@ -303,6 +336,7 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
             ret = copied ? (ssize_t)copied : -EAGAIN;
             goto out;
         }
+        mem_wait = true;
         sxp_wait(p, &w);
     }
 out:

@@ -70,10 +70,13 @@ static int set_buf(struct sxp *p, struct sxp_file *f, bool rcv, int val)
     uint32_t floor = rcv ? SOCK_MIN_RCVBUF : SOCK_MIN_SNDBUF;
     if (reported < floor)
         reported = floor;
-    /* Half of what Linux reports is what it lets data use; the stack's
-     * buffer holds data only. On a live connection the stack grows the
-     * buffer and never shrinks it. */
-    int r = synack_setopt(p->st, f->h, rcv ? SYNACK_OPT_RCVBUF : SYNACK_OPT_SNDBUF, (int)(reported / 2));
+    /* The receive side: half of what Linux reports is what it lets data
+     * use, and the stack's buffer holds data only. The send side: writes
+     * are admitted by Linux's own accounting against the whole of it
+     * (sxp_wmem_room), so the stack's buffer must hold that much. On a live
+     * connection the stack grows the buffer and never shrinks it. */
+    int r = synack_setopt(p->st, f->h, rcv ? SYNACK_OPT_RCVBUF : SYNACK_OPT_SNDBUF,
+                          (int)(rcv ? reported / 2 : reported));
     if (r < 0)
         return -r;
     if (rcv)
@@ -90,10 +93,21 @@ static int set_buf(struct sxp *p, struct sxp_file *f, bool rcv, int val)
 #define SKB_HEAD_EXTRA (320u + 320u)
 #define SKB_STRUCT 256u
 
+static uint32_t size_goal(const synack_tcp_info *ti);
+
 void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti)
 {
-    if (f->sndbuf || !ti->mss)
-        return; /* SO_SNDBUF set (SOCK_SNDBUF_LOCK), or no connection yet */
+    if (!ti->mss)
+        return; /* no connection yet */
+    if (f->sndbuf) {
+        /* SO_SNDBUF set (SOCK_SNDBUF_LOCK): no autotuning, but the stack's
+         * buffer must hold what Linux's accounting admits, up to a skb of
+         * size_goal begun just under sk_sndbuf (sxp_wmem_room) */
+        uint64_t need = (uint64_t)f->sndbuf + size_goal(ti);
+        if (need > ti->snd_cap && need <= INT32_MAX)
+            synack_setopt(p->st, f->h, SYNACK_OPT_SNDBUF, (int)need);
+        return;
+    }
     uint32_t seg = ti->mss + (ti->ts_ok ? 12u : 0u) + SKB_HEAD_EXTRA; /* mss_clamp: the MSS option */
     uint32_t per_mss = 1;
     while (per_mss < seg)
@@ -109,6 +123,54 @@ void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info 
      * alone, so this lets through a little more than Linux, never less. */
     if (want > ti->snd_cap)
         synack_setopt(p->st, f->h, SYNACK_OPT_SNDBUF, (int)want);
+}
+
+/* Linux's send memory once SO_SNDBUF is set (SOCK_SNDBUF_LOCK: no autotuning).
+ * sk_wmem_queued counts each skb of the write and retransmit queues at its
+ * truesize: the head from skb_small_head_cache (SKB_TRUESIZE of
+ * SKB_HEAD_ALIGN(MAX_TCP_HEADER) less skb_shared_info: 320 + 256 + 320 on
+ * x86-64) plus the payload in page fragments. tcp_sendmsg_locked appends to
+ * the unsent tail skb up to size_goal, and takes a new skb only while
+ * sk_wmem_queued < sk_sndbuf (sk_stream_memory_free); tcp_xmit_size_goal
+ * makes size_goal the MSS times as many as fit in half the largest window the
+ * peer offered (tcp_bound_to_half_wnd), within GSO's 64 KiB less the header.
+ * The stack's buffer holds bytes, not skbs; they are counted as the skbs of
+ * size_goal a writer fills. */
+#define SKB_HEAD_TRUESIZE 896u
+#define GSO_GOAL_MAX (65536u - 1u - 320u)
+#define MSS_DEFAULT 536u /* TCP_MSS_DEFAULT */
+
+static uint32_t size_goal(const synack_tcp_info *ti)
+{
+    uint32_t mss = ti->mss ? ti->mss : MSS_DEFAULT;
+    uint32_t goal = GSO_GOAL_MAX, w = ti->max_snd_wnd;
+    uint32_t cutoff = w > MSS_DEFAULT ? w / 2 : w;
+    if (cutoff && goal > cutoff)
+        goal = cutoff;
+    goal -= goal % mss;
+    return goal < mss ? mss : goal;
+}
+
+uint64_t sxp_wmem_queued(const synack_tcp_info *ti)
+{
+    uint32_t goal = size_goal(ti);
+    uint64_t skbs = ((uint64_t)ti->snd_queued + goal - 1) / goal;
+    return skbs * SKB_HEAD_TRUESIZE + ti->snd_queued;
+}
+
+bool sxp_wmem_writeable(const struct sxp_file *f, const synack_tcp_info *ti)
+{
+    uint64_t q = sxp_wmem_queued(ti);
+    return (uint64_t)f->sndbuf > q && (uint64_t)f->sndbuf - q >= q / 2;
+}
+
+size_t sxp_wmem_room(const struct sxp_file *f, const synack_tcp_info *ti)
+{
+    uint32_t goal = size_goal(ti);
+    size_t room = ti->unsent % goal ? goal - ti->unsent % goal : 0; /* the tail skb */
+    if (sxp_wmem_queued(ti) < (uint64_t)f->sndbuf)
+        room += goal;
+    return room;
 }
 
 int sxp_setsockopt(struct sxp *p, int fd, int level, int name, const void *val, socklen_t len)

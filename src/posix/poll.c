@@ -46,7 +46,9 @@ static unsigned tcp_poll_mask(struct sxp *p, struct sxp_file *f)
             /* tcp_stream_memory_free(sk, wake): twice the unsent bytes
              * below TCP_NOTSENT_LOWAT */
             bool lowat_ok = !ti.notsent_lowat || 2ull * ti.unsent < ti.notsent_lowat;
-            if (cap > queued && cap - queued >= queued / 2 && lowat_ok)
+            bool space = f->sndbuf ? sxp_wmem_writeable(f, &ti) /* SO_SNDBUF set: skb accounting */
+                                   : cap > queued && cap - queued >= queued / 2;
+            if (space && lowat_ok)
                 m |= POLLOUT | POLLWRNORM;
         } else {
             m |= POLLOUT | POLLWRNORM;

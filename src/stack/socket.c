@@ -1082,6 +1082,7 @@ int synack_tcp_info_get(synack_stack *s, synack_sock h, synack_tcp_info *out)
     out->ecn = (b->ecn & TCP_ECN_OK) != 0;
     out->ecn_seen = (b->ecn & TCP_ECN_SEEN) != 0;
     out->probes = b->x ? b->x->probes : 0; /* an idle TCB has sent no probe since an ACK */
+    out->max_snd_wnd = b->max_snd_wnd;
     return 0;
 }
 
