@@ -7,15 +7,7 @@
 # (beyond --tolerance_usecs) fail when the script states them wrong, so the
 # comparisons cannot pass vacuously.
 set -u
-build=${SYNACK_BUILD:?}
-conform=$build/synack-conform
-so=$(find "$build" -name libsynack_packetdrill.so -print -quit)
-if [ ! -x "$conform" ] || [ -z "$so" ]; then
-    echo "SKIP: synack-conform or libsynack_packetdrill.so not built"
-    exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/conform_lib.sh"
 cat > "$tmp/zc.pkt" <<'PKT'
 0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 +0 setsockopt(3, SOL_SOCKET, SO_ZEROCOPY, [1], 4) = 0
@@ -56,20 +48,6 @@ cat > "$tmp/ts.pkt" <<'PKT'
                                        ee_code=0, ee_info=SCM_TSTAMP_ACK, ee_data=499}}]},
               MSG_ERRQUEUE) = 0
 PKT
-fail=0
-check() { # name, expected exit, pattern, args...
-    local name=$1 want=$2 pat=$3
-    shift 3
-    out=$("$conform" --so="$so" "$@" 2>&1)
-    rc=$?
-    if [ "$rc" -ne "$want" ] || ! grep -q -- "$pat" <<<"$out"; then
-        echo "FAIL: $name: exit $rc (want $want), output:"
-        echo "$out"
-        fail=1
-    else
-        echo "ok: $name"
-    fi
-}
 for mode in ipv4 ipv6 ipv4-mapped-ipv6; do
     check "a zerocopy completion ($mode)" 0 "zc.pkt: PASS" --ip_version=$mode "$tmp/zc.pkt"
     check "a TX_ACK timestamp ($mode)" 0 "ts.pkt: PASS" --ip_version=$mode "$tmp/ts.pkt"

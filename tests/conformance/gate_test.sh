@@ -5,16 +5,8 @@
 # from the file fails the run. Uses one script that passes today and one
 # that fails on a line synack-conform reads.
 set -u
-build=${SYNACK_BUILD:?}
 shared=${SYNACK_SHARED:?}
-conform=$build/synack-conform
-so=$(find "$build" -name libsynack_packetdrill.so -print -quit)
-if [ ! -x "$conform" ] || [ -z "$so" ]; then
-    echo "SKIP: synack-conform or libsynack_packetdrill.so not built"
-    exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/conform_lib.sh"
 mkdir -p "$tmp/s"
 # passes: a listener answering a SYN; fails: it expects the wrong ack
 cat > "$tmp/s/good.pkt" <<'PKT'

@@ -6,15 +6,7 @@
 # names), a script that pins --ip_version is SKIPped in the other modes, and
 # an IPv4-only one (ICMPv4 names ICMPv6 lacks) is SKIPped over IPv6.
 set -u
-build=${SYNACK_BUILD:?}
-conform=$build/synack-conform
-so=$(find "$build" -name libsynack_packetdrill.so -print -quit)
-if [ ! -x "$conform" ] || [ -z "$so" ]; then
-    echo "SKIP: synack-conform or libsynack_packetdrill.so not built"
-    exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/conform_lib.sh"
 cat > "$tmp/ptb.pkt" <<'PKT'
 0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
 +0 bind(3, ..., ...) = 0
@@ -30,20 +22,6 @@ cat > "$tmp/ptb.pkt" <<'PKT'
 +.3~+.4 > . 1:1221(1220) ack 1
 PKT
 { echo '--ip_version=ipv4'; sed -n '1,7p' "$tmp/ptb.pkt"; } > "$tmp/pinned.pkt"
-fail=0
-check() { # name, expected exit, pattern, args...
-    local name=$1 want=$2 pat=$3
-    shift 3
-    out=$("$conform" --so="$so" "$@" 2>&1)
-    rc=$?
-    if [ "$rc" -ne "$want" ] || ! grep -q -- "$pat" <<<"$out"; then
-        echo "FAIL: $name: exit $rc (want $want), output:"
-        echo "$out"
-        fail=1
-    else
-        echo "ok: $name"
-    fi
-}
 check "ICMPv6 packet too big lowers the MSS to 1220" 0 "ptb.pkt: PASS" --ip_version=ipv6 "$tmp/ptb.pkt"
 check "a wrong size after it fails" 1 "actual packet: .* 1:1221(1220)" --ip_version=ipv6 <(sed 's/1221(1220)/1301(1300)/' "$tmp/ptb.pkt")
 check "ICMPv6 names are refused in an IPv4 run" 1 "bad ICMP type packet_too_big" --ip_version=ipv4 "$tmp/ptb.pkt"

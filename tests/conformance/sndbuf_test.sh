@@ -7,15 +7,7 @@
 # a 2000-byte window: 2964); the PSH of each piece is where Linux's
 # tcp_sendmsg puts it (forced_push past half the window, and before a wait).
 set -u
-build=${SYNACK_BUILD:?}
-conform=$build/synack-conform
-so=$(find "$build" -name libsynack_packetdrill.so -print -quit)
-if [ ! -x "$conform" ] || [ -z "$so" ]; then
-    echo "SKIP: synack-conform or libsynack_packetdrill.so not built"
-    exit 77
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/conform_lib.sh"
 # one MSS a skb: half the largest window (2000) holds one 988-byte segment
 cat > "$tmp/partial.pkt" <<'PKT'
 0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
@@ -50,19 +42,6 @@ cat > "$tmp/wide.pkt" <<'PKT'
 +0 write(3, ..., 100000) = -1 EAGAIN (Resource temporarily unavailable)
 +0 ioctl(3, SIOCOUTQ, [25000]) = 0
 PKT
-fail=0
-check() { # name, expected exit, pattern, script
-    local name=$1 want=$2 pat=$3 script=$4
-    out=$("$conform" --so="$so" "$script" 2>&1)
-    rc=$?
-    if [ "$rc" -ne "$want" ] || ! grep -q -- "$pat" <<<"$out"; then
-        echo "FAIL: $name: exit $rc (want $want), output:"
-        echo "$out"
-        fail=1
-    else
-        echo "ok: $name"
-    fi
-}
 check "a partial write stops where Linux's accounting does" 0 "partial.pkt: PASS" "$tmp/partial.pkt"
 check "one skb of size_goal past sk_sndbuf" 0 "wide.pkt: PASS" "$tmp/wide.pkt"
 # the same scripts with Linux's figures changed must fail: the rule is what passes them
