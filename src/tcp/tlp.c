@@ -81,8 +81,12 @@ void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb)
     uint32_t out = tcb->snd_nxt - tcb->snd_una;
     uint32_t room = tcb->snd_wnd > out ? tcb->snd_wnd - out : 0;
     uint32_t n = tcp_eor_clip(tcb, tcb->snd_nxt, unsent < mss ? unsent : mss);
+    /* a FIN that cwnd held back is a previously unsent segment too (Linux
+     * tcp_send_loss_probe: the FIN skb at the send head); it needs a
+     * sequence number inside the window */
+    bool held_fin = (tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT) && unsent == 0;
     bool retrans, sent;
-    if (n && n <= room) {
+    if ((n && n <= room) || (held_fin && room > 0)) {
         /* New data if the peer's window allows, regardless of cwnd. */
         bool fin = (tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT) && n == unsent;
         sent = tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, false);

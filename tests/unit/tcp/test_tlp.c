@@ -98,6 +98,34 @@ static void test_rfc8985_7_3_probe_sends_new_data_first(void **state)
     h_free(&c->h);
 }
 
+/* §7.3: "If a previously unsent segment exists": a FIN that cwnd held back
+ * is one, so the probe is the FIN, not the last data again (Linux
+ * tcp_send_loss_probe sends the FIN skb at the send head). */
+static void test_rfc8985_7_3_probe_sends_a_held_fin(void **state)
+{
+    (void)state;
+    struct xconn x;
+    x_open(&x, &big, &(struct xopen){.mss = MSS, .sack = true, .wscale = 7});
+    struct conn *c = &x.c;
+    static uint8_t d[10 * MSS];
+    assert_int_equal(synack_send(c->h.s, c->s, d, sizeof d), (long)sizeof d);
+    uint32_t seqs[11];
+    assert_int_equal(x_data_segs(&x, seqs, 11), 10); /* IW10: cwnd full */
+    assert_int_equal(synack_shutdown(c->h.s, c->s, SYNACK_SHUT_WR), 0);
+    expect_none(&c->h); /* the FIN waits for cwnd */
+    assert_true(h_run_to_deadline(&c->h, SYNACK_SEC(10)));
+    struct wire_tcp t = x_next(&x);
+    assert_int_equal(t.seq, c->ours + 10 * MSS);
+    assert_int_equal(t.payload_len, 0);
+    assert_true(t.flags & WIRE_TCP_FIN);
+    assert_int_equal(ctr(&c->h, "tcp_tlp_probes"), 1);
+    assert_int_equal(ctr(&c->h, "tcp_retrans"), 0);
+    x_ack(&x, c->ours + 10 * MSS + 1, NULL, 0);
+    assert_int_equal(ctr(&c->h, "tcp_tlp_recoveries"), 0);
+    assert_int_equal(info_of(&c->h, c->s).state, SYNACK_FIN_WAIT_2);
+    h_free(&c->h);
+}
+
 /* §7.3: one probe per episode: if it draws no ACK, the RTO comes next. */
 static void test_rfc8985_7_3_one_probe_then_rto(void **state)
 {
@@ -140,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_rfc8985_7_3_probe_resends_the_tail),
         cmocka_unit_test(test_rfc8985_7_4_dsack_of_probe_means_no_loss),
         cmocka_unit_test(test_rfc8985_7_3_probe_sends_new_data_first),
+        cmocka_unit_test(test_rfc8985_7_3_probe_sends_a_held_fin),
         cmocka_unit_test(test_rfc8985_7_3_one_probe_then_rto),
         cmocka_unit_test(test_rfc8985_no_probe_without_sack_or_when_off),
     };
