@@ -320,6 +320,7 @@ static ssize_t sock_send(struct sxp *p, struct sxp_file *f, const struct iovec *
             if (!forced && sxp_wmem_room(f, &after))
                 sf |= SYNACK_SEND_MORE;
         }
+        /* l is 0 only when the accounting left no room: wait for memory */
         long n = l ? synack_send_flags(p->st, f->h, b, l, sf) : -EAGAIN;
         if (n > 0 && !(sf & SYNACK_SEND_MORE)) /* tcp_push / tcp_mark_push */
             f->pushed_seq = write_seq + (uint32_t)n;

@@ -90,7 +90,9 @@ static int set_buf(struct sxp *p, struct sxp_file *f, bool rcv, int val)
  * on x86-64: MAX_TCP_HEADER and the aligned skb_shared_info beside the
  * payload (rounded up to a power of two), and the aligned sk_buff. */
 #define TCP_WMEM_MAX 4194304u
-#define SKB_HEAD_EXTRA (320u + 320u)
+#define MAX_TCP_HEADER 320u
+#define SKB_SHINFO 320u
+#define SKB_HEAD_EXTRA (MAX_TCP_HEADER + SKB_SHINFO)
 #define SKB_STRUCT 256u
 
 static uint32_t size_goal(const synack_tcp_info *ti);
@@ -128,16 +130,17 @@ void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info 
 /* Linux's send memory once SO_SNDBUF is set (SOCK_SNDBUF_LOCK: no autotuning).
  * sk_wmem_queued counts each skb of the write and retransmit queues at its
  * truesize: the head from skb_small_head_cache (SKB_TRUESIZE of
- * SKB_HEAD_ALIGN(MAX_TCP_HEADER) less skb_shared_info: 320 + 256 + 320 on
- * x86-64) plus the payload in page fragments. tcp_sendmsg_locked appends to
+ * SKB_HEAD_ALIGN(MAX_TCP_HEADER) less skb_shared_info: the headroom, the
+ * sk_buff and the skb_shared_info, 896 bytes on x86-64) plus the payload in
+ * page fragments. tcp_sendmsg_locked appends to
  * the unsent tail skb up to size_goal, and takes a new skb only while
  * sk_wmem_queued < sk_sndbuf (sk_stream_memory_free); tcp_xmit_size_goal
  * makes size_goal the MSS times as many as fit in half the largest window the
  * peer offered (tcp_bound_to_half_wnd), within GSO's 64 KiB less the header.
  * The stack's buffer holds bytes, not skbs; they are counted as the skbs of
  * size_goal a writer fills. */
-#define SKB_HEAD_TRUESIZE 896u
-#define GSO_GOAL_MAX (65536u - 1u - 320u)
+#define SKB_HEAD_TRUESIZE (MAX_TCP_HEADER + SKB_STRUCT + SKB_SHINFO)
+#define GSO_GOAL_MAX (65536u - 1u - MAX_TCP_HEADER)
 #define MSS_DEFAULT 536u /* TCP_MSS_DEFAULT */
 
 static uint32_t size_goal(const synack_tcp_info *ti)
