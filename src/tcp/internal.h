@@ -29,6 +29,8 @@ static inline uint32_t tcp_fin_seq(const struct tcb *tcb) { return tcb->snd_data
 uint64_t tcp_rto_backed_off(const struct tcp_ctx *ctx, const struct tcb *tcb);
 /* Starts, or restarts, the retransmission timer. */
 void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb);
+/* The same timer, due in "in" µs (within TCP_USER_TIMEOUT, as tcp_arm_rtx). */
+void tcp_arm_rtx_in(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t in);
 /* Linux TCP_RESOURCE_PROBE_INTERVAL: the retry period, without backoff,
  * while the link refuses to transmit (local congestion). */
 #define TCP_RESOURCE_PROBE_INTERVAL 500000u
@@ -130,6 +132,9 @@ void tcp_rack_ack(struct tcp_ctx *ctx, struct tcb *tcb, const struct wire_tcp *s
 /* §6.2 step 5: returns the end of what is now lost (SND.UNA if nothing
  * new), and notes the reordering timer wanted for what is not yet. */
 uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb);
+/* The latest send of the byte at seq, as RACK's runs keep it (a run sent
+ * over a span answers with its latest); false when no run holds it. */
+bool tcp_rack_sent_at(const struct tcb *tcb, uint32_t seq, uint64_t *t);
 /* Puts the reordering timer tcp_rack_detect asked for into t_rtx. */
 void tcp_rack_arm(struct tcp_ctx *ctx, struct tcb *tcb);
 /* A fast recovery ended (the reordering window's persistence, §6.2 step 4). */

@@ -360,6 +360,17 @@ static uint32_t scan(struct tcp_ctx *ctx, const struct tcb *tcb, uint32_t from, 
     return lost;
 }
 
+bool tcp_rack_sent_at(const struct tcb *tcb, uint32_t seq, uint64_t *t)
+{
+    const struct tcp_rack *r = &tcb->x->rack;
+    for (unsigned i = 0; i < r->n; i++)
+        if (!seq_lt(seq, r->run[i].start) && seq_lt(seq, r->run[i].end)) {
+            *t = r->run[i].t_last;
+            return true;
+        }
+    return false;
+}
+
 uint32_t tcp_rack_detect(struct tcp_ctx *ctx, struct tcb *tcb)
 {
     struct tcp_rack *r = &tcb->x->rack;

@@ -33,6 +33,11 @@ void tcp_arm_rtx(struct tcp_ctx *ctx, struct tcb *tcb)
     arm_clamped(ctx, tcb, tcp_rto_backed_off(ctx, tcb));
 }
 
+void tcp_arm_rtx_in(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t in)
+{
+    arm_clamped(ctx, tcb, in);
+}
+
 void tcp_rtt_sample(struct tcp_ctx *ctx, struct tcb *tcb, uint64_t r)
 {
     if (r > UINT32_MAX)

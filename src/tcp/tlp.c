@@ -63,8 +63,21 @@ void tcp_arm_xmit_timer(struct tcp_ctx *ctx, struct tcb *tcb, bool advanced, boo
      * way to the RTO. */
     if (advanced || tcb->t_rtx == TCP_TIME_NEVER || (tcb->flags & TCB_PERSIST) ||
         ((tcb->flags & TCB_TLP_TIMER) && !tlp)) {
+        /* The probe or reordering timer stood in for an RTO that RFC 6298
+         * §5.1 started at the send; an ACK of no new data does not restart
+         * it (§5.3), so it keeps that deadline: the last send of the oldest
+         * outstanding segment plus RTO (Linux tcp_rearm_rto,
+         * tcp_rto_delta_us). An ACK of new data restarts it from now. */
+        bool stood_in = !advanced && tcb->t_rtx != TCP_TIME_NEVER &&
+                        (tcb->flags & (TCB_TLP_TIMER | TCB_RACK_TIMER));
         tcb->flags &= ~(TCB_PERSIST | TCB_TLP_TIMER);
-        tcp_arm_rtx(ctx, tcb);
+        uint64_t sent;
+        if (stood_in && tcp_rack_sent_at(tcb, tcb->snd_una, &sent)) {
+            uint64_t at = sent + tcp_rto_backed_off(ctx, tcb);
+            tcp_arm_rtx_in(ctx, tcb, at > ctx->now ? at - ctx->now : 1);
+        } else {
+            tcp_arm_rtx(ctx, tcb);
+        }
     }
 }
 

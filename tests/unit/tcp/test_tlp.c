@@ -126,6 +126,35 @@ static void test_rfc8985_7_3_probe_sends_a_held_fin(void **state)
     h_free(&c->h);
 }
 
+/* Linux tcp_rearm_rto: when an ACK takes the probe timer's place back for
+ * the RTO (here a SACK of one byte puts the connection in Disorder, where
+ * no probe is scheduled), the RTO counts from the last send of the oldest
+ * outstanding segment (tcp_rto_delta_us), as RFC 6298 §5.1 started it, not
+ * from the ACK. */
+static void test_rto_after_the_probe_timer_counts_from_the_send(void **state)
+{
+    (void)state;
+    struct xconn x;
+    x_open_rtt(&x, &big, &(struct xopen){.mss = MSS, .sack = true, .wscale = 7}, SYNACK_MS(100));
+    struct conn *c = &x.c;
+    static uint8_t d[4 * MSS];
+    synack_time sent = c->h.clock.now;
+    assert_int_equal(synack_send(c->h.s, c->s, d, sizeof d), (long)sizeof d);
+    uint32_t seqs[5];
+    assert_int_equal(x_data_segs(&x, seqs, 5), 4);
+    h_advance(&c->h, SYNACK_MS(100));
+    uint32_t sack[2] = {c->ours + 4 * MSS - 1, c->ours + 4 * MSS};
+    x_ack(&x, c->ours, sack, 1);
+    synack_time rto = info_of(&c->h, c->s).rto_us;
+    assert_true(h_run_to_deadline(&c->h, SYNACK_SEC(10)));
+    struct wire_tcp t = x_next(&x);
+    assert_int_equal(t.seq, c->ours);
+    assert_int_equal(ctr(&c->h, "tcp_tlp_probes"), 0);
+    assert_int_equal(ctr(&c->h, "tcp_rto"), 1);
+    assert_int_equal(c->h.clock.now, sent + rto);
+    h_free(&c->h);
+}
+
 /* §7.3: one probe per episode: if it draws no ACK, the RTO comes next. */
 static void test_rfc8985_7_3_one_probe_then_rto(void **state)
 {
@@ -169,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_rfc8985_7_4_dsack_of_probe_means_no_loss),
         cmocka_unit_test(test_rfc8985_7_3_probe_sends_new_data_first),
         cmocka_unit_test(test_rfc8985_7_3_probe_sends_a_held_fin),
+        cmocka_unit_test(test_rto_after_the_probe_timer_counts_from_the_send),
         cmocka_unit_test(test_rfc8985_7_3_one_probe_then_rto),
         cmocka_unit_test(test_rfc8985_no_probe_without_sack_or_when_off),
     };
