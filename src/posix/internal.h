@@ -154,10 +154,10 @@ void sxp_sockaddr_out(const struct sxp_file *f, const synack_endpoint *e, struct
 /* Linux tcp_sndbuf_expand: unless SO_SNDBUF was set, the send buffer
  * follows the congestion window (lock held). */
 void sxp_sndbuf_expand(struct sxp *p, struct sxp_file *f, const synack_tcp_info *ti);
-/* With SO_SNDBUF set, Linux's sk_wmem_queued for what the stack holds,
- * whether that leaves the socket writeable (__sk_stream_is_writeable: free
- * memory at least half of what is queued; what wakes a writer and sets
- * POLLOUT), and the bytes a write may add before it must wait (opt.c). */
+/* With SO_SNDBUF set, Linux's sk_wmem_queued for what the stack holds and
+ * the bytes a write may add before it must wait; set or not, whether the
+ * socket is writeable (__sk_stream_is_writeable: free memory at least half
+ * of what is queued; what wakes a writer and sets POLLOUT) (opt.c). */
 uint64_t sxp_wmem_queued(const synack_tcp_info *ti);
 bool sxp_wmem_writeable(const struct sxp_file *f, const synack_tcp_info *ti);
 size_t sxp_wmem_room(const struct sxp_file *f, const synack_tcp_info *ti);

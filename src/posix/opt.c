@@ -163,8 +163,12 @@ uint64_t sxp_wmem_queued(const synack_tcp_info *ti)
 
 bool sxp_wmem_writeable(const struct sxp_file *f, const synack_tcp_info *ti)
 {
-    uint64_t q = sxp_wmem_queued(ti);
-    return (uint64_t)f->sndbuf > q && (uint64_t)f->sndbuf - q >= q / 2;
+    /* __sk_stream_is_writeable: free memory at least half of what is
+     * queued, counted as skbs once SO_SNDBUF is set, else as the stack's
+     * bytes against its (autotuned) buffer */
+    uint64_t q = f->sndbuf ? sxp_wmem_queued(ti) : ti->snd_queued;
+    uint64_t cap = f->sndbuf ? (uint64_t)f->sndbuf : ti->snd_cap;
+    return cap > q && cap - q >= q / 2;
 }
 
 size_t sxp_wmem_room(const struct sxp_file *f, const synack_tcp_info *ti)

@@ -40,15 +40,10 @@ static unsigned tcp_poll_mask(struct sxp *p, struct sxp_file *f)
         if (ev & SYNACK_EV_PRI)
             m |= POLLPRI;
         if (!(shut & SXP_SEND_SHUT)) {
-            /* __sk_stream_is_writeable: free space at least half of what
-             * is queued */
-            uint32_t queued = ti.snd_queued, cap = ti.snd_cap;
             /* tcp_stream_memory_free(sk, wake): twice the unsent bytes
              * below TCP_NOTSENT_LOWAT */
             bool lowat_ok = !ti.notsent_lowat || 2ull * ti.unsent < ti.notsent_lowat;
-            bool space = f->sndbuf ? sxp_wmem_writeable(f, &ti) /* SO_SNDBUF set: skb accounting */
-                                   : cap > queued && cap - queued >= queued / 2;
-            if (space && lowat_ok)
+            if (sxp_wmem_writeable(f, &ti) && lowat_ok)
                 m |= POLLOUT | POLLWRNORM;
         } else {
             m |= POLLOUT | POLLWRNORM;

@@ -483,7 +483,7 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
          * below would find n == 0 and no FIN and stop, so stop before
          * asking pipe (either test ends the loop, neither changes state;
          * each output pass of a connection ends here). */
-        if (!lost && tcp_unsent(tcb) == 0 && !((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT)))
+        if (!lost && tcp_unsent(tcb) == 0 && !tcp_fin_unsent(tcb))
             break;
         if (!head && tcp_pipe(tcb) >= tcb->cwnd)
             break;
@@ -519,7 +519,7 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
         uint32_t n = tcp_eor_clip(tcb, tcb->snd_nxt, unsent < mss ? unsent : mss);
         /* Our FIN needs a sequence number inside the peer's window, as in
          * Linux; a closed window is probed by the persist timer. */
-        bool fin = (tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT) && n == unsent && room > n;
+        bool fin = tcp_fin_unsent(tcb) && n == unsent && room > n;
         if (n == 0 && !fin)
             break;
         /* Sender SWS avoidance (RFC 9293 §3.8.6.2.1) as Linux does it
@@ -554,7 +554,7 @@ static void output(struct tcp_ctx *ctx, struct tcb *tcb, bool corked)
      * way: the probe sends what fits (Linux tcp_check_probe_timer and
      * tcp_write_wakeup: TCP_CORK's ceiling of tcp(7)). */
     bool pending = tcp_unsent(tcb) > 0 ||
-                   ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT));
+                   tcp_fin_unsent(tcb);
     if (!sent && pending && tcb->snd_una == tcb->snd_max && tcb->t_rtx == TCP_TIME_NEVER) {
         tcb->flags = (tcb->flags | TCB_PERSIST) & ~(TCB_TLP_TIMER | TCB_RACK_TIMER);
         tcb->t_rtx = ctx->now + tcp_rto_backed_off(ctx, tcb);

@@ -566,6 +566,11 @@ uint16_t tcp_eff_mss(const struct tcb *tcb);
 uint32_t tcp_rcv_window(const struct tcb *tcb);
 /* Bytes of the send ring not yet sent. */
 uint32_t tcp_unsent(const struct tcb *tcb);
+/* Our FIN is queued (close or SHUT_WR) and has not gone yet. */
+static inline bool tcp_fin_unsent(const struct tcb *tcb)
+{
+    return (tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT);
+}
 /* MSG_EOR: len cut at the first record end after seq; whether seq is a
  * record end; a record ending with the send ring's last byte (Linux
  * tcp_sendmsg_locked: a write taken whole). The extension must be attached. */

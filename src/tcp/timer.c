@@ -291,7 +291,7 @@ enum tcp_verdict tcp_timers(struct tcp_ctx *ctx, struct tcb *tcb)
         }
         if (tcb->flags & TCB_PERSIST) {
             tcb->flags &= ~TCB_PERSIST;
-            if (tcp_unsent(tcb) > 0 || ((tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT))) {
+            if (tcp_unsent(tcb) > 0 || tcp_fin_unsent(tcb)) {
                 if (user_timeout_expired(ctx, tcb)) {
                     ctx->st->tcp_user_timeouts++;
                     tcp_abort(ctx, tcb, -ETIMEDOUT, "user timeout (window stayed shut)");

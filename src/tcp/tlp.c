@@ -97,11 +97,11 @@ void tcp_tlp_fire(struct tcp_ctx *ctx, struct tcb *tcb)
     /* a FIN that cwnd held back is a previously unsent segment too (Linux
      * tcp_send_loss_probe: the FIN skb at the send head); it needs a
      * sequence number inside the window */
-    bool held_fin = (tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT) && unsent == 0;
+    bool held_fin = tcp_fin_unsent(tcb) && unsent == 0;
     bool retrans, sent;
     if ((n && n <= room) || (held_fin && room > 0)) {
         /* New data if the peer's window allows, regardless of cwnd. */
-        bool fin = (tcb->flags & TCB_FIN_QUEUED) && !(tcb->flags & TCB_FIN_SENT) && n == unsent;
+        bool fin = tcp_fin_unsent(tcb) && n == unsent;
         sent = tcp_send_data(ctx, tcb, tcb->snd_nxt, n, fin, false);
         retrans = false;
     } else {

@@ -18,29 +18,21 @@ cat > "$tmp/s/good.pkt" <<'PKT'
 PKT
 sed 's/ack 1 <...>/ack 2 <...>/' "$tmp/s/good.pkt" > "$tmp/s/bad.pkt"
 printf 'good.pkt\nbad.pkt\n' > "$tmp/s/list.txt"
-fail=0
-check() { # name, expected exit, pattern, expected-file content[, runner options]
+gate() { # name, expected exit, pattern, expected-file content[, runner options]
     printf '%b' "$4" > "$tmp/exp.tsv"
-    out=$("$conform" --so="$so" --list="$tmp/s/list.txt" --expected="$tmp/exp.tsv" ${5:-} 2>&1)
-    rc=$?
-    if [ "$rc" -ne "$2" ] || ! grep -q -- "$3" <<<"$out"; then
-        echo "FAIL: $1: exit $rc (want $2), output:"
-        echo "$out"
-        fail=1
-    else
-        echo "ok: $1"
-    fi
+    # shellcheck disable=SC2086 # the options are words
+    check "$1" "$2" "$3" --list="$tmp/s/list.txt" --expected="$tmp/exp.tsv" ${5:-}
 }
-check "recorded results hold" 0 "1/2 scripts passed; 0 regression" 'good.pkt\tpass\nbad.pkt\tfail\n'
-check "a recorded pass that fails is a regression" 1 "bad.pkt.*REGRESSION" 'good.pkt\tpass\nbad.pkt\tpass\n'
-check "a recorded fail that passes is a new pass" 0 "good.pkt.*(new pass)" 'good.pkt\tfail\nbad.pkt\tfail\n'
-check "an unlisted script fails the run" 1 "missing from the expected-results file" 'good.pkt\tpass\n'
-check "the failure names file:line and the field" 0 "bad.pkt:5: error handling packet: live packet field tcp_ack_seq: expected: 2" 'good.pkt\tpass\nbad.pkt\tfail\n'
+gate "recorded results hold" 0 "1/2 scripts passed; 0 regression" 'good.pkt\tpass\nbad.pkt\tfail\n'
+gate "a recorded pass that fails is a regression" 1 "bad.pkt.*REGRESSION" 'good.pkt\tpass\nbad.pkt\tpass\n'
+gate "a recorded fail that passes is a new pass" 0 "good.pkt.*(new pass)" 'good.pkt\tfail\nbad.pkt\tfail\n'
+gate "an unlisted script fails the run" 1 "missing from the expected-results file" 'good.pkt\tpass\n'
+gate "the failure names file:line and the field" 0 "bad.pkt:5: error handling packet: live packet field tcp_ack_seq: expected: 2" 'good.pkt\tpass\nbad.pkt\tfail\n'
 # each mode is gated on its own lines ("MODE<TAB>path<TAB>...")
 both='good.pkt\tpass\nbad.pkt\tfail\nipv6\tgood.pkt\tpass\nipv6\tbad.pkt\tfail\n'
-check "ipv4 and ipv6 results hold" 0 "1/2 ipv4, 1/2 ipv6 passed; 0 regression" "$both" --ip_version=ipv4,ipv6
-check "an ipv6 pass that fails is a regression" 1 "bad.pkt.*REGRESSION" \
+gate "ipv4 and ipv6 results hold" 0 "1/2 ipv4, 1/2 ipv6 passed; 0 regression" "$both" --ip_version=ipv4,ipv6
+gate "an ipv6 pass that fails is a regression" 1 "bad.pkt.*REGRESSION" \
     'good.pkt\tpass\nbad.pkt\tfail\nipv6\tgood.pkt\tpass\nipv6\tbad.pkt\tpass\n' --ip_version=ipv4,ipv6
-check "a missing ipv6 line fails the run" 1 "missing from the expected-results file" \
+gate "a missing ipv6 line fails the run" 1 "missing from the expected-results file" \
     'good.pkt\tpass\nbad.pkt\tfail\n' --ip_version=ipv4,ipv6
 exit $fail
